@@ -1,0 +1,89 @@
+// aaa.toml → validated Config. Every failure is a list of "key.path: reason" lines; the caller
+// prints them and exits 2 before anything is started.
+import * as v from "valibot";
+import { readFileSync } from "node:fs";
+import { parseHostPort } from "../lib/ip.ts";
+import { err, ok, type Result } from "../lib/result.ts";
+import { ConfigSchema, type Config, type TacacsListenerConfig } from "./schema.ts";
+
+export interface ConfigError {
+  path: string;
+  reason: string;
+}
+
+function pathOf(issue: v.BaseIssue<unknown>): string {
+  const parts: string[] = [];
+  for (const item of issue.path ?? []) {
+    const key = (item as { key: unknown }).key;
+    if (typeof key === "number") parts.push(`[${key}]`);
+    else parts.push(parts.length === 0 ? String(key) : `.${String(key)}`);
+  }
+  return parts.join("") || "(root)";
+}
+
+function describe(issue: v.BaseIssue<unknown>): string {
+  // strictObject reports an unknown key as an issue expecting "never" at that key's path.
+  if (issue.expected === "never") return "unknown key";
+  if (issue.kind === "schema" && issue.received === "undefined") return "is required";
+  return issue.message.replace(/^Invalid type: /, "");
+}
+
+/** Validate an already-parsed TOML document. */
+export function validateConfig(doc: unknown): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+  const parsed = v.safeParse(ConfigSchema, doc);
+  if (!parsed.success) {
+    const errors = parsed.issues.map((i) => ({ path: pathOf(i), reason: describe(i) }));
+    return { ...err("config/invalid"), errors };
+  }
+  const cfg = parsed.output;
+  const errors: ConfigError[] = [];
+  if (cfg.devices.auto_register && cfg.devices.default_group === "")
+    errors.push({ path: "devices.default_group", reason: "is required when devices.auto_register = true" });
+  // One address may be bound by one listener only.
+  const seen = new Map<string, string>();
+  const claim = (addr: string, path: string, proto: "tcp" | "udp") => {
+    const hp = parseHostPort(addr);
+    if (!hp.ok) return;
+    const key = `${proto}:${hp.value.host}:${hp.value.port}`;
+    const prev = seen.get(key);
+    if (prev && hp.value.port !== 0) errors.push({ path, reason: `${addr} is already used by ${prev}` });
+    else seen.set(key, path);
+  };
+  tacacsListeners(cfg).forEach((l, i) => claim(l.address, `tacacs.listen[${i}]`, "tcp"));
+  cfg.radius.auth_listen.forEach((a, i) => claim(a, `radius.auth_listen[${i}]`, "udp"));
+  cfg.radius.acct_listen.forEach((a, i) => claim(a, `radius.acct_listen[${i}]`, "udp"));
+  if (cfg.http.listen !== "") claim(cfg.http.listen, "http.listen", "tcp");
+  if (errors.length > 0) return { ...err("config/invalid"), errors };
+  return ok(cfg);
+}
+
+/** Parse TOML text and validate it. */
+export function parseConfigText(text: string): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+  let doc: unknown;
+  try {
+    doc = Bun.TOML.parse(text);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ...err("config/invalid"), errors: [{ path: "(toml)", reason: msg.split("\n")[0] ?? msg }] };
+  }
+  return validateConfig(doc);
+}
+
+export function loadConfigFile(file: string): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
+    return { ...err("config/invalid"), errors: [{ path: "(file)", reason: `cannot read ${file}: ${code}` }] };
+  }
+  return parseConfigText(text);
+}
+
+export function tacacsListeners(cfg: Config): TacacsListenerConfig[] {
+  return cfg.tacacs.listen.map((l) => (typeof l === "string" ? { address: l, require_proxy_protocol: false } : l));
+}
+
+export function formatConfigErrors(errors: readonly ConfigError[], file: string): string {
+  return errors.map((e) => `config error: ${file}: ${e.path}: ${e.reason}`).join("\n");
+}
