@@ -103,3 +103,23 @@ export function parseHostPort(s: string): Result<HostPort> {
 export function formatHostPort(h: { host: string; port: number }): string {
   return h.host.includes(":") ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 }
+
+const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/**
+ * Hot-path parse of a socket address: a dotted quad or `::ffff:a.b.c.d` is parsed by hand
+ * (no allocation beyond the 4 bytes); anything else goes through parseIp.
+ */
+export function fastParseIp(s: string): ParsedIp | null {
+  const quad = s.startsWith("::ffff:") ? s.slice(7) : s;
+  const m = DOTTED_QUAD.exec(quad);
+  if (m) {
+    const a = Number(m[1]), b = Number(m[2]), c = Number(m[3]), d = Number(m[4]);
+    if (a > 255 || b > 255 || c > 255 || d > 255) return null;
+    // Leading zeros ("010.0.0.1") are ambiguous (octal in some parsers): refuse them.
+    if (/(^|\.)0\d/.test(quad)) return null;
+    return { family: 4, bytes: Uint8Array.of(a, b, c, d), text: quad };
+  }
+  const r = parseIp(s);
+  return r.ok ? r.value : null;
+}

@@ -1,0 +1,244 @@
+// In-memory, proxy-aware device resolution over the device store.
+//
+// resolve(clientIp, proxyIp):
+//   tier 1 — the client is inside a device's network AND the proxy is inside that device's group
+//            proxy_network (a tenant reached through its own balancer);
+//   tier 2 — the device's group has no proxy_network.
+// Longest prefix wins inside each tier; tier 1 is tried first. A direct connection (proxyIp null)
+// never matches a group that has a proxy_network: tenant isolation. Disabled devices never match.
+// Two devices with the same network in the same tier: the lower id wins (deterministic).
+//
+// The index is rebuilt only when the database changed: PRAGMA data_version for commits by other
+// connections (the CLI, another instance), plus a local generation for our own writes. No timer.
+import type { Database } from "bun:sqlite";
+import { cidrContains, fastParseIp, parseCidr, type Cidr, type ParsedIp } from "../lib/ip.ts";
+import { PrefixTable } from "../lib/prefix-table.ts";
+import { dataVersionReader } from "./open.ts";
+
+export interface ResolvedDevice {
+  deviceId: number;
+  deviceName: string;
+  groupId: number;
+  groupName: string;
+  tacacsSecret: string | null;
+  radiusSecret: string | null;
+  requireMessageAuthenticator: boolean;
+}
+
+interface Entry {
+  device: ResolvedDevice;
+  proxyNetwork: Cidr | typeof UNMATCHABLE | null;
+}
+
+const UNMATCHABLE = "unmatchable" as const;
+
+export interface AutoRegisterOptions {
+  enabled: boolean;
+  defaultGroup: string;
+  perMinute: number;
+  max: number;
+}
+
+export interface DeviceIndexStats {
+  devices: number;
+  proxies: number;
+  rebuilds: number;
+  last_build_ms: number;
+  lookups: number;
+  misses: number;
+  store_errors: number;
+  auto_registered: number;
+  auto_register_refused: number;
+}
+
+export type ProxyStatus = "registered" | "unknown" | "store-error";
+
+interface Snapshot {
+  devices: PrefixTable<Entry>;
+  proxies: PrefixTable<string>;
+}
+
+export class DeviceIndex {
+  private snapshot: Snapshot | null = null;
+  private builtVersion = -1;
+  private builtLocal = -1;
+  private localGeneration = 0;
+  private readonly dataVersion: () => number;
+  private autoTokens: number;
+  private autoRefill: number;
+  readonly stats: DeviceIndexStats = {
+    devices: 0,
+    proxies: 0,
+    rebuilds: 0,
+    last_build_ms: 0,
+    lookups: 0,
+    misses: 0,
+    store_errors: 0,
+    auto_registered: 0,
+    auto_register_refused: 0,
+  };
+
+  constructor(
+    private readonly sqlite: Database,
+    private readonly auto: AutoRegisterOptions = { enabled: false, defaultGroup: "", perMinute: 60, max: 10_000 },
+    private readonly now: () => number = () => performance.now(),
+    private readonly onError: (e: unknown) => void = () => {},
+  ) {
+    this.dataVersion = dataVersionReader(sqlite);
+    this.autoTokens = auto.perMinute;
+    this.autoRefill = now();
+  }
+
+  /** Call after writing through this same connection (data_version only sees other connections). */
+  markChanged(): void {
+    this.localGeneration++;
+  }
+
+  /** Rebuild if the store changed. Returns false (keeping the last good snapshot) on a store error. */
+  private refresh(): boolean {
+    try {
+      const v = this.dataVersion();
+      if (this.snapshot && v === this.builtVersion && this.localGeneration === this.builtLocal) return true;
+      const t0 = performance.now();
+      this.snapshot = this.build();
+      this.builtVersion = v;
+      this.builtLocal = this.localGeneration;
+      this.stats.rebuilds++;
+      this.stats.last_build_ms = Math.round((performance.now() - t0) * 100) / 100;
+      return true;
+    } catch (e) {
+      this.stats.store_errors++;
+      this.onError(e);
+      return false;
+    }
+  }
+
+  private build(): Snapshot {
+    const groups = new Map<number, { name: string; tacacs: string | null; radius: string | null; proxy: Entry["proxyNetwork"]; rma: boolean }>();
+    for (const g of this.sqlite
+      .query<{ id: number; name: string; tacacs_secret: string | null; radius_secret: string | null; proxy_network: string | null; require_message_authenticator: number }, []>(
+        "SELECT id, name, tacacs_secret, radius_secret, proxy_network, require_message_authenticator FROM device_groups",
+      )
+      .all()) {
+      const pc = g.proxy_network ? parseCidr(g.proxy_network) : null;
+      // A group whose proxy_network cannot be parsed must never fall into tier 2 (which would
+      // open it to direct connections): give it a proxy network that matches nothing.
+      const proxy = pc === null ? null : pc.ok ? pc.value : UNMATCHABLE;
+      groups.set(g.id, { name: g.name, tacacs: g.tacacs_secret, radius: g.radius_secret, proxy, rma: g.require_message_authenticator !== 0 });
+    }
+    const devices = new PrefixTable<Entry>();
+    for (const d of this.sqlite
+      .query<{ id: number; name: string; network: string; group_id: number }, []>(
+        "SELECT id, name, network, group_id FROM devices WHERE enabled = 1 ORDER BY id",
+      )
+      .all()) {
+      const g = groups.get(d.group_id);
+      const c = parseCidr(d.network);
+      if (!g || !c.ok) continue;
+      devices.insert(c.value, {
+        device: {
+          deviceId: d.id,
+          deviceName: d.name,
+          groupId: d.group_id,
+          groupName: g.name,
+          tacacsSecret: g.tacacs,
+          radiusSecret: g.radius,
+          requireMessageAuthenticator: g.rma,
+        },
+        proxyNetwork: g.proxy,
+      });
+    }
+    const proxies = new PrefixTable<string>();
+    for (const p of this.sqlite.query<{ name: string; network: string }, []>("SELECT name, network FROM proxies ORDER BY id").all()) {
+      const c = parseCidr(p.network);
+      if (c.ok) proxies.insert(c.value, p.name);
+    }
+    this.stats.devices = devices.size;
+    this.stats.proxies = proxies.size;
+    return { devices, proxies };
+  }
+
+  /** Resolve a client (and the proxy it came through, if any) to a device, or null. */
+  resolve(clientIp: string, proxyIp: string | null): ResolvedDevice | null {
+    this.stats.lookups++;
+    this.refresh();
+    const snap = this.snapshot;
+    const client = fastParseIp(clientIp);
+    const proxy = proxyIp === null ? null : fastParseIp(proxyIp);
+    if (!snap || !client || (proxyIp !== null && !proxy)) {
+      this.stats.misses++;
+      return null;
+    }
+    const found = lookup(snap, client, proxy);
+    if (!found) this.stats.misses++;
+    return found;
+  }
+
+  /** Is this socket peer a registered proxy? Any store error answers "store-error": fail closed. */
+  proxyStatus(peerIp: string): ProxyStatus {
+    if (!this.refresh() || !this.snapshot) return "store-error";
+    const ip = fastParseIp(peerIp);
+    if (!ip) return "unknown";
+    return this.snapshot.proxies.find(ip.family, ip.bytes, () => true) ? "registered" : "unknown";
+  }
+
+  /**
+   * Resolve, and when nothing matches and auto-registration is on, create a /32 or /128 device
+   * in the default group. Rate-limited (a token bucket per minute) and capped in total, so a
+   * scan cannot fill the table.
+   */
+  resolveOrRegister(clientIp: string, proxyIp: string | null): ResolvedDevice | null {
+    const found = this.resolve(clientIp, proxyIp);
+    if (found || !this.auto.enabled) return found;
+    const ip = fastParseIp(clientIp);
+    if (!ip || !this.takeAutoToken()) {
+      this.stats.auto_register_refused++;
+      return null;
+    }
+    try {
+      const group = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(this.auto.defaultGroup);
+      const total = this.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM devices WHERE auto_registered = 1").get()!.n;
+      if (!group || total >= this.auto.max) {
+        this.stats.auto_register_refused++;
+        return null;
+      }
+      const prefix = ip.family === 4 ? 32 : 128;
+      this.sqlite
+        .query("INSERT OR IGNORE INTO devices (name, network, group_id, enabled, auto_registered) VALUES (?, ?, ?, 1, 1)")
+        .run(`auto-${ip.text}`, `${ip.text}/${prefix}`, group.id);
+      this.markChanged();
+      this.stats.auto_registered++;
+    } catch (e) {
+      this.stats.store_errors++;
+      this.onError(e);
+      return null;
+    }
+    return this.resolve(clientIp, proxyIp);
+  }
+
+  private takeAutoToken(): boolean {
+    const t = this.now();
+    const perMs = this.auto.perMinute / 60_000;
+    this.autoTokens = Math.min(this.auto.perMinute, this.autoTokens + (t - this.autoRefill) * perMs);
+    this.autoRefill = t;
+    if (this.autoTokens < 1) return false;
+    this.autoTokens -= 1;
+    return true;
+  }
+}
+
+function lookup(snap: Snapshot, client: ParsedIp, proxy: ParsedIp | null): ResolvedDevice | null {
+  if (proxy) {
+    const tier1 = snap.devices.find(client.family, client.bytes, (list) => {
+      for (const e of list) if (e.proxyNetwork !== null && e.proxyNetwork !== UNMATCHABLE && cidrContains(e.proxyNetwork, proxy)) return e.device;
+      return undefined;
+    });
+    if (tier1) return tier1;
+  }
+  return (
+    snap.devices.find(client.family, client.bytes, (list) => {
+      for (const e of list) if (e.proxyNetwork === null) return e.device;
+      return undefined;
+    }) ?? null
+  );
+}
