@@ -1,0 +1,71 @@
+// Request and Response Authenticators (RFC 2865 §3, RFC 2866 §3, RFC 5176 §3.5).
+//
+// API (all take the encoded packet — exactly Length octets, e.g. Packet.raw — and the shared secret
+// as bytes; convert the secret once per client with utf8(), not per packet)
+//   responseAuthenticator(pkt, requestAuth, secret)   MD5(Code+ID+Length+RequestAuth+Attributes+Secret)
+//   signResponse(pkt, requestAuth, secret)            writes it into octets 4..20 (in place)
+//   verifyResponse(pkt, requestAuth, secret)          constant-time check of a reply
+//   accountingRequestAuthenticator(pkt, secret)       MD5(Code+ID+Length+16 zero octets+Attributes+Secret)
+//   signAccountingRequest / verifyAccountingRequest   the same for Accounting-, CoA- and Disconnect-Request
+//   randomAuthenticator()                             16 octets from crypto.getRandomValues (Access-Request,
+//                                                     Status-Server: RFC 2865 §3 wants them unpredictable)
+//   usesZeroAuthenticator(code)                       true for the request codes signed accounting-style
+//
+// Trap: the Request Authenticator of an Access-Request is random and *not* verifiable on its own; only
+// accounting-style requests (RFC 2866 §3, RFC 5176 §3.5 for CoA/Disconnect) carry a keyed hash.
+import { createHash } from "node:crypto";
+import { timingSafeEqual } from "../../lib/bytes.ts";
+import { AUTHENTICATOR_LENGTH, Code, HEADER_LENGTH } from "./packet.ts";
+
+const ZERO16 = new Uint8Array(AUTHENTICATOR_LENGTH);
+
+function hashWith(pkt: Uint8Array, auth: Uint8Array, secret: Uint8Array): Uint8Array {
+  const h = createHash("md5");
+  h.update(pkt.subarray(0, 4));
+  h.update(auth);
+  h.update(pkt.subarray(HEADER_LENGTH));
+  h.update(secret);
+  const d = h.digest();
+  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+}
+
+export function responseAuthenticator(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): Uint8Array {
+  checkAuth(requestAuth);
+  return hashWith(pkt, requestAuth, secret);
+}
+
+export function signResponse(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): void {
+  pkt.set(responseAuthenticator(pkt, requestAuth, secret), 4);
+}
+
+export function verifyResponse(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): boolean {
+  if (pkt.length < HEADER_LENGTH) return false;
+  return timingSafeEqual(responseAuthenticator(pkt, requestAuth, secret), pkt.subarray(4, HEADER_LENGTH));
+}
+
+export function accountingRequestAuthenticator(pkt: Uint8Array, secret: Uint8Array): Uint8Array {
+  return hashWith(pkt, ZERO16, secret);
+}
+
+/** For Accounting-Request, CoA-Request and Disconnect-Request (RFC 5176 §3.5 uses RFC 2866's rule). */
+export function signAccountingRequest(pkt: Uint8Array, secret: Uint8Array): void {
+  pkt.set(accountingRequestAuthenticator(pkt, secret), 4);
+}
+
+export function verifyAccountingRequest(pkt: Uint8Array, secret: Uint8Array): boolean {
+  if (pkt.length < HEADER_LENGTH) return false;
+  return timingSafeEqual(accountingRequestAuthenticator(pkt, secret), pkt.subarray(4, HEADER_LENGTH));
+}
+
+export function randomAuthenticator(): Uint8Array {
+  return crypto.getRandomValues(new Uint8Array(AUTHENTICATOR_LENGTH));
+}
+
+export function usesZeroAuthenticator(code: number): boolean {
+  return code === Code.AccountingRequest || code === Code.CoARequest || code === Code.DisconnectRequest;
+}
+
+function checkAuth(a: Uint8Array): void {
+  // A bug, not bad input: the caller hands us the authenticator of a request it decoded itself.
+  if (a.length !== AUTHENTICATOR_LENGTH) throw new RangeError(`authenticator must be 16 octets, got ${a.length}`);
+}

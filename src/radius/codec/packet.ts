@@ -1,0 +1,207 @@
+// RADIUS packet framing (RFC 2865 §3, §5; RFC 2866 §3; RFC 5176 §3).
+//
+// API
+//   decodePacket(datagram)            → Result<Packet>   header + attribute views (no copies)
+//   encodePacket(input, opts?)        → Result<Uint8Array> exact-size packet; authenticator as given
+//   getAttr(p, type) / getAll(p, type) first value / all values of a top-level attribute
+//   Code, CodeValue, isKnownCode      packet codes (RFC 2865 §3, 2866 §4, 5176 §3, 5997)
+//   AttrType                          the attribute numbers the codec itself needs
+//   splitValue(type, value)           EAP-Message style chunking into ≤253-byte attributes
+//
+// Wire traps handled here:
+// - Length (2 octets) is authoritative: bytes past it are padding and ignored (§3); a Length larger
+//   than the datagram means a truncated packet and it is dropped, never "repaired".
+// - Every attribute carries its own Length including the 2 header octets; 0 and 1 would loop forever
+//   or under-read, so they are errors. The attributes must end exactly at Length.
+// - The decoder accepts any code number; deciding that a code is unknown (silently discarded per §3)
+//   is the engine's job, which also needs the identifier to log it.
+import { Reader } from "../../lib/bytes.ts";
+import { err, ok, type Result } from "../../lib/result.ts";
+
+export const Code = {
+  AccessRequest: 1,
+  AccessAccept: 2,
+  AccessReject: 3,
+  AccountingRequest: 4,
+  AccountingResponse: 5,
+  AccessChallenge: 11,
+  StatusServer: 12,
+  StatusClient: 13,
+  DisconnectRequest: 40,
+  DisconnectACK: 41,
+  DisconnectNAK: 42,
+  CoARequest: 43,
+  CoAACK: 44,
+  CoANAK: 45,
+} as const;
+export type CodeName = keyof typeof Code;
+export type CodeValue = (typeof Code)[CodeName];
+
+const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values(Code));
+export const isKnownCode = (c: number): c is CodeValue => KNOWN_CODES.has(c);
+
+/** Attribute numbers the codec layer refers to (the full list lives in dictionary-data.ts). */
+export const AttrType = {
+  UserName: 1,
+  UserPassword: 2,
+  CHAPPassword: 3,
+  NASIPAddress: 4,
+  ReplyMessage: 18,
+  State: 24,
+  Class: 25,
+  VendorSpecific: 26,
+  ProxyState: 33,
+  CHAPChallenge: 60,
+  TunnelPassword: 69,
+  EAPMessage: 79,
+  MessageAuthenticator: 80,
+} as const;
+
+/** RFC 2865 §3: "The minimum length is 20 and maximum length is 4096." */
+export const MIN_PACKET_LENGTH = 20;
+export const MAX_PACKET_LENGTH = 4096;
+export const HEADER_LENGTH = 20;
+export const AUTHENTICATOR_LENGTH = 16;
+/** One attribute's Length octet counts its 2 header octets, so a value holds at most 253 octets. */
+export const MAX_ATTR_VALUE_LENGTH = 253;
+
+export interface Attribute {
+  type: number;
+  /** A view into the datagram when decoded: copy it if you keep it after the buffer is reused. */
+  value: Uint8Array;
+}
+
+export interface Packet {
+  code: number;
+  identifier: number;
+  /** View of octets 4..20. */
+  authenticator: Uint8Array;
+  attributes: Attribute[];
+  /** View of exactly Length octets (padding beyond Length removed): what authenticators hash. */
+  raw: Uint8Array;
+}
+
+export type DecodeErrorCode =
+  | "radius/too-short"
+  | "radius/bad-length"
+  | "radius/length-exceeds-datagram"
+  | "radius/attr-too-short"
+  | "radius/attr-overrun";
+
+export function decodePacket(datagram: Uint8Array): Result<Packet, DecodeErrorCode> {
+  if (datagram.length < MIN_PACKET_LENGTH) return err("radius/too-short", `${datagram.length} octets`);
+  const r = new Reader(datagram);
+  const code = r.u8()!;
+  const identifier = r.u8()!;
+  const length = r.u16()!;
+  if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH) return err("radius/bad-length", `Length ${length}`);
+  if (length > datagram.length) {
+    return err("radius/length-exceeds-datagram", `Length ${length} > datagram ${datagram.length}`);
+  }
+  const raw = datagram.subarray(0, length);
+  const body = new Reader(raw);
+  body.skip(4);
+  const authenticator = body.bytes(AUTHENTICATOR_LENGTH)!;
+  const attributes: Attribute[] = [];
+  while (body.remaining > 0) {
+    const at = body.offset;
+    const type = body.u8()!;
+    const alen = body.u8();
+    if (alen === undefined) return err("radius/attr-overrun", `attribute ${type} header cut at offset ${at}`);
+    if (alen < 2) return err("radius/attr-too-short", `attribute ${type} Length ${alen} at offset ${at}`);
+    const value = body.bytes(alen - 2);
+    if (value === undefined) return err("radius/attr-overrun", `attribute ${type} Length ${alen} at offset ${at}`);
+    attributes.push({ type, value });
+  }
+  return ok({ code, identifier, authenticator, attributes, raw });
+}
+
+export function getAttr(p: { attributes: readonly Attribute[] }, type: number): Uint8Array | undefined {
+  const a = p.attributes;
+  for (let i = 0; i < a.length; i++) if (a[i]!.type === type) return a[i]!.value;
+  return undefined;
+}
+
+export function getAll(p: { attributes: readonly Attribute[] }, type: number): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const a of p.attributes) if (a.type === type) out.push(a.value);
+  return out;
+}
+
+export interface EncodeInput {
+  code: number;
+  identifier: number;
+  /** 16 octets; for replies/accounting this is usually a placeholder signed afterwards. */
+  authenticator?: Uint8Array;
+  attributes: readonly Attribute[];
+}
+
+export interface EncodeOptions {
+  /**
+   * Insert an 18-octet Message-Authenticator (zeroed, sign it with message-authenticator.ts) as the
+   * FIRST attribute. BlastRADIUS (CVE-2024-3596) mitigation: a forged prefix cannot precede it.
+   * An existing Message-Authenticator in `attributes` is dropped so there is exactly one.
+   */
+  messageAuthenticatorFirst?: boolean;
+}
+
+export type EncodeErrorCode =
+  | "radius/attr-too-long"
+  | "radius/packet-too-long"
+  | "radius/bad-field";
+
+const ZERO16 = new Uint8Array(16);
+
+export function encodePacket(input: EncodeInput, opts?: EncodeOptions): Result<Uint8Array, EncodeErrorCode> {
+  const { code, identifier, attributes } = input;
+  if (!isOctet(code) || !isOctet(identifier)) return err("radius/bad-field", `code ${code} identifier ${identifier}`);
+  const auth = input.authenticator ?? ZERO16;
+  if (auth.length !== AUTHENTICATOR_LENGTH) return err("radius/bad-field", `authenticator ${auth.length} octets`);
+  const maFirst = opts?.messageAuthenticatorFirst === true;
+  let length = HEADER_LENGTH + (maFirst ? 18 : 0);
+  for (const a of attributes) {
+    if (maFirst && a.type === AttrType.MessageAuthenticator) continue;
+    if (!isOctet(a.type)) return err("radius/bad-field", `attribute type ${a.type}`);
+    if (a.value.length > MAX_ATTR_VALUE_LENGTH) {
+      return err("radius/attr-too-long", `attribute ${a.type}: ${a.value.length} octets (split with splitValue)`);
+    }
+    length += 2 + a.value.length;
+  }
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
+  const out = new Uint8Array(length);
+  out[0] = code;
+  out[1] = identifier;
+  out[2] = length >>> 8;
+  out[3] = length & 0xff;
+  out.set(auth, 4);
+  let o = HEADER_LENGTH;
+  if (maFirst) {
+    out[o] = AttrType.MessageAuthenticator;
+    out[o + 1] = 18;
+    o += 18; // value stays zero until signed
+  }
+  for (const a of attributes) {
+    if (maFirst && a.type === AttrType.MessageAuthenticator) continue;
+    out[o] = a.type;
+    out[o + 1] = a.value.length + 2;
+    out.set(a.value, o + 2);
+    o += 2 + a.value.length;
+  }
+  return ok(out);
+}
+
+/**
+ * Split a long value into consecutive attributes of ≤253 octets (RFC 3579 §3.1 for EAP-Message;
+ * the same concatenation rule is used by FreeRADIUS for long Class/State-like octets only when the
+ * receiver is known to concatenate). An empty value yields one empty attribute.
+ */
+export function splitValue(type: number, value: Uint8Array): Attribute[] {
+  if (value.length === 0) return [{ type, value }];
+  const out: Attribute[] = [];
+  for (let i = 0; i < value.length; i += MAX_ATTR_VALUE_LENGTH) {
+    out.push({ type, value: value.subarray(i, i + MAX_ATTR_VALUE_LENGTH) });
+  }
+  return out;
+}
+
+const isOctet = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 255;

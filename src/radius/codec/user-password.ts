@@ -1,0 +1,128 @@
+// Attribute hiding with the shared secret: User-Password (RFC 2865 §5.2), Tunnel-Password
+// (RFC 2868 §3.5) and MS-MPPE-Send-Key / MS-MPPE-Recv-Key (RFC 2548 §2.4.2, §2.4.3).
+//
+// API
+//   hidePassword(password, secret, requestAuth)           → Result<Uint8Array>  User-Password value
+//   unhidePassword(value, secret, requestAuth)            → Result<Uint8Array>  trailing NULs stripped
+//   hideTunnelPassword(password, secret, requestAuth, tag?, salt?) → Result<Uint8Array> Tag+Salt+String
+//   unhideTunnelPassword(value, secret, requestAuth)      → Result<{tag, password}>
+//   hideMppeKey(key, secret, requestAuth, salt?)          → Result<Uint8Array>  Salt+String
+//   unhideMppeKey(value, secret, requestAuth)             → Result<Uint8Array>
+//   randomSalt()                                           2 octets, high bit set (RFC 2868 §3.5)
+//
+// All three use the same chain: b1 = MD5(S + R [+ Salt]), c(i) = p(i) xor b(i), b(i+1) = MD5(S + c(i)).
+// R is the Request Authenticator of the Access-Request, also when the attribute travels in an
+// Access-Accept. The salted forms prefix the plaintext with one length octet so that padding can be
+// removed exactly; User-Password has no length octet, hence "trailing NULs stripped".
+import { createHash } from "node:crypto";
+import { err, ok, type Result } from "../../lib/result.ts";
+
+/** RFC 2865 §5.2: "The String field is between 16 and 128 octets long, inclusive." */
+export const MAX_USER_PASSWORD_LENGTH = 128;
+/**
+ * Salted values: the cipher text must fit one attribute. Tunnel-Password has 253-1(tag)-2(salt)=250
+ * octets → 240 (a multiple of 16) → 239 data octets after the length octet. An MPPE key inside a
+ * Microsoft VSA has 253-6-2=245 → 240 → 239 as well.
+ */
+export const MAX_SALTED_DATA_LENGTH = 239;
+
+export type HideErrorCode = "radius/password-too-long" | "radius/bad-hidden-length" | "radius/bad-salt" | "radius/bad-tag";
+
+function xorChain(data: Uint8Array, secret: Uint8Array, first: readonly Uint8Array[], decrypt: boolean): Uint8Array {
+  const out = new Uint8Array(data.length);
+  let prev: Uint8Array | undefined;
+  for (let i = 0; i < data.length; i += 16) {
+    const h = createHash("md5").update(secret);
+    if (prev === undefined) for (const f of first) h.update(f);
+    else h.update(prev);
+    const b = h.digest();
+    for (let j = 0; j < 16; j++) out[i + j] = data[i + j]! ^ b[j]!;
+    // The next block is keyed with the previous *cipher* block: the output when hiding, the input when unhiding.
+    prev = decrypt ? data.subarray(i, i + 16) : out.subarray(i, i + 16);
+  }
+  return out;
+}
+
+const padTo16 = (n: number): number => Math.max(16, Math.ceil(n / 16) * 16);
+
+export function hidePassword(password: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+  if (password.length > MAX_USER_PASSWORD_LENGTH) return err("radius/password-too-long", `${password.length} octets`);
+  const padded = new Uint8Array(padTo16(password.length));
+  padded.set(password);
+  return ok(xorChain(padded, secret, [requestAuth], false));
+}
+
+export function unhidePassword(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+  if (value.length < 16 || value.length > MAX_USER_PASSWORD_LENGTH || value.length % 16 !== 0) {
+    return err("radius/bad-hidden-length", `User-Password ${value.length} octets`);
+  }
+  const plain = xorChain(value, secret, [requestAuth], true);
+  let end = plain.length;
+  while (end > 0 && plain[end - 1] === 0) end--;
+  return ok(plain.subarray(0, end));
+}
+
+export function randomSalt(): Uint8Array {
+  const s = crypto.getRandomValues(new Uint8Array(2));
+  s[0] = s[0]! | 0x80;
+  return s;
+}
+
+function saltedHide(data: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array, salt: Uint8Array): Result<Uint8Array, HideErrorCode> {
+  if (data.length > MAX_SALTED_DATA_LENGTH) return err("radius/password-too-long", `${data.length} octets`);
+  // RFC 2868 §3.5 / RFC 2548 §2.4.2: the most significant bit of the salt MUST be set.
+  if (salt.length !== 2 || (salt[0]! & 0x80) === 0) return err("radius/bad-salt");
+  const plain = new Uint8Array(padTo16(data.length + 1));
+  plain[0] = data.length;
+  plain.set(data, 1);
+  const cipher = xorChain(plain, secret, [requestAuth, salt], false);
+  const out = new Uint8Array(2 + cipher.length);
+  out.set(salt);
+  out.set(cipher, 2);
+  return ok(out);
+}
+
+function saltedUnhide(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+  const cipher = value.subarray(2);
+  if (value.length < 2 + 16 || cipher.length % 16 !== 0) return err("radius/bad-hidden-length", `${value.length} octets`);
+  const plain = xorChain(cipher, secret, [requestAuth, value.subarray(0, 2)], true);
+  const n = plain[0]!;
+  // A wrong secret shows up here as a length beyond the decrypted data.
+  if (n > plain.length - 1) return err("radius/bad-hidden-length", `inner length ${n} > ${plain.length - 1}`);
+  return ok(plain.subarray(1, 1 + n));
+}
+
+export function hideTunnelPassword(
+  password: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+  tag = 0,
+  salt: Uint8Array = randomSalt(),
+): Result<Uint8Array, HideErrorCode> {
+  // RFC 2868 §3.5: Tag 0x00..0x1F; always present for Tunnel-Password.
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f) return err("radius/bad-tag", `tag ${tag}`);
+  const r = saltedHide(password, secret, requestAuth, salt);
+  if (!r.ok) return r;
+  const out = new Uint8Array(1 + r.value.length);
+  out[0] = tag;
+  out.set(r.value, 1);
+  return ok(out);
+}
+
+export function unhideTunnelPassword(
+  value: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+): Result<{ tag: number; password: Uint8Array }, HideErrorCode> {
+  if (value.length < 1) return err("radius/bad-hidden-length", "empty");
+  const r = saltedUnhide(value.subarray(1), secret, requestAuth);
+  return r.ok ? ok({ tag: value[0]!, password: r.value }) : r;
+}
+
+export function hideMppeKey(key: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array, salt: Uint8Array = randomSalt()): Result<Uint8Array, HideErrorCode> {
+  return saltedHide(key, secret, requestAuth, salt);
+}
+
+export function unhideMppeKey(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+  return saltedUnhide(value, secret, requestAuth);
+}
