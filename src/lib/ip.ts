@@ -20,15 +20,11 @@ export interface ParsedIp {
   text: string;
 }
 
-/** Parse an address; IPv4-mapped IPv6 becomes IPv4. Zone ids are refused. */
+/** Parse an address; IPv4-mapped IPv6 becomes IPv4. Zone ids and legacy IPv4 forms are refused. */
 export function parseIp(s: string): Result<ParsedIp> {
-  if (typeof s !== "string" || s.length === 0 || s.length > 64 || s.includes("%")) return err("ip/invalid", s);
-  if (!ipaddr.isValid(s)) return err("ip/invalid", s);
-  // ipaddr.isValid accepts legacy forms like "10.1" or "0x0a.0.0.1"; require a dotted quad for IPv4.
-  if (!s.includes(":") && !ipaddr.IPv4.isValidFourPartDecimal(s)) return err("ip/invalid", s);
-  const a = ipaddr.process(s);
-  const bytes = Uint8Array.from(a.toByteArray());
-  return ok({ family: a.kind() === "ipv4" ? 4 : 6, bytes, text: a.toString() });
+  if (typeof s !== "string") return err("ip/invalid", String(s));
+  const r = fastParseIp(s);
+  return r ? ok(r) : err("ip/invalid", s);
 }
 
 /** Normalise a socket address to canonical text (v4-mapped → v4). Returns null if unparsable. */
@@ -41,8 +37,9 @@ export function parseCidr(s: string): Result<Cidr> {
   if (typeof s !== "string") return err("cidr/invalid", String(s));
   const slash = s.indexOf("/");
   const addrText = slash < 0 ? s : s.slice(0, slash);
-  const ip = parseIp(addrText);
-  if (!ip.ok) return err("cidr/invalid", s);
+  const parsed = fastParseIp(addrText);
+  if (!parsed) return err("cidr/invalid", s);
+  const ip = { value: parsed };
   const max = ip.value.family === 4 ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {
@@ -55,7 +52,8 @@ export function parseCidr(s: string): Result<Cidr> {
   }
   const bytes = ip.value.bytes.slice();
   for (let bit = prefix; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const text = `${ipaddr.fromByteArray(Array.from(bytes)).toString()}/${prefix}`;
+  const addr = ip.value.family === 4 ? bytes.join(".") : ipaddr.fromByteArray(Array.from(bytes)).toString();
+  const text = `${addr}/${prefix}`;
   return ok({ family: ip.value.family, bytes, prefix, text });
 }
 
@@ -104,22 +102,107 @@ export function formatHostPort(h: { host: string; port: number }): string {
   return h.host.includes(":") ? `[${h.host}]:${h.port}` : `${h.host}:${h.port}`;
 }
 
-const DOTTED_QUAD = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Parse a strict dotted quad (no leading zeros, which some parsers read as octal) by hand. */
+function parseQuad(s: string, from: number): Uint8Array | null {
+  const out = new Uint8Array(4);
+  let part = 0, value = 0, digits = 0;
+  for (let i = from; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46; // a virtual '.' ends the last part
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return null; // leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return null;
+    } else if (c === 46) {
+      if (digits === 0 || part > 3) return null;
+      out[part++] = value;
+      value = 0;
+      digits = 0;
+    } else return null;
+  }
+  return part === 4 ? out : null;
+}
+
+/** Parse IPv6 text by hand (RFC 4291 §2.2 forms: groups, one "::", an IPv4 tail). No zone ids. */
+function parseV6(s: string): Uint8Array | null {
+  if (s.length < 2 || s.length > 45) return null;
+  const groups: number[] = [];
+  let gap = -1;
+  let i = 0;
+  if (s.startsWith("::")) {
+    gap = 0;
+    i = 2;
+    if (s.length === 2) return new Uint8Array(16);
+  } else if (s.charCodeAt(0) === 58) return null;
+  while (i < s.length) {
+    let value = 0, digits = 0, j = i;
+    for (; j < s.length; j++) {
+      const c = s.charCodeAt(j);
+      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      if (d < 0) break;
+      value = value * 16 + d;
+      if (++digits > 4) return null;
+    }
+    if (j < s.length && s.charCodeAt(j) === 46) {
+      // IPv4 tail: takes the last 32 bits.
+      const q = parseQuad(s, i);
+      if (!q || groups.length > 6) return null;
+      groups.push((q[0]! << 8) | q[1]!, (q[2]! << 8) | q[3]!);
+      i = s.length;
+      break;
+    }
+    if (digits === 0) return null;
+    groups.push(value);
+    if (j === s.length) { i = j; break; }
+    if (s.charCodeAt(j) !== 58) return null;
+    if (s.charCodeAt(j + 1) === 58) {
+      if (gap >= 0) return null; // a second "::"
+      gap = groups.length;
+      i = j + 2;
+      if (i === s.length) break;
+    } else {
+      i = j + 1;
+      if (i === s.length) return null; // trailing single ":"
+    }
+  }
+  if (groups.length > 8 || (gap < 0 && groups.length !== 8) || (gap >= 0 && groups.length > 7)) return null;
+  const out = new Uint8Array(16);
+  const tail = gap < 0 ? 0 : groups.length - gap;
+  for (let g = 0; g < groups.length; g++) {
+    const slot = gap >= 0 && g >= gap ? 8 - tail + (g - gap) : g;
+    out[slot * 2] = groups[g]! >> 8;
+    out[slot * 2 + 1] = groups[g]! & 0xff;
+  }
+  return out;
+}
+
+function isV4Mapped(b: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false;
+  return b[10] === 0xff && b[11] === 0xff;
+}
 
 /**
- * Hot-path parse of a socket address: a dotted quad or `::ffff:a.b.c.d` is parsed by hand
- * (no allocation beyond the 4 bytes); anything else goes through parseIp.
+ * Hot-path parse of a socket address: a dotted quad or `::ffff:a.b.c.d` is parsed by hand;
+ * anything else goes through parseIp (ipaddr.js).
  */
 export function fastParseIp(s: string): ParsedIp | null {
-  const quad = s.startsWith("::ffff:") ? s.slice(7) : s;
-  const m = DOTTED_QUAD.exec(quad);
-  if (m) {
-    const a = Number(m[1]), b = Number(m[2]), c = Number(m[3]), d = Number(m[4]);
-    if (a > 255 || b > 255 || c > 255 || d > 255) return null;
-    // Leading zeros ("010.0.0.1") are ambiguous (octal in some parsers): refuse them.
-    if (/(^|\.)0\d/.test(quad)) return null;
-    return { family: 4, bytes: Uint8Array.of(a, b, c, d), text: quad };
+  const c0 = s.charCodeAt(0);
+  if (c0 >= 48 && c0 <= 57 && s.length <= 15 && !s.includes(":")) {
+    const b = parseQuad(s, 0);
+    return b ? { family: 4, bytes: b, text: s } : null;
   }
-  const r = parseIp(s);
-  return r.ok ? r.value : null;
+  if (s.length <= 22 && s.length > 7 && (s.startsWith("::ffff:") || s.startsWith("::FFFF:")) && s.includes(".")) {
+    const b = parseQuad(s, 7);
+    return b ? { family: 4, bytes: b, text: s.slice(7) } : null;
+  }
+  if (s.includes(":")) {
+    const b = parseV6(s);
+    if (!b) return null;
+    if (isV4Mapped(b)) {
+      const v4 = b.slice(12);
+      return { family: 4, bytes: v4, text: v4.join(".") };
+    }
+    // Canonical text (RFC 5952) only matters off the hot path; ipaddr.js formats it.
+    return { family: 6, bytes: b, get text() { return ipaddr.fromByteArray(Array.from(b)).toString(); } };
+  }
+  return null;
 }

@@ -10,6 +10,9 @@
 //
 // The index is rebuilt only when the database changed: PRAGMA data_version for commits by other
 // connections (the CLI, another instance), plus a local generation for our own writes. No timer.
+// Reading data_version costs ~2.5 µs (a statement step), more than a whole lookup, so it is read
+// at most once per RECHECK_MS by a lookup: every commit made at least 1 ms before a lookup is seen
+// by it, at a cost of ~0.3 % of a core at a million lookups per second.
 import type { Database } from "bun:sqlite";
 import { cidrContains, fastParseIp, parseCidr, type Cidr, type ParsedIp } from "../lib/ip.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
@@ -31,6 +34,7 @@ interface Entry {
 }
 
 const UNMATCHABLE = "unmatchable" as const;
+const RECHECK_MS = 1;
 
 export interface AutoRegisterOptions {
   enabled: boolean;
@@ -64,6 +68,7 @@ export class DeviceIndex {
   private builtLocal = -1;
   private localGeneration = 0;
   private readonly dataVersion: () => number;
+  private nextCheck = 0;
   private autoTokens: number;
   private autoRefill: number;
   readonly stats: DeviceIndexStats = {
@@ -96,8 +101,10 @@ export class DeviceIndex {
 
   /** Rebuild if the store changed. Returns false (keeping the last good snapshot) on a store error. */
   private refresh(): boolean {
+    if (this.snapshot && this.localGeneration === this.builtLocal && this.now() < this.nextCheck) return true;
     try {
       const v = this.dataVersion();
+      this.nextCheck = this.now() + RECHECK_MS;
       if (this.snapshot && v === this.builtVersion && this.localGeneration === this.builtLocal) return true;
       const t0 = performance.now();
       this.snapshot = this.build();
