@@ -1,0 +1,139 @@
+// Authentication decisions: PAP / TACACS+ ASCII password, TACACS+ enable, CHAP and MS-CHAP.
+//
+// Order for every method: lockout (fail fast, nothing verified) → user lookup → credential check →
+// account state (disabled, expired, device group). Account state is only revealed to someone who
+// knew the password; the reply to the client is the same FAIL/Reject either way.
+// Timing: an unknown user runs one argon2 verify against a dummy hash, so it costs what a wrong
+// password costs. A credential-cache hit is faster, by design (only after a correct password).
+import { randomBytes } from "node:crypto";
+import { fromHex } from "../lib/bytes.ts";
+import type { Clock } from "../lib/clock.ts";
+import { decryptChapSecret, ntHashOf } from "./chap-credential.ts";
+import type { CredentialCache, CredentialPurpose } from "./credential-cache.ts";
+import { Reason, allow, deny, type Decision } from "./decisions.ts";
+import type { Lockout } from "./lockout.ts";
+import type { EnableRequest, IdentityRequest, PasswordHasher, PasswordRequest, PolicySource, PolicyUser } from "./ports.ts";
+import { accountState, maxPrivLvl, normalizeUsername, userGroups } from "./authorize.ts";
+
+/** argon2id through Bun.password (its defaults: m=64 MiB, t=2). */
+export const argon2Hasher: PasswordHasher = {
+  verify: (password, hash) => Bun.password.verify(password, hash),
+  hash: (password) => Bun.password.hash(password, { algorithm: "argon2id" }),
+};
+
+export interface AuthenticatorDeps {
+  source: PolicySource;
+  hasher: PasswordHasher;
+  lockout: Lockout;
+  cache: CredentialCache;
+  clock: Clock;
+  /** AES-256-GCM key for opt-in CHAP secrets; null: CHAP secrets cannot be read (NT hashes still can). */
+  chapKey: Uint8Array | null;
+}
+
+export class Authenticator {
+  private dummy: Promise<string> | null = null;
+
+  constructor(private readonly d: AuthenticatorDeps) {}
+
+  /** Costs one argon2 verify, as a real wrong password would. */
+  private async burnVerify(password: string | Uint8Array): Promise<void> {
+    this.dummy ??= this.d.hasher.hash(randomBytes(16).toString("base64"));
+    await this.d.hasher.verify(password, await this.dummy);
+  }
+
+  private async verifySecret(purpose: CredentialPurpose, user: PolicyUser, password: string | Uint8Array): Promise<"cached" | "ok" | "bad"> {
+    const { cache, hasher } = this.d;
+    if (cache.has(purpose, user.id, user.credentialVersion, password)) return "cached";
+    const hash = purpose === "enable" && user.enableHash !== null ? user.enableHash : user.passwordHash;
+    return (await hasher.verify(password, hash)) ? "ok" : "bad";
+  }
+
+  async password(req: PasswordRequest): Promise<Decision> {
+    return this.secret("login", req, null);
+  }
+
+  /** TACACS+ enable (service ENABLE): the enable secret, else the login password; priv-lvl bounded. */
+  async enable(req: EnableRequest): Promise<Decision> {
+    return this.secret("enable", req, req.privLvl);
+  }
+
+  private async secret(purpose: CredentialPurpose, req: PasswordRequest, wantPriv: number | null): Promise<Decision> {
+    const { lockout, source, cache, clock } = this.d;
+    const username = normalizeUsername(req.username);
+    if (lockout.isLocked(username, req.clientIp)) return deny(Reason.lockedOut);
+    const user = source.snapshot().usersByName.get(username);
+    if (user === undefined) {
+      await this.burnVerify(req.password);
+      lockout.recordFailure(username, req.clientIp);
+      return deny(Reason.unknownUser);
+    }
+    const v = await this.verifySecret(purpose, user, req.password);
+    if (v === "bad") {
+      lockout.recordFailure(username, req.clientIp);
+      return deny(Reason.badPassword);
+    }
+    // Re-read after the await: a disable committed meanwhile must win.
+    const snap = source.snapshot();
+    const now = snap.usersByName.get(username) ?? user;
+    if (now.credentialVersion !== user.credentialVersion) return deny(now.enabled ? Reason.badPassword : Reason.disabled);
+    const groups = userGroups(snap, now);
+    const state = accountState(now, groups, req.device, clock.wall());
+    if (state !== null) return state;
+    const priv = maxPrivLvl(groups);
+    if (wantPriv !== null && wantPriv > priv) return deny(Reason.privLvlTooHigh, { privLvl: priv });
+    if (v === "ok") cache.remember(purpose, user.id, user.credentialVersion, req.password);
+    lockout.recordSuccess(username, req.clientIp);
+    return allow(Reason.authenticated, { privLvl: priv, cached: v === "cached" });
+  }
+
+  /** Runs `check` with the CHAP cleartext when the user opted in and the key is configured. */
+  chap(req: IdentityRequest, check: (cleartext: Uint8Array) => boolean): Decision {
+    return this.challenge(req, (user) => this.cleartext(user), check);
+  }
+
+  /** Runs `check` with the NT hash: derived from the CHAP secret if present, else the stored NT hash. */
+  msChap(req: IdentityRequest, check: (ntHash: Uint8Array) => boolean): Decision {
+    return this.challenge(
+      req,
+      (user) => {
+        const clear = this.cleartext(user);
+        if (clear !== null) return ntHashOf(clear);
+        if (user.ntHash !== null && /^[0-9a-fA-F]{32}$/.test(user.ntHash)) return fromHex(user.ntHash);
+        return null;
+      },
+      check,
+    );
+  }
+
+  private cleartext(user: PolicyUser): Uint8Array | null {
+    if (user.chapSecretEnc === null || this.d.chapKey === null) return null;
+    const r = decryptChapSecret(this.d.chapKey, user.username, user.chapSecretEnc);
+    return r.ok ? r.value : null;
+  }
+
+  private challenge(req: IdentityRequest, material: (u: PolicyUser) => Uint8Array | null, check: (m: Uint8Array) => boolean): Decision {
+    const { lockout, source, clock } = this.d;
+    const username = normalizeUsername(req.username);
+    if (lockout.isLocked(username, req.clientIp)) return deny(Reason.lockedOut);
+    const snap = source.snapshot();
+    const user = snap.usersByName.get(username);
+    if (user === undefined) {
+      lockout.recordFailure(username, req.clientIp);
+      return deny(Reason.unknownUser);
+    }
+    const m = material(user);
+    if (m === null) return deny(Reason.noChapCredential);
+    const good = check(m);
+    m.fill(0);
+    if (!good) {
+      lockout.recordFailure(username, req.clientIp);
+      return deny(Reason.badPassword);
+    }
+    const groups = userGroups(snap, user);
+    const state = accountState(user, groups, req.device, clock.wall());
+    if (state !== null) return state;
+    lockout.recordSuccess(username, req.clientIp);
+    return allow(Reason.authenticated, { privLvl: maxPrivLvl(groups) });
+  }
+}
