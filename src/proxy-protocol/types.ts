@@ -112,7 +112,7 @@ export interface ProxyHeader {
    * "must use the real connection endpoints") and for UNSPEC/UNIX families: use the socket's addresses.
    */
   addresses: { source: Endpoint; destination: Endpoint } | null;
-  /** Every TLV in wire order, known or not (CRC32C and NOOP included), values as views into the input. */
+  /** Every TLV in wire order, known or not (CRC32C and NOOP included); values view a private copy. */
   tlvs: Tlv[];
   /** True when a PP2_TYPE_CRC32C TLV was present and matched. */
   crc32cVerified: boolean;
