@@ -1,0 +1,117 @@
+// `aaa-proxy group|device|proxy add|list|remove`: the device side of the admin CLI.
+import { audit } from "../store/audit.ts";
+import { DeviceStore } from "../store/devices.ts";
+import { onePositional, parseFlags, requireFlag, table } from "./args.ts";
+import { CliError, type CliCommand, type CliContext } from "./context.ts";
+
+function sub(args: string[]): [string, string[]] {
+  const [verb, ...rest] = args;
+  if (!verb) throw new CliError("missing action: add, list or remove");
+  return [verb, rest];
+}
+
+function done(ctx: CliContext, r: { ok: true } | { ok: false; detail?: string; code: string }, action: string, object: string, detail: Record<string, unknown> = {}): number {
+  if (!r.ok) throw new CliError(r.detail ?? r.code);
+  audit(ctx.store.db, ctx.actor, action, object, detail);
+  ctx.out(`ok: ${action} ${object}`);
+  return 0;
+}
+
+export const groupCommand: CliCommand = (args, ctx) => {
+  const store = new DeviceStore(ctx.store.sqlite);
+  const [verb, rest] = sub(args);
+  switch (verb) {
+    case "add": {
+      const { values, positionals } = parseFlags(rest, {
+        "tacacs-secret": { type: "string" },
+        "radius-secret": { type: "string" },
+        "proxy-network": { type: "string" },
+        description: { type: "string" },
+        "no-require-message-authenticator": { type: "boolean" },
+      });
+      const name = onePositional(positionals, "group name");
+      const r = store.addGroup({
+        name,
+        tacacsSecret: values["tacacs-secret"],
+        radiusSecret: values["radius-secret"],
+        proxyNetwork: values["proxy-network"],
+        description: values.description,
+        requireMessageAuthenticator: !values["no-require-message-authenticator"],
+      });
+      return done(ctx, r, "group.add", name, {
+        tacacs_secret_set: values["tacacs-secret"] !== undefined,
+        radius_secret_set: values["radius-secret"] !== undefined,
+        proxy_network: values["proxy-network"] ?? null,
+      });
+    }
+    case "remove": {
+      const { positionals } = parseFlags(rest, {});
+      const name = onePositional(positionals, "group name");
+      return done(ctx, store.removeGroup(name), "group.remove", name);
+    }
+    case "list": {
+      const { values } = parseFlags(rest, { json: { type: "boolean" } });
+      const rows = store.listGroups();
+      if (values.json) ctx.out(JSON.stringify(rows));
+      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "tacacs_secret_set", "radius_secret_set", "proxy_network", "devices"])) ctx.out(l);
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown action "group ${verb}": use add, list or remove`);
+  }
+};
+
+export const deviceCommand: CliCommand = (args, ctx) => {
+  const store = new DeviceStore(ctx.store.sqlite);
+  const [verb, rest] = sub(args);
+  switch (verb) {
+    case "add": {
+      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, group: { type: "string" }, disabled: { type: "boolean" } });
+      const name = onePositional(positionals, "device name");
+      const network = requireFlag(values.network, "--network");
+      const group = requireFlag(values.group, "--group");
+      return done(ctx, store.addDevice({ name, network, group, enabled: !values.disabled }), "device.add", name, { network, group });
+    }
+    case "remove": {
+      const { positionals } = parseFlags(rest, {});
+      const name = onePositional(positionals, "device name");
+      return done(ctx, store.removeDevice(name), "device.remove", name);
+    }
+    case "list": {
+      const { values } = parseFlags(rest, { json: { type: "boolean" } });
+      const rows = store.listDevices();
+      if (values.json) ctx.out(JSON.stringify(rows));
+      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "network", "group", "enabled", "auto_registered"])) ctx.out(l);
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown action "device ${verb}": use add, list or remove`);
+  }
+};
+
+export const proxyCommand: CliCommand = (args, ctx) => {
+  const store = new DeviceStore(ctx.store.sqlite);
+  const [verb, rest] = sub(args);
+  switch (verb) {
+    case "add": {
+      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, description: { type: "string" } });
+      const name = onePositional(positionals, "proxy name");
+      const network = requireFlag(values.network, "--network");
+      return done(ctx, store.addProxy({ name, network, description: values.description }), "proxy.add", name, { network });
+    }
+    case "remove": {
+      const { positionals } = parseFlags(rest, {});
+      const name = onePositional(positionals, "proxy name");
+      return done(ctx, store.removeProxy(name), "proxy.remove", name);
+    }
+    case "list": {
+      const { values } = parseFlags(rest, { json: { type: "boolean" } });
+      const rows = store.listProxies();
+      if (values.json) ctx.out(JSON.stringify(rows));
+      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "network", "description"])) ctx.out(l);
+      return 0;
+    }
+    default:
+      throw new CliError(`unknown action "proxy ${verb}": use add, list or remove`);
+  }
+};

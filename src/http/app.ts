@@ -1,0 +1,57 @@
+// The HTTP endpoint (Hono): health, stats and Prometheus metrics. Tested through app.request().
+// The admin API mounts here later, behind a bearer token; without a token it does not exist.
+import { Hono } from "hono";
+import type { Registry } from "../lib/metrics.ts";
+
+export interface ListenerStatus {
+  protocol: "tacacs" | "radius-auth" | "radius-acct" | "http";
+  address: string;
+  state: "listening" | "failed" | "stopped";
+  error?: string;
+}
+
+export interface HttpDeps {
+  version: string;
+  startedAt: number;
+  registry: Registry;
+  listeners: () => ListenerStatus[];
+  /** Extra sections for /api/stats (device index, policy, ...). */
+  stats: () => Record<string, unknown>;
+  /** Is the store answering? */
+  storeOk: () => boolean;
+}
+
+export function createHttpApp(deps: HttpDeps): Hono {
+  const app = new Hono();
+
+  app.get("/api/health", (c) => {
+    const listeners = deps.listeners();
+    const store = deps.storeOk();
+    const healthy = store && listeners.every((l) => l.state === "listening");
+    return c.json(
+      {
+        status: healthy ? "ok" : "degraded",
+        version: deps.version,
+        uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+        store: store ? "ok" : "error",
+        listeners,
+      },
+      healthy ? 200 : 503,
+    );
+  });
+
+  app.get("/api/stats", (c) =>
+    c.json({
+      version: deps.version,
+      uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
+      counters: deps.registry.toJSON(),
+      ...deps.stats(),
+    }),
+  );
+
+  app.get("/metrics", (c) => c.text(deps.registry.renderPrometheus(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+
+  app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.onError((e, c) => c.json({ error: "internal", message: "internal error" }, 500));
+  return app;
+}

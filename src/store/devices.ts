@@ -1,0 +1,160 @@
+// Device groups, devices and proxies: the writes and listings behind the admin CLI (and later the
+// admin API). Every write validates first and runs in one transaction, so bad input leaves the
+// database unchanged. Listings never carry secrets: only `tacacs_secret_set` / `radius_secret_set`.
+import type { Database } from "bun:sqlite";
+import { parseCidr } from "../lib/ip.ts";
+import { err, ok, type Result } from "../lib/result.ts";
+
+export type StoreErrorCode = "store/invalid" | "store/not-found" | "store/duplicate" | "store/in-use";
+
+export interface GroupView {
+  name: string;
+  description: string;
+  tacacs_secret_set: boolean;
+  radius_secret_set: boolean;
+  proxy_network: string | null;
+  require_message_authenticator: boolean;
+  devices: number;
+}
+export interface DeviceView {
+  name: string;
+  network: string;
+  group: string;
+  enabled: boolean;
+  auto_registered: boolean;
+}
+export interface ProxyView {
+  name: string;
+  network: string;
+  description: string;
+}
+
+/** Names are what scripts type: printable, no spaces, bounded. */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
+/** Shared secrets: bounded; RFC 2865 §3 requires at least one octet; 16+ is recommended. */
+const MAX_SECRET = 256;
+
+function checkName(kind: string, name: string): Result<string, StoreErrorCode> {
+  return NAME.test(name) ? ok(name) : err("store/invalid", `${kind} name "${name}" must be 1-128 characters of letters, digits and . _ : @ -`);
+}
+function checkSecret(flag: string, s: string | undefined): Result<string | null, StoreErrorCode> {
+  if (s === undefined) return ok(null);
+  if (s.length === 0 || s.length > MAX_SECRET) return err("store/invalid", `${flag} must be 1-${MAX_SECRET} characters`);
+  return ok(s);
+}
+function canonicalCidr(flag: string, s: string): Result<string, StoreErrorCode> {
+  const c = parseCidr(s);
+  return c.ok ? ok(c.value.text) : err("store/invalid", `${flag} "${s}" is not a valid CIDR`);
+}
+function isUniqueViolation(e: unknown): boolean {
+  return e instanceof Error && /UNIQUE constraint failed/.test(e.message);
+}
+
+export class DeviceStore {
+  constructor(private readonly sqlite: Database) {}
+
+  addGroup(g: { name: string; description?: string; tacacsSecret?: string; radiusSecret?: string; proxyNetwork?: string; requireMessageAuthenticator?: boolean }): Result<void, StoreErrorCode> {
+    const name = checkName("group", g.name);
+    if (!name.ok) return name;
+    const t = checkSecret("--tacacs-secret", g.tacacsSecret);
+    if (!t.ok) return t;
+    const r = checkSecret("--radius-secret", g.radiusSecret);
+    if (!r.ok) return r;
+    let proxy: string | null = null;
+    if (g.proxyNetwork !== undefined) {
+      const c = canonicalCidr("--proxy-network", g.proxyNetwork);
+      if (!c.ok) return c;
+      proxy = c.value;
+    }
+    try {
+      this.sqlite
+        .query("INSERT INTO device_groups (name, description, tacacs_secret, radius_secret, proxy_network, require_message_authenticator) VALUES (?, ?, ?, ?, ?, ?)")
+        .run(g.name, g.description ?? "", t.value, r.value, proxy, g.requireMessageAuthenticator === false ? 0 : 1);
+    } catch (e) {
+      if (isUniqueViolation(e)) return err("store/duplicate", `group "${g.name}" already exists`);
+      throw e;
+    }
+    return ok(undefined);
+  }
+
+  removeGroup(name: string): Result<void, StoreErrorCode> {
+    const row = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(name);
+    if (!row) return err("store/not-found", `group "${name}" does not exist`);
+    const n = this.sqlite.query<{ n: number }, [number]>("SELECT count(*) AS n FROM devices WHERE group_id = ?").get(row.id)!.n;
+    if (n > 0) return err("store/in-use", `group "${name}" still has ${n} device(s); remove them first`);
+    this.sqlite.query("DELETE FROM device_groups WHERE id = ?").run(row.id);
+    return ok(undefined);
+  }
+
+  listGroups(): GroupView[] {
+    return this.sqlite
+      .query<{ name: string; description: string; t: number; r: number; proxy_network: string | null; rma: number; devices: number }, []>(
+        `SELECT g.name, g.description, g.tacacs_secret IS NOT NULL AS t, g.radius_secret IS NOT NULL AS r, g.proxy_network,
+                g.require_message_authenticator AS rma, (SELECT count(*) FROM devices d WHERE d.group_id = g.id) AS devices
+         FROM device_groups g ORDER BY g.name`,
+      )
+      .all()
+      .map((g) => ({
+        name: g.name,
+        description: g.description,
+        tacacs_secret_set: g.t === 1,
+        radius_secret_set: g.r === 1,
+        proxy_network: g.proxy_network,
+        require_message_authenticator: g.rma === 1,
+        devices: g.devices,
+      }));
+  }
+
+  addDevice(d: { name: string; network: string; group: string; enabled?: boolean }): Result<void, StoreErrorCode> {
+    const name = checkName("device", d.name);
+    if (!name.ok) return name;
+    const net = canonicalCidr("--network", d.network);
+    if (!net.ok) return net;
+    const g = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(d.group);
+    if (!g) return err("store/not-found", `group "${d.group}" does not exist`);
+    try {
+      this.sqlite.query("INSERT INTO devices (name, network, group_id, enabled) VALUES (?, ?, ?, ?)").run(d.name, net.value, g.id, d.enabled === false ? 0 : 1);
+    } catch (e) {
+      if (isUniqueViolation(e)) return err("store/duplicate", `device "${d.name}" already exists`);
+      throw e;
+    }
+    return ok(undefined);
+  }
+
+  removeDevice(name: string): Result<void, StoreErrorCode> {
+    const res = this.sqlite.query("DELETE FROM devices WHERE name = ?").run(name);
+    return res.changes === 0 ? err("store/not-found", `device "${name}" does not exist`) : ok(undefined);
+  }
+
+  listDevices(): DeviceView[] {
+    return this.sqlite
+      .query<{ name: string; network: string; grp: string; enabled: number; auto: number }, []>(
+        "SELECT d.name, d.network, g.name AS grp, d.enabled, d.auto_registered AS auto FROM devices d JOIN device_groups g ON g.id = d.group_id ORDER BY d.name",
+      )
+      .all()
+      .map((d) => ({ name: d.name, network: d.network, group: d.grp, enabled: d.enabled === 1, auto_registered: d.auto === 1 }));
+  }
+
+  addProxy(p: { name: string; network: string; description?: string }): Result<void, StoreErrorCode> {
+    const name = checkName("proxy", p.name);
+    if (!name.ok) return name;
+    const net = canonicalCidr("--network", p.network);
+    if (!net.ok) return net;
+    try {
+      this.sqlite.query("INSERT INTO proxies (name, network, description) VALUES (?, ?, ?)").run(p.name, net.value, p.description ?? "");
+    } catch (e) {
+      if (isUniqueViolation(e)) return err("store/duplicate", `proxy "${p.name}" already exists`);
+      throw e;
+    }
+    return ok(undefined);
+  }
+
+  removeProxy(name: string): Result<void, StoreErrorCode> {
+    const res = this.sqlite.query("DELETE FROM proxies WHERE name = ?").run(name);
+    return res.changes === 0 ? err("store/not-found", `proxy "${name}" does not exist`) : ok(undefined);
+  }
+
+  listProxies(): ProxyView[] {
+    return this.sqlite.query<ProxyView, []>("SELECT name, network, description FROM proxies ORDER BY name").all();
+  }
+}
