@@ -6,8 +6,14 @@
 import { Reader, Writer } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import {
-  byteField, decodeRequestFields, encodeRequestFields, fieldBytes, TextReader, U16_MAX,
-  type BodyError, type RequestFields,
+  byteField,
+  decodeRequestFields,
+  encodeRequestFields,
+  fieldBytes,
+  TextReader,
+  U16_MAX,
+  type BodyError,
+  type RequestFields,
 } from "./fields.ts";
 
 /** §7.1 flags. (0x01 was TAC_PLUS_ACCT_FLAG_MORE in the old drafts; RFC 8907 dropped it.) */
@@ -35,12 +41,20 @@ export interface AcctReply {
  */
 export function validAcctFlags(flags: number): boolean {
   const f = flags & 0x0e;
-  return f === AcctFlag.START || f === AcctFlag.STOP || f === AcctFlag.WATCHDOG || f === (AcctFlag.WATCHDOG | AcctFlag.START);
+  return (
+    f === AcctFlag.START ||
+    f === AcctFlag.STOP ||
+    f === AcctFlag.WATCHDOG ||
+    f === (AcctFlag.WATCHDOG | AcctFlag.START)
+  );
 }
 
-export function decodeAcctRequest(body: Uint8Array): Result<AcctRequest, BodyError> {
+export function decodeAcctRequest(
+  body: Uint8Array,
+): Result<AcctRequest, BodyError> {
   const flags = body[0];
-  if (flags === undefined) return err("tacacs/short-body", "accounting REQUEST needs 9 bytes");
+  if (flags === undefined)
+    return err("tacacs/short-body", "accounting REQUEST needs 9 bytes");
   const r = decodeRequestFields(body, 1, "accounting REQUEST");
   if (!r.ok) return r;
   return ok({ flags, ...r.value });
@@ -51,7 +65,9 @@ export function encodeAcctRequest(p: AcctRequest): Uint8Array {
 }
 
 /** §7.2: server_msg_len(2), data_len(2), status, server_msg, data. Status comes *after* the lengths. */
-export function decodeAcctReply(body: Uint8Array): Result<AcctReply, BodyError> {
+export function decodeAcctReply(
+  body: Uint8Array,
+): Result<AcctReply, BodyError> {
   const r = new Reader(body);
   const msgLen = r.u16();
   const dataLen = r.u16();
@@ -59,9 +75,14 @@ export function decodeAcctReply(body: Uint8Array): Result<AcctReply, BodyError> 
   if (msgLen === undefined || dataLen === undefined || status === undefined) {
     return err("tacacs/short-body", "accounting REPLY needs 5 bytes");
   }
-  if (5 + msgLen + dataLen !== body.length) return err("tacacs/length-mismatch", "accounting REPLY");
+  if (5 + msgLen + dataLen !== body.length)
+    return err("tacacs/length-mismatch", "accounting REPLY");
   const t = new TextReader();
-  const out: AcctReply = { status, serverMsg: t.text(r.bytes(msgLen)!), data: r.bytes(dataLen)!.slice() };
+  const out: AcctReply = {
+    status,
+    serverMsg: t.text(r.bytes(msgLen)!),
+    data: r.bytes(dataLen)!.slice(),
+  };
   if (t.lossy) out.lossyText = true;
   return ok(out);
 }
@@ -70,8 +91,10 @@ export function encodeAcctReply(p: AcctReply): Uint8Array {
   const msg = fieldBytes("server_msg", p.serverMsg, U16_MAX);
   const data = fieldBytes("data", p.data, U16_MAX);
   return new Writer(5 + msg.length + data.length)
-    .u16(msg.length).u16(data.length)
+    .u16(msg.length)
+    .u16(data.length)
     .u8(byteField("status", p.status))
-    .bytes(msg).bytes(data)
+    .bytes(msg)
+    .bytes(data)
     .finish();
 }

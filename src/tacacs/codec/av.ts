@@ -20,12 +20,17 @@ export function parseArg(arg: string): Result<Av, AvError> {
   const at = eq === -1 ? star : star === -1 ? eq : Math.min(eq, star);
   if (at === -1) return err("tacacs/bad-arg", "no '=' or '*' separator");
   if (at === 0) return err("tacacs/bad-arg", "empty attribute name");
-  return ok({ attr: arg.slice(0, at), value: arg.slice(at + 1), mandatory: arg[at] === "=" });
+  return ok({
+    attr: arg.slice(0, at),
+    value: arg.slice(at + 1),
+    mandatory: arg[at] === "=",
+  });
 }
 
 /** Throws RangeError for a name that parseArg could not read back (empty, or holding '=' / '*'). */
 export function formatArg(av: Av): string {
-  if (av.attr.length === 0 || /[=*]/.test(av.attr)) throw new RangeError(`bad attribute name: ${JSON.stringify(av.attr)}`);
+  if (av.attr.length === 0 || /[=*]/.test(av.attr))
+    throw new RangeError(`bad attribute name: ${JSON.stringify(av.attr)}`);
   return `${av.attr}${av.mandatory ? "=" : "*"}${av.value}`;
 }
 
@@ -45,7 +50,8 @@ export function commandLine(args: readonly string[]): string | null {
     const p = parseArg(a);
     if (!p.ok) continue;
     if (p.value.attr === "cmd" && cmd === null) cmd = p.value.value;
-    else if (p.value.attr === "cmd-arg" && p.value.value !== END_OF_LINE) rest.push(p.value.value);
+    else if (p.value.attr === "cmd-arg" && p.value.value !== END_OF_LINE)
+      rest.push(p.value.value);
   }
   if (cmd === null) return null;
   return rest.length === 0 ? cmd : `${cmd} ${rest.join(" ")}`;

@@ -9,7 +9,16 @@ const key = utf8("s3cret");
 const start = (user: string, seqNo = 1, sessionId = 7) =>
   encodePacket(
     { type: PacketType.AUTHEN, seqNo, sessionId, minorVersion: 1 },
-    encodeAuthenStart({ action: 1, privLvl: 1, authenType: 2, authenService: 1, user, port: "tty1", remAddr: "10.0.0.1", data: utf8("pw") }),
+    encodeAuthenStart({
+      action: 1,
+      privLvl: 1,
+      authenType: 2,
+      authenService: 1,
+      user,
+      port: "tty1",
+      remAddr: "10.0.0.1",
+      data: utf8("pw"),
+    }),
     key,
   );
 
@@ -25,7 +34,11 @@ function drain(f: Framer): Frame[] {
 }
 
 describe("Framer", () => {
-  const fixtures = [start("alice"), start("b".repeat(200), 1, 0xffffffff), encodePacket({ type: 3, seqNo: 2, sessionId: 1 }, new Uint8Array(0), key)];
+  const fixtures = [
+    start("alice"),
+    start("b".repeat(200), 1, 0xffffffff),
+    encodePacket({ type: 3, seqNo: 2, sessionId: 1 }, new Uint8Array(0), key),
+  ];
 
   test("every fixture split at every offset yields exactly that packet", () => {
     for (const pkt of fixtures) {
@@ -45,7 +58,9 @@ describe("Framer", () => {
   });
 
   test("many packets in one chunk, and the same stream one byte at a time", () => {
-    const packets = Array.from({ length: 50 }, (_, i) => start(`user${i}`, 1, i));
+    const packets = Array.from({ length: 50 }, (_, i) =>
+      start(`user${i}`, 1, i),
+    );
     const stream = concat(packets);
     const a = new Framer({ maxBodyLength: 1024 });
     a.push(stream);
@@ -56,7 +71,9 @@ describe("Framer", () => {
       b.push(stream.subarray(i, i + 1));
       got.push(...drain(b));
     }
-    expect(got.map((fr) => fr.header.sessionId)).toEqual(packets.map((_, i) => i));
+    expect(got.map((fr) => fr.header.sessionId)).toEqual(
+      packets.map((_, i) => i),
+    );
   });
 
   test("frames stay intact after the buffer is reused for later packets", () => {
@@ -84,11 +101,17 @@ describe("Framer", () => {
   test("a bad major version is reported from the first byte (e.g. an HTTP client)", () => {
     const f = new Framer({ maxBodyLength: 1024 });
     f.push(utf8("G"));
-    expect(f.next()).toMatchObject({ ok: false, code: "tacacs/bad-major-version" });
+    expect(f.next()).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-major-version",
+    });
     const g = new Framer({ maxBodyLength: 1024 });
     g.push(concat([start("ok"), utf8("GET / HTTP/1.0\r\n")]));
     expect(g.next().ok).toBe(true);
-    expect(g.next()).toMatchObject({ ok: false, code: "tacacs/bad-major-version" });
+    expect(g.next()).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-major-version",
+    });
   });
 
   test("partial header is just 'need more'", () => {

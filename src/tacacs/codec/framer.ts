@@ -39,7 +39,9 @@ export class Framer {
 
   constructor(options: { maxBodyLength: number }) {
     if (!Number.isInteger(options.maxBodyLength) || options.maxBodyLength < 0) {
-      throw new RangeError(`maxBodyLength must be a non-negative integer: ${options.maxBodyLength}`);
+      throw new RangeError(
+        `maxBodyLength must be a non-negative integer: ${options.maxBodyLength}`,
+      );
     }
     this.maxBodyLength = options.maxBodyLength;
     this.buf = new Uint8Array(4096);
@@ -81,7 +83,10 @@ export class Framer {
     }
     const header = h.value;
     if (header.length > this.maxBodyLength) {
-      return this.fail("tacacs/body-too-long", `body length ${header.length} > ${this.maxBodyLength}`);
+      return this.fail(
+        "tacacs/body-too-long",
+        `body length ${header.length} > ${this.maxBodyLength}`,
+      );
     }
     const total = HEADER_LENGTH + header.length;
     if (available < total) return ok(null);

@@ -32,30 +32,110 @@ const text = (max: number) => {
   for (let i = 0; i < n; i++) s += alphabet[int(alphabet.length)];
   return utf8(s).length <= max ? s : "";
 };
-const args = () => Array.from({ length: int(6) }, () => `${text(8) || "x"}=${text(20)}`.replace(/^[=*]/, "a"));
+const args = () =>
+  Array.from({ length: int(6) }, () =>
+    `${text(8) || "x"}=${text(20)}`.replace(/^[=*]/, "a"),
+  );
 
-type Codec = { name: string; decode: (b: Uint8Array) => Result<any>; encode: (v: any) => Uint8Array; sample: () => Uint8Array };
-const req = () => ({ authenMethod: int(256), privLvl: int(16), authenType: int(7), authenService: int(10), user: text(40), port: text(20), remAddr: text(20), args: args() });
+type Codec = {
+  name: string;
+  decode: (b: Uint8Array) => Result<any>;
+  encode: (v: any) => Uint8Array;
+  sample: () => Uint8Array;
+};
+const req = () => ({
+  authenMethod: int(256),
+  privLvl: int(16),
+  authenType: int(7),
+  authenService: int(10),
+  user: text(40),
+  port: text(20),
+  remAddr: text(20),
+  args: args(),
+});
 const codecs: Codec[] = [
-  { name: "authen START", decode: authen.decodeAuthenStart, encode: authen.encodeAuthenStart,
-    sample: () => authen.encodeAuthenStart({ action: int(5), privLvl: int(16), authenType: int(7), authenService: int(10), user: text(30), port: text(20), remAddr: text(20), data: bytes(int(40)) }) },
-  { name: "authen REPLY", decode: authen.decodeAuthenReply, encode: authen.encodeAuthenReply,
-    sample: () => authen.encodeAuthenReply({ status: int(8), flags: int(2), serverMsg: text(60), data: bytes(int(20)) }) },
-  { name: "authen CONTINUE", decode: authen.decodeAuthenContinue, encode: authen.encodeAuthenContinue,
-    sample: () => authen.encodeAuthenContinue({ userMsg: bytes(int(30)), data: bytes(int(10)), flags: int(2) }) },
-  { name: "author REQUEST", decode: author.decodeAuthorRequest, encode: author.encodeAuthorRequest, sample: () => author.encodeAuthorRequest(req()) },
-  { name: "author RESPONSE", decode: author.decodeAuthorResponse, encode: author.encodeAuthorResponse,
-    sample: () => author.encodeAuthorResponse({ status: int(0x22), args: args(), serverMsg: text(40), data: bytes(int(10)) }) },
-  { name: "acct REQUEST", decode: acct.decodeAcctRequest, encode: acct.encodeAcctRequest, sample: () => acct.encodeAcctRequest({ flags: int(16), ...req() }) },
-  { name: "acct REPLY", decode: acct.decodeAcctReply, encode: acct.encodeAcctReply,
-    sample: () => acct.encodeAcctReply({ status: int(3), serverMsg: text(40), data: bytes(int(10)) }) },
+  {
+    name: "authen START",
+    decode: authen.decodeAuthenStart,
+    encode: authen.encodeAuthenStart,
+    sample: () =>
+      authen.encodeAuthenStart({
+        action: int(5),
+        privLvl: int(16),
+        authenType: int(7),
+        authenService: int(10),
+        user: text(30),
+        port: text(20),
+        remAddr: text(20),
+        data: bytes(int(40)),
+      }),
+  },
+  {
+    name: "authen REPLY",
+    decode: authen.decodeAuthenReply,
+    encode: authen.encodeAuthenReply,
+    sample: () =>
+      authen.encodeAuthenReply({
+        status: int(8),
+        flags: int(2),
+        serverMsg: text(60),
+        data: bytes(int(20)),
+      }),
+  },
+  {
+    name: "authen CONTINUE",
+    decode: authen.decodeAuthenContinue,
+    encode: authen.encodeAuthenContinue,
+    sample: () =>
+      authen.encodeAuthenContinue({
+        userMsg: bytes(int(30)),
+        data: bytes(int(10)),
+        flags: int(2),
+      }),
+  },
+  {
+    name: "author REQUEST",
+    decode: author.decodeAuthorRequest,
+    encode: author.encodeAuthorRequest,
+    sample: () => author.encodeAuthorRequest(req()),
+  },
+  {
+    name: "author RESPONSE",
+    decode: author.decodeAuthorResponse,
+    encode: author.encodeAuthorResponse,
+    sample: () =>
+      author.encodeAuthorResponse({
+        status: int(0x22),
+        args: args(),
+        serverMsg: text(40),
+        data: bytes(int(10)),
+      }),
+  },
+  {
+    name: "acct REQUEST",
+    decode: acct.decodeAcctRequest,
+    encode: acct.encodeAcctRequest,
+    sample: () => acct.encodeAcctRequest({ flags: int(16), ...req() }),
+  },
+  {
+    name: "acct REPLY",
+    decode: acct.decodeAcctReply,
+    encode: acct.encodeAcctReply,
+    sample: () =>
+      acct.encodeAcctReply({
+        status: int(3),
+        serverMsg: text(40),
+        data: bytes(int(10)),
+      }),
+  },
 ];
 
 function mutate(b: Uint8Array): Uint8Array {
   const out = b.slice();
   switch (int(4)) {
     case 0: // flip a few bytes (often a length field: the body is short)
-      for (let i = int(3) + 1; i > 0 && out.length > 0; i--) out[int(out.length)] = int(256);
+      for (let i = int(3) + 1; i > 0 && out.length > 0; i--)
+        out[int(out.length)] = int(256);
       return out;
     case 1:
       return out.subarray(0, int(out.length + 1));
@@ -80,7 +160,12 @@ describe("fuzz: body decoders", () => {
     test(`${c.name}: never throws; accepted input re-encodes`, () => {
       let accepted = 0;
       for (let i = 0; i < 3000; i++) {
-        const input = i % 3 === 0 ? bytes(int(300)) : i % 3 === 1 ? c.sample() : mutate(c.sample());
+        const input =
+          i % 3 === 0
+            ? bytes(int(300))
+            : i % 3 === 1
+              ? c.sample()
+              : mutate(c.sample());
         let r: Result<any>;
         try {
           r = c.decode(input);
@@ -111,19 +196,44 @@ describe("fuzz: header, packet, framer, args", () => {
     let accepted = 0;
     for (let i = 0; i < 3000; i++) {
       const c = codecs[int(codecs.length)]!;
-      const type = c.name.startsWith("authen") ? 1 : c.name.startsWith("author") ? 2 : 3;
+      const type = c.name.startsWith("authen")
+        ? 1
+        : c.name.startsWith("author")
+          ? 2
+          : 3;
       const fromClient = /START|CONTINUE|REQUEST/.test(c.name);
       const seqNo = fromClient ? (c.name.includes("CONTINUE") ? 3 : 1) : 2;
-      const wire = encodePacket({ type, seqNo, sessionId: int(2 ** 32), minorVersion: int(2), flags: int(2) * 4 }, c.sample(), int(4) === 0 ? null : key);
+      const wire = encodePacket(
+        {
+          type,
+          seqNo,
+          sessionId: int(2 ** 32),
+          minorVersion: int(2),
+          flags: int(2) * 4,
+        },
+        c.sample(),
+        int(4) === 0 ? null : key,
+      );
       const input = int(2) === 0 ? wire : mutate(wire);
       const h = decodeHeader(input);
       if (!h.ok) continue;
       expect(hex(encodeHeader(h.value))).toBe(hex(input.subarray(0, 12)));
       const body = input.subarray(12);
-      const r = fromClient ? decodePacket(h.value, body, key, "client") : decodePacket(h.value, body, key, "server");
-      if (!r.ok || (r.value.body as { lossyText?: boolean }).lossyText) continue;
+      const r = fromClient
+        ? decodePacket(h.value, body, key, "client")
+        : decodePacket(h.value, body, key, "server");
+      if (!r.ok || (r.value.body as { lossyText?: boolean }).lossyText)
+        continue;
       accepted++;
-      expect(hex(encodePacket(h.value, encodeBody(r.value), r.value.unencrypted ? null : key))).toBe(hex(input));
+      expect(
+        hex(
+          encodePacket(
+            h.value,
+            encodeBody(r.value),
+            r.value.unencrypted ? null : key,
+          ),
+        ),
+      ).toBe(hex(input));
     }
     expect(accepted).toBeGreaterThan(1000);
   });
@@ -131,9 +241,17 @@ describe("fuzz: header, packet, framer, args", () => {
   test("Framer never throws on random streams and never returns more bytes than it was given", () => {
     for (let i = 0; i < 500; i++) {
       const f = new Framer({ maxBodyLength: int(400) });
-      let given = 0, taken = 0;
+      let given = 0,
+        taken = 0;
       for (let j = 0; j < 20; j++) {
-        const chunk = int(3) === 0 ? bytes(int(50)) : encodePacket({ type: 1, seqNo: 1, sessionId: 1 }, bytes(int(300)), null);
+        const chunk =
+          int(3) === 0
+            ? bytes(int(50))
+            : encodePacket(
+                { type: 1, seqNo: 1, sessionId: 1 },
+                bytes(int(300)),
+                null,
+              );
         f.push(chunk);
         given += chunk.length;
         for (let k = 0; k < 100; k++) {

@@ -1,6 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import { fromHex, hex } from "../../lib/bytes.ts";
-import { decodeHeader, encodeHeader, HEADER_LENGTH, HeaderFlag, PacketType } from "./header.ts";
+import {
+  decodeHeader,
+  encodeHeader,
+  HEADER_LENGTH,
+  HeaderFlag,
+  PacketType,
+} from "./header.ts";
 
 describe("TACACS+ header (§4.1)", () => {
   test("decodes the published PAP START header and re-encodes it exactly", () => {
@@ -30,7 +36,9 @@ describe("TACACS+ header (§4.1)", () => {
     expect(r.value.flags & HeaderFlag.SINGLE_CONNECT).toBe(4);
     expect(r.value.sessionId).toBe(0xffffffff);
     expect(r.value.length).toBe(0x00010000);
-    expect(hex(encodeHeader(r.value))).toBe(hex(bytes.subarray(0, HEADER_LENGTH)));
+    expect(hex(encodeHeader(r.value))).toBe(
+      hex(bytes.subarray(0, HEADER_LENGTH)),
+    );
   });
 
   test("unknown type and minor version are decoded as numbers (packet.ts refuses them)", () => {
@@ -56,7 +64,15 @@ describe("TACACS+ header (§4.1)", () => {
   });
 
   test("encodeHeader throws on values that do not fit (caller bug)", () => {
-    const h = { majorVersion: 0xc, minorVersion: 0, type: 1, seqNo: 1, flags: 0, sessionId: 1, length: 0 };
+    const h = {
+      majorVersion: 0xc,
+      minorVersion: 0,
+      type: 1,
+      seqNo: 1,
+      flags: 0,
+      sessionId: 1,
+      length: 0,
+    };
     expect(() => encodeHeader({ ...h, seqNo: 256 })).toThrow(RangeError);
     expect(() => encodeHeader({ ...h, sessionId: -1 })).toThrow(RangeError);
     expect(() => encodeHeader({ ...h, length: 2 ** 32 })).toThrow(RangeError);

@@ -46,22 +46,41 @@ export function decodeHeader(bytes: Uint8Array): Result<Header, HeaderError> {
   const version = r.u8();
   // The version is judged from the first byte alone, so a framer can drop a non-TACACS+ peer at once.
   if (version !== undefined && version >> 4 !== TAC_PLUS_MAJOR_VER) {
-    return err("tacacs/bad-major-version", `version byte 0x${version.toString(16).padStart(2, "0")}`);
+    return err(
+      "tacacs/bad-major-version",
+      `version byte 0x${version.toString(16).padStart(2, "0")}`,
+    );
   }
   const type = r.u8();
   const seqNo = r.u8();
   const flags = r.u8();
   const sessionId = r.u32();
   const length = r.u32();
-  if (version === undefined || type === undefined || seqNo === undefined || flags === undefined) {
+  if (
+    version === undefined ||
+    type === undefined ||
+    seqNo === undefined ||
+    flags === undefined
+  ) {
     return err("tacacs/short-header");
   }
-  if (sessionId === undefined || length === undefined) return err("tacacs/short-header");
-  return ok({ majorVersion: version >> 4, minorVersion: version & 0x0f, type, seqNo, flags, sessionId, length });
+  if (sessionId === undefined || length === undefined)
+    return err("tacacs/short-header");
+  return ok({
+    majorVersion: version >> 4,
+    minorVersion: version & 0x0f,
+    type,
+    seqNo,
+    flags,
+    sessionId,
+    length,
+  });
 }
 
 /** The version byte as it appears on the wire and in the §4.5 pad input. */
-export function versionByte(h: Pick<Header, "majorVersion" | "minorVersion">): number {
+export function versionByte(
+  h: Pick<Header, "majorVersion" | "minorVersion">,
+): number {
   return ((h.majorVersion & 0x0f) << 4) | (h.minorVersion & 0x0f);
 }
 
@@ -85,5 +104,6 @@ export function encodeHeader(h: Header): Uint8Array {
 }
 
 function checkInt(name: string, v: number, max: number): void {
-  if (!Number.isInteger(v) || v < 0 || v > max) throw new RangeError(`header ${name} out of range: ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > max)
+    throw new RangeError(`header ${name} out of range: ${v}`);
 }

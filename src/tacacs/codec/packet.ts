@@ -14,22 +14,54 @@
 // unobfuscated traffic in production) — that policy is not the codec's. A packet without the flag
 // cannot be read without a key ("tacacs/no-key"). A wrong key shows as "tacacs/length-mismatch".
 import { err, ok, type Result } from "../../lib/result.ts";
-import { decodeAcctReply, decodeAcctRequest, encodeAcctReply, encodeAcctRequest, type AcctReply, type AcctRequest } from "./accounting.ts";
 import {
-  decodeAuthenContinue, decodeAuthenReply, decodeAuthenStart, encodeAuthenContinue, encodeAuthenReply, encodeAuthenStart,
-  type AuthenContinue, type AuthenReply, type AuthenStart,
+  decodeAcctReply,
+  decodeAcctRequest,
+  encodeAcctReply,
+  encodeAcctRequest,
+  type AcctReply,
+  type AcctRequest,
+} from "./accounting.ts";
+import {
+  decodeAuthenContinue,
+  decodeAuthenReply,
+  decodeAuthenStart,
+  encodeAuthenContinue,
+  encodeAuthenReply,
+  encodeAuthenStart,
+  type AuthenContinue,
+  type AuthenReply,
+  type AuthenStart,
 } from "./authentication.ts";
 import {
-  decodeAuthorRequest, decodeAuthorResponse, encodeAuthorRequest, encodeAuthorResponse, type AuthorRequest, type AuthorResponse,
+  decodeAuthorRequest,
+  decodeAuthorResponse,
+  encodeAuthorRequest,
+  encodeAuthorResponse,
+  type AuthorRequest,
+  type AuthorResponse,
 } from "./authorization.ts";
 import type { BodyError } from "./fields.ts";
-import { encodeHeader, HEADER_LENGTH, HeaderFlag, MinorVersion, PacketType, TAC_PLUS_MAJOR_VER, type Header } from "./header.ts";
+import {
+  encodeHeader,
+  HEADER_LENGTH,
+  HeaderFlag,
+  MinorVersion,
+  PacketType,
+  TAC_PLUS_MAJOR_VER,
+  type Header,
+} from "./header.ts";
 import { obfuscate } from "./obfuscation.ts";
 
 export type { BodyError };
 export type Sender = "client" | "server";
 
-type P<K extends string, B> = { kind: K; header: Header; body: B; unencrypted: boolean };
+type P<K extends string, B> = {
+  kind: K;
+  header: Header;
+  body: B;
+  unencrypted: boolean;
+};
 export type ClientPacket =
   | P<"authen-start", AuthenStart>
   | P<"authen-continue", AuthenContinue>
@@ -48,29 +80,66 @@ export type PacketError =
   | "tacacs/bad-length"
   | "tacacs/no-key";
 
-const hasKey = (key: Uint8Array | null): key is Uint8Array => key !== null && key.length > 0;
+const hasKey = (key: Uint8Array | null): key is Uint8Array =>
+  key !== null && key.length > 0;
 
 /** Checks the header against the body, restores the plain body and decodes it. Never throws. */
-export function decodePacket(header: Header, body: Uint8Array, key: Uint8Array | null, sender: "client"): Result<ClientPacket, PacketError>;
-export function decodePacket(header: Header, body: Uint8Array, key: Uint8Array | null, sender: "server"): Result<ServerPacket, PacketError>;
 export function decodePacket(
-  header: Header, body: Uint8Array, key: Uint8Array | null, sender: Sender,
+  header: Header,
+  body: Uint8Array,
+  key: Uint8Array | null,
+  sender: "client",
+): Result<ClientPacket, PacketError>;
+export function decodePacket(
+  header: Header,
+  body: Uint8Array,
+  key: Uint8Array | null,
+  sender: "server",
+): Result<ServerPacket, PacketError>;
+export function decodePacket(
+  header: Header,
+  body: Uint8Array,
+  key: Uint8Array | null,
+  sender: Sender,
 ): Result<ClientPacket | ServerPacket, PacketError> {
-  if (header.type !== PacketType.AUTHEN && header.type !== PacketType.AUTHOR && header.type !== PacketType.ACCT) {
+  if (
+    header.type !== PacketType.AUTHEN &&
+    header.type !== PacketType.AUTHOR &&
+    header.type !== PacketType.ACCT
+  ) {
     return err("tacacs/bad-type", `type ${header.type}`);
   }
-  if (header.minorVersion !== MinorVersion.DEFAULT && header.minorVersion !== MinorVersion.ONE) {
-    return err("tacacs/bad-minor-version", `minor version ${header.minorVersion}`);
+  if (
+    header.minorVersion !== MinorVersion.DEFAULT &&
+    header.minorVersion !== MinorVersion.ONE
+  ) {
+    return err(
+      "tacacs/bad-minor-version",
+      `minor version ${header.minorVersion}`,
+    );
   }
   // §4.1: the client sends odd sequence numbers starting at 1, the server even ones.
-  if (header.seqNo === 0 || (header.seqNo & 1) !== (sender === "client" ? 1 : 0)) {
-    return err("tacacs/bad-seq-no", `seq_no ${header.seqNo} from the ${sender}`);
+  if (
+    header.seqNo === 0 ||
+    (header.seqNo & 1) !== (sender === "client" ? 1 : 0)
+  ) {
+    return err(
+      "tacacs/bad-seq-no",
+      `seq_no ${header.seqNo} from the ${sender}`,
+    );
   }
-  if (header.length !== body.length) return err("tacacs/bad-length", `header says ${header.length}, body has ${body.length}`);
+  if (header.length !== body.length)
+    return err(
+      "tacacs/bad-length",
+      `header says ${header.length}, body has ${body.length}`,
+    );
   const unencrypted = (header.flags & HeaderFlag.UNENCRYPTED) !== 0;
   if (!unencrypted && !hasKey(key)) return err("tacacs/no-key");
   const plain = unencrypted ? body : obfuscate(body, header, key!);
-  const wrap = <K extends string, B>(kind: K, r: Result<B, BodyError>): Result<P<K, B>, BodyError> =>
+  const wrap = <K extends string, B>(
+    kind: K,
+    r: Result<B, BodyError>,
+  ): Result<P<K, B>, BodyError> =>
     r.ok ? ok({ kind, header, body: r.value, unencrypted }) : r;
   if (sender === "client") {
     if (header.type === PacketType.AUTHEN) {
@@ -78,28 +147,40 @@ export function decodePacket(
         ? wrap("authen-start", decodeAuthenStart(plain))
         : wrap("authen-continue", decodeAuthenContinue(plain));
     }
-    if (header.type === PacketType.AUTHOR) return wrap("author-request", decodeAuthorRequest(plain));
+    if (header.type === PacketType.AUTHOR)
+      return wrap("author-request", decodeAuthorRequest(plain));
     return wrap("acct-request", decodeAcctRequest(plain));
   }
-  if (header.type === PacketType.AUTHEN) return wrap("authen-reply", decodeAuthenReply(plain));
-  if (header.type === PacketType.AUTHOR) return wrap("author-response", decodeAuthorResponse(plain));
+  if (header.type === PacketType.AUTHEN)
+    return wrap("authen-reply", decodeAuthenReply(plain));
+  if (header.type === PacketType.AUTHOR)
+    return wrap("author-response", decodeAuthorResponse(plain));
   return wrap("acct-reply", decodeAcctReply(plain));
 }
 
-type KindBody<U> = U extends { kind: infer K; body: infer B } ? { kind: K; body: B } : never;
+type KindBody<U> = U extends { kind: infer K; body: infer B }
+  ? { kind: K; body: B }
+  : never;
 /** A packet without its header: what an engine builds before it knows the wire fields. */
 export type PacketBody = KindBody<ClientPacket | ServerPacket>;
 
 /** Any packet's body, plain; the kind picks the encoder. Throws RangeError on oversize fields. */
 export function encodeBody(p: PacketBody): Uint8Array {
   switch (p.kind) {
-    case "authen-start": return encodeAuthenStart(p.body);
-    case "authen-continue": return encodeAuthenContinue(p.body);
-    case "author-request": return encodeAuthorRequest(p.body);
-    case "acct-request": return encodeAcctRequest(p.body);
-    case "authen-reply": return encodeAuthenReply(p.body);
-    case "author-response": return encodeAuthorResponse(p.body);
-    case "acct-reply": return encodeAcctReply(p.body);
+    case "authen-start":
+      return encodeAuthenStart(p.body);
+    case "authen-continue":
+      return encodeAuthenContinue(p.body);
+    case "author-request":
+      return encodeAuthorRequest(p.body);
+    case "acct-request":
+      return encodeAcctRequest(p.body);
+    case "authen-reply":
+      return encodeAuthenReply(p.body);
+    case "author-response":
+      return encodeAuthorResponse(p.body);
+    case "acct-reply":
+      return encodeAcctReply(p.body);
   }
 }
 
@@ -114,14 +195,20 @@ export interface PacketFields {
 }
 
 /** Header ‖ body on the wire: length filled in, UNENCRYPTED set iff there is no key, body obfuscated with the key. */
-export function encodePacket(fields: PacketFields, plainBody: Uint8Array, key: Uint8Array | null): Uint8Array {
+export function encodePacket(
+  fields: PacketFields,
+  plainBody: Uint8Array,
+  key: Uint8Array | null,
+): Uint8Array {
   const keyed = hasKey(key);
   const header: Header = {
     majorVersion: TAC_PLUS_MAJOR_VER,
     minorVersion: fields.minorVersion ?? MinorVersion.DEFAULT,
     type: fields.type,
     seqNo: fields.seqNo,
-    flags: ((fields.flags ?? 0) & ~HeaderFlag.UNENCRYPTED & 0xff) | (keyed ? 0 : HeaderFlag.UNENCRYPTED),
+    flags:
+      ((fields.flags ?? 0) & ~HeaderFlag.UNENCRYPTED & 0xff) |
+      (keyed ? 0 : HeaderFlag.UNENCRYPTED),
     sessionId: fields.sessionId,
     length: plainBody.length,
   };
