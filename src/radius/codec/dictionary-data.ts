@@ -94,7 +94,7 @@ const VALUES: Record<string, Record<string, number>> = {
   "Framed-Compression": { None: 0, "Van-Jacobson-TCP-IP": 1, "IPX-Header-Compression": 2, "Stac-LZS": 3 },
   "Login-Service": { Telnet: 0, Rlogin: 1, "TCP-Clear": 2, PortMaster: 3, LAT: 4, "X25-PAD": 5, "X25-T3POS": 6, "TCP-Clear-Quiet": 8 },
   "Termination-Action": { Default: 0, "RADIUS-Request": 1 },
-  "Acct-Status-Type": { Start: 1, Stop: 2, "Interim-Update": 3, Alive: 3, "Accounting-On": 7, "Accounting-Off": 8, Failed: 15 },
+  "Acct-Status-Type": { Start: 1, Stop: 2, Alive: 3, "Interim-Update": 3, "Accounting-On": 7, "Accounting-Off": 8, Failed: 15 },
   "Acct-Authentic": { RADIUS: 1, Local: 2, Remote: 3, Diameter: 4 },
   "Acct-Terminate-Cause": {
     "User-Request": 1, "Lost-Carrier": 2, "Lost-Service": 3, "Idle-Timeout": 4, "Session-Timeout": 5, "Admin-Reset": 6,
@@ -107,7 +107,7 @@ const VALUES: Record<string, Record<string, number>> = {
     "Wireless-Other": 18, "Wireless-802.11": 19,
   },
   "Tunnel-Type": { PPTP: 1, L2F: 2, L2TP: 3, ATMP: 4, VTP: 5, AH: 6, IP: 7, "MIN-IP": 8, ESP: 9, GRE: 10, DVS: 11, "IP-in-IP": 12, VLAN: 13 },
-  "Tunnel-Medium-Type": { IPv4: 1, IP: 1, IPv6: 2, NSAP: 3, HDLC: 4, "BBN-1822": 5, "IEEE-802": 6, "E.163": 7, "E.164": 8 },
+  "Tunnel-Medium-Type": { IP: 1, IPv4: 1, IPv6: 2, NSAP: 3, HDLC: 4, "BBN-1822": 5, "IEEE-802": 6, "E.163": 7, "E.164": 8 },
   Prompt: { "No-Echo": 0, Echo: 1 },
   "Error-Cause": {
     "Residual-Context-Removed": 201, "Invalid-EAP-Packet": 202, "Unsupported-Attribute": 401, "Missing-Attribute": 402,

@@ -10,9 +10,9 @@
 // Value encoding and decoding by type lives in dictionary-values.ts (encodeValue / decodeValue).
 //
 // A source is plain data (what dictionary-import.ts produces from FreeRADIUS files): vendors, attributes
-// and VALUE lines. VALUE lines may name an attribute defined in an earlier source; an unknown one is an
+// and VALUE lines. VALUE lines may name an attribute defined in any source; an unknown one is an
 // error carrying the line number when there is one. Several VALUE names may share a number (FreeRADIUS
-// has Alive and Interim-Update = 3): all encode, the first one defined is the display name.
+// has Alive and Interim-Update = 3): all encode, the last one defined is the display name (as FreeRADIUS).
 import { err, ok, type Result } from "../../lib/result.ts";
 import { BUILTIN_DICTIONARY } from "./dictionary-data.ts";
 import { VSA_FORMAT_DEFAULT, type VendorFormat } from "./vsa.ts";
@@ -40,7 +40,13 @@ export interface AttrSpec {
   line?: number;
 }
 export interface ValueSpec { attr: string; name: string; value: number; line?: number }
-export interface DictionarySource { vendors: VendorSpec[]; attributes: AttrSpec[]; values: ValueSpec[] }
+export interface DictionarySource {
+  vendors: VendorSpec[];
+  attributes: AttrSpec[];
+  values: ValueSpec[];
+  /** Attributes a source knows but does not define (FreeRADIUS-internal, TLVs): VALUEs for them are dropped. */
+  ignoredAttributes?: string[];
+}
 
 export interface VendorDef { name: string; id: number; format: VendorFormat }
 export interface AttrDef {
@@ -53,7 +59,7 @@ export interface AttrDef {
   encrypt: 0 | 1 | 2 | 3;
   hasTag: boolean;
   concat: boolean;
-  /** number → display name (first defined). */
+  /** number → display name (last defined). */
   valueNames: Map<number, string>;
   /** lower-case name → number (all aliases). */
   valuesByName: Map<string, number>;
@@ -94,19 +100,26 @@ export function createDictionary(...sources: DictionarySource[]): Result<Diction
       };
       if (m[2] !== undefined) def.fixedLength = Number(m[2]);
       const prev = d.attrsByCode.get(codeKey(vendorId, a.type));
-      // An alias (FreeRADIUS has MS-MPPE-Encryption-Type and -Types = 8): keep the first for display
-      // but let both names resolve, and share the VALUE maps.
-      if (prev !== undefined && prev.name.toLowerCase() !== a.name.toLowerCase()) {
-        d.attrsByName.set(a.name.toLowerCase(), prev);
-        continue;
+      // An alias (FreeRADIUS has Client-Id and NAS-IP-Address = 4): as in FreeRADIUS the last definition
+      // becomes the display name; the old names keep resolving, to the new definition, VALUEs shared.
+      if (prev !== undefined) {
+        def.valueNames = prev.valueNames;
+        def.valuesByName = prev.valuesByName;
+        for (const [k, v] of d.attrsByName) if (v === prev) d.attrsByName.set(k, def);
       }
       d.attrsByName.set(a.name.toLowerCase(), def);
       d.attrsByCode.set(codeKey(vendorId, a.type), def);
     }
+  }
+  // VALUE lines are resolved after every source's attributes, like FreeRADIUS's deferred value fixups
+  // (its dictionary.compat names attributes that later files define).
+  const ignored = new Set(sources.flatMap((s) => s.ignoredAttributes ?? []).map((n) => n.toLowerCase()));
+  for (const src of sources) {
     for (const v of src.values) {
+      if (ignored.has(v.attr.toLowerCase()) && !d.attrsByName.has(v.attr.toLowerCase())) continue;
       const def = d.attrsByName.get(v.attr.toLowerCase());
       if (def === undefined) return err("dictionary/unknown-attribute", `${at(v.line)}VALUE for ${v.attr}`);
-      if (!def.valueNames.has(v.value)) def.valueNames.set(v.value, v.name);
+      def.valueNames.set(v.value, v.name);
       def.valuesByName.set(v.name.toLowerCase(), v.value);
     }
   }
