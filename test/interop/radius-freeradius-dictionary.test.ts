@@ -3,19 +3,31 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { attrByCode, attrByName, createDictionary, defaultDictionary, type DictionarySource } from "../../src/radius/codec/dictionary.ts";
+import {
+  attrByCode,
+  attrByName,
+  createDictionary,
+  defaultDictionary,
+  type DictionarySource,
+} from "../../src/radius/codec/dictionary.ts";
 import { importFreeRadiusDictionary } from "../../src/radius/codec/dictionary-import.ts";
 
 const DIR = "/usr/share/freeradius";
 
 function requireDir(): void {
   if (!existsSync(join(DIR, "dictionary"))) {
-    throw new Error(`${DIR}/dictionary not found: install the Debian package freeradius-common (apt-get install -y freeradius-common)`);
+    throw new Error(
+      `${DIR}/dictionary not found: install the Debian package freeradius-common (apt-get install -y freeradius-common)`,
+    );
   }
 }
 
 /** Follows $INCLUDE from the top-level file, as FreeRADIUS does (relative to the including file's folder). */
-function loadAll(file: string, out: DictionarySource[], seen: Set<string>): void {
+function loadAll(
+  file: string,
+  out: DictionarySource[],
+  seen: Set<string>,
+): void {
   if (seen.has(file)) return;
   seen.add(file);
   const r = importFreeRadiusDictionary(readFileSync(file, "utf8"));
@@ -34,13 +46,29 @@ describe("FreeRADIUS dictionaries (freeradius-common)", () => {
     };
     const rfc = createDictionary(read("dictionary.rfc2865"));
     if (!rfc.ok) throw new Error(rfc.detail);
-    expect(attrByCode(rfc.value, 0, 2)).toMatchObject({ name: "User-Password", encrypt: 1 });
-    expect(attrByName(rfc.value, "Service-Type")!.valuesByName.get("administrative-user")).toBe(6);
-    const vendors = createDictionary(read("dictionary.cisco"), read("dictionary.microsoft"));
+    expect(attrByCode(rfc.value, 0, 2)).toMatchObject({
+      name: "User-Password",
+      encrypt: 1,
+    });
+    expect(
+      attrByName(rfc.value, "Service-Type")!.valuesByName.get(
+        "administrative-user",
+      ),
+    ).toBe(6);
+    const vendors = createDictionary(
+      read("dictionary.cisco"),
+      read("dictionary.microsoft"),
+    );
     if (!vendors.ok) throw new Error(vendors.detail);
     expect(attrByCode(vendors.value, 9, 1)!.name).toBe("Cisco-AVPair");
-    expect(attrByCode(vendors.value, 311, 17)).toMatchObject({ name: "MS-MPPE-Recv-Key", encrypt: 2 });
-    expect(attrByCode(vendors.value, 311, 25)).toMatchObject({ name: "MS-CHAP2-Response", fixedLength: 50 });
+    expect(attrByCode(vendors.value, 311, 17)).toMatchObject({
+      name: "MS-MPPE-Recv-Key",
+      encrypt: 2,
+    });
+    expect(attrByCode(vendors.value, 311, 25)).toMatchObject({
+      name: "MS-CHAP2-Response",
+      fixedLength: 50,
+    });
   });
 
   test("the whole tree imports, and our built-in dictionary agrees with it", () => {
@@ -56,7 +84,11 @@ describe("FreeRADIUS dictionaries (freeradius-common)", () => {
       const theirs = attrByCode(fr.value, a.vendorId, a.type);
       expect(theirs, `${a.name}`).toBeDefined();
       expect([a.name, a.dataType, a.fixedLength, a.encrypt, a.hasTag]).toEqual([
-        theirs!.name, theirs!.dataType, theirs!.fixedLength, theirs!.encrypt, theirs!.hasTag,
+        theirs!.name,
+        theirs!.dataType,
+        theirs!.fixedLength,
+        theirs!.encrypt,
+        theirs!.hasTag,
       ]);
       for (const [name, value] of a.valuesByName) {
         expect(theirs!.valuesByName.get(name), `${a.name} ${name}`).toBe(value);

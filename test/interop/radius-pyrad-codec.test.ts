@@ -10,7 +10,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromHex, fromUtf8, hex, utf8 } from "../../src/lib/bytes.ts";
 import { encodeReply } from "../../src/radius/codec/compose.ts";
-import { AttrType, Code, decodePacket, getAttr } from "../../src/radius/codec/packet.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAttr,
+} from "../../src/radius/codec/packet.ts";
 import { unhidePassword } from "../../src/radius/codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../../src/radius/codec/vsa.ts";
 
@@ -71,15 +76,33 @@ else:
 
 let dir = "";
 function py(...args: string[]): string {
-  const r = Bun.spawnSync({ cmd: [PYTHON, join(dir, "peer.py"), ...args], stdout: "pipe", stderr: "pipe", timeout: 15_000 });
-  if (r.exitCode !== 0) throw new Error(`python exited ${r.exitCode} (signal ${r.signalCode ?? "none"}): ${r.stderr.toString()}`);
+  const r = Bun.spawnSync({
+    cmd: [PYTHON, join(dir, "peer.py"), ...args],
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 15_000,
+  });
+  if (r.exitCode !== 0)
+    throw new Error(
+      `python exited ${r.exitCode} (signal ${r.signalCode ?? "none"}): ${r.stderr.toString()}`,
+    );
   return r.stdout.toString().trim();
 }
 
 beforeAll(() => {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} not found: install the Debian package python3 (and python3-pyrad)`);
-  const check = Bun.spawnSync({ cmd: [PYTHON, "-c", "import pyrad.packet"], stderr: "pipe", timeout: 15_000 });
-  if (check.exitCode !== 0) throw new Error("pyrad is missing: install the Debian package python3-pyrad (apt-get install -y python3-pyrad)");
+  if (!existsSync(PYTHON))
+    throw new Error(
+      `${PYTHON} not found: install the Debian package python3 (and python3-pyrad)`,
+    );
+  const check = Bun.spawnSync({
+    cmd: [PYTHON, "-c", "import pyrad.packet"],
+    stderr: "pipe",
+    timeout: 15_000,
+  });
+  if (check.exitCode !== 0)
+    throw new Error(
+      "pyrad is missing: install the Debian package python3-pyrad (apt-get install -y python3-pyrad)",
+    );
   dir = mkdtempSync(join(tmpdir(), "radius-pyrad-"));
   writeFileSync(join(dir, "dictionary"), DICTIONARY);
   writeFileSync(join(dir, "peer.py"), SCRIPT);
@@ -101,25 +124,40 @@ describe("pyrad interop", () => {
     expect(fromUtf8(getAttr(req, AttrType.UserName)!)).toBe("alice");
     expect(hex(getAttr(req, AttrType.NASIPAddress)!)).toBe("c0000207");
     expect(fromUtf8(findVendorAttr(req, 9, 1)!)).toBe("shell:priv-lvl=15");
-    const pw = unhidePassword(getAttr(req, AttrType.UserPassword)!, utf8(SECRET), req.authenticator);
+    const pw = unhidePassword(
+      getAttr(req, AttrType.UserPassword)!,
+      utf8(SECRET),
+      req.authenticator,
+    );
     expect(pw.ok && fromUtf8(pw.value)).toBe(PASSWORD);
     // The wrong secret must not yield the password.
-    const wrong = unhidePassword(getAttr(req, AttrType.UserPassword)!, utf8("other"), req.authenticator);
+    const wrong = unhidePassword(
+      getAttr(req, AttrType.UserPassword)!,
+      utf8("other"),
+      req.authenticator,
+    );
     expect(wrong.ok && fromUtf8(wrong.value)).not.toBe(PASSWORD);
 
-    const vsa = encodeVsa(9, [{ vendorType: 1, value: utf8("shell:roles=network-admin") }]);
+    const vsa = encodeVsa(9, [
+      { vendorType: 1, value: utf8("shell:roles=network-admin") },
+    ]);
     if (!vsa.ok) throw new Error(vsa.code);
     const reply = encodeReply(
       req,
-      { code: Code.AccessAccept, attributes: [
-        { type: AttrType.ReplyMessage, value: utf8("welcome alice") },
-        vsa.value,
-        { type: 27, value: new Uint8Array([0, 0, 0x0e, 0x10]) },
-      ] },
+      {
+        code: Code.AccessAccept,
+        attributes: [
+          { type: AttrType.ReplyMessage, value: utf8("welcome alice") },
+          vsa.value,
+          { type: 27, value: new Uint8Array([0, 0, 0x0e, 0x10]) },
+        ],
+      },
       utf8(SECRET),
     );
     if (!reply.ok) throw new Error(reply.code);
-    const out = JSON.parse(py("verify", dictPath, SECRET, reqHex, hex(reply.value)));
+    const out = JSON.parse(
+      py("verify", dictPath, SECRET, reqHex, hex(reply.value)),
+    );
     expect(out).toEqual({
       verified: true,
       code: 2,
@@ -131,9 +169,22 @@ describe("pyrad interop", () => {
     });
 
     // Negative control: a reply signed with another secret must fail pyrad's check.
-    const bad = encodeReply(req, { code: Code.AccessAccept, attributes: [{ type: AttrType.ReplyMessage, value: utf8("x") }] }, utf8("not-the-secret"));
+    const bad = encodeReply(
+      req,
+      {
+        code: Code.AccessAccept,
+        attributes: [{ type: AttrType.ReplyMessage, value: utf8("x") }],
+      },
+      utf8("not-the-secret"),
+    );
     if (!bad.ok) throw new Error(bad.code);
-    const badOut = JSON.parse(py("verify", dictPath, SECRET, reqHex, hex(bad.value)));
-    expect(badOut).toMatchObject({ verified: false, ma_first_and_valid: false, reply_message: ["x"] });
+    const badOut = JSON.parse(
+      py("verify", dictPath, SECRET, reqHex, hex(bad.value)),
+    );
+    expect(badOut).toMatchObject({
+      verified: false,
+      ma_first_and_valid: false,
+      reply_message: ["x"],
+    });
   });
 });

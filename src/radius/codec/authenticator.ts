@@ -19,7 +19,11 @@ import { AUTHENTICATOR_LENGTH, Code, HEADER_LENGTH } from "./packet.ts";
 
 const ZERO16 = new Uint8Array(AUTHENTICATOR_LENGTH);
 
-function hashWith(pkt: Uint8Array, auth: Uint8Array, secret: Uint8Array): Uint8Array {
+function hashWith(
+  pkt: Uint8Array,
+  auth: Uint8Array,
+  secret: Uint8Array,
+): Uint8Array {
   const h = createHash("md5");
   h.update(pkt.subarray(0, 4));
   h.update(auth);
@@ -29,32 +33,59 @@ function hashWith(pkt: Uint8Array, auth: Uint8Array, secret: Uint8Array): Uint8A
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
-export function responseAuthenticator(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): Uint8Array {
+export function responseAuthenticator(
+  pkt: Uint8Array,
+  requestAuth: Uint8Array,
+  secret: Uint8Array,
+): Uint8Array {
   checkAuth(requestAuth);
   return hashWith(pkt, requestAuth, secret);
 }
 
-export function signResponse(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): void {
+export function signResponse(
+  pkt: Uint8Array,
+  requestAuth: Uint8Array,
+  secret: Uint8Array,
+): void {
   pkt.set(responseAuthenticator(pkt, requestAuth, secret), 4);
 }
 
-export function verifyResponse(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): boolean {
+export function verifyResponse(
+  pkt: Uint8Array,
+  requestAuth: Uint8Array,
+  secret: Uint8Array,
+): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
-  return timingSafeEqual(responseAuthenticator(pkt, requestAuth, secret), pkt.subarray(4, HEADER_LENGTH));
+  return timingSafeEqual(
+    responseAuthenticator(pkt, requestAuth, secret),
+    pkt.subarray(4, HEADER_LENGTH),
+  );
 }
 
-export function accountingRequestAuthenticator(pkt: Uint8Array, secret: Uint8Array): Uint8Array {
+export function accountingRequestAuthenticator(
+  pkt: Uint8Array,
+  secret: Uint8Array,
+): Uint8Array {
   return hashWith(pkt, ZERO16, secret);
 }
 
 /** For Accounting-Request, CoA-Request and Disconnect-Request (RFC 5176 §3.5 uses RFC 2866's rule). */
-export function signAccountingRequest(pkt: Uint8Array, secret: Uint8Array): void {
+export function signAccountingRequest(
+  pkt: Uint8Array,
+  secret: Uint8Array,
+): void {
   pkt.set(accountingRequestAuthenticator(pkt, secret), 4);
 }
 
-export function verifyAccountingRequest(pkt: Uint8Array, secret: Uint8Array): boolean {
+export function verifyAccountingRequest(
+  pkt: Uint8Array,
+  secret: Uint8Array,
+): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
-  return timingSafeEqual(accountingRequestAuthenticator(pkt, secret), pkt.subarray(4, HEADER_LENGTH));
+  return timingSafeEqual(
+    accountingRequestAuthenticator(pkt, secret),
+    pkt.subarray(4, HEADER_LENGTH),
+  );
 }
 
 export function randomAuthenticator(): Uint8Array {
@@ -62,10 +93,15 @@ export function randomAuthenticator(): Uint8Array {
 }
 
 export function usesZeroAuthenticator(code: number): boolean {
-  return code === Code.AccountingRequest || code === Code.CoARequest || code === Code.DisconnectRequest;
+  return (
+    code === Code.AccountingRequest ||
+    code === Code.CoARequest ||
+    code === Code.DisconnectRequest
+  );
 }
 
 function checkAuth(a: Uint8Array): void {
   // A bug, not bad input: the caller hands us the authenticator of a request it decoded itself.
-  if (a.length !== AUTHENTICATOR_LENGTH) throw new RangeError(`authenticator must be 16 octets, got ${a.length}`);
+  if (a.length !== AUTHENTICATOR_LENGTH)
+    throw new RangeError(`authenticator must be 16 octets, got ${a.length}`);
 }

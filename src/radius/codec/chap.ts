@@ -15,12 +15,23 @@ import { AttrType, getAttr, type Attribute } from "./packet.ts";
 
 export const CHAP_PASSWORD_LENGTH = 17;
 
-export function chapResponse(id: number, password: Uint8Array, challenge: Uint8Array): Uint8Array {
-  const d = createHash("md5").update(new Uint8Array([id & 0xff])).update(password).update(challenge).digest();
+export function chapResponse(
+  id: number,
+  password: Uint8Array,
+  challenge: Uint8Array,
+): Uint8Array {
+  const d = createHash("md5")
+    .update(new Uint8Array([id & 0xff]))
+    .update(password)
+    .update(challenge)
+    .digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
-export function chapChallengeOf(p: { authenticator: Uint8Array; attributes: readonly Attribute[] }): Uint8Array {
+export function chapChallengeOf(p: {
+  authenticator: Uint8Array;
+  attributes: readonly Attribute[];
+}): Uint8Array {
   return getAttr(p, AttrType.CHAPChallenge) ?? p.authenticator;
 }
 
@@ -30,9 +41,13 @@ export function verifyChapPassword(
   challenge: Uint8Array,
 ): Result<boolean, "radius/bad-chap-password"> {
   if (chapPassword.length !== CHAP_PASSWORD_LENGTH) {
-    return err("radius/bad-chap-password", `CHAP-Password ${chapPassword.length} octets, want 17`);
+    return err(
+      "radius/bad-chap-password",
+      `CHAP-Password ${chapPassword.length} octets, want 17`,
+    );
   }
-  if (challenge.length === 0) return err("radius/bad-chap-password", "empty challenge");
+  if (challenge.length === 0)
+    return err("radius/bad-chap-password", "empty challenge");
   const want = chapResponse(chapPassword[0]!, password, challenge);
   return ok(timingSafeEqual(want, chapPassword.subarray(1)));
 }

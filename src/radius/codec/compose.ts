@@ -12,7 +12,12 @@
 // Attribute values that need the Request Authenticator (User-Password, Tunnel-Password, MPPE keys) must
 // be hidden by the caller beforehand; for a new Access-Request pass the authenticator it used.
 import { err, type Result } from "../../lib/result.ts";
-import { randomAuthenticator, signAccountingRequest, signResponse, usesZeroAuthenticator } from "./authenticator.ts";
+import {
+  randomAuthenticator,
+  signAccountingRequest,
+  signResponse,
+  usesZeroAuthenticator,
+} from "./authenticator.ts";
 import { signMessageAuthenticator } from "./message-authenticator.ts";
 import { Code, encodePacket, type Attribute } from "./packet.ts";
 
@@ -21,8 +26,15 @@ export interface ComposeOptions {
   messageAuthenticator?: boolean;
 }
 
-const REPLY_NEEDS_MA: ReadonlySet<number> = new Set([Code.AccessAccept, Code.AccessReject, Code.AccessChallenge]);
-const REQUEST_NEEDS_MA: ReadonlySet<number> = new Set([Code.AccessRequest, Code.StatusServer]);
+const REPLY_NEEDS_MA: ReadonlySet<number> = new Set([
+  Code.AccessAccept,
+  Code.AccessReject,
+  Code.AccessChallenge,
+]);
+const REQUEST_NEEDS_MA: ReadonlySet<number> = new Set([
+  Code.AccessRequest,
+  Code.StatusServer,
+]);
 
 export function encodeReply(
   request: { identifier: number; authenticator: Uint8Array },
@@ -32,7 +44,12 @@ export function encodeReply(
 ): Result<Uint8Array> {
   const withMa = opts?.messageAuthenticator ?? REPLY_NEEDS_MA.has(reply.code);
   const enc = encodePacket(
-    { code: reply.code, identifier: request.identifier, authenticator: request.authenticator, attributes: reply.attributes },
+    {
+      code: reply.code,
+      identifier: request.identifier,
+      authenticator: request.authenticator,
+      attributes: reply.attributes,
+    },
     { messageAuthenticatorFirst: withMa },
   );
   if (!enc.ok) return enc;
@@ -46,15 +63,28 @@ export function encodeReply(
 }
 
 export function encodeRequest(
-  request: { code: number; identifier: number; authenticator?: Uint8Array; attributes: readonly Attribute[] },
+  request: {
+    code: number;
+    identifier: number;
+    authenticator?: Uint8Array;
+    attributes: readonly Attribute[];
+  },
   secret: Uint8Array,
   opts?: ComposeOptions,
 ): Result<Uint8Array> {
   const zeroAuth = usesZeroAuthenticator(request.code);
-  const withMa = opts?.messageAuthenticator ?? REQUEST_NEEDS_MA.has(request.code);
-  const authenticator = zeroAuth ? undefined : (request.authenticator ?? randomAuthenticator());
+  const withMa =
+    opts?.messageAuthenticator ?? REQUEST_NEEDS_MA.has(request.code);
+  const authenticator = zeroAuth
+    ? undefined
+    : (request.authenticator ?? randomAuthenticator());
   const enc = encodePacket(
-    { code: request.code, identifier: request.identifier, authenticator, attributes: request.attributes },
+    {
+      code: request.code,
+      identifier: request.identifier,
+      authenticator,
+      attributes: request.attributes,
+    },
     { messageAuthenticatorFirst: withMa },
   );
   if (!enc.ok) return enc;

@@ -17,7 +17,8 @@ import type { AttrDef } from "./dictionary.ts";
 import { MAX_ATTR_VALUE_LENGTH } from "./packet.ts";
 
 export type ValueErrorCode = "radius/bad-value";
-const bad = (def: AttrDef, why: string) => err("radius/bad-value" as const, `${def.name}: ${why}`);
+const bad = (def: AttrDef, why: string) =>
+  err("radius/bad-value" as const, `${def.name}: ${why}`);
 
 function uint(n: number, size: 1 | 2 | 4): Uint8Array {
   const out = new Uint8Array(size);
@@ -28,20 +29,32 @@ function uint(n: number, size: 1 | 2 | 4): Uint8Array {
   return out;
 }
 
-function parseInteger(def: AttrDef, input: string | number, max: number, min = 0): Result<number, ValueErrorCode> {
+function parseInteger(
+  def: AttrDef,
+  input: string | number,
+  max: number,
+  min = 0,
+): Result<number, ValueErrorCode> {
   let n: number | undefined;
   if (typeof input === "number") n = input;
   else {
     n = def.valuesByName.get(input.toLowerCase());
-    if (n === undefined && /^-?\d+$|^0x[0-9a-f]+$/i.test(input.trim())) n = Number(input.trim());
+    if (n === undefined && /^-?\d+$|^0x[0-9a-f]+$/i.test(input.trim()))
+      n = Number(input.trim());
   }
-  if (n === undefined || !Number.isInteger(n) || n < min || n > max) return bad(def, `not an integer in ${min}..${max}: ${input}`);
+  if (n === undefined || !Number.isInteger(n) || n < min || n > max)
+    return bad(def, `not an integer in ${min}..${max}: ${input}`);
   return ok(n);
 }
 
-export function encodeValue(def: AttrDef, input: string | number | bigint, opts?: { tag?: number }): Result<Uint8Array, ValueErrorCode> {
+export function encodeValue(
+  def: AttrDef,
+  input: string | number | bigint,
+  opts?: { tag?: number },
+): Result<Uint8Array, ValueErrorCode> {
   const tag = opts?.tag ?? 0;
-  if (tag !== 0 && (!def.hasTag || tag < 1 || tag > 0x1f)) return bad(def, `tag ${tag} not allowed`);
+  if (tag !== 0 && (!def.hasTag || tag < 1 || tag > 0x1f))
+    return bad(def, `tag ${tag} not allowed`);
   const r = encodeUntagged(def, input, tag !== 0);
   if (!r.ok) return r;
   let v = r.value;
@@ -52,32 +65,52 @@ export function encodeValue(def: AttrDef, input: string | number | bigint, opts?
     t.set(v, 1);
     v = t;
   }
-  if (def.fixedLength !== undefined && v.length !== def.fixedLength) return bad(def, `needs ${def.fixedLength} octets, got ${v.length}`);
-  if (v.length > MAX_ATTR_VALUE_LENGTH && !def.concat) return bad(def, `${v.length} octets > ${MAX_ATTR_VALUE_LENGTH}`);
+  if (def.fixedLength !== undefined && v.length !== def.fixedLength)
+    return bad(def, `needs ${def.fixedLength} octets, got ${v.length}`);
+  if (v.length > MAX_ATTR_VALUE_LENGTH && !def.concat)
+    return bad(def, `${v.length} octets > ${MAX_ATTR_VALUE_LENGTH}`);
   return ok(v);
 }
 
-function encodeUntagged(def: AttrDef, input: string | number | bigint, tagged: boolean): Result<Uint8Array, ValueErrorCode> {
+function encodeUntagged(
+  def: AttrDef,
+  input: string | number | bigint,
+  tagged: boolean,
+): Result<Uint8Array, ValueErrorCode> {
   const text = typeof input === "string" ? input : String(input);
   switch (def.dataType) {
     case "string":
       return ok(utf8(text));
     case "integer": {
-      const n = parseInteger(def, typeof input === "bigint" ? Number(input) : input, tagged ? 0xffffff : 0xffffffff);
+      const n = parseInteger(
+        def,
+        typeof input === "bigint" ? Number(input) : input,
+        tagged ? 0xffffff : 0xffffffff,
+      );
       return n.ok ? ok(uint(n.value, 4)) : n;
     }
     case "byte":
     case "short": {
       const size = def.dataType === "byte" ? 1 : 2;
-      const n = parseInteger(def, typeof input === "bigint" ? Number(input) : input, 2 ** (8 * size) - 1);
+      const n = parseInteger(
+        def,
+        typeof input === "bigint" ? Number(input) : input,
+        2 ** (8 * size) - 1,
+      );
       return n.ok ? ok(uint(n.value, size)) : n;
     }
     case "signed": {
-      const n = parseInteger(def, typeof input === "bigint" ? Number(input) : input, 0x7fffffff, -0x80000000);
+      const n = parseInteger(
+        def,
+        typeof input === "bigint" ? Number(input) : input,
+        0x7fffffff,
+        -0x80000000,
+      );
       return n.ok ? ok(uint(n.value >>> 0, 4)) : n;
     }
     case "integer64": {
-      if (!/^\d+$/.test(text)) return bad(def, `not an unsigned integer: ${text}`);
+      if (!/^\d+$/.test(text))
+        return bad(def, `not an unsigned integer: ${text}`);
       const b = BigInt(text);
       if (b >= 2n ** 64n) return bad(def, "out of range");
       const out = new Uint8Array(8);
@@ -85,26 +118,33 @@ function encodeUntagged(def: AttrDef, input: string | number | bigint, tagged: b
       return ok(out);
     }
     case "date": {
-      const secs = /^\d+$/.test(text) ? Number(text) : Math.floor(Date.parse(text) / 1000);
-      if (!Number.isInteger(secs) || secs < 0 || secs > 0xffffffff) return bad(def, `not a date: ${text}`);
+      const secs = /^\d+$/.test(text)
+        ? Number(text)
+        : Math.floor(Date.parse(text) / 1000);
+      if (!Number.isInteger(secs) || secs < 0 || secs > 0xffffffff)
+        return bad(def, `not a date: ${text}`);
       return ok(uint(secs, 4));
     }
     case "ipaddr":
     case "ipv6addr": {
       const ip = parseIp(text);
       const fam = def.dataType === "ipaddr" ? 4 : 6;
-      if (!ip.ok || ip.value.family !== fam) return bad(def, `not an IPv${fam} address: ${text}`);
+      if (!ip.ok || ip.value.family !== fam)
+        return bad(def, `not an IPv${fam} address: ${text}`);
       return ok(ip.value.bytes);
     }
     case "combo-ip": {
       const ip = parseIp(text);
-      return ip.ok ? ok(ip.value.bytes) : bad(def, `not an IP address: ${text}`);
+      return ip.ok
+        ? ok(ip.value.bytes)
+        : bad(def, `not an IP address: ${text}`);
     }
     case "ipv6prefix":
     case "ipv4prefix": {
       const c = parseCidr(text);
       const fam = def.dataType === "ipv4prefix" ? 4 : 6;
-      if (!c.ok || c.value.family !== fam || !text.includes("/")) return bad(def, `not an IPv${fam} prefix: ${text}`);
+      if (!c.ok || c.value.family !== fam || !text.includes("/"))
+        return bad(def, `not an IPv${fam} prefix: ${text}`);
       // RFC 3162 §2.3: Reserved, Prefix-Length, then only the octets the prefix needs (RFC 6572 §3.4: all 4).
       const n = fam === 4 ? 4 : Math.ceil(c.value.prefix / 8);
       const out = new Uint8Array(2 + n);
@@ -114,9 +154,18 @@ function encodeUntagged(def: AttrDef, input: string | number | bigint, tagged: b
     }
     case "ifid":
     case "ether": {
-      const groups = def.dataType === "ifid" ? /^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i : /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
+      const groups =
+        def.dataType === "ifid"
+          ? /^[0-9a-f]{1,4}(:[0-9a-f]{1,4}){3}$/i
+          : /^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$/i;
       if (!groups.test(text)) return bad(def, `bad ${def.dataType}: ${text}`);
-      const parts = def.dataType === "ifid" ? text.split(":").map((p) => p.padStart(4, "0")).join("") : text.replace(/[:-]/g, "");
+      const parts =
+        def.dataType === "ifid"
+          ? text
+              .split(":")
+              .map((p) => p.padStart(4, "0"))
+              .join("")
+          : text.replace(/[:-]/g, "");
       return ok(fromHex(parts));
     }
     default: {
@@ -133,13 +182,18 @@ export function valueTag(def: AttrDef, v: Uint8Array): number | undefined {
   return def.dataType === "integer" || (t >= 1 && t <= 0x1f) ? t : undefined;
 }
 
-export function decodeValue(def: AttrDef, bytes: Uint8Array): Result<string | number, ValueErrorCode> {
+export function decodeValue(
+  def: AttrDef,
+  bytes: Uint8Array,
+): Result<string | number, ValueErrorCode> {
   let v = bytes;
   const tag = valueTag(def, v);
   if (tag !== undefined && def.dataType !== "integer") v = v.subarray(1);
-  if (def.fixedLength !== undefined && v.length !== def.fixedLength) return bad(def, `${v.length} octets, want ${def.fixedLength}`);
+  if (def.fixedLength !== undefined && v.length !== def.fixedLength)
+    return bad(def, `${v.length} octets, want ${def.fixedLength}`);
   const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-  const need = (n: number) => (v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`));
+  const need = (n: number) =>
+    v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`);
   switch (def.dataType) {
     case "string":
       return ok(fromUtf8(v));
@@ -147,10 +201,18 @@ export function decodeValue(def: AttrDef, bytes: Uint8Array): Result<string | nu
     case "byte":
     case "short":
     case "signed": {
-      const size = def.dataType === "byte" ? 1 : def.dataType === "short" ? 2 : 4;
+      const size =
+        def.dataType === "byte" ? 1 : def.dataType === "short" ? 2 : 4;
       const e = need(size);
       if (e) return e;
-      let n = size === 1 ? v[0]! : size === 2 ? dv.getUint16(0) : def.dataType === "signed" ? dv.getInt32(0) : dv.getUint32(0);
+      let n =
+        size === 1
+          ? v[0]!
+          : size === 2
+            ? dv.getUint16(0)
+            : def.dataType === "signed"
+              ? dv.getInt32(0)
+              : dv.getUint32(0);
       if (tag !== undefined) n &= 0xffffff;
       return ok(def.valueNames.get(n) ?? n);
     }
@@ -173,10 +235,19 @@ export function decodeValue(def: AttrDef, bytes: Uint8Array): Result<string | nu
     case "ipv6prefix":
     case "ipv4prefix": {
       const max = def.dataType === "ipv4prefix" ? 4 : 16;
-      if (v.length < 2 || v.length > 2 + max || v[1]! > max * 8 || v[1]! > (v.length - 2) * 8) return bad(def, "bad prefix");
+      if (
+        v.length < 2 ||
+        v.length > 2 + max ||
+        v[1]! > max * 8 ||
+        v[1]! > (v.length - 2) * 8
+      )
+        return bad(def, "bad prefix");
       const addr = new Uint8Array(max);
       addr.set(v.subarray(2));
-      const text = max === 4 ? Array.from(addr).join(".") : hex(addr).replace(/(.{4})(?!$)/g, "$1:");
+      const text =
+        max === 4
+          ? Array.from(addr).join(".")
+          : hex(addr).replace(/(.{4})(?!$)/g, "$1:");
       const c = parseCidr(`${text}/${v[1]}`);
       return c.ok ? ok(c.value.text) : bad(def, "bad prefix");
     }

@@ -1,6 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { fromHex, hex } from "../../lib/bytes.ts";
-import { attrByCode, attrByName, createDictionary, defaultDictionary, vendorById, vendorByName, type AttrDef } from "./dictionary.ts";
+import {
+  attrByCode,
+  attrByName,
+  createDictionary,
+  defaultDictionary,
+  vendorById,
+  vendorByName,
+  type AttrDef,
+} from "./dictionary.ts";
 import { decodeValue, encodeValue, valueTag } from "./dictionary-values.ts";
 
 const d = defaultDictionary();
@@ -23,9 +31,15 @@ describe("built-in dictionary", () => {
     expect(def("user-name").type).toBe(1);
     expect(attrByCode(d, 0, 80)!.name).toBe("Message-Authenticator");
     expect(attrByCode(d, 9, 1)!.name).toBe("Cisco-AVPair");
-    expect(attrByCode(d, 311, 16)).toMatchObject({ name: "MS-MPPE-Send-Key", encrypt: 2 });
+    expect(attrByCode(d, 311, 16)).toMatchObject({
+      name: "MS-MPPE-Send-Key",
+      encrypt: 2,
+    });
     expect(attrByCode(d, 2636, 3)!.name).toBe("Juniper-Deny-Commands");
-    expect(attrByCode(d, 14823, 2)).toMatchObject({ name: "Aruba-User-Vlan", dataType: "integer" });
+    expect(attrByCode(d, 14823, 2)).toMatchObject({
+      name: "Aruba-User-Vlan",
+      dataType: "integer",
+    });
     expect(attrByCode(d, 30065, 1)!.name).toBe("Arista-AVPair");
     expect(def("Tunnel-Password")).toMatchObject({ encrypt: 2, hasTag: true });
     expect(def("User-Password").encrypt).toBe(1);
@@ -57,15 +71,25 @@ describe("built-in dictionary", () => {
     expect(enc("NAS-IP-Address", "192.168.1.16")).toBe("c0a80110");
     expect(dec("NAS-IP-Address", "c0a80110")).toBe("192.168.1.16");
     expect(enc("NAS-IP-Address", "::1")).toBe("radius/bad-value");
-    expect(enc("NAS-IPv6-Address", "2001:db8::1")).toBe("20010db8000000000000000000000001");
-    expect(dec("NAS-IPv6-Address", "20010db8000000000000000000000001")).toBe("2001:db8::1");
+    expect(enc("NAS-IPv6-Address", "2001:db8::1")).toBe(
+      "20010db8000000000000000000000001",
+    );
+    expect(dec("NAS-IPv6-Address", "20010db8000000000000000000000001")).toBe(
+      "2001:db8::1",
+    );
     expect(enc("Framed-IPv6-Prefix", "2001:db8::/32")).toBe("002020010db8");
     expect(dec("Framed-IPv6-Prefix", "002020010db8")).toBe("2001:db8::/32");
-    expect(dec("Framed-IPv6-Prefix", "004020010db8000000000000000000000000")).toBe("2001:db8::/64");
+    expect(
+      dec("Framed-IPv6-Prefix", "004020010db8000000000000000000000000"),
+    ).toBe("2001:db8::/64");
     expect(dec("Framed-IPv6-Prefix", "0081")).toBe("radius/bad-value");
     expect(dec("Framed-IPv6-Prefix", "002020")).toBe("radius/bad-value");
-    expect(enc("Framed-Interface-Id", "0011:2233:4455:6677")).toBe("0011223344556677");
-    expect(dec("Framed-Interface-Id", "0011223344556677")).toBe("0011:2233:4455:6677");
+    expect(enc("Framed-Interface-Id", "0011:2233:4455:6677")).toBe(
+      "0011223344556677",
+    );
+    expect(dec("Framed-Interface-Id", "0011223344556677")).toBe(
+      "0011:2233:4455:6677",
+    );
     expect(enc("Event-Timestamp", "2024-01-01T00:00:00Z")).toBe("65920080");
     expect(dec("Event-Timestamp", "65920080")).toBe("2024-01-01T00:00:00.000Z");
     expect(enc("Class", "0xdeadBEEF")).toBe("deadbeef");
@@ -91,16 +115,47 @@ describe("built-in dictionary", () => {
 describe("createDictionary", () => {
   test("later sources extend; errors carry line numbers", () => {
     const r = createDictionary(
-      { vendors: [], attributes: [{ name: "Foo", type: 1, dataType: "string" }], values: [] },
-      { vendors: [{ name: "Acme", id: 999 }], attributes: [{ name: "Acme-Level", type: 1, dataType: "integer", vendor: "Acme" }],
-        values: [{ attr: "acme-level", name: "High", value: 9 }] },
+      {
+        vendors: [],
+        attributes: [{ name: "Foo", type: 1, dataType: "string" }],
+        values: [],
+      },
+      {
+        vendors: [{ name: "Acme", id: 999 }],
+        attributes: [
+          { name: "Acme-Level", type: 1, dataType: "integer", vendor: "Acme" },
+        ],
+        values: [{ attr: "acme-level", name: "High", value: 9 }],
+      },
     );
     if (!r.ok) throw new Error(r.code);
     expect(attrByCode(r.value, 999, 1)!.valuesByName.get("high")).toBe(9);
-    expect(createDictionary({ vendors: [], attributes: [], values: [{ attr: "Nope", name: "X", value: 1, line: 7 }] }))
-      .toMatchObject({ ok: false, code: "dictionary/unknown-attribute", detail: "line 7: VALUE for Nope" });
-    expect(createDictionary({ vendors: [], attributes: [{ name: "X", type: 1, dataType: "string", vendor: "Nope" }], values: [] }).ok).toBe(false);
-    expect(createDictionary({ vendors: [], attributes: [{ name: "X", type: 1, dataType: "float" }], values: [] }))
-      .toMatchObject({ code: "dictionary/bad-type" });
+    expect(
+      createDictionary({
+        vendors: [],
+        attributes: [],
+        values: [{ attr: "Nope", name: "X", value: 1, line: 7 }],
+      }),
+    ).toMatchObject({
+      ok: false,
+      code: "dictionary/unknown-attribute",
+      detail: "line 7: VALUE for Nope",
+    });
+    expect(
+      createDictionary({
+        vendors: [],
+        attributes: [
+          { name: "X", type: 1, dataType: "string", vendor: "Nope" },
+        ],
+        values: [],
+      }).ok,
+    ).toBe(false);
+    expect(
+      createDictionary({
+        vendors: [],
+        attributes: [{ name: "X", type: 1, dataType: "float" }],
+        values: [],
+      }),
+    ).toMatchObject({ code: "dictionary/bad-type" });
   });
 });

@@ -18,13 +18,37 @@ import { BUILTIN_DICTIONARY } from "./dictionary-data.ts";
 import { VSA_FORMAT_DEFAULT, type VendorFormat } from "./vsa.ts";
 
 export const DATA_TYPES = [
-  "string", "octets", "ipaddr", "ipv6addr", "ipv6prefix", "ipv4prefix", "integer", "date", "byte", "short",
-  "signed", "integer64", "ifid", "ether", "abinary", "combo-ip", "tlv", "vsa", "extended", "long-extended", "evs",
+  "string",
+  "octets",
+  "ipaddr",
+  "ipv6addr",
+  "ipv6prefix",
+  "ipv4prefix",
+  "integer",
+  "date",
+  "byte",
+  "short",
+  "signed",
+  "integer64",
+  "ifid",
+  "ether",
+  "abinary",
+  "combo-ip",
+  "tlv",
+  "vsa",
+  "extended",
+  "long-extended",
+  "evs",
 ] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 const DATA_TYPE_SET: ReadonlySet<string> = new Set(DATA_TYPES);
 
-export interface VendorSpec { name: string; id: number; format?: VendorFormat; line?: number }
+export interface VendorSpec {
+  name: string;
+  id: number;
+  format?: VendorFormat;
+  line?: number;
+}
 export interface AttrSpec {
   name: string;
   type: number;
@@ -39,7 +63,12 @@ export interface AttrSpec {
   concat?: boolean;
   line?: number;
 }
-export interface ValueSpec { attr: string; name: string; value: number; line?: number }
+export interface ValueSpec {
+  attr: string;
+  name: string;
+  value: number;
+  line?: number;
+}
 export interface DictionarySource {
   vendors: VendorSpec[];
   attributes: AttrSpec[];
@@ -48,7 +77,11 @@ export interface DictionarySource {
   ignoredAttributes?: string[];
 }
 
-export interface VendorDef { name: string; id: number; format: VendorFormat }
+export interface VendorDef {
+  name: string;
+  id: number;
+  format: VendorFormat;
+}
 export interface AttrDef {
   name: string;
   vendorId: number;
@@ -72,16 +105,32 @@ export interface Dictionary {
 }
 
 /** Vendor-Ids are < 2^24 and vendor types < 2^16, so this key is exact in a double. */
-const codeKey = (vendorId: number, type: number): number => vendorId * 65536 + type;
+const codeKey = (vendorId: number, type: number): number =>
+  vendorId * 65536 + type;
 
-export type DictionaryErrorCode = "dictionary/unknown-vendor" | "dictionary/unknown-attribute" | "dictionary/bad-type";
+export type DictionaryErrorCode =
+  | "dictionary/unknown-vendor"
+  | "dictionary/unknown-attribute"
+  | "dictionary/bad-type";
 
-export function createDictionary(...sources: DictionarySource[]): Result<Dictionary, DictionaryErrorCode> {
-  const d: Dictionary = { attrsByName: new Map(), attrsByCode: new Map(), vendorsByName: new Map(), vendorsById: new Map() };
-  const at = (line: number | undefined) => (line === undefined ? "" : `line ${line}: `);
+export function createDictionary(
+  ...sources: DictionarySource[]
+): Result<Dictionary, DictionaryErrorCode> {
+  const d: Dictionary = {
+    attrsByName: new Map(),
+    attrsByCode: new Map(),
+    vendorsByName: new Map(),
+    vendorsById: new Map(),
+  };
+  const at = (line: number | undefined) =>
+    line === undefined ? "" : `line ${line}: `;
   for (const src of sources) {
     for (const v of src.vendors) {
-      const def: VendorDef = { name: v.name, id: v.id, format: v.format ?? VSA_FORMAT_DEFAULT };
+      const def: VendorDef = {
+        name: v.name,
+        id: v.id,
+        format: v.format ?? VSA_FORMAT_DEFAULT,
+      };
       d.vendorsByName.set(v.name.toLowerCase(), def);
       d.vendorsById.set(v.id, def);
     }
@@ -89,14 +138,29 @@ export function createDictionary(...sources: DictionarySource[]): Result<Diction
       let vendorId = 0;
       if (a.vendor !== undefined) {
         const v = d.vendorsByName.get(a.vendor.toLowerCase());
-        if (v === undefined) return err("dictionary/unknown-vendor", `${at(a.line)}${a.vendor} for ${a.name}`);
+        if (v === undefined)
+          return err(
+            "dictionary/unknown-vendor",
+            `${at(a.line)}${a.vendor} for ${a.name}`,
+          );
         vendorId = v.id;
       }
       const m = /^([a-z0-9-]+)(?:\[(\d+)\])?$/.exec(a.dataType.toLowerCase());
-      if (m === null || !DATA_TYPE_SET.has(m[1]!)) return err("dictionary/bad-type", `${at(a.line)}${a.name}: ${a.dataType}`);
+      if (m === null || !DATA_TYPE_SET.has(m[1]!))
+        return err(
+          "dictionary/bad-type",
+          `${at(a.line)}${a.name}: ${a.dataType}`,
+        );
       const def: AttrDef = {
-        name: a.name, vendorId, type: a.type, dataType: m[1] as DataType, encrypt: a.encrypt ?? 0,
-        hasTag: a.hasTag ?? false, concat: a.concat ?? false, valueNames: new Map(), valuesByName: new Map(),
+        name: a.name,
+        vendorId,
+        type: a.type,
+        dataType: m[1] as DataType,
+        encrypt: a.encrypt ?? 0,
+        hasTag: a.hasTag ?? false,
+        concat: a.concat ?? false,
+        valueNames: new Map(),
+        valuesByName: new Map(),
       };
       if (m[2] !== undefined) def.fixedLength = Number(m[2]);
       const prev = d.attrsByCode.get(codeKey(vendorId, a.type));
@@ -105,7 +169,8 @@ export function createDictionary(...sources: DictionarySource[]): Result<Diction
       if (prev !== undefined) {
         def.valueNames = prev.valueNames;
         def.valuesByName = prev.valuesByName;
-        for (const [k, v] of d.attrsByName) if (v === prev) d.attrsByName.set(k, def);
+        for (const [k, v] of d.attrsByName)
+          if (v === prev) d.attrsByName.set(k, def);
       }
       d.attrsByName.set(a.name.toLowerCase(), def);
       d.attrsByCode.set(codeKey(vendorId, a.type), def);
@@ -113,12 +178,24 @@ export function createDictionary(...sources: DictionarySource[]): Result<Diction
   }
   // VALUE lines are resolved after every source's attributes, like FreeRADIUS's deferred value fixups
   // (its dictionary.compat names attributes that later files define).
-  const ignored = new Set(sources.flatMap((s) => s.ignoredAttributes ?? []).map((n) => n.toLowerCase()));
+  const ignored = new Set(
+    sources
+      .flatMap((s) => s.ignoredAttributes ?? [])
+      .map((n) => n.toLowerCase()),
+  );
   for (const src of sources) {
     for (const v of src.values) {
-      if (ignored.has(v.attr.toLowerCase()) && !d.attrsByName.has(v.attr.toLowerCase())) continue;
+      if (
+        ignored.has(v.attr.toLowerCase()) &&
+        !d.attrsByName.has(v.attr.toLowerCase())
+      )
+        continue;
       const def = d.attrsByName.get(v.attr.toLowerCase());
-      if (def === undefined) return err("dictionary/unknown-attribute", `${at(v.line)}VALUE for ${v.attr}`);
+      if (def === undefined)
+        return err(
+          "dictionary/unknown-attribute",
+          `${at(v.line)}VALUE for ${v.attr}`,
+        );
       def.valueNames.set(v.value, v.name);
       def.valuesByName.set(v.name.toLowerCase(), v.value);
     }
@@ -130,14 +207,25 @@ let builtin: Dictionary | undefined;
 export function defaultDictionary(): Dictionary {
   if (builtin === undefined) {
     const r = createDictionary(BUILTIN_DICTIONARY);
-    if (!r.ok) throw new Error(`built-in dictionary is broken: ${r.code} ${r.detail ?? ""}`);
+    if (!r.ok)
+      throw new Error(
+        `built-in dictionary is broken: ${r.code} ${r.detail ?? ""}`,
+      );
     builtin = r.value;
   }
   return builtin;
 }
 
-export const attrByName = (d: Dictionary, name: string): AttrDef | undefined => d.attrsByName.get(name.toLowerCase());
-export const attrByCode = (d: Dictionary, vendorId: number, type: number): AttrDef | undefined =>
-  d.attrsByCode.get(codeKey(vendorId, type));
-export const vendorByName = (d: Dictionary, name: string): VendorDef | undefined => d.vendorsByName.get(name.toLowerCase());
-export const vendorById = (d: Dictionary, id: number): VendorDef | undefined => d.vendorsById.get(id);
+export const attrByName = (d: Dictionary, name: string): AttrDef | undefined =>
+  d.attrsByName.get(name.toLowerCase());
+export const attrByCode = (
+  d: Dictionary,
+  vendorId: number,
+  type: number,
+): AttrDef | undefined => d.attrsByCode.get(codeKey(vendorId, type));
+export const vendorByName = (
+  d: Dictionary,
+  name: string,
+): VendorDef | undefined => d.vendorsByName.get(name.toLowerCase());
+export const vendorById = (d: Dictionary, id: number): VendorDef | undefined =>
+  d.vendorsById.get(id);

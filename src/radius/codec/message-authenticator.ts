@@ -33,7 +33,9 @@ export type MessageAuthenticatorErrorCode =
   | "radius/attr-overrun";
 
 /** Offset of the value of the single Message-Authenticator; the packet must be well framed. */
-export function locateMessageAuthenticator(pkt: Uint8Array): Result<number, MessageAuthenticatorErrorCode> {
+export function locateMessageAuthenticator(
+  pkt: Uint8Array,
+): Result<number, MessageAuthenticatorErrorCode> {
   let found = -1;
   let o = HEADER_LENGTH;
   while (o < pkt.length) {
@@ -43,7 +45,8 @@ export function locateMessageAuthenticator(pkt: Uint8Array): Result<number, Mess
     if (l < 2 || o + l > pkt.length) return err("radius/attr-overrun");
     if (t === AttrType.MessageAuthenticator) {
       // RFC 3579 §3.2: exactly 18 octets; a second copy would let an attacker choose which one counts.
-      if (l !== 2 + MESSAGE_AUTHENTICATOR_LENGTH) return err("radius/message-authenticator-bad-length", `Length ${l}`);
+      if (l !== 2 + MESSAGE_AUTHENTICATOR_LENGTH)
+        return err("radius/message-authenticator-bad-length", `Length ${l}`);
       if (found >= 0) return err("radius/message-authenticator-duplicate");
       found = o + 2;
     }
@@ -52,8 +55,15 @@ export function locateMessageAuthenticator(pkt: Uint8Array): Result<number, Mess
   return found < 0 ? err("radius/message-authenticator-missing") : ok(found);
 }
 
-function hmacAt(pkt: Uint8Array, at: number, secret: Uint8Array, requestAuth: Uint8Array | undefined): Uint8Array {
-  const auth = requestAuth ?? (usesZeroAuthenticator(pkt[0]!) ? ZERO16 : pkt.subarray(4, HEADER_LENGTH));
+function hmacAt(
+  pkt: Uint8Array,
+  at: number,
+  secret: Uint8Array,
+  requestAuth: Uint8Array | undefined,
+): Uint8Array {
+  const auth =
+    requestAuth ??
+    (usesZeroAuthenticator(pkt[0]!) ? ZERO16 : pkt.subarray(4, HEADER_LENGTH));
   const h = createHmac("md5", secret);
   h.update(pkt.subarray(0, 4));
   h.update(auth);
@@ -93,5 +103,7 @@ export function verifyMessageAuthenticator(
   if (!at.ok) return at;
   const want = hmacAt(pkt, at.value, secret, requestAuth);
   const got = pkt.subarray(at.value, at.value + MESSAGE_AUTHENTICATOR_LENGTH);
-  return timingSafeEqual(want, got) ? ok(true) : err("radius/message-authenticator-mismatch");
+  return timingSafeEqual(want, got)
+    ? ok(true)
+    : err("radius/message-authenticator-mismatch");
 }

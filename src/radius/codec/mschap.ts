@@ -33,7 +33,8 @@ export const MsAttr = {
   MSCHAP2Success: 26,
 } as const;
 
-const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+const u8 = (b: Buffer): Uint8Array =>
+  new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const md4 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash("md4");
   for (const p of parts) h.update(p);
@@ -59,26 +60,43 @@ function desEncrypt(clear8: Uint8Array, key7: Uint8Array): Uint8Array {
   const k = new Uint8Array(8);
   let bits = 0n;
   for (const b of key7) bits = (bits << 8n) | BigInt(b);
-  for (let i = 0; i < 8; i++) k[i] = Number((bits >> BigInt(49 - 7 * i)) & 0x7fn) << 1;
+  for (let i = 0; i < 8; i++)
+    k[i] = Number((bits >> BigInt(49 - 7 * i)) & 0x7fn) << 1;
   const c = createCipheriv("des-ecb", k, null);
   c.setAutoPadding(false);
   return u8(c.update(clear8));
 }
 
-export function challengeResponse(challenge: Uint8Array, passwordHash: Uint8Array): Uint8Array {
+export function challengeResponse(
+  challenge: Uint8Array,
+  passwordHash: Uint8Array,
+): Uint8Array {
   const z = new Uint8Array(21);
   z.set(passwordHash.subarray(0, 16));
   const out = new Uint8Array(24);
-  for (let i = 0; i < 3; i++) out.set(desEncrypt(challenge, z.subarray(7 * i, 7 * i + 7)), 8 * i);
+  for (let i = 0; i < 3; i++)
+    out.set(desEncrypt(challenge, z.subarray(7 * i, 7 * i + 7)), 8 * i);
   return out;
 }
 
-export function challengeHash(peerChallenge: Uint8Array, authChallenge: Uint8Array, userName: Uint8Array): Uint8Array {
+export function challengeHash(
+  peerChallenge: Uint8Array,
+  authChallenge: Uint8Array,
+  userName: Uint8Array,
+): Uint8Array {
   return sha1(peerChallenge, authChallenge, userName).subarray(0, 8);
 }
 
-export function generateNtResponse(authChallenge: Uint8Array, peerChallenge: Uint8Array, userName: Uint8Array, ntHash: Uint8Array): Uint8Array {
-  return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), ntHash);
+export function generateNtResponse(
+  authChallenge: Uint8Array,
+  peerChallenge: Uint8Array,
+  userName: Uint8Array,
+  ntHash: Uint8Array,
+): Uint8Array {
+  return challengeResponse(
+    challengeHash(peerChallenge, authChallenge, userName),
+    ntHash,
+  );
 }
 
 const MAGIC1 = ascii("Magic server to client signing constant");
@@ -92,44 +110,92 @@ export function generateAuthenticatorResponse(
   userName: Uint8Array,
 ): string {
   const digest = sha1(hashNtPasswordHash(ntHash), ntResponse, MAGIC1);
-  const final = sha1(digest, challengeHash(peerChallenge, authChallenge, userName), MAGIC2);
+  const final = sha1(
+    digest,
+    challengeHash(peerChallenge, authChallenge, userName),
+    MAGIC2,
+  );
   return `S=${hex(final).toUpperCase()}`;
 }
 
 // RFC 3079 §3.4 constants.
 const MPPE_MAGIC1 = ascii("This is the MPPE Master Key");
-const MPPE_MAGIC2 = ascii("On the client side, this is the send key; on the server side, it is the receive key.");
-const MPPE_MAGIC3 = ascii("On the client side, this is the receive key; on the server side, it is the send key.");
+const MPPE_MAGIC2 = ascii(
+  "On the client side, this is the send key; on the server side, it is the receive key.",
+);
+const MPPE_MAGIC3 = ascii(
+  "On the client side, this is the receive key; on the server side, it is the send key.",
+);
 const SHS_PAD1 = new Uint8Array(40);
 const SHS_PAD2 = new Uint8Array(40).fill(0xf2);
 
-export function getMasterKey(passwordHashHash: Uint8Array, ntResponse: Uint8Array): Uint8Array {
+export function getMasterKey(
+  passwordHashHash: Uint8Array,
+  ntResponse: Uint8Array,
+): Uint8Array {
   return sha1(passwordHashHash, ntResponse, MPPE_MAGIC1).subarray(0, 16);
 }
 
-export function getAsymmetricStartKey(masterKey: Uint8Array, keyLength: 8 | 16, isSend: boolean, isServer: boolean): Uint8Array {
+export function getAsymmetricStartKey(
+  masterKey: Uint8Array,
+  keyLength: 8 | 16,
+  isSend: boolean,
+  isServer: boolean,
+): Uint8Array {
   const s = isSend === isServer ? MPPE_MAGIC3 : MPPE_MAGIC2;
   return sha1(masterKey, SHS_PAD1, s, SHS_PAD2).subarray(0, keyLength);
 }
 
 /** MS-MPPE-Send-Key / MS-MPPE-Recv-Key for an Access-Accept: the NAS is the PPP server. */
-export function mppeKeys(ntHash: Uint8Array, ntResponse: Uint8Array): { sendKey: Uint8Array; recvKey: Uint8Array } {
+export function mppeKeys(
+  ntHash: Uint8Array,
+  ntResponse: Uint8Array,
+): { sendKey: Uint8Array; recvKey: Uint8Array } {
   const master = getMasterKey(hashNtPasswordHash(ntHash), ntResponse);
-  return { sendKey: getAsymmetricStartKey(master, 16, true, true), recvKey: getAsymmetricStartKey(master, 16, false, true) };
+  return {
+    sendKey: getAsymmetricStartKey(master, 16, true, true),
+    recvKey: getAsymmetricStartKey(master, 16, false, true),
+  };
 }
 
 export type MsChapErrorCode = "radius/mschap-bad-attribute";
 
 /** RFC 2548 §2.3.2 MS-CHAP2-Response: Ident(1) Flags(1) Peer-Challenge(16) Reserved(8) Response(24). */
-export function parseMsChap2Response(v: Uint8Array): Result<{ ident: number; peerChallenge: Uint8Array; ntResponse: Uint8Array }, MsChapErrorCode> {
-  if (v.length !== 50) return err("radius/mschap-bad-attribute", `MS-CHAP2-Response ${v.length} octets, want 50`);
-  return ok({ ident: v[0]!, peerChallenge: v.subarray(2, 18), ntResponse: v.subarray(26, 50) });
+export function parseMsChap2Response(
+  v: Uint8Array,
+): Result<
+  { ident: number; peerChallenge: Uint8Array; ntResponse: Uint8Array },
+  MsChapErrorCode
+> {
+  if (v.length !== 50)
+    return err(
+      "radius/mschap-bad-attribute",
+      `MS-CHAP2-Response ${v.length} octets, want 50`,
+    );
+  return ok({
+    ident: v[0]!,
+    peerChallenge: v.subarray(2, 18),
+    ntResponse: v.subarray(26, 50),
+  });
 }
 
 /** RFC 2548 §2.1.3 MS-CHAP-Response: Ident(1) Flags(1) LM-Response(24) NT-Response(24); Flags bit 0 = use NT. */
-export function parseMsChapResponse(v: Uint8Array): Result<{ ident: number; useNt: boolean; ntResponse: Uint8Array }, MsChapErrorCode> {
-  if (v.length !== 50) return err("radius/mschap-bad-attribute", `MS-CHAP-Response ${v.length} octets, want 50`);
-  return ok({ ident: v[0]!, useNt: (v[1]! & 1) === 1, ntResponse: v.subarray(26, 50) });
+export function parseMsChapResponse(
+  v: Uint8Array,
+): Result<
+  { ident: number; useNt: boolean; ntResponse: Uint8Array },
+  MsChapErrorCode
+> {
+  if (v.length !== 50)
+    return err(
+      "radius/mschap-bad-attribute",
+      `MS-CHAP-Response ${v.length} octets, want 50`,
+    );
+  return ok({
+    ident: v[0]!,
+    useNt: (v[1]! & 1) === 1,
+    ntResponse: v.subarray(26, 50),
+  });
 }
 
 export interface MsChapV2Success {
@@ -147,23 +213,54 @@ export function verifyMsChapV2(a: {
   /** MS-CHAP2-Response value (50 octets). */
   response: Uint8Array;
 }): Result<MsChapV2Success | null, MsChapErrorCode> {
-  if (a.authChallenge.length !== 16) return err("radius/mschap-bad-attribute", `MS-CHAP-Challenge ${a.authChallenge.length} octets`);
+  if (a.authChallenge.length !== 16)
+    return err(
+      "radius/mschap-bad-attribute",
+      `MS-CHAP-Challenge ${a.authChallenge.length} octets`,
+    );
   const r = parseMsChap2Response(a.response);
   if (!r.ok) return r;
   const { ident, peerChallenge, ntResponse } = r.value;
-  const want = generateNtResponse(a.authChallenge, peerChallenge, a.userName, a.ntHash);
+  const want = generateNtResponse(
+    a.authChallenge,
+    peerChallenge,
+    a.userName,
+    a.ntHash,
+  );
   if (!timingSafeEqual(want, ntResponse)) return ok(null);
-  const s = ascii(generateAuthenticatorResponse(a.ntHash, ntResponse, peerChallenge, a.authChallenge, a.userName));
+  const s = ascii(
+    generateAuthenticatorResponse(
+      a.ntHash,
+      ntResponse,
+      peerChallenge,
+      a.authChallenge,
+      a.userName,
+    ),
+  );
   const success = new Uint8Array(1 + s.length);
   success[0] = ident;
   success.set(s, 1);
   return ok({ success, ...mppeKeys(a.ntHash, ntResponse) });
 }
 
-export function verifyMsChapV1(a: { ntHash: Uint8Array; challenge: Uint8Array; response: Uint8Array }): Result<boolean, MsChapErrorCode> {
-  if (a.challenge.length !== 8) return err("radius/mschap-bad-attribute", `MS-CHAP-Challenge ${a.challenge.length} octets, want 8`);
+export function verifyMsChapV1(a: {
+  ntHash: Uint8Array;
+  challenge: Uint8Array;
+  response: Uint8Array;
+}): Result<boolean, MsChapErrorCode> {
+  if (a.challenge.length !== 8)
+    return err(
+      "radius/mschap-bad-attribute",
+      `MS-CHAP-Challenge ${a.challenge.length} octets, want 8`,
+    );
   const r = parseMsChapResponse(a.response);
   if (!r.ok) return r;
-  if (!r.value.useNt) return err("radius/mschap-bad-attribute", "LM-only response");
-  return ok(timingSafeEqual(challengeResponse(a.challenge, a.ntHash), r.value.ntResponse));
+  if (!r.value.useNt)
+    return err("radius/mschap-bad-attribute", "LM-only response");
+  return ok(
+    timingSafeEqual(
+      challengeResponse(a.challenge, a.ntHash),
+      r.value.ntResponse,
+    ),
+  );
 }

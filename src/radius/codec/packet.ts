@@ -88,15 +88,22 @@ export type DecodeErrorCode =
   | "radius/attr-too-short"
   | "radius/attr-overrun";
 
-export function decodePacket(datagram: Uint8Array): Result<Packet, DecodeErrorCode> {
-  if (datagram.length < MIN_PACKET_LENGTH) return err("radius/too-short", `${datagram.length} octets`);
+export function decodePacket(
+  datagram: Uint8Array,
+): Result<Packet, DecodeErrorCode> {
+  if (datagram.length < MIN_PACKET_LENGTH)
+    return err("radius/too-short", `${datagram.length} octets`);
   const r = new Reader(datagram);
   const code = r.u8()!;
   const identifier = r.u8()!;
   const length = r.u16()!;
-  if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH) return err("radius/bad-length", `Length ${length}`);
+  if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH)
+    return err("radius/bad-length", `Length ${length}`);
   if (length > datagram.length) {
-    return err("radius/length-exceeds-datagram", `Length ${length} > datagram ${datagram.length}`);
+    return err(
+      "radius/length-exceeds-datagram",
+      `Length ${length} > datagram ${datagram.length}`,
+    );
   }
   const raw = datagram.subarray(0, length);
   const body = new Reader(raw);
@@ -107,22 +114,41 @@ export function decodePacket(datagram: Uint8Array): Result<Packet, DecodeErrorCo
     const at = body.offset;
     const type = body.u8()!;
     const alen = body.u8();
-    if (alen === undefined) return err("radius/attr-overrun", `attribute ${type} header cut at offset ${at}`);
-    if (alen < 2) return err("radius/attr-too-short", `attribute ${type} Length ${alen} at offset ${at}`);
+    if (alen === undefined)
+      return err(
+        "radius/attr-overrun",
+        `attribute ${type} header cut at offset ${at}`,
+      );
+    if (alen < 2)
+      return err(
+        "radius/attr-too-short",
+        `attribute ${type} Length ${alen} at offset ${at}`,
+      );
     const value = body.bytes(alen - 2);
-    if (value === undefined) return err("radius/attr-overrun", `attribute ${type} Length ${alen} at offset ${at}`);
+    if (value === undefined)
+      return err(
+        "radius/attr-overrun",
+        `attribute ${type} Length ${alen} at offset ${at}`,
+      );
     attributes.push({ type, value });
   }
   return ok({ code, identifier, authenticator, attributes, raw });
 }
 
-export function getAttr(p: { attributes: readonly Attribute[] }, type: number): Uint8Array | undefined {
+export function getAttr(
+  p: { attributes: readonly Attribute[] },
+  type: number,
+): Uint8Array | undefined {
   const a = p.attributes;
-  for (let i = 0; i < a.length; i++) if (a[i]!.type === type) return a[i]!.value;
+  for (let i = 0; i < a.length; i++)
+    if (a[i]!.type === type) return a[i]!.value;
   return undefined;
 }
 
-export function getAll(p: { attributes: readonly Attribute[] }, type: number): Uint8Array[] {
+export function getAll(
+  p: { attributes: readonly Attribute[] },
+  type: number,
+): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const a of p.attributes) if (a.type === type) out.push(a.value);
   return out;
@@ -146,28 +172,36 @@ export interface EncodeOptions {
 }
 
 export type EncodeErrorCode =
-  | "radius/attr-too-long"
-  | "radius/packet-too-long"
-  | "radius/bad-field";
+  "radius/attr-too-long" | "radius/packet-too-long" | "radius/bad-field";
 
 const ZERO16 = new Uint8Array(16);
 
-export function encodePacket(input: EncodeInput, opts?: EncodeOptions): Result<Uint8Array, EncodeErrorCode> {
+export function encodePacket(
+  input: EncodeInput,
+  opts?: EncodeOptions,
+): Result<Uint8Array, EncodeErrorCode> {
   const { code, identifier, attributes } = input;
-  if (!isOctet(code) || !isOctet(identifier)) return err("radius/bad-field", `code ${code} identifier ${identifier}`);
+  if (!isOctet(code) || !isOctet(identifier))
+    return err("radius/bad-field", `code ${code} identifier ${identifier}`);
   const auth = input.authenticator ?? ZERO16;
-  if (auth.length !== AUTHENTICATOR_LENGTH) return err("radius/bad-field", `authenticator ${auth.length} octets`);
+  if (auth.length !== AUTHENTICATOR_LENGTH)
+    return err("radius/bad-field", `authenticator ${auth.length} octets`);
   const maFirst = opts?.messageAuthenticatorFirst === true;
   let length = HEADER_LENGTH + (maFirst ? 18 : 0);
   for (const a of attributes) {
     if (maFirst && a.type === AttrType.MessageAuthenticator) continue;
-    if (!isOctet(a.type)) return err("radius/bad-field", `attribute type ${a.type}`);
+    if (!isOctet(a.type))
+      return err("radius/bad-field", `attribute type ${a.type}`);
     if (a.value.length > MAX_ATTR_VALUE_LENGTH) {
-      return err("radius/attr-too-long", `attribute ${a.type}: ${a.value.length} octets (split with splitValue)`);
+      return err(
+        "radius/attr-too-long",
+        `attribute ${a.type}: ${a.value.length} octets (split with splitValue)`,
+      );
     }
     length += 2 + a.value.length;
   }
-  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
+  if (length > MAX_PACKET_LENGTH)
+    return err("radius/packet-too-long", `${length} octets`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = identifier;
@@ -204,4 +238,5 @@ export function splitValue(type: number, value: Uint8Array): Attribute[] {
   return out;
 }
 
-const isOctet = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 255;
+const isOctet = (n: number): boolean =>
+  Number.isInteger(n) && n >= 0 && n <= 255;

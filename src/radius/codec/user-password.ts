@@ -26,9 +26,18 @@ export const MAX_USER_PASSWORD_LENGTH = 128;
  */
 export const MAX_SALTED_DATA_LENGTH = 239;
 
-export type HideErrorCode = "radius/password-too-long" | "radius/bad-hidden-length" | "radius/bad-salt" | "radius/bad-tag";
+export type HideErrorCode =
+  | "radius/password-too-long"
+  | "radius/bad-hidden-length"
+  | "radius/bad-salt"
+  | "radius/bad-tag";
 
-function xorChain(data: Uint8Array, secret: Uint8Array, first: readonly Uint8Array[], decrypt: boolean): Uint8Array {
+function xorChain(
+  data: Uint8Array,
+  secret: Uint8Array,
+  first: readonly Uint8Array[],
+  decrypt: boolean,
+): Uint8Array {
   const out = new Uint8Array(data.length);
   let prev: Uint8Array | undefined;
   for (let i = 0; i < data.length; i += 16) {
@@ -45,16 +54,32 @@ function xorChain(data: Uint8Array, secret: Uint8Array, first: readonly Uint8Arr
 
 const padTo16 = (n: number): number => Math.max(16, Math.ceil(n / 16) * 16);
 
-export function hidePassword(password: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
-  if (password.length > MAX_USER_PASSWORD_LENGTH) return err("radius/password-too-long", `${password.length} octets`);
+export function hidePassword(
+  password: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+): Result<Uint8Array, HideErrorCode> {
+  if (password.length > MAX_USER_PASSWORD_LENGTH)
+    return err("radius/password-too-long", `${password.length} octets`);
   const padded = new Uint8Array(padTo16(password.length));
   padded.set(password);
   return ok(xorChain(padded, secret, [requestAuth], false));
 }
 
-export function unhidePassword(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
-  if (value.length < 16 || value.length > MAX_USER_PASSWORD_LENGTH || value.length % 16 !== 0) {
-    return err("radius/bad-hidden-length", `User-Password ${value.length} octets`);
+export function unhidePassword(
+  value: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+): Result<Uint8Array, HideErrorCode> {
+  if (
+    value.length < 16 ||
+    value.length > MAX_USER_PASSWORD_LENGTH ||
+    value.length % 16 !== 0
+  ) {
+    return err(
+      "radius/bad-hidden-length",
+      `User-Password ${value.length} octets`,
+    );
   }
   const plain = xorChain(value, secret, [requestAuth], true);
   let end = plain.length;
@@ -68,10 +93,17 @@ export function randomSalt(): Uint8Array {
   return s;
 }
 
-function saltedHide(data: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array, salt: Uint8Array): Result<Uint8Array, HideErrorCode> {
-  if (data.length > MAX_SALTED_DATA_LENGTH) return err("radius/password-too-long", `${data.length} octets`);
+function saltedHide(
+  data: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+  salt: Uint8Array,
+): Result<Uint8Array, HideErrorCode> {
+  if (data.length > MAX_SALTED_DATA_LENGTH)
+    return err("radius/password-too-long", `${data.length} octets`);
   // RFC 2868 §3.5 / RFC 2548 §2.4.2: the most significant bit of the salt MUST be set.
-  if (salt.length !== 2 || (salt[0]! & 0x80) === 0) return err("radius/bad-salt");
+  if (salt.length !== 2 || (salt[0]! & 0x80) === 0)
+    return err("radius/bad-salt");
   const plain = new Uint8Array(padTo16(data.length + 1));
   plain[0] = data.length;
   plain.set(data, 1);
@@ -82,13 +114,27 @@ function saltedHide(data: Uint8Array, secret: Uint8Array, requestAuth: Uint8Arra
   return ok(out);
 }
 
-function saltedUnhide(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+function saltedUnhide(
+  value: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+): Result<Uint8Array, HideErrorCode> {
   const cipher = value.subarray(2);
-  if (value.length < 2 + 16 || cipher.length % 16 !== 0) return err("radius/bad-hidden-length", `${value.length} octets`);
-  const plain = xorChain(cipher, secret, [requestAuth, value.subarray(0, 2)], true);
+  if (value.length < 2 + 16 || cipher.length % 16 !== 0)
+    return err("radius/bad-hidden-length", `${value.length} octets`);
+  const plain = xorChain(
+    cipher,
+    secret,
+    [requestAuth, value.subarray(0, 2)],
+    true,
+  );
   const n = plain[0]!;
   // A wrong secret shows up here as a length beyond the decrypted data.
-  if (n > plain.length - 1) return err("radius/bad-hidden-length", `inner length ${n} > ${plain.length - 1}`);
+  if (n > plain.length - 1)
+    return err(
+      "radius/bad-hidden-length",
+      `inner length ${n} > ${plain.length - 1}`,
+    );
   return ok(plain.subarray(1, 1 + n));
 }
 
@@ -100,7 +146,8 @@ export function hideTunnelPassword(
   salt: Uint8Array = randomSalt(),
 ): Result<Uint8Array, HideErrorCode> {
   // RFC 2868 §3.5: Tag 0x00..0x1F; always present for Tunnel-Password.
-  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f) return err("radius/bad-tag", `tag ${tag}`);
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f)
+    return err("radius/bad-tag", `tag ${tag}`);
   const r = saltedHide(password, secret, requestAuth, salt);
   if (!r.ok) return r;
   const out = new Uint8Array(1 + r.value.length);
@@ -119,10 +166,19 @@ export function unhideTunnelPassword(
   return r.ok ? ok({ tag: value[0]!, password: r.value }) : r;
 }
 
-export function hideMppeKey(key: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array, salt: Uint8Array = randomSalt()): Result<Uint8Array, HideErrorCode> {
+export function hideMppeKey(
+  key: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+  salt: Uint8Array = randomSalt(),
+): Result<Uint8Array, HideErrorCode> {
   return saltedHide(key, secret, requestAuth, salt);
 }
 
-export function unhideMppeKey(value: Uint8Array, secret: Uint8Array, requestAuth: Uint8Array): Result<Uint8Array, HideErrorCode> {
+export function unhideMppeKey(
+  value: Uint8Array,
+  secret: Uint8Array,
+  requestAuth: Uint8Array,
+): Result<Uint8Array, HideErrorCode> {
   return saltedUnhide(value, secret, requestAuth);
 }

@@ -30,31 +30,50 @@ export interface VendorAttribute {
   value: Uint8Array;
 }
 
-export type VsaErrorCode = "radius/vsa-too-short" | "radius/vsa-malformed" | "radius/vsa-too-long";
+export type VsaErrorCode =
+  "radius/vsa-too-short" | "radius/vsa-malformed" | "radius/vsa-too-long";
 
 /** RFC 2865 §5.26: Length ≥ 7 for the whole attribute, i.e. Vendor-Id plus at least one octet. */
 const VENDOR_ID_LENGTH = 4;
 
-export function decodeVsa(value: Uint8Array, format: VendorFormat = VSA_FORMAT_DEFAULT): Result<VendorAttribute[], VsaErrorCode> {
+export function decodeVsa(
+  value: Uint8Array,
+  format: VendorFormat = VSA_FORMAT_DEFAULT,
+): Result<VendorAttribute[], VsaErrorCode> {
   const r = new Reader(value);
   const vendorId = r.u32();
-  if (vendorId === undefined || r.remaining === 0) return err("radius/vsa-too-short", `${value.length} octets`);
-  if (vendorId > 0xffffff) return err("radius/vsa-malformed", `Vendor-Id ${vendorId} has a non-zero high octet`);
+  if (vendorId === undefined || r.remaining === 0)
+    return err("radius/vsa-too-short", `${value.length} octets`);
+  if (vendorId > 0xffffff)
+    return err(
+      "radius/vsa-malformed",
+      `Vendor-Id ${vendorId} has a non-zero high octet`,
+    );
   const out: VendorAttribute[] = [];
   const hdr = format.typeSize + format.lengthSize;
   while (r.remaining > 0) {
     const vendorType = readN(r, format.typeSize);
-    if (vendorType === undefined) return err("radius/vsa-malformed", `vendor ${vendorId}: type cut`);
+    if (vendorType === undefined)
+      return err("radius/vsa-malformed", `vendor ${vendorId}: type cut`);
     if (format.lengthSize === 0) {
       out.push({ vendorId, vendorType, value: r.bytes(r.remaining)! });
       break;
     }
     const vlen = readN(r, format.lengthSize);
-    if (vlen === undefined) return err("radius/vsa-malformed", `vendor ${vendorId}: length cut`);
+    if (vlen === undefined)
+      return err("radius/vsa-malformed", `vendor ${vendorId}: length cut`);
     // Vendor-Length counts the sub-attribute header, so anything below it cannot be right.
-    if (vlen < hdr) return err("radius/vsa-malformed", `vendor ${vendorId} type ${vendorType}: length ${vlen}`);
+    if (vlen < hdr)
+      return err(
+        "radius/vsa-malformed",
+        `vendor ${vendorId} type ${vendorType}: length ${vlen}`,
+      );
     const v = r.bytes(vlen - hdr);
-    if (v === undefined) return err("radius/vsa-malformed", `vendor ${vendorId} type ${vendorType}: overrun`);
+    if (v === undefined)
+      return err(
+        "radius/vsa-malformed",
+        `vendor ${vendorId} type ${vendorType}: overrun`,
+      );
     out.push({ vendorId, vendorType, value: v });
   }
   return ok(out);
@@ -69,23 +88,32 @@ export function encodeVsa(
     return err("radius/vsa-malformed", `Vendor-Id ${vendorId}`);
   }
   if (subs.length === 0 || (format.lengthSize === 0 && subs.length !== 1)) {
-    return err("radius/vsa-malformed", `${subs.length} sub-attributes for format ${format.typeSize},${format.lengthSize}`);
+    return err(
+      "radius/vsa-malformed",
+      `${subs.length} sub-attributes for format ${format.typeSize},${format.lengthSize}`,
+    );
   }
   const hdr = format.typeSize + format.lengthSize;
   let n = VENDOR_ID_LENGTH;
   for (const s of subs) {
-    if (!Number.isInteger(s.vendorType) || s.vendorType < 0 || s.vendorType >= 2 ** (8 * format.typeSize)) {
+    if (
+      !Number.isInteger(s.vendorType) ||
+      s.vendorType < 0 ||
+      s.vendorType >= 2 ** (8 * format.typeSize)
+    ) {
       return err("radius/vsa-malformed", `vendor type ${s.vendorType}`);
     }
     n += hdr + s.value.length;
   }
-  if (n > MAX_ATTR_VALUE_LENGTH) return err("radius/vsa-too-long", `${n} octets`);
+  if (n > MAX_ATTR_VALUE_LENGTH)
+    return err("radius/vsa-too-long", `${n} octets`);
   const out = new Uint8Array(n);
   writeN(out, 0, 4, vendorId);
   let o = VENDOR_ID_LENGTH;
   for (const s of subs) {
     writeN(out, o, format.typeSize, s.vendorType);
-    if (format.lengthSize > 0) writeN(out, o + format.typeSize, format.lengthSize, hdr + s.value.length);
+    if (format.lengthSize > 0)
+      writeN(out, o + format.typeSize, format.lengthSize, hdr + s.value.length);
     out.set(s.value, o + hdr);
     o += hdr + s.value.length;
   }
