@@ -1,0 +1,71 @@
+// `aaa-proxy rule add|list|remove` — command authorization rules (first match wins, by position).
+import { addRule, listRules, removeRule } from "../store/rules.ts";
+import { CliError } from "./context.ts";
+import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
+
+const ADD = "rule add NAME --action permit|deny --pattern REGEX [--position N] [--min-priv N] [--max-priv N] [--user-group G ...] [--device-group G ...]";
+
+function add(args: string[], ctx: PolicyCliContext): number {
+  const { values, positionals } = parse(
+    args,
+    {
+      action: { type: "string" },
+      pattern: { type: "string" },
+      position: { type: "string" },
+      "min-priv": { type: "string" },
+      "max-priv": { type: "string" },
+      "user-group": { type: "string", multiple: true },
+      "device-group": { type: "string", multiple: true },
+    },
+    ADD,
+  );
+  const name = onePositional(positionals, ADD);
+  if (values.action === undefined || values.pattern === undefined) throw new CliError(`--action and --pattern are required (usage: ${ADD})`);
+  const position = int(values.position, "--position");
+  const minPriv = int(values["min-priv"], "--min-priv");
+  const maxPriv = int(values["max-priv"], "--max-priv");
+  const r = need(
+    addRule(
+      ctx.store,
+      {
+        name,
+        action: values.action,
+        pattern: values.pattern,
+        ...(position === undefined ? {} : { position }),
+        ...(minPriv === undefined ? {} : { minPriv }),
+        ...(maxPriv === undefined ? {} : { maxPriv }),
+        userGroups: values["user-group"] ?? [],
+        deviceGroups: values["device-group"] ?? [],
+      },
+      ctx.actor,
+    ),
+  );
+  ctx.out(`rule ${name} added at position ${r.position}`);
+  return 0;
+}
+
+function list(args: string[], ctx: PolicyCliContext): number {
+  const { values } = parse(args, { json: { type: "boolean" } }, "rule list [--json]");
+  const rules = listRules(ctx.store);
+  if (values.json) {
+    ctx.out(JSON.stringify(rules));
+    return 0;
+  }
+  for (const r of rules) {
+    const priv = r.minPriv === null && r.maxPriv === null ? "" : `\tpriv=${r.minPriv ?? 0}..${r.maxPriv ?? 15}`;
+    ctx.out(
+      `${r.position}\t${r.name}\t${r.action}\t/${r.pattern}/\tuser-groups=${r.userGroups.join(",") || "*"}\tdevice-groups=${r.deviceGroups.join(",") || "*"}${priv}`,
+    );
+  }
+  return 0;
+}
+
+function remove(args: string[], ctx: PolicyCliContext): number {
+  const { positionals } = parse(args, {}, "rule remove NAME");
+  const name = onePositional(positionals, "rule remove NAME");
+  need(removeRule(ctx.store, name, ctx.actor));
+  ctx.out(`rule ${name} removed`);
+  return 0;
+}
+
+export const ruleCommand = dispatch("rule", { add, list, remove });
