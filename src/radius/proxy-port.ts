@@ -1,0 +1,38 @@
+// The seam between the RADIUS server (src/radius/server.ts) and the RADIUS proxy
+// (src/radius/proxy/*). The server validates a request (length rules, Request Authenticator /
+// Message-Authenticator with the NAS secret, BlastRADIUS rules, duplicate detection, rate limit)
+// and then asks the proxy, if one is configured, whether the request belongs to another realm.
+//
+// "local": the server answers it itself from policy (possibly after the proxy stripped nothing).
+// "reject": the realm is configured `reject`; the server sends an Access-Reject (auth) or drops
+//           (accounting) — counted with `reason`.
+// "drop": silently dropped (loop detected, too many Proxy-States, Status-Server from a NAS...).
+// "forwarded": the proxy owns the request now and will call `reply` exactly once with the bytes
+//           to send to the NAS (already signed with the NAS secret), or with null when it gives
+//           up without an answer (accounting not acknowledged by any home server). The server
+//           sends the bytes from the socket the request came in on and records them in the
+//           duplicate cache, so a NAS retransmission is answered from the cache or absorbed while
+//           the request is still in flight — never forwarded twice.
+import type { Packet } from "./codec/packet.ts";
+
+export interface ProxyRequestContext {
+  /** The NAS (source address of the datagram), canonical text. */
+  clientIp: string;
+  clientPort: number;
+  deviceName: string;
+  deviceGroup: string;
+  /** The NAS's shared secret (already converted to bytes once per device group). */
+  nasSecret: Uint8Array;
+  /** "auth" or "acct": which listener the request arrived on. */
+  port: "auth" | "acct";
+}
+
+export type ProxyDecision =
+  | { kind: "local"; /** User-Name to use locally if the realm says strip. */ userName?: string }
+  | { kind: "reject"; reason: string }
+  | { kind: "drop"; reason: string }
+  | { kind: "forwarded" };
+
+export interface RadiusProxyPort {
+  handle(request: Packet, ctx: ProxyRequestContext, reply: (bytes: Uint8Array | null) => void): ProxyDecision;
+}
