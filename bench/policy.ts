@@ -27,11 +27,21 @@ try {
     username: `user${i % 50}`,
     sessionId: String(i),
     recordType: i % 2 === 0 ? "start" : "stop",
-    attributes: { task_id: String(i), service: "shell", cmd: "show running-config" },
+    attributes: {
+      task_id: String(i),
+      service: "shell",
+      cmd: "show running-config",
+    },
   });
 
   // Concurrency as a server sees it: `window` records outstanding at once, each awaited.
-  async function accountingRate(label: string, commitDelay: number, maxBatch: number, total: number, window: number): Promise<number> {
+  async function accountingRate(
+    label: string,
+    commitDelay: number,
+    maxBatch: number,
+    total: number,
+    window: number,
+  ): Promise<number> {
     const w = new AccountingWriter(store, { commitDelay, maxBatch });
     let next = 0;
     const t0 = performance.now();
@@ -41,24 +51,61 @@ try {
     await Promise.all(Array.from({ length: window }, worker));
     const s = (performance.now() - t0) / 1000;
     const rate = total / s;
-    console.log(`accounting ${label}: ${total} records, ${w.counters.batches} transactions, ${rate.toFixed(0)} records/s`);
+    console.log(
+      `accounting ${label}: ${total} records, ${w.counters.batches} transactions, ${rate.toFixed(0)} records/s`,
+    );
     return rate;
   }
 
-  const grouped = await accountingRate("group commit (2 ms, max 1000, 256 in flight)", 2, 1000, 100_000, 256);
-  const single = await accountingRate("one transaction per record (256 in flight)", 0, 1, 20_000, 256);
-  console.log(`accounting ratio group/single: ${(grouped / single).toFixed(1)}x`);
+  const grouped = await accountingRate(
+    "group commit (2 ms, max 1000, 256 in flight)",
+    2,
+    1000,
+    100_000,
+    256,
+  );
+  const single = await accountingRate(
+    "one transaction per record (256 in flight)",
+    0,
+    1,
+    20_000,
+    256,
+  );
+  console.log(
+    `accounting ratio group/single: ${(grouped / single).toFixed(1)}x`,
+  );
 
   // PAP
-  const gid = store.db.insert(deviceGroups).values({ name: "core", tacacsSecret: "k" }).returning({ id: deviceGroups.id }).get().id;
+  const gid = store.db
+    .insert(deviceGroups)
+    .values({ name: "core", tacacsSecret: "k" })
+    .returning({ id: deviceGroups.id })
+    .get().id;
   await addUserGroup(store, { name: "ops", deviceGroups: ["core"] }, "bench");
-  await addUser(store, { username: "alice", password: "correct horse", groups: ["ops"] }, "bench");
-  const cfg = validateConfig({ store: { path: ":memory:" }, policy: { lockout: { enabled: false } } });
+  await addUser(
+    store,
+    { username: "alice", password: "correct horse", groups: ["ops"] },
+    "bench",
+  );
+  const cfg = validateConfig({
+    store: { path: ":memory:" },
+    policy: { lockout: { enabled: false } },
+  });
   if (!cfg.ok) throw new Error("config");
   const device = { deviceName: "r1", groupId: gid, groupName: "core" };
-  const req = { username: "alice", password: "correct horse", clientIp: "192.0.2.1", device };
+  const req = {
+    username: "alice",
+    password: "correct horse",
+    clientIp: "192.0.2.1",
+    device,
+  };
 
-  async function papRate(label: string, cacheOn: boolean, maxMs: number, maxN: number): Promise<number> {
+  async function papRate(
+    label: string,
+    cacheOn: boolean,
+    maxMs: number,
+    maxN: number,
+  ): Promise<number> {
     const c = structuredClone(cfg.ok ? cfg.value : null)!;
     c.policy.credential_cache.enabled = cacheOn;
     const { policy } = createStorePolicy(store, c, { env: {} });
@@ -75,7 +122,12 @@ try {
     return rate;
   }
   const cached = await papRate("credential cache hit", true, 2000, 500_000);
-  const uncached = await papRate("argon2id every time (Bun.password defaults)", false, 3000, 200);
+  const uncached = await papRate(
+    "argon2id every time (Bun.password defaults)",
+    false,
+    3000,
+    200,
+  );
   console.log(`PAP ratio cached/uncached: ${(cached / uncached).toFixed(0)}x`);
   store.close();
 } finally {

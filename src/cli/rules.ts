@@ -1,9 +1,17 @@
 // `aaa-proxy rule add|list|remove` — command authorization rules (first match wins, by position).
 import { addRule, listRules, removeRule } from "../store/rules.ts";
 import { CliError } from "./context.ts";
-import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
+import {
+  dispatch,
+  int,
+  need,
+  onePositional,
+  parse,
+  type PolicyCliContext,
+} from "./cli-util.ts";
 
-const ADD = "rule add NAME --action permit|deny --pattern REGEX [--position N] [--min-priv N] [--max-priv N] [--user-group G ...] [--device-group G ...]";
+const ADD =
+  "rule add NAME --action permit|deny --pattern REGEX [--position N] [--min-priv N] [--max-priv N] [--user-group G ...] [--device-group G ...]";
 
 function add(args: string[], ctx: PolicyCliContext): number {
   const { values, positionals } = parse(
@@ -20,7 +28,8 @@ function add(args: string[], ctx: PolicyCliContext): number {
     ADD,
   );
   const name = onePositional(positionals, ADD);
-  if (values.action === undefined || values.pattern === undefined) throw new CliError(`--action and --pattern are required (usage: ${ADD})`);
+  if (values.action === undefined || values.pattern === undefined)
+    throw new CliError(`--action and --pattern are required (usage: ${ADD})`);
   const position = int(values.position, "--position");
   const minPriv = int(values["min-priv"], "--min-priv");
   const maxPriv = int(values["max-priv"], "--max-priv");
@@ -45,14 +54,21 @@ function add(args: string[], ctx: PolicyCliContext): number {
 }
 
 function list(args: string[], ctx: PolicyCliContext): number {
-  const { values } = parse(args, { json: { type: "boolean" } }, "rule list [--json]");
+  const { values } = parse(
+    args,
+    { json: { type: "boolean" } },
+    "rule list [--json]",
+  );
   const rules = listRules(ctx.store);
   if (values.json) {
     ctx.out(JSON.stringify(rules));
     return 0;
   }
   for (const r of rules) {
-    const priv = r.minPriv === null && r.maxPriv === null ? "" : `\tpriv=${r.minPriv ?? 0}..${r.maxPriv ?? 15}`;
+    const priv =
+      r.minPriv === null && r.maxPriv === null
+        ? ""
+        : `\tpriv=${r.minPriv ?? 0}..${r.maxPriv ?? 15}`;
     ctx.out(
       `${r.position}\t${r.name}\t${r.action}\t/${r.pattern}/\tuser-groups=${r.userGroups.join(",") || "*"}\tdevice-groups=${r.deviceGroups.join(",") || "*"}${priv}`,
     );

@@ -12,8 +12,20 @@ import { decryptChapSecret, ntHashOf } from "./chap-credential.ts";
 import type { CredentialCache, CredentialPurpose } from "./credential-cache.ts";
 import { Reason, allow, deny, type Decision } from "./decisions.ts";
 import type { Lockout } from "./lockout.ts";
-import type { EnableRequest, IdentityRequest, PasswordHasher, PasswordRequest, PolicySource, PolicyUser } from "./ports.ts";
-import { accountState, maxPrivLvl, normalizeUsername, userGroups } from "./authorize.ts";
+import type {
+  EnableRequest,
+  IdentityRequest,
+  PasswordHasher,
+  PasswordRequest,
+  PolicySource,
+  PolicyUser,
+} from "./ports.ts";
+import {
+  accountState,
+  maxPrivLvl,
+  normalizeUsername,
+  userGroups,
+} from "./authorize.ts";
 
 /** argon2id through Bun.password (its defaults: m=64 MiB, t=2). */
 export const argon2Hasher: PasswordHasher = {
@@ -42,10 +54,18 @@ export class Authenticator {
     await this.d.hasher.verify(password, await this.dummy);
   }
 
-  private async verifySecret(purpose: CredentialPurpose, user: PolicyUser, password: string | Uint8Array): Promise<"cached" | "ok" | "bad"> {
+  private async verifySecret(
+    purpose: CredentialPurpose,
+    user: PolicyUser,
+    password: string | Uint8Array,
+  ): Promise<"cached" | "ok" | "bad"> {
     const { cache, hasher } = this.d;
-    if (cache.has(purpose, user.id, user.credentialVersion, password)) return "cached";
-    const hash = purpose === "enable" && user.enableHash !== null ? user.enableHash : user.passwordHash;
+    if (cache.has(purpose, user.id, user.credentialVersion, password))
+      return "cached";
+    const hash =
+      purpose === "enable" && user.enableHash !== null
+        ? user.enableHash
+        : user.passwordHash;
     return (await hasher.verify(password, hash)) ? "ok" : "bad";
   }
 
@@ -58,7 +78,11 @@ export class Authenticator {
     return this.secret("enable", req, req.privLvl);
   }
 
-  private async secret(purpose: CredentialPurpose, req: PasswordRequest, wantPriv: number | null): Promise<Decision> {
+  private async secret(
+    purpose: CredentialPurpose,
+    req: PasswordRequest,
+    wantPriv: number | null,
+  ): Promise<Decision> {
     const { lockout, source, cache, clock } = this.d;
     const username = normalizeUsername(req.username);
     if (lockout.isLocked(username, req.clientIp)) return deny(Reason.lockedOut);
@@ -76,30 +100,43 @@ export class Authenticator {
     // Re-read after the await: a disable committed meanwhile must win.
     const snap = source.snapshot();
     const now = snap.usersByName.get(username) ?? user;
-    if (now.credentialVersion !== user.credentialVersion) return deny(now.enabled ? Reason.badPassword : Reason.disabled);
+    if (now.credentialVersion !== user.credentialVersion)
+      return deny(now.enabled ? Reason.badPassword : Reason.disabled);
     const groups = userGroups(snap, now);
     const state = accountState(now, groups, req.device, clock.wall());
     if (state !== null) return state;
     const priv = maxPrivLvl(groups);
-    if (wantPriv !== null && wantPriv > priv) return deny(Reason.privLvlTooHigh, { privLvl: priv });
-    if (v === "ok") cache.remember(purpose, user.id, user.credentialVersion, req.password);
+    if (wantPriv !== null && wantPriv > priv)
+      return deny(Reason.privLvlTooHigh, { privLvl: priv });
+    if (v === "ok")
+      cache.remember(purpose, user.id, user.credentialVersion, req.password);
     lockout.recordSuccess(username, req.clientIp);
-    return allow(Reason.authenticated, { privLvl: priv, cached: v === "cached" });
+    return allow(Reason.authenticated, {
+      privLvl: priv,
+      cached: v === "cached",
+    });
   }
 
   /** Runs `check` with the CHAP cleartext when the user opted in and the key is configured. */
-  chap(req: IdentityRequest, check: (cleartext: Uint8Array) => boolean): Decision {
+  chap(
+    req: IdentityRequest,
+    check: (cleartext: Uint8Array) => boolean,
+  ): Decision {
     return this.challenge(req, (user) => this.cleartext(user), check);
   }
 
   /** Runs `check` with the NT hash: derived from the CHAP secret if present, else the stored NT hash. */
-  msChap(req: IdentityRequest, check: (ntHash: Uint8Array) => boolean): Decision {
+  msChap(
+    req: IdentityRequest,
+    check: (ntHash: Uint8Array) => boolean,
+  ): Decision {
     return this.challenge(
       req,
       (user) => {
         const clear = this.cleartext(user);
         if (clear !== null) return ntHashOf(clear);
-        if (user.ntHash !== null && /^[0-9a-fA-F]{32}$/.test(user.ntHash)) return fromHex(user.ntHash);
+        if (user.ntHash !== null && /^[0-9a-fA-F]{32}$/.test(user.ntHash))
+          return fromHex(user.ntHash);
         return null;
       },
       check,
@@ -108,11 +145,19 @@ export class Authenticator {
 
   private cleartext(user: PolicyUser): Uint8Array | null {
     if (user.chapSecretEnc === null || this.d.chapKey === null) return null;
-    const r = decryptChapSecret(this.d.chapKey, user.username, user.chapSecretEnc);
+    const r = decryptChapSecret(
+      this.d.chapKey,
+      user.username,
+      user.chapSecretEnc,
+    );
     return r.ok ? r.value : null;
   }
 
-  private challenge(req: IdentityRequest, material: (u: PolicyUser) => Uint8Array | null, check: (m: Uint8Array) => boolean): Decision {
+  private challenge(
+    req: IdentityRequest,
+    material: (u: PolicyUser) => Uint8Array | null,
+    check: (m: Uint8Array) => boolean,
+  ): Decision {
     const { lockout, source, clock } = this.d;
     const username = normalizeUsername(req.username);
     if (lockout.isLocked(username, req.clientIp)) return deny(Reason.lockedOut);

@@ -1,6 +1,12 @@
 // Authorization: account state checks shared by every decision, shell start (priv-lvl + AV pairs),
 // and command rules. Pure functions over a PolicySnapshot; time is an argument.
-import { Reason, allow, deny, type Decision, type ShellDecision } from "./decisions.ts";
+import {
+  Reason,
+  allow,
+  deny,
+  type Decision,
+  type ShellDecision,
+} from "./decisions.ts";
 import type {
   CommandRequest,
   PolicyDevice,
@@ -16,7 +22,10 @@ import type {
 /** RFC 8265 UsernameCasePreserved: width-mapped input is out of scope; NFC, then exact comparison. */
 export const normalizeUsername = (u: string): string => u.normalize("NFC");
 
-export function userGroups(snap: PolicySnapshot, user: PolicyUser): PolicyUserGroup[] {
+export function userGroups(
+  snap: PolicySnapshot,
+  user: PolicyUser,
+): PolicyUserGroup[] {
   const out: PolicyUserGroup[] = [];
   for (const id of user.userGroupIds) {
     const g = snap.groupsById.get(id);
@@ -43,8 +52,10 @@ export function accountState(
   nowWall: number,
 ): Decision | null {
   if (!user.enabled) return deny(Reason.disabled);
-  if (user.expiresAt !== null && nowWall >= user.expiresAt) return deny(Reason.expired);
-  if (!groups.some((g) => g.deviceGroupIds.includes(device.groupId))) return deny(Reason.notAllowedOnDeviceGroup);
+  if (user.expiresAt !== null && nowWall >= user.expiresAt)
+    return deny(Reason.expired);
+  if (!groups.some((g) => g.deviceGroupIds.includes(device.groupId)))
+    return deny(Reason.notAllowedOnDeviceGroup);
   return null;
 }
 
@@ -59,7 +70,11 @@ const avName = (av: string): string => {
  * priv_lvl and any priv-lvl AV. "shell" is always allowed for a usable account; other services only
  * when some group lists them.
  */
-export function authorizeShell(snap: PolicySnapshot, req: ShellRequest, nowWall: number): ShellDecision {
+export function authorizeShell(
+  snap: PolicySnapshot,
+  req: ShellRequest,
+  nowWall: number,
+): ShellDecision {
   const user = snap.usersByName.get(normalizeUsername(req.username));
   if (user === undefined) return { ...deny(Reason.unknownUser), av: [] };
   const groups = userGroups(snap, user);
@@ -85,7 +100,8 @@ export function authorizeShell(snap: PolicySnapshot, req: ShellRequest, nowWall:
       av.push(pair);
     }
   }
-  if (!listed) return { ...deny(Reason.serviceNotAllowed, { privLvl: priv }), av: [] };
+  if (!listed)
+    return { ...deny(Reason.serviceNotAllowed, { privLvl: priv }), av: [] };
   if (req.service === "shell") av.unshift(`priv-lvl=${priv}`);
   return { ...allow(Reason.permitted, { privLvl: priv }), av };
 }
@@ -101,7 +117,8 @@ export function commandLine(cmd: string, args: readonly string[]): string {
   return parts.filter((p) => p !== "").join(" ");
 }
 
-export type RuleVerdict = "match" | "skip-user-group" | "skip-device-group" | "skip-priv" | "no-match";
+export type RuleVerdict =
+  "match" | "skip-user-group" | "skip-device-group" | "skip-priv" | "no-match";
 
 /** One rule against one request. A scoped rule never matches outside its scope (unlike the Python original). */
 export function matchRule(
@@ -111,9 +128,21 @@ export function matchRule(
   privLvl: number,
   line: string,
 ): RuleVerdict {
-  if (rule.userGroupIds.length > 0 && !rule.userGroupIds.some((id) => userGroupIds.includes(id))) return "skip-user-group";
-  if (rule.deviceGroupIds.length > 0 && !rule.deviceGroupIds.includes(device.groupId)) return "skip-device-group";
-  if ((rule.minPriv !== null && privLvl < rule.minPriv) || (rule.maxPriv !== null && privLvl > rule.maxPriv)) return "skip-priv";
+  if (
+    rule.userGroupIds.length > 0 &&
+    !rule.userGroupIds.some((id) => userGroupIds.includes(id))
+  )
+    return "skip-user-group";
+  if (
+    rule.deviceGroupIds.length > 0 &&
+    !rule.deviceGroupIds.includes(device.groupId)
+  )
+    return "skip-device-group";
+  if (
+    (rule.minPriv !== null && privLvl < rule.minPriv) ||
+    (rule.maxPriv !== null && privLvl > rule.maxPriv)
+  )
+    return "skip-priv";
   return rule.pattern.test(line) ? "match" : "no-match";
 }
 
@@ -123,13 +152,21 @@ export function ruleDecision(rule: PolicyRule, privLvl: number): Decision {
     : deny(`command-denied:${rule.name}`, { rule: rule.name, privLvl });
 }
 
-export const defaultDecision = (action: RuleAction, privLvl?: number): Decision =>
+export const defaultDecision = (
+  action: RuleAction,
+  privLvl?: number,
+): Decision =>
   action === "permit"
     ? allow(Reason.defaultPermit, privLvl === undefined ? {} : { privLvl })
     : deny(Reason.defaultDeny, privLvl === undefined ? {} : { privLvl });
 
 /** Command authorization: account checks, then rules by position, first match wins, else the default. */
-export function authorizeCommand(snap: PolicySnapshot, req: CommandRequest, defaultAction: RuleAction, nowWall: number): Decision {
+export function authorizeCommand(
+  snap: PolicySnapshot,
+  req: CommandRequest,
+  defaultAction: RuleAction,
+  nowWall: number,
+): Decision {
   const user = snap.usersByName.get(normalizeUsername(req.username));
   if (user === undefined) return deny(Reason.unknownUser);
   const groups = userGroups(snap, user);
@@ -137,13 +174,20 @@ export function authorizeCommand(snap: PolicySnapshot, req: CommandRequest, defa
   if (state !== null) return state;
   const line = commandLine(req.cmd, req.args);
   for (const rule of snap.rules) {
-    if (matchRule(rule, user.userGroupIds, req.device, req.privLvl, line) === "match") return ruleDecision(rule, req.privLvl);
+    if (
+      matchRule(rule, user.userGroupIds, req.device, req.privLvl, line) ===
+      "match"
+    )
+      return ruleDecision(rule, req.privLvl);
   }
   return defaultDecision(defaultAction, req.privLvl);
 }
 
 /** Union of the groups' RADIUS reply attributes (group id order, duplicates by name+value dropped). */
-export function radiusReply(snap: PolicySnapshot, username: string): RadiusReplyAttribute[] {
+export function radiusReply(
+  snap: PolicySnapshot,
+  username: string,
+): RadiusReplyAttribute[] {
   const user = snap.usersByName.get(normalizeUsername(username));
   if (user === undefined) return [];
   const seen = new Set<string>();

@@ -8,7 +8,12 @@
 //     for MS-CHAP (pass-the-hash); a leak allows offline cracking. MS-CHAP only. Use only if the key
 //     cannot be managed.
 // Without a configured key, opting in to a CHAP secret is refused (no silent cleartext).
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  randomBytes,
+} from "node:crypto";
 import { utf8 } from "../lib/bytes.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 
@@ -17,15 +22,24 @@ const IV_LEN = 12; // GCM standard nonce (NIST SP 800-38D §8.2); random per enc
 const TAG_LEN = 16;
 
 /** Read the key from `env[name]`. Missing → "chap/no-key"; not 64 hex chars → "chap/bad-key". */
-export function loadChapKey(env: Record<string, string | undefined>, name: string): Result<Uint8Array> {
+export function loadChapKey(
+  env: Record<string, string | undefined>,
+  name: string,
+): Result<Uint8Array> {
   const v = env[name];
-  if (v === undefined || v === "") return err("chap/no-key", `environment variable ${name} is not set`);
-  if (!/^[0-9a-fA-F]{64}$/.test(v)) return err("chap/bad-key", `${name} must be 64 hex characters (32 bytes)`);
+  if (v === undefined || v === "")
+    return err("chap/no-key", `environment variable ${name} is not set`);
+  if (!/^[0-9a-fA-F]{64}$/.test(v))
+    return err("chap/bad-key", `${name} must be 64 hex characters (32 bytes)`);
   return ok(new Uint8Array(Buffer.from(v, "hex")));
 }
 
 /** The username is authenticated data: a ciphertext copied onto another user's row does not decrypt. */
-export function encryptChapSecret(key: Uint8Array, username: string, secret: string): string {
+export function encryptChapSecret(
+  key: Uint8Array,
+  username: string,
+  secret: string,
+): string {
   const iv = randomBytes(IV_LEN);
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(utf8(username));
@@ -33,7 +47,11 @@ export function encryptChapSecret(key: Uint8Array, username: string, secret: str
   return `${FORMAT}:${Buffer.concat([iv, body, c.getAuthTag()]).toString("base64")}`;
 }
 
-export function decryptChapSecret(key: Uint8Array, username: string, enc: string): Result<Uint8Array> {
+export function decryptChapSecret(
+  key: Uint8Array,
+  username: string,
+  enc: string,
+): Result<Uint8Array> {
   if (!enc.startsWith(`${FORMAT}:`)) return err("chap/bad-format");
   const raw = Buffer.from(enc.slice(FORMAT.length + 1), "base64");
   if (raw.length < IV_LEN + TAG_LEN) return err("chap/bad-format");
@@ -41,7 +59,10 @@ export function decryptChapSecret(key: Uint8Array, username: string, enc: string
     const d = createDecipheriv("aes-256-gcm", key, raw.subarray(0, IV_LEN));
     d.setAAD(utf8(username));
     d.setAuthTag(raw.subarray(raw.length - TAG_LEN));
-    const out = Buffer.concat([d.update(raw.subarray(IV_LEN, raw.length - TAG_LEN)), d.final()]);
+    const out = Buffer.concat([
+      d.update(raw.subarray(IV_LEN, raw.length - TAG_LEN)),
+      d.final(),
+    ]);
     return ok(new Uint8Array(out));
   } catch {
     // Wrong key, tampered ciphertext or a row copied from another user.
@@ -51,6 +72,11 @@ export function decryptChapSecret(key: Uint8Array, username: string, enc: string
 
 /** NtPasswordHash (RFC 2759 §8.3): MD4 over the UTF-16LE password. */
 export function ntHashOf(password: string | Uint8Array): Uint8Array {
-  const text = typeof password === "string" ? password : new TextDecoder().decode(password);
-  return new Uint8Array(createHash("md4").update(Buffer.from(text, "utf16le")).digest());
+  const text =
+    typeof password === "string"
+      ? password
+      : new TextDecoder().decode(password);
+  return new Uint8Array(
+    createHash("md4").update(Buffer.from(text, "utf16le")).digest(),
+  );
 }

@@ -31,7 +31,13 @@ interface Entry {
 }
 
 export class CredentialCache {
-  readonly counters: CredentialCacheCounters = { hits: 0, misses: 0, inserts: 0, evictions: 0, size: 0 };
+  readonly counters: CredentialCacheCounters = {
+    hits: 0,
+    misses: 0,
+    inserts: 0,
+    evictions: 0,
+    size: 0,
+  };
   private readonly key = randomBytes(32);
   private readonly entries = new Map<string, Entry>();
 
@@ -40,7 +46,12 @@ export class CredentialCache {
     private readonly clock: Clock,
   ) {}
 
-  private digest(purpose: CredentialPurpose, userId: number, version: number, password: string | Uint8Array): string {
+  private digest(
+    purpose: CredentialPurpose,
+    userId: number,
+    version: number,
+    password: string | Uint8Array,
+  ): string {
     const h = createHmac("sha256", this.key);
     // Fixed-width prefix: purpose byte, 8-byte id, 8-byte version, then the password bytes.
     const head = Buffer.alloc(17);
@@ -52,7 +63,12 @@ export class CredentialCache {
     return h.digest("base64");
   }
 
-  has(purpose: CredentialPurpose, userId: number, version: number, password: string | Uint8Array): boolean {
+  has(
+    purpose: CredentialPurpose,
+    userId: number,
+    version: number,
+    password: string | Uint8Array,
+  ): boolean {
     if (!this.config.enabled) return false;
     const k = this.digest(purpose, userId, version, password);
     const e = this.entries.get(k);
@@ -69,7 +85,12 @@ export class CredentialCache {
   }
 
   /** Call only after a successful verify. */
-  remember(purpose: CredentialPurpose, userId: number, version: number, password: string | Uint8Array): void {
+  remember(
+    purpose: CredentialPurpose,
+    userId: number,
+    version: number,
+    password: string | Uint8Array,
+  ): void {
     if (!this.config.enabled) return;
     const k = this.digest(purpose, userId, version, password);
     this.entries.delete(k);
@@ -79,13 +100,17 @@ export class CredentialCache {
       this.entries.delete(oldest.value);
       this.counters.evictions++;
     }
-    this.entries.set(k, { expires: this.clock.now() + this.config.ttl, userId });
+    this.entries.set(k, {
+      expires: this.clock.now() + this.config.ttl,
+      userId,
+    });
     this.counters.inserts++;
     this.counters.size = this.entries.size;
   }
 
   invalidateUser(userId: number): void {
-    for (const [k, e] of this.entries) if (e.userId === userId) this.entries.delete(k);
+    for (const [k, e] of this.entries)
+      if (e.userId === userId) this.entries.delete(k);
     this.counters.size = this.entries.size;
   }
 

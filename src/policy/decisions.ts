@@ -24,7 +24,8 @@ export const Reason = {
 } as const;
 
 export type FixedReason = (typeof Reason)[keyof typeof Reason];
-export type ReasonCode = FixedReason | `command-denied:${string}` | `permitted:${string}`;
+export type ReasonCode =
+  FixedReason | `command-denied:${string}` | `permitted:${string}`;
 
 export interface Decision {
   allow: boolean;
@@ -42,13 +43,19 @@ export interface ShellDecision extends Decision {
   av: string[];
 }
 
-export const allow = (reason: ReasonCode, extra: Omit<Decision, "allow" | "reason"> = {}): Decision => ({
+export const allow = (
+  reason: ReasonCode,
+  extra: Omit<Decision, "allow" | "reason"> = {},
+): Decision => ({
   allow: true,
   reason,
   ...extra,
 });
 
-export const deny = (reason: ReasonCode, extra: Omit<Decision, "allow" | "reason"> = {}): Decision => ({
+export const deny = (
+  reason: ReasonCode,
+  extra: Omit<Decision, "allow" | "reason"> = {},
+): Decision => ({
   allow: false,
   reason,
   ...extra,

@@ -2,7 +2,13 @@ import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../lib/clock.ts";
 import { Lockout } from "./lockout.ts";
 
-const cfg = { enabled: true, maxFailures: 3, window: 60_000, cooldown: 300_000, maxEntries: 100 };
+const cfg = {
+  enabled: true,
+  maxFailures: 3,
+  window: 60_000,
+  cooldown: 300_000,
+  maxEntries: 100,
+};
 
 describe("lockout", () => {
   test("locks after N failures within the window, for the cool-down", () => {
@@ -21,7 +27,11 @@ describe("lockout", () => {
     expect(l.isLocked("alice", "192.0.2.1")).toBe(true);
     clock.advance(1);
     expect(l.isLocked("alice", "192.0.2.1")).toBe(false);
-    expect(l.counters).toMatchObject({ failures: 3, lockouts: 1, rejectedWhileLocked: 2 });
+    expect(l.counters).toMatchObject({
+      failures: 3,
+      lockouts: 1,
+      rejectedWhileLocked: 2,
+    });
   });
 
   test("failures spread wider than the window do not lock", () => {

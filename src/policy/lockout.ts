@@ -34,14 +34,23 @@ export interface LockoutCounters {
 }
 
 export class Lockout {
-  readonly counters: LockoutCounters = { failures: 0, lockouts: 0, rejectedWhileLocked: 0, evictions: 0, tracked: 0 };
+  readonly counters: LockoutCounters = {
+    failures: 0,
+    lockouts: 0,
+    rejectedWhileLocked: 0,
+    evictions: 0,
+    tracked: 0,
+  };
   private readonly entries = new Map<string, Entry>();
 
   constructor(
     private readonly config: LockoutConfig,
     private readonly clock: Clock,
     /** Called once each time a key becomes locked (for logging). */
-    private readonly onLockout: (username: string, clientIp: string) => void = () => {},
+    private readonly onLockout: (
+      username: string,
+      clientIp: string,
+    ) => void = () => {},
   ) {}
 
   private static key(username: string, clientIp: string): string {
@@ -71,7 +80,11 @@ export class Lockout {
     const now = this.clock.now();
     let e = this.entries.get(key);
     if (e !== undefined) this.entries.delete(key);
-    if (e === undefined || now - e.firstFailure > this.config.window || (e.lockedUntil !== 0 && now >= e.lockedUntil)) {
+    if (
+      e === undefined ||
+      now - e.firstFailure > this.config.window ||
+      (e.lockedUntil !== 0 && now >= e.lockedUntil)
+    ) {
       e = { firstFailure: now, failures: 0, lockedUntil: 0 };
     }
     e.failures++;
@@ -93,7 +106,8 @@ export class Lockout {
   /** A success clears the failure history of this (user, client). */
   recordSuccess(username: string, clientIp: string): void {
     if (!this.config.enabled) return;
-    if (this.entries.delete(Lockout.key(username, clientIp))) this.counters.tracked = this.entries.size;
+    if (this.entries.delete(Lockout.key(username, clientIp)))
+      this.counters.tracked = this.entries.size;
   }
 
   clear(): void {

@@ -87,7 +87,8 @@ export interface PasswordHasher {
 }
 
 export type AccountingProtocol = "tacacs" | "radius";
-export type AccountingRecordType = "start" | "stop" | "update" | "watchdog" | "on" | "off" | "other";
+export type AccountingRecordType =
+  "start" | "stop" | "update" | "watchdog" | "on" | "off" | "other";
 
 export interface AccountingRecord {
   protocol: AccountingProtocol;
@@ -152,9 +153,15 @@ export interface Policy {
   authenticatePassword(req: PasswordRequest): Promise<Decision>;
   authenticateEnable(req: EnableRequest): Promise<Decision>;
   /** `check` gets the CHAP cleartext (UTF-8 bytes) and returns whether the response matched. */
-  authenticateChap(req: IdentityRequest, check: (cleartext: Uint8Array) => boolean): Decision;
+  authenticateChap(
+    req: IdentityRequest,
+    check: (cleartext: Uint8Array) => boolean,
+  ): Decision;
   /** `check` gets the 16-byte NT hash (MD4 of UTF-16LE password); engine computes v1/v2 from it. */
-  authenticateMsChap(req: IdentityRequest, check: (ntHash: Uint8Array) => boolean): Decision;
+  authenticateMsChap(
+    req: IdentityRequest,
+    check: (ntHash: Uint8Array) => boolean,
+  ): Decision;
   authorizeShell(req: ShellRequest): ShellDecision;
   authorizeCommand(req: CommandRequest): Decision;
   /** Access-Accept attributes for the user's groups (union, group order by id). Empty if unknown. */

@@ -13,7 +13,12 @@ import {
   userGroups,
   type RuleVerdict,
 } from "./authorize.ts";
-import type { CommandRequest, PolicyDevice, PolicySnapshot, RuleAction } from "./ports.ts";
+import type {
+  CommandRequest,
+  PolicyDevice,
+  PolicySnapshot,
+  RuleAction,
+} from "./ports.ts";
 
 export interface RuleStep {
   rule: string;
@@ -40,14 +45,31 @@ export interface CommandTrace {
   decision: Decision;
 }
 
-export function traceAccess(snap: PolicySnapshot, username: string, device: PolicyDevice, nowWall: number): AccessTrace {
+export function traceAccess(
+  snap: PolicySnapshot,
+  username: string,
+  device: PolicyDevice,
+  nowWall: number,
+): AccessTrace {
   const name = normalizeUsername(username);
   const user = snap.usersByName.get(name);
   if (user === undefined) {
-    return { user: name, known: false, userGroups: [], privLvl: 0, device, state: deny(Reason.unknownUser), shellAv: [] };
+    return {
+      user: name,
+      known: false,
+      userGroups: [],
+      privLvl: 0,
+      device,
+      state: deny(Reason.unknownUser),
+      shellAv: [],
+    };
   }
   const groups = userGroups(snap, user);
-  const shell = authorizeShell(snap, { username: name, device, service: "shell" }, nowWall);
+  const shell = authorizeShell(
+    snap,
+    { username: name, device, service: "shell" },
+    nowWall,
+  );
   return {
     user: name,
     known: true,
@@ -60,17 +82,36 @@ export function traceAccess(snap: PolicySnapshot, username: string, device: Poli
 }
 
 /** Mirrors authorizeCommand exactly (same helpers, same order), recording each rule's verdict. */
-export function traceCommand(snap: PolicySnapshot, req: CommandRequest, defaultAction: RuleAction, nowWall: number): CommandTrace {
+export function traceCommand(
+  snap: PolicySnapshot,
+  req: CommandRequest,
+  defaultAction: RuleAction,
+  nowWall: number,
+): CommandTrace {
   const line = commandLine(req.cmd, req.args);
   const user = snap.usersByName.get(normalizeUsername(req.username));
-  if (user === undefined) return { line, steps: [], decision: deny(Reason.unknownUser) };
+  if (user === undefined)
+    return { line, steps: [], decision: deny(Reason.unknownUser) };
   const state = accountState(user, userGroups(snap, user), req.device, nowWall);
   if (state !== null) return { line, steps: [], decision: state };
   const steps: RuleStep[] = [];
   for (const rule of snap.rules) {
-    const verdict = matchRule(rule, user.userGroupIds, req.device, req.privLvl, line);
-    steps.push({ rule: rule.name, position: rule.position, action: rule.action, pattern: rule.pattern.source, verdict });
-    if (verdict === "match") return { line, steps, decision: ruleDecision(rule, req.privLvl) };
+    const verdict = matchRule(
+      rule,
+      user.userGroupIds,
+      req.device,
+      req.privLvl,
+      line,
+    );
+    steps.push({
+      rule: rule.name,
+      position: rule.position,
+      action: rule.action,
+      pattern: rule.pattern.source,
+      verdict,
+    });
+    if (verdict === "match")
+      return { line, steps, decision: ruleDecision(rule, req.privLvl) };
   }
   return { line, steps, decision: defaultDecision(defaultAction, req.privLvl) };
 }

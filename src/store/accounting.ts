@@ -6,7 +6,11 @@
 // one fsync-bearing COMMIT for many records instead of one each.
 import type { Statement } from "bun:sqlite";
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
-import type { AccountingProtocol, AccountingRecord, AccountingSink } from "../policy/ports.ts";
+import type {
+  AccountingProtocol,
+  AccountingRecord,
+  AccountingSink,
+} from "../policy/ports.ts";
 import type { Store } from "./open.ts";
 import { accounting } from "./schema.ts";
 
@@ -31,7 +35,12 @@ export interface AccountingWriterCounters {
 }
 
 export class AccountingWriter implements AccountingSink {
-  readonly counters: AccountingWriterCounters = { committed: 0, failed: 0, batches: 0, queued: 0 };
+  readonly counters: AccountingWriterCounters = {
+    committed: 0,
+    failed: 0,
+    batches: 0,
+    queued: 0,
+  };
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly insert: Statement;
@@ -47,12 +56,14 @@ export class AccountingWriter implements AccountingSink {
   }
 
   write(record: AccountingRecord): Promise<void> {
-    if (this.closed) return Promise.reject(new Error("accounting writer is closed"));
+    if (this.closed)
+      return Promise.reject(new Error("accounting writer is closed"));
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ record, resolve, reject });
       this.counters.queued = this.queue.length;
       if (this.queue.length >= this.config.maxBatch) this.flush();
-      else if (this.timer === null) this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
+      else if (this.timer === null)
+        this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
     });
   }
 
@@ -72,7 +83,17 @@ export class AccountingWriter implements AccountingSink {
       this.store.sqlite.transaction(() => {
         for (const p of batch) {
           const r = p.record;
-          this.insert.run(r.protocol, r.time, r.clientIp, r.device, r.deviceGroup, r.username, r.sessionId, r.recordType, JSON.stringify(r.attributes));
+          this.insert.run(
+            r.protocol,
+            r.time,
+            r.clientIp,
+            r.device,
+            r.deviceGroup,
+            r.username,
+            r.sessionId,
+            r.recordType,
+            JSON.stringify(r.attributes),
+          );
         }
       })();
     } catch (e) {
@@ -94,10 +115,15 @@ export class AccountingWriter implements AccountingSink {
 }
 
 /** Delete records older than `retentionDays` (0: keep forever). Returns how many were deleted. */
-export function purgeAccounting(store: Store, retentionDays: number, nowWall = Date.now()): number {
+export function purgeAccounting(
+  store: Store,
+  retentionDays: number,
+  nowWall = Date.now(),
+): number {
   if (retentionDays <= 0) return 0;
   const cutoff = nowWall - retentionDays * 86_400_000;
-  return store.sqlite.run("DELETE FROM accounting WHERE time < ?", [cutoff]).changes;
+  return store.sqlite.run("DELETE FROM accounting WHERE time < ?", [cutoff])
+    .changes;
 }
 
 export interface AccountingQuery {
@@ -120,7 +146,10 @@ export interface AccountingRow extends Omit<AccountingRecord, "attributes"> {
 }
 
 /** Newest first. */
-export function queryAccounting(store: Store, q: AccountingQuery = {}): AccountingRow[] {
+export function queryAccounting(
+  store: Store,
+  q: AccountingQuery = {},
+): AccountingRow[] {
   const where: SQL[] = [];
   if (q.since !== undefined) where.push(gte(accounting.time, q.since));
   if (q.until !== undefined) where.push(lte(accounting.time, q.until));
@@ -136,6 +165,8 @@ export function queryAccounting(store: Store, q: AccountingQuery = {}): Accounti
     .limit(limit)
     .offset(Math.max(0, q.offset ?? 0))
     .all();
-  return rows.map((r) => ({ ...r, attributes: JSON.parse(r.attributes) as Record<string, unknown> }));
+  return rows.map((r) => ({
+    ...r,
+    attributes: JSON.parse(r.attributes) as Record<string, unknown>,
+  }));
 }
-

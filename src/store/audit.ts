@@ -11,7 +11,8 @@ function redact(v: unknown, depth = 0): unknown {
   if (Array.isArray(v)) return v.map((x) => redact(x, depth + 1));
   if (v !== null && typeof v === "object") {
     const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(x, depth + 1);
+    for (const [k, x] of Object.entries(v))
+      out[k] = SECRET_KEY.test(k) ? "[redacted]" : redact(x, depth + 1);
     return out;
   }
   return v;
@@ -21,8 +22,21 @@ function redact(v: unknown, depth = 0): unknown {
 /** A database or a transaction (drizzle's `tx`): anything that can insert. */
 export type DbLike = Pick<Db, "insert">;
 
-export function audit(db: DbLike, actor: string, action: string, object: string, detail: Record<string, unknown> = {}, time = Date.now()): void {
+export function audit(
+  db: DbLike,
+  actor: string,
+  action: string,
+  object: string,
+  detail: Record<string, unknown> = {},
+  time = Date.now(),
+): void {
   db.insert(auditTable)
-    .values({ time, actor, action, object, detail: JSON.stringify(redact(detail)) })
+    .values({
+      time,
+      actor,
+      action,
+      object,
+      detail: JSON.stringify(redact(detail)),
+    })
     .run();
 }

@@ -7,7 +7,15 @@ import type { Config } from "../config/schema.ts";
 import type { Clock } from "../lib/clock.ts";
 import { loadChapKey } from "../policy/chap-credential.ts";
 import { createPolicy, type PolicyService } from "../policy/policy.ts";
-import type { PasswordHasher, PolicyRule, PolicySnapshot, PolicySource, PolicyUser, PolicyUserGroup, RadiusReplyAttribute } from "../policy/ports.ts";
+import type {
+  PasswordHasher,
+  PolicyRule,
+  PolicySnapshot,
+  PolicySource,
+  PolicyUser,
+  PolicyUserGroup,
+  RadiusReplyAttribute,
+} from "../policy/ports.ts";
 import { AccountingWriter } from "./accounting.ts";
 import { dataVersionReader, type Store } from "./open.ts";
 
@@ -18,7 +26,8 @@ export function bumpLocalGeneration(sqlite: Database): void {
   generations.set(sqlite, (generations.get(sqlite) ?? 0) + 1);
 }
 
-export const localGeneration = (sqlite: Database): number => generations.get(sqlite) ?? 0;
+export const localGeneration = (sqlite: Database): number =>
+  generations.get(sqlite) ?? 0;
 
 function parseJson<T>(text: string, fallback: T): T {
   try {
@@ -41,7 +50,13 @@ function groupIdsBy(rows: { k: number; v: number }[]): Map<number, number[]> {
 /** Reads everything policy needs in one read transaction (a consistent view). */
 export function loadPolicySnapshot(sqlite: Database): PolicySnapshot {
   return sqlite.transaction(() => {
-    const members = groupIdsBy(sqlite.query<{ k: number; v: number }, []>("SELECT user_id AS k, user_group_id AS v FROM user_group_members").all());
+    const members = groupIdsBy(
+      sqlite
+        .query<{ k: number; v: number }, []>(
+          "SELECT user_id AS k, user_group_id AS v FROM user_group_members",
+        )
+        .all(),
+    );
     const usersByName = new Map<string, PolicyUser>();
     const urows = sqlite
       .query<Record<string, unknown>, []>(
@@ -63,9 +78,26 @@ export function loadPolicySnapshot(sqlite: Database): PolicySnapshot {
         userGroupIds: members.get(id) ?? [],
       });
     }
-    const gdg = groupIdsBy(sqlite.query<{ k: number; v: number }, []>("SELECT user_group_id AS k, device_group_id AS v FROM user_group_device_groups").all());
+    const gdg = groupIdsBy(
+      sqlite
+        .query<{ k: number; v: number }, []>(
+          "SELECT user_group_id AS k, device_group_id AS v FROM user_group_device_groups",
+        )
+        .all(),
+    );
     const groupsById = new Map<number, PolicyUserGroup>();
-    for (const r of sqlite.query<{ id: number; name: string; priv_lvl: number; tacacs_av: string; radius_reply: string }, []>("SELECT id, name, priv_lvl, tacacs_av, radius_reply FROM user_groups").all()) {
+    for (const r of sqlite
+      .query<
+        {
+          id: number;
+          name: string;
+          priv_lvl: number;
+          tacacs_av: string;
+          radius_reply: string;
+        },
+        []
+      >("SELECT id, name, priv_lvl, tacacs_av, radius_reply FROM user_groups")
+      .all()) {
       groupsById.set(r.id, {
         id: r.id,
         name: r.name,
@@ -75,11 +107,35 @@ export function loadPolicySnapshot(sqlite: Database): PolicySnapshot {
         deviceGroupIds: gdg.get(r.id) ?? [],
       });
     }
-    const rug = groupIdsBy(sqlite.query<{ k: number; v: number }, []>("SELECT rule_id AS k, user_group_id AS v FROM command_rule_user_groups").all());
-    const rdg = groupIdsBy(sqlite.query<{ k: number; v: number }, []>("SELECT rule_id AS k, device_group_id AS v FROM command_rule_device_groups").all());
+    const rug = groupIdsBy(
+      sqlite
+        .query<{ k: number; v: number }, []>(
+          "SELECT rule_id AS k, user_group_id AS v FROM command_rule_user_groups",
+        )
+        .all(),
+    );
+    const rdg = groupIdsBy(
+      sqlite
+        .query<{ k: number; v: number }, []>(
+          "SELECT rule_id AS k, device_group_id AS v FROM command_rule_device_groups",
+        )
+        .all(),
+    );
     const rules: PolicyRule[] = [];
-    type RuleRow = { id: number; name: string; position: number; action: "permit" | "deny"; pattern: string; min_priv: number | null; max_priv: number | null };
-    for (const r of sqlite.query<RuleRow, []>("SELECT id, name, position, action, pattern, min_priv, max_priv FROM command_rules ORDER BY position, id").all()) {
+    type RuleRow = {
+      id: number;
+      name: string;
+      position: number;
+      action: "permit" | "deny";
+      pattern: string;
+      min_priv: number | null;
+      max_priv: number | null;
+    };
+    for (const r of sqlite
+      .query<RuleRow, []>(
+        "SELECT id, name, position, action, pattern, min_priv, max_priv FROM command_rules ORDER BY position, id",
+      )
+      .all()) {
       let pattern: RegExp;
       try {
         pattern = new RegExp(r.pattern);
@@ -117,7 +173,11 @@ export class StorePolicySource implements PolicySource {
   snapshot(): PolicySnapshot {
     const data = this.dataVersion();
     const local = localGeneration(this.store.sqlite);
-    if (this.snap === null || data !== this.seen.data || local !== this.seen.local) {
+    if (
+      this.snap === null ||
+      data !== this.seen.data ||
+      local !== this.seen.local
+    ) {
       this.snap = loadPolicySnapshot(this.store.sqlite);
       this.seen = { data, local };
       this.rebuilds++;
@@ -142,21 +202,43 @@ export interface StorePolicy {
 }
 
 /** Wire policy to the store from the validated config (the composition root and the CLI tracer use it). */
-export function createStorePolicy(store: Store, config: Pick<Config, "policy" | "accounting">, o: StorePolicyOptions = {}): StorePolicy {
+export function createStorePolicy(
+  store: Store,
+  config: Pick<Config, "policy" | "accounting">,
+  o: StorePolicyOptions = {},
+): StorePolicy {
   const key = loadChapKey(o.env ?? process.env, config.policy.chap_key_env);
   const source = new StorePolicySource(store);
-  const writer = new AccountingWriter(store, { commitDelay: config.accounting.commit_delay, maxBatch: config.accounting.max_batch });
+  const writer = new AccountingWriter(store, {
+    commitDelay: config.accounting.commit_delay,
+    maxBatch: config.accounting.max_batch,
+  });
   const p = config.policy;
   const policy = createPolicy({
     source,
     sink: writer,
     defaultCommandAction: p.default_command_action,
-    lockout: { enabled: p.lockout.enabled, maxFailures: p.lockout.max_failures, window: p.lockout.window, cooldown: p.lockout.cooldown, maxEntries: p.lockout.max_entries },
-    credentialCache: { enabled: p.credential_cache.enabled, ttl: p.credential_cache.ttl, maxEntries: p.credential_cache.max_entries },
+    lockout: {
+      enabled: p.lockout.enabled,
+      maxFailures: p.lockout.max_failures,
+      window: p.lockout.window,
+      cooldown: p.lockout.cooldown,
+      maxEntries: p.lockout.max_entries,
+    },
+    credentialCache: {
+      enabled: p.credential_cache.enabled,
+      ttl: p.credential_cache.ttl,
+      maxEntries: p.credential_cache.max_entries,
+    },
     chapKey: key.ok ? key.value : null,
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.hasher === undefined ? {} : { hasher: o.hasher }),
     ...(o.onLockout === undefined ? {} : { onLockout: o.onLockout }),
   });
-  return { policy, source, writer, chapKeyProblem: key.ok ? null : (key.detail ?? key.code) };
+  return {
+    policy,
+    source,
+    writer,
+    chapKeyProblem: key.ok ? null : (key.detail ?? key.code),
+  };
 }

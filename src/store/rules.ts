@@ -6,7 +6,13 @@ import { err, ok, type Result } from "../lib/result.ts";
 import { audit } from "./audit.ts";
 import type { Store } from "./open.ts";
 import { bumpLocalGeneration } from "./policy-source.ts";
-import { commandRuleDeviceGroups, commandRuleUserGroups, commandRules, deviceGroups, userGroups } from "./schema.ts";
+import {
+  commandRuleDeviceGroups,
+  commandRuleUserGroups,
+  commandRules,
+  deviceGroups,
+  userGroups,
+} from "./schema.ts";
 
 /** Patterns are admin input, but keep them readable and bounded. */
 const MAX_PATTERN_LENGTH = 1024;
@@ -25,49 +31,116 @@ export interface NewRule {
 }
 
 const priv = (n: number | undefined, what: string): Result<number | null> =>
-  n === undefined ? ok(null) : Number.isInteger(n) && n >= 0 && n <= 15 ? ok(n) : err("rules/bad-priv", `${what} must be an integer 0..15`);
+  n === undefined
+    ? ok(null)
+    : Number.isInteger(n) && n >= 0 && n <= 15
+      ? ok(n)
+      : err("rules/bad-priv", `${what} must be an integer 0..15`);
 
-function idsByName(store: Store, table: typeof userGroups | typeof deviceGroups, names: string[], what: string): Result<number[]> {
+function idsByName(
+  store: Store,
+  table: typeof userGroups | typeof deviceGroups,
+  names: string[],
+  what: string,
+): Result<number[]> {
   const unique = [...new Set(names)];
   if (unique.length === 0) return ok([]);
-  const rows = store.db.select({ id: table.id, name: table.name }).from(table).where(inArray(table.name, unique)).all();
+  const rows = store.db
+    .select({ id: table.id, name: table.name })
+    .from(table)
+    .where(inArray(table.name, unique))
+    .all();
   const missing = unique.filter((n) => !rows.some((r) => r.name === n));
-  return missing.length > 0 ? err("rules/unknown-group", `${what} ${missing.join(", ")} does not exist`) : ok(rows.map((r) => r.id));
+  return missing.length > 0
+    ? err("rules/unknown-group", `${what} ${missing.join(", ")} does not exist`)
+    : ok(rows.map((r) => r.id));
 }
 
-export function addRule(store: Store, r: NewRule, actor: string): Result<{ id: number; position: number }> {
-  if (!/^[A-Za-z0-9_.:@-]{1,64}$/.test(r.name)) return err("rules/bad-name", "rule name: 1-64 of letters, digits, _ . : @ -");
-  if (r.action !== "permit" && r.action !== "deny") return err("rules/bad-action", 'action must be "permit" or "deny"');
-  if (r.pattern.length === 0 || r.pattern.length > MAX_PATTERN_LENGTH) return err("rules/bad-pattern", `pattern must be 1..${MAX_PATTERN_LENGTH} characters`);
+export function addRule(
+  store: Store,
+  r: NewRule,
+  actor: string,
+): Result<{ id: number; position: number }> {
+  if (!/^[A-Za-z0-9_.:@-]{1,64}$/.test(r.name))
+    return err(
+      "rules/bad-name",
+      "rule name: 1-64 of letters, digits, _ . : @ -",
+    );
+  if (r.action !== "permit" && r.action !== "deny")
+    return err("rules/bad-action", 'action must be "permit" or "deny"');
+  if (r.pattern.length === 0 || r.pattern.length > MAX_PATTERN_LENGTH)
+    return err(
+      "rules/bad-pattern",
+      `pattern must be 1..${MAX_PATTERN_LENGTH} characters`,
+    );
   try {
     new RegExp(r.pattern);
   } catch (e) {
-    return err("rules/bad-pattern", `invalid regular expression: ${(e as Error).message}`);
+    return err(
+      "rules/bad-pattern",
+      `invalid regular expression: ${(e as Error).message}`,
+    );
   }
   const minPriv = priv(r.minPriv, "min-priv");
   if (!minPriv.ok) return minPriv;
   const maxPriv = priv(r.maxPriv, "max-priv");
   if (!maxPriv.ok) return maxPriv;
-  if (minPriv.value !== null && maxPriv.value !== null && minPriv.value > maxPriv.value) return err("rules/bad-priv", "min-priv is above max-priv");
-  if (r.position !== undefined && (!Number.isSafeInteger(r.position) || r.position < 0)) return err("rules/bad-position", "position must be a non-negative integer");
+  if (
+    minPriv.value !== null &&
+    maxPriv.value !== null &&
+    minPriv.value > maxPriv.value
+  )
+    return err("rules/bad-priv", "min-priv is above max-priv");
+  if (
+    r.position !== undefined &&
+    (!Number.isSafeInteger(r.position) || r.position < 0)
+  )
+    return err("rules/bad-position", "position must be a non-negative integer");
   const ug = idsByName(store, userGroups, r.userGroups ?? [], "user group");
   if (!ug.ok) return ug;
-  const dg = idsByName(store, deviceGroups, r.deviceGroups ?? [], "device group");
+  const dg = idsByName(
+    store,
+    deviceGroups,
+    r.deviceGroups ?? [],
+    "device group",
+  );
   if (!dg.ok) return dg;
-  if (store.db.select({ id: commandRules.id }).from(commandRules).where(eq(commandRules.name, r.name)).get() !== undefined) {
+  if (
+    store.db
+      .select({ id: commandRules.id })
+      .from(commandRules)
+      .where(eq(commandRules.name, r.name))
+      .get() !== undefined
+  ) {
     return err("rules/exists", `rule ${r.name} already exists`);
   }
   try {
     const out = store.db.transaction((tx) => {
-      const last = tx.select({ m: max(commandRules.position) }).from(commandRules).get();
+      const last = tx
+        .select({ m: max(commandRules.position) })
+        .from(commandRules)
+        .get();
       const position = r.position ?? (last?.m ?? 0) + POSITION_STEP;
       const row = tx
         .insert(commandRules)
-        .values({ name: r.name, position, action: r.action as "permit" | "deny", pattern: r.pattern, minPriv: minPriv.value, maxPriv: maxPriv.value })
+        .values({
+          name: r.name,
+          position,
+          action: r.action as "permit" | "deny",
+          pattern: r.pattern,
+          minPriv: minPriv.value,
+          maxPriv: maxPriv.value,
+        })
         .returning({ id: commandRules.id })
         .get();
-      if (ug.value.length > 0) tx.insert(commandRuleUserGroups).values(ug.value.map((g) => ({ ruleId: row.id, userGroupId: g }))).run();
-      if (dg.value.length > 0) tx.insert(commandRuleDeviceGroups).values(dg.value.map((g) => ({ ruleId: row.id, deviceGroupId: g }))).run();
+      if (ug.value.length > 0)
+        tx.insert(commandRuleUserGroups)
+          .values(ug.value.map((g) => ({ ruleId: row.id, userGroupId: g })))
+          .run();
+      if (dg.value.length > 0)
+        tx.insert(commandRuleDeviceGroups)
+          .values(dg.value.map((g) => ({ ruleId: row.id, deviceGroupId: g })))
+          .run();
       audit(tx, actor, "rule.add", r.name, {
         action: r.action,
         pattern: r.pattern,
@@ -98,7 +171,11 @@ export interface RuleView {
 }
 
 export function listRules(store: Store): RuleView[] {
-  const rows = store.db.select().from(commandRules).orderBy(commandRules.position, commandRules.id).all();
+  const rows = store.db
+    .select()
+    .from(commandRules)
+    .orderBy(commandRules.position, commandRules.id)
+    .all();
   const ug = store.db
     .select({ rid: commandRuleUserGroups.ruleId, name: userGroups.name })
     .from(commandRuleUserGroups)
@@ -107,7 +184,10 @@ export function listRules(store: Store): RuleView[] {
   const dg = store.db
     .select({ rid: commandRuleDeviceGroups.ruleId, name: deviceGroups.name })
     .from(commandRuleDeviceGroups)
-    .innerJoin(deviceGroups, eq(deviceGroups.id, commandRuleDeviceGroups.deviceGroupId))
+    .innerJoin(
+      deviceGroups,
+      eq(deviceGroups.id, commandRuleDeviceGroups.deviceGroupId),
+    )
     .all();
   return rows.map((r) => ({
     name: r.name,
@@ -121,10 +201,18 @@ export function listRules(store: Store): RuleView[] {
   }));
 }
 
-export function removeRule(store: Store, name: string, actor: string): Result<void> {
+export function removeRule(
+  store: Store,
+  name: string,
+  actor: string,
+): Result<void> {
   try {
     const n = store.db.transaction((tx) => {
-      const r = tx.delete(commandRules).where(eq(commandRules.name, name)).returning({ id: commandRules.id }).all();
+      const r = tx
+        .delete(commandRules)
+        .where(eq(commandRules.name, name))
+        .returning({ id: commandRules.id })
+        .all();
       if (r.length > 0) audit(tx, actor, "rule.remove", name);
       return r.length;
     });

@@ -6,7 +6,12 @@ import type { RadiusReplyAttribute } from "../policy/ports.ts";
 import { audit } from "./audit.ts";
 import type { Store } from "./open.ts";
 import { bumpLocalGeneration } from "./policy-source.ts";
-import { deviceGroups, userGroupDeviceGroups, userGroupMembers, userGroups } from "./schema.ts";
+import {
+  deviceGroups,
+  userGroupDeviceGroups,
+  userGroupMembers,
+  userGroups,
+} from "./schema.ts";
 
 /** TACACS+ AV pairs are at most 255 octets each (RFC 8907 §6.1, one length byte). */
 const MAX_AV_LENGTH = 255;
@@ -24,27 +29,57 @@ export interface NewUserGroup {
   deviceGroups?: string[];
 }
 
-export function parseServiceAv(s: string): Result<{ service: string; av: string }> {
+export function parseServiceAv(
+  s: string,
+): Result<{ service: string; av: string }> {
   const m = /^(?:service=)?([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+[=*].*)$/s.exec(s);
-  if (m === null) return err("usergroups/bad-av", `bad AV "${s}": expected service=SERVICE:ATTR=VALUE`);
+  if (m === null)
+    return err(
+      "usergroups/bad-av",
+      `bad AV "${s}": expected service=SERVICE:ATTR=VALUE`,
+    );
   const av = m[2]!;
-  if (Buffer.byteLength(av) > MAX_AV_LENGTH) return err("usergroups/bad-av", `AV "${av.slice(0, 20)}…" is longer than ${MAX_AV_LENGTH} bytes`);
+  if (Buffer.byteLength(av) > MAX_AV_LENGTH)
+    return err(
+      "usergroups/bad-av",
+      `AV "${av.slice(0, 20)}…" is longer than ${MAX_AV_LENGTH} bytes`,
+    );
   return ok({ service: m[1]!, av });
 }
 
 export function parseRadiusReply(s: string): Result<RadiusReplyAttribute> {
   const i = s.indexOf("=");
   const name = i < 0 ? "" : s.slice(0, i);
-  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name)) return err("usergroups/bad-reply", `bad RADIUS reply "${s}": expected Name=Value`);
+  if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name))
+    return err(
+      "usergroups/bad-reply",
+      `bad RADIUS reply "${s}": expected Name=Value`,
+    );
   const value = s.slice(i + 1);
-  if (Buffer.byteLength(value) > MAX_REPLY_VALUE) return err("usergroups/bad-reply", `RADIUS reply ${name} value is longer than ${MAX_REPLY_VALUE} bytes`);
+  if (Buffer.byteLength(value) > MAX_REPLY_VALUE)
+    return err(
+      "usergroups/bad-reply",
+      `RADIUS reply ${name} value is longer than ${MAX_REPLY_VALUE} bytes`,
+    );
   return ok({ name, value });
 }
 
-export async function addUserGroup(store: Store, g: NewUserGroup, actor: string): Promise<Result<{ id: number }>> {
-  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(g.name)) return err("usergroups/bad-name", "group name: 1-64 of letters, digits, _ . @ -");
+export async function addUserGroup(
+  store: Store,
+  g: NewUserGroup,
+  actor: string,
+): Promise<Result<{ id: number }>> {
+  if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(g.name))
+    return err(
+      "usergroups/bad-name",
+      "group name: 1-64 of letters, digits, _ . @ -",
+    );
   const privLvl = g.privLvl ?? 1;
-  if (!Number.isInteger(privLvl) || privLvl < 0 || privLvl > 15) return err("usergroups/bad-priv", "priv-lvl must be an integer 0..15 (RFC 8907 §6)");
+  if (!Number.isInteger(privLvl) || privLvl < 0 || privLvl > 15)
+    return err(
+      "usergroups/bad-priv",
+      "priv-lvl must be an integer 0..15 (RFC 8907 §6)",
+    );
   const tacacsAv: Record<string, string[]> = {};
   for (const s of g.av ?? []) {
     const r = parseServiceAv(s);
@@ -58,22 +93,53 @@ export async function addUserGroup(store: Store, g: NewUserGroup, actor: string)
     reply.push(r.value);
   }
   const dgNames = [...new Set(g.deviceGroups ?? [])];
-  const dg = dgNames.length === 0 ? [] : store.db.select({ id: deviceGroups.id, name: deviceGroups.name }).from(deviceGroups).where(inArray(deviceGroups.name, dgNames)).all();
+  const dg =
+    dgNames.length === 0
+      ? []
+      : store.db
+          .select({ id: deviceGroups.id, name: deviceGroups.name })
+          .from(deviceGroups)
+          .where(inArray(deviceGroups.name, dgNames))
+          .all();
   const missing = dgNames.filter((n) => !dg.some((r) => r.name === n));
-  if (missing.length > 0) return err("usergroups/unknown-device-group", `device group ${missing.join(", ")} does not exist`);
-  if (store.db.select({ id: userGroups.id }).from(userGroups).where(eq(userGroups.name, g.name)).get() !== undefined) {
+  if (missing.length > 0)
+    return err(
+      "usergroups/unknown-device-group",
+      `device group ${missing.join(", ")} does not exist`,
+    );
+  if (
+    store.db
+      .select({ id: userGroups.id })
+      .from(userGroups)
+      .where(eq(userGroups.name, g.name))
+      .get() !== undefined
+  ) {
     return err("usergroups/exists", `user group ${g.name} already exists`);
   }
   try {
     const id = store.db.transaction((tx) => {
       const row = tx
         .insert(userGroups)
-        .values({ name: g.name, description: g.description ?? "", privLvl, tacacsAv: JSON.stringify(tacacsAv), radiusReply: JSON.stringify(reply) })
+        .values({
+          name: g.name,
+          description: g.description ?? "",
+          privLvl,
+          tacacsAv: JSON.stringify(tacacsAv),
+          radiusReply: JSON.stringify(reply),
+        })
         .returning({ id: userGroups.id })
         .get();
-      if (dg.length > 0) tx.insert(userGroupDeviceGroups).values(dg.map((d) => ({ userGroupId: row.id, deviceGroupId: d.id }))).run();
+      if (dg.length > 0)
+        tx.insert(userGroupDeviceGroups)
+          .values(dg.map((d) => ({ userGroupId: row.id, deviceGroupId: d.id })))
+          .run();
       // AVs and reply attributes are configuration, not secrets; audit() still redacts secret-looking keys.
-      audit(tx, actor, "usergroup.add", g.name, { privLvl, av: tacacsAv, radiusReply: reply, deviceGroups: dgNames });
+      audit(tx, actor, "usergroup.add", g.name, {
+        privLvl,
+        av: tacacsAv,
+        radiusReply: reply,
+        deviceGroups: dgNames,
+      });
       return row.id;
     });
     bumpLocalGeneration(store.sqlite);
@@ -94,14 +160,24 @@ export interface UserGroupView {
 }
 
 export function listUserGroups(store: Store): UserGroupView[] {
-  const rows = store.db.select().from(userGroups).orderBy(userGroups.name).all();
+  const rows = store.db
+    .select()
+    .from(userGroups)
+    .orderBy(userGroups.name)
+    .all();
   const dgs = store.db
     .select({ gid: userGroupDeviceGroups.userGroupId, name: deviceGroups.name })
     .from(userGroupDeviceGroups)
-    .innerJoin(deviceGroups, eq(deviceGroups.id, userGroupDeviceGroups.deviceGroupId))
+    .innerJoin(
+      deviceGroups,
+      eq(deviceGroups.id, userGroupDeviceGroups.deviceGroupId),
+    )
     .orderBy(deviceGroups.name)
     .all();
-  const members = store.db.select({ gid: userGroupMembers.userGroupId }).from(userGroupMembers).all();
+  const members = store.db
+    .select({ gid: userGroupMembers.userGroupId })
+    .from(userGroupMembers)
+    .all();
   return rows.map((r) => ({
     name: r.name,
     description: r.description,
@@ -118,22 +194,34 @@ export function listUserGroups(store: Store): UserGroupView[] {
  * the cascade would delete the rule's scope row, and a rule with no scope rows applies to everyone,
  * so "permit .* for ops" would silently become "permit .* for all".
  */
-export function removeUserGroup(store: Store, name: string, actor: string): Result<void> {
+export function removeUserGroup(
+  store: Store,
+  name: string,
+  actor: string,
+): Result<void> {
   const users = store.sqlite
     .query<{ name: string }, [string]>(
       "SELECT r.name FROM command_rules r JOIN command_rule_user_groups s ON s.rule_id = r.id JOIN user_groups g ON g.id = s.user_group_id WHERE g.name = ? ORDER BY r.position",
     )
     .all(name);
   if (users.length > 0) {
-    return err("usergroups/in-use", `user group ${name} scopes rule ${users.map((r) => r.name).join(", ")}; remove or change those rules first`);
+    return err(
+      "usergroups/in-use",
+      `user group ${name} scopes rule ${users.map((r) => r.name).join(", ")}; remove or change those rules first`,
+    );
   }
   try {
     const n = store.db.transaction((tx) => {
-      const r = tx.delete(userGroups).where(eq(userGroups.name, name)).returning({ id: userGroups.id }).all();
+      const r = tx
+        .delete(userGroups)
+        .where(eq(userGroups.name, name))
+        .returning({ id: userGroups.id })
+        .all();
       if (r.length > 0) audit(tx, actor, "usergroup.remove", name);
       return r.length;
     });
-    if (n === 0) return err("usergroups/not-found", `user group ${name} does not exist`);
+    if (n === 0)
+      return err("usergroups/not-found", `user group ${name} does not exist`);
   } catch (e) {
     return err("usergroups/write-failed", (e as Error).message);
   }

@@ -1,5 +1,12 @@
 // Shared fixtures for the policy unit tests: an in-memory PolicySource and a counting fake hasher.
-import type { PasswordHasher, PolicyDevice, PolicyRule, PolicySnapshot, PolicyUser, PolicyUserGroup } from "../../src/policy/ports.ts";
+import type {
+  PasswordHasher,
+  PolicyDevice,
+  PolicyRule,
+  PolicySnapshot,
+  PolicyUser,
+  PolicyUserGroup,
+} from "../../src/policy/ports.ts";
 
 export class FakeHasher implements PasswordHasher {
   verifies = 0;
@@ -8,18 +15,46 @@ export class FakeHasher implements PasswordHasher {
   }
   async verify(p: string | Uint8Array, h: string): Promise<boolean> {
     this.verifies++;
-    return h === `fake$${typeof p === "string" ? p : new TextDecoder().decode(p)}`;
+    return (
+      h === `fake$${typeof p === "string" ? p : new TextDecoder().decode(p)}`
+    );
   }
 }
 
-export const core: PolicyDevice = { deviceName: "core1", groupId: 10, groupName: "core" };
-export const lab: PolicyDevice = { deviceName: "lab1", groupId: 20, groupName: "lab" };
+export const core: PolicyDevice = {
+  deviceName: "core1",
+  groupId: 10,
+  groupName: "core",
+};
+export const lab: PolicyDevice = {
+  deviceName: "lab1",
+  groupId: 20,
+  groupName: "lab",
+};
 
-export function group(id: number, name: string, o: Partial<PolicyUserGroup> = {}): PolicyUserGroup {
-  return { id, name, privLvl: 1, tacacsAv: {}, radiusReply: [], deviceGroupIds: [core.groupId], ...o };
+export function group(
+  id: number,
+  name: string,
+  o: Partial<PolicyUserGroup> = {},
+): PolicyUserGroup {
+  return {
+    id,
+    name,
+    privLvl: 1,
+    tacacsAv: {},
+    radiusReply: [],
+    deviceGroupIds: [core.groupId],
+    ...o,
+  };
 }
 
-export function user(id: number, username: string, password: string, groups: number[], o: Partial<PolicyUser> = {}): PolicyUser {
+export function user(
+  id: number,
+  username: string,
+  password: string,
+  groups: number[],
+  o: Partial<PolicyUser> = {},
+): PolicyUser {
   return {
     id,
     username,
@@ -35,14 +70,35 @@ export function user(id: number, username: string, password: string, groups: num
   };
 }
 
-export function rule(id: number, name: string, action: "permit" | "deny", pattern: string, o: Partial<PolicyRule> = {}): PolicyRule {
-  return { id, name, position: id, action, pattern: new RegExp(pattern), minPriv: null, maxPriv: null, userGroupIds: [], deviceGroupIds: [], ...o };
+export function rule(
+  id: number,
+  name: string,
+  action: "permit" | "deny",
+  pattern: string,
+  o: Partial<PolicyRule> = {},
+): PolicyRule {
+  return {
+    id,
+    name,
+    position: id,
+    action,
+    pattern: new RegExp(pattern),
+    minPriv: null,
+    maxPriv: null,
+    userGroupIds: [],
+    deviceGroupIds: [],
+    ...o,
+  };
 }
 
 /** A mutable source: tests replace parts of the snapshot between calls. */
 export class MemorySource {
   snap: PolicySnapshot;
-  constructor(users: PolicyUser[], groups: PolicyUserGroup[], rules: PolicyRule[] = []) {
+  constructor(
+    users: PolicyUser[],
+    groups: PolicyUserGroup[],
+    rules: PolicyRule[] = [],
+  ) {
     this.snap = {
       usersByName: new Map(users.map((u) => [u.username, u])),
       groupsById: new Map(groups.map((g) => [g.id, g])),
