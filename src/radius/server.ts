@@ -1,0 +1,375 @@
+// The RADIUS server engine (RFC 2865, 2866, 3579, 5080, 5997): datagram + source in, reply bytes out.
+// No sockets, no timers, no real time (a Clock is injected); src/transport/radius-udp.ts owns the sockets.
+//
+// API
+//   new RadiusServer(deps)
+//   handle(datagram, source, listener) → Uint8Array | null | Promise<Uint8Array | null>
+//       null = send nothing (every silent drop is counted by reason); a Promise for work that waits
+//       (argon2 / credential cache, accounting COMMIT, a forwarded request).
+//   inFlight, duplicates, stop()
+//
+// Order of checks for every datagram, cheapest and least trusting first:
+//   1. the client is the datagram's source address, resolved through the device index — never
+//      NAS-IP-Address; unknown clients and groups without a radius secret: silent drop;
+//   2. the per-client token bucket; 3. the codec's length rules;
+//   4. the code must belong to the port (auth: Access-Request, Status-Server; acct:
+//      Accounting-Request, Status-Server);
+//   5. authenticators with the client's secret: Message-Authenticator whenever present (RFC 3579
+//      §3.2), mandatory for Status-Server (RFC 5997 §3), EAP (RFC 3579 §3.1), for groups with
+//      require_message_authenticator, and — BlastRADIUS, CVE-2024-3596 — for any Access-Request
+//      carrying Proxy-State; the Accounting Request Authenticator (RFC 2866 §3);
+//   6. duplicate detection (RFC 5080 §2.2.2; only authenticated requests enter the cache, so a
+//      forger cannot plant replies); 7. the proxy seam, if configured; 8. local policy.
+// Every reply echoes the request's Proxy-State attributes in order (RFC 2865 §5.33), and every
+// Access-Accept/Reject carries Message-Authenticator first (encodeReply's default for those codes).
+import type { Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
+import type { Policy } from "../policy/ports.ts";
+import { authenticateAccess, type AccessOutcome } from "./access.ts";
+import { buildAccountingRecord, statusTypeOf, recordTypeOf } from "./accounting-record.ts";
+import { verifyAccountingRequest } from "./codec/authenticator.ts";
+import { encodeReply } from "./codec/compose.ts";
+import type { Dictionary } from "./codec/dictionary.ts";
+import { verifyMessageAuthenticator } from "./codec/message-authenticator.ts";
+import { AttrType, Code, decodePacket, getAttr, type Attribute, type Packet } from "./codec/packet.ts";
+import { DropReason, type DropReasonCode, type RadiusCounters } from "./counters.ts";
+import { DuplicateCache, duplicateKey } from "./duplicates.ts";
+import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
+import { ReplyAttributeMapper } from "./reply-attributes.ts";
+
+/** What the engine needs of a resolved device; the store's ResolvedDevice fits. */
+export interface RadiusDevice {
+  deviceName: string;
+  groupId: number;
+  groupName: string;
+  radiusSecret: string | null;
+  requireMessageAuthenticator: boolean;
+}
+export interface DeviceResolver {
+  resolve(clientIp: string, proxyIp: null): RadiusDevice | null;
+}
+
+export interface RadiusSource {
+  address: string;
+  port: number;
+}
+export interface RadiusListenerRef {
+  /** Distinct per socket: part of the duplicate key (RFC 5080 §2.2.2 "receiving socket"). */
+  id: number;
+  kind: "auth" | "acct";
+}
+
+export interface RadiusServerDeps {
+  devices: DeviceResolver;
+  policy: Policy;
+  counters: RadiusCounters;
+  log: Logger;
+  clock: Clock;
+  dictionary: Dictionary;
+  duplicates: { lifetimeMs: number; maxEntries: number };
+  /** Per-client token bucket; false = over the limit. Absent: no limit. */
+  admit?: (clientKey: string, now: number) => boolean;
+  proxy?: RadiusProxyPort;
+}
+
+export type HandleResult = Uint8Array | null | Promise<Uint8Array | null>;
+
+/** Requests waiting for policy, storage or a home server at once; beyond it new ones are dropped. */
+export const MAX_IN_FLIGHT = 65_536;
+const REJECT_MESSAGE = new TextEncoder().encode("Authentication failed");
+const REJECT_ATTRS: readonly Attribute[] = [{ type: AttrType.ReplyMessage, value: REJECT_MESSAGE }];
+const NO_ATTRS: readonly Attribute[] = [];
+const textDecoder = new TextDecoder();
+
+interface Ctx {
+  packet: Packet;
+  device: RadiusDevice;
+  secret: Uint8Array;
+  source: RadiusSource;
+  listener: RadiusListenerRef;
+  key: string;
+  start: number;
+}
+
+export class RadiusServer {
+  readonly duplicates: DuplicateCache;
+  inFlight = 0;
+  private stopping = false;
+  private readonly secrets = new WeakMap<RadiusDevice, Uint8Array>();
+  private readonly replies: ReplyAttributeMapper;
+  private readonly labels = new Map<string, { client: string }>();
+
+  constructor(private readonly d: RadiusServerDeps) {
+    this.duplicates = new DuplicateCache(d.duplicates);
+    this.replies = new ReplyAttributeMapper(d.dictionary, (a, why) =>
+      d.log.limited("warn", `radius/reply-attr:${a.name}`, "radius_reply_attribute_skipped", { attribute: a.name, reason: why }),
+    );
+  }
+
+  /** New datagrams are dropped from now on; replies already under way still complete. */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  handle(datagram: Uint8Array, source: RadiusSource, listener: RadiusListenerRef): HandleResult {
+    const { d } = this;
+    const start = d.clock.now();
+    const device = d.devices.resolve(source.address, null);
+    const client = device?.deviceName ?? "";
+    d.counters.requests.inc({ port: listener.kind, client });
+    if (this.stopping) return this.drop(client, DropReason.stopping);
+    if (device === null) {
+      d.log.limited("info", `radius/unknown-client:${source.address}`, "radius_unknown_client", { client_ip: source.address });
+      return this.drop(client, DropReason.unknownClient);
+    }
+    if (device.radiusSecret === null) return this.drop(client, DropReason.noSecret);
+    if (d.admit !== undefined && !d.admit(source.address, start)) return this.drop(client, DropReason.rateLimited);
+    const dec = decodePacket(datagram);
+    if (!dec.ok) {
+      d.counters.malformed.inc({ code: dec.code });
+      d.log.limited("info", `radius/malformed:${source.address}`, "radius_malformed", { client_ip: source.address, code: dec.code, detail: dec.detail });
+      return this.drop(client, DropReason.malformed);
+    }
+    const packet = dec.value;
+    const secret = this.secretOf(device);
+    const code = packet.code;
+    const isStatus = code === Code.StatusServer;
+    const expected = listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
+    if (code !== expected && !isStatus) return this.drop(client, DropReason.unknownCode);
+
+    const bad = this.authenticate(packet, device, secret);
+    if (bad !== null) {
+      d.log.limited("warn", `radius/${bad}:${source.address}`, "radius_request_not_authentic", { client_ip: source.address, device: client, reason: bad });
+      return this.drop(client, bad);
+    }
+    if (isStatus) {
+      // RFC 5997 §3: answered at once, not through the duplicate cache (it is idempotent and cheap).
+      d.counters.statusServer.inc({ port: listener.kind });
+      const reply = this.encode(packet, secret, listener.kind === "auth" ? Code.AccessAccept : Code.AccountingResponse, NO_ATTRS, true);
+      this.observe(listener, start);
+      return reply;
+    }
+
+    const key = duplicateKey(listener.id, source.address, source.port, packet.identifier);
+    const seen = this.duplicates.check(key, packet.authenticator, start);
+    if (seen.kind === "resend") {
+      d.counters.resent.inc({ port: listener.kind });
+      return seen.reply;
+    }
+    if (seen.kind === "in-progress") return this.drop(client, DropReason.duplicate);
+    if (this.inFlight >= MAX_IN_FLIGHT) {
+      this.duplicates.forget(key, packet.authenticator);
+      return this.drop(client, DropReason.overload);
+    }
+    const ctx: Ctx = { packet, device, secret, source, listener, key, start };
+    let userName: string | undefined;
+    if (d.proxy !== undefined) {
+      const decision = this.askProxy(ctx);
+      if ("final" in decision) return decision.final;
+      userName = decision.local;
+    }
+    return listener.kind === "auth" ? this.access(ctx, userName) : this.accounting(ctx, userName);
+  }
+
+  /** null when authentic, else the drop reason. */
+  private authenticate(p: Packet, device: RadiusDevice, secret: Uint8Array): DropReasonCode | null {
+    const hasMa = getAttr(p, AttrType.MessageAuthenticator) !== undefined;
+    if (p.code === Code.AccountingRequest) {
+      if (!verifyAccountingRequest(p.raw, secret)) return DropReason.badAuthenticator;
+    } else if (!hasMa) {
+      // Status-Server: RFC 5997 §3; EAP: RFC 3579 §3.1; Proxy-State: BlastRADIUS even when not required.
+      if (p.code === Code.StatusServer || device.requireMessageAuthenticator || getAttr(p, AttrType.EAPMessage) !== undefined)
+        return DropReason.missingMessageAuthenticator;
+      if (getAttr(p, AttrType.ProxyState) !== undefined) return DropReason.proxyStateWithoutMessageAuthenticator;
+    }
+    if (hasMa && !verifyMessageAuthenticator(p.raw, secret).ok) return DropReason.badMessageAuthenticator;
+    return null;
+  }
+
+  /** The proxy's decision: answer locally (maybe with a stripped user name), or the final result. */
+  private askProxy(c: Ctx): { local: string | undefined } | { final: HandleResult } {
+    const { d } = this;
+    let settle: ((b: Uint8Array | null) => void) | null = null;
+    let early: { bytes: Uint8Array | null } | null = null;
+    let decision: ProxyDecision;
+    try {
+      decision = d.proxy!.handle(
+        c.packet,
+        {
+          clientIp: c.source.address,
+          clientPort: c.source.port,
+          deviceName: c.device.deviceName,
+          deviceGroup: c.device.groupName,
+          nasSecret: c.secret,
+          port: c.listener.kind,
+        },
+        (bytes) => (settle !== null ? settle(bytes) : (early = { bytes })),
+      );
+    } catch (e) {
+      d.log.limited("error", "radius/proxy-error", "radius_proxy_error", { reason: e instanceof Error ? e.message : String(e) });
+      return { final: this.finish(c, null, DropReason.internal) };
+    }
+    switch (decision.kind) {
+      case "local":
+        return { local: decision.userName };
+      case "drop":
+        d.log.limited("info", `radius/proxy-drop:${decision.reason}`, "radius_proxy_drop", { reason: decision.reason, device: c.device.deviceName });
+        return { final: this.finish(c, null, DropReason.proxy) };
+      case "reject":
+        if (c.listener.kind === "acct") return { final: this.finish(c, null, DropReason.proxy) };
+        return { final: this.finishAccess(c, { allow: false, reason: `proxy-${decision.reason}`, extra: [] }, null) };
+      case "forwarded": {
+        this.inFlight++;
+        const done = (bytes: Uint8Array | null): Uint8Array | null => {
+          this.inFlight--;
+          return this.finish(c, bytes, DropReason.proxy);
+        };
+        const e = early as { bytes: Uint8Array | null } | null;
+        if (e !== null) return { final: done(e.bytes) };
+        return {
+          final: new Promise<Uint8Array | null>((resolve) => {
+            settle = (bytes) => resolve(done(bytes));
+          }),
+        };
+      }
+    }
+  }
+
+  private access(c: Ctx, userNameOverride: string | undefined): HandleResult {
+    const raw = getAttr(c.packet, AttrType.UserName);
+    const userName = userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
+    if (userName === null || userName.length === 0) return this.finishAccess(c, { allow: false, reason: "no-user-name", extra: [] }, null);
+    let out: AccessOutcome | Promise<AccessOutcome>;
+    try {
+      out = authenticateAccess({
+        packet: c.packet,
+        secret: c.secret,
+        userName,
+        clientIp: c.source.address,
+        device: c.device,
+        policy: this.d.policy,
+      });
+    } catch (e) {
+      return this.failed(c, e);
+    }
+    if (!(out instanceof Promise)) return this.finishAccess(c, out, userName);
+    this.inFlight++;
+    return out.then(
+      (o) => {
+        this.inFlight--;
+        return this.finishAccess(c, o, userName);
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        return this.failed(c, e);
+      },
+    );
+  }
+
+  private finishAccess(c: Ctx, o: AccessOutcome, userName: string | null): Uint8Array | null {
+    const { d } = this;
+    const labels = this.clientLabels(c.device.deviceName);
+    const attrs: Attribute[] = [];
+    if (o.allow) {
+      d.counters.accepted.inc(labels);
+      if (userName !== null) this.replies.map(d.policy.radiusReply(userName), c.secret, c.packet.authenticator, attrs);
+    } else {
+      d.counters.rejected.inc({ client: labels.client, reason: reasonKind(o.reason as ReasonCode) });
+      attrs.push(...REJECT_ATTRS);
+    }
+    for (const a of o.extra) attrs.push(a);
+    return this.finish(c, this.encode(c.packet, c.secret, o.allow ? Code.AccessAccept : Code.AccessReject, attrs, false), DropReason.internal);
+  }
+
+  private accounting(c: Ctx, userNameOverride: string | undefined): HandleResult {
+    const { d } = this;
+    const record = buildAccountingRecord(d.dictionary, c.packet.attributes, {
+      time: d.clock.wall(),
+      clientIp: c.source.address,
+      device: c.device.deviceName,
+      deviceGroup: c.device.groupName,
+      userName: userNameOverride ?? null,
+    });
+    this.inFlight++;
+    let written: Promise<void>;
+    try {
+      written = d.policy.account(record);
+    } catch (e) {
+      written = Promise.reject(e);
+    }
+    return written.then(
+      () => {
+        this.inFlight--;
+        const type = recordTypeOf(statusTypeOf(c.packet.attributes));
+        d.counters.accounting.inc({ client: c.device.deviceName, type });
+        return this.finish(c, this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false), DropReason.internal);
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        d.log.limited("error", "radius/accounting-store", "radius_accounting_not_stored", { device: c.device.deviceName, reason: e instanceof Error ? e.message : String(e) });
+        return this.finish(c, null, DropReason.storageFailed);
+      },
+    );
+  }
+
+  private failed(c: Ctx, e: unknown): null {
+    this.d.log.limited("error", "radius/internal", "radius_internal_error", { reason: e instanceof Error ? e.message : String(e) });
+    this.finish(c, null, DropReason.internal);
+    return null;
+  }
+
+  /** Records the outcome in the duplicate cache (reply) or forgets the request (no reply). */
+  private finish(c: Ctx, reply: Uint8Array | null, whyNone: DropReasonCode): Uint8Array | null {
+    const now = this.d.clock.now();
+    if (reply === null) {
+      this.duplicates.forget(c.key, c.packet.authenticator);
+      this.drop(c.device.deviceName, whyNone);
+      return null;
+    }
+    this.duplicates.complete(c.key, c.packet.authenticator, reply, now);
+    this.d.counters.latency.observe((now - c.start) / 1000, { port: c.listener.kind });
+    return reply;
+  }
+
+  private encode(req: Packet, secret: Uint8Array, code: number, attrs: readonly Attribute[], withMa: boolean): Uint8Array | null {
+    let all = attrs;
+    for (const a of req.attributes) {
+      if (a.type !== AttrType.ProxyState) continue;
+      if (all === attrs) all = [...attrs];
+      (all as Attribute[]).push(a);
+    }
+    const r = encodeReply(req, { code, attributes: all }, secret, withMa ? { messageAuthenticator: true } : undefined);
+    if (r.ok) return r.value;
+    this.d.log.limited("error", "radius/encode", "radius_reply_encode_failed", { code: r.code, detail: r.detail });
+    return null;
+  }
+
+  private observe(listener: RadiusListenerRef, start: number): void {
+    this.d.counters.latency.observe((this.d.clock.now() - start) / 1000, { port: listener.kind });
+  }
+
+  private drop(client: string, reason: DropReasonCode): null {
+    this.d.counters.dropped.inc({ client, reason });
+    return null;
+  }
+
+  private clientLabels(client: string): { client: string } {
+    let l = this.labels.get(client);
+    if (l === undefined) {
+      if (this.labels.size > 10_000) this.labels.clear();
+      l = { client };
+      this.labels.set(client, l);
+    }
+    return l;
+  }
+
+  private secretOf(device: RadiusDevice): Uint8Array {
+    let s = this.secrets.get(device);
+    if (s === undefined) {
+      s = new TextEncoder().encode(device.radiusSecret ?? "");
+      this.secrets.set(device, s);
+    }
+    return s;
+  }
+}

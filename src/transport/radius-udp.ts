@@ -1,0 +1,164 @@
+// RADIUS over UDP (RFC 2865 §3, RFC 2866 §3): the only place with Bun.udpSocket on the server side.
+// Each `[radius] auth_listen` / `acct_listen` address gets one socket; datagrams go to the engine
+// (src/radius/server.ts) and its reply goes back from the socket the request arrived on, to the
+// source address and port it came from (RFC 2865 §3: the reply's destination is the request's source).
+//
+//   const radius = await startRadius({ config, index, policy, registry, log, proxy?, clock?, dictionary? });
+//   radius.ports.auth  // bound ports (tests listen on port 0)
+//   await radius.stop(graceMs)  // stop taking datagrams, let replies under way finish, close
+//
+// Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded; send()
+// returning false means the kernel buffer is full — the reply is lost (the NAS retransmits and is
+// answered from the duplicate cache) and counted.
+import type { Config } from "../config/schema.ts";
+import type { ListenerStatus } from "../http/app.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
+import { formatHostPort, parseHostPort } from "../lib/ip.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Registry } from "../lib/metrics.ts";
+import type { Policy } from "../policy/ports.ts";
+import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
+import { createRadiusCounters, DropReason } from "../radius/counters.ts";
+import type { RadiusProxyPort } from "../radius/proxy-port.ts";
+import { RadiusServer, type DeviceResolver, type RadiusListenerRef } from "../radius/server.ts";
+import { RateLimiter } from "./limits.ts";
+
+export interface RadiusDeps {
+  config: Config["radius"];
+  index: DeviceResolver;
+  policy: Policy;
+  registry: Registry;
+  log: Logger;
+  proxy?: RadiusProxyPort;
+  clock?: Clock;
+  dictionary?: Dictionary;
+}
+
+export interface RadiusService {
+  listeners: ListenerStatus[];
+  ports: { auth: number[]; acct: number[] };
+  stop(graceMs?: number): Promise<void>;
+  stats(): Record<string, unknown>;
+  /** The engine, for tests and the HTTP layer. */
+  server: RadiusServer;
+}
+
+/** Idle rate-limit buckets are forgotten this often. */
+const SWEEP_MS = 60_000;
+/** Bound on the wait in stop() between in-flight checks. */
+const STOP_POLL_MS = 5;
+
+type Udp = Bun.udp.Socket<"uint8array">;
+
+export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
+  const { config, log, registry } = deps;
+  const clock = deps.clock ?? systemClock;
+  const counters = createRadiusCounters(registry);
+  const rates = new RateLimiter({ ratePerSecond: config.requests_per_second, burst: config.burst, kinds: 1 });
+  const server = new RadiusServer({
+    devices: deps.index,
+    policy: deps.policy,
+    counters,
+    log,
+    clock,
+    dictionary: deps.dictionary ?? defaultDictionary(),
+    duplicates: { lifetimeMs: config.duplicate_lifetime, maxEntries: config.duplicate_max_entries },
+    admit: (key, now) => rates.take(rates.bucket(key, now), 0, now),
+    ...(deps.proxy === undefined ? {} : { proxy: deps.proxy }),
+  });
+  registry.gauge("aaa_radius_in_flight", "RADIUS requests waiting for policy, storage or a home server", () => server.inFlight);
+  registry.gauge("aaa_radius_duplicate_cache_entries", "Entries in the RADIUS duplicate cache (RFC 5080)", () => server.duplicates.size);
+
+  const listeners: ListenerStatus[] = [];
+  const sockets: Udp[] = [];
+  const ports = { auth: [] as number[], acct: [] as number[] };
+  let nextId = 1;
+
+  const open = async (address: string, kind: "auth" | "acct"): Promise<void> => {
+    const protocol = kind === "auth" ? "radius-auth" : "radius-acct";
+    const hp = parseHostPort(address);
+    if (!hp.ok) {
+      listeners.push({ protocol, address, state: "failed", error: hp.detail ?? hp.code });
+      return;
+    }
+    const ref: RadiusListenerRef = { id: nextId++, kind };
+    const send = (sock: Udp, bytes: Uint8Array | null, port: number, addr: string): void => {
+      if (bytes === null || sock.closed) return;
+      if (!sock.send(bytes, port, addr)) counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
+    };
+    try {
+      const sock = await Bun.udpSocket({
+        hostname: hp.value.host,
+        port: hp.value.port,
+        binaryType: "uint8array",
+        socket: {
+          data(s, data, port, addr, flags) {
+            if (flags?.truncated) {
+              counters.dropped.inc({ client: "", reason: DropReason.truncated });
+              return;
+            }
+            let r;
+            try {
+              r = server.handle(data, { address: addr, port }, ref);
+            } catch (e) {
+              log.limited("error", "radius/handle", "radius_internal_error", { reason: e instanceof Error ? e.message : String(e) });
+              return;
+            }
+            if (r instanceof Promise) r.then((b) => send(s, b, port, addr));
+            else send(s, r, port, addr);
+          },
+          error(_s, e) {
+            log.limited("error", `radius/socket:${address}`, "radius_socket_error", { address, reason: e.message });
+          },
+        },
+      });
+      sockets.push(sock);
+      ports[kind].push(sock.port);
+      const bound = formatHostPort({ host: hp.value.host, port: sock.port });
+      listeners.push({ protocol, address: bound, state: "listening" });
+      log.info("listening", { protocol, address: bound });
+    } catch (e) {
+      const reason = e instanceof Error ? e.message : String(e);
+      listeners.push({ protocol, address, state: "failed", error: reason });
+      log.error("listen_failed", { protocol, address, reason });
+    }
+  };
+
+  for (const a of config.auth_listen) await open(a, "auth");
+  for (const a of config.acct_listen) await open(a, "acct");
+
+  const sweep = setInterval(() => rates.sweep(clock.now()), SWEEP_MS);
+  sweep.unref?.();
+
+  return {
+    listeners,
+    ports,
+    server,
+    async stop(graceMs = 2_000) {
+      server.stop();
+      clearInterval(sweep);
+      const until = clock.now() + graceMs;
+      while (server.inFlight > 0 && clock.now() < until) await Bun.sleep(STOP_POLL_MS);
+      for (const s of sockets) s.close();
+      for (const l of listeners) if (l.state === "listening") l.state = "stopped";
+      server.duplicates.clear();
+    },
+    stats() {
+      return {
+        radius: {
+          in_flight: server.inFlight,
+          duplicate_entries: server.duplicates.size,
+          duplicate_evicted: server.duplicates.evicted,
+          rate_limit_keys: rates.size,
+          requests: counters.requests.total(),
+          accepted: counters.accepted.total(),
+          rejected: counters.rejected.total(),
+          dropped: counters.dropped.toJSON(),
+          accounting: counters.accounting.total(),
+          status_server: counters.statusServer.total(),
+          duplicates_resent: counters.resent.total(),
+        },
+      };
+    },
+  };
+}
