@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import ipaddr from "ipaddr.js";
-import { cidrContains, fastParseIp, parseCidr, parseHostPort, parseIp } from "./ip.ts";
+import { cidrContains, fastParseIp, parseCidr, parseHostPort, parseIp, parseV4Number } from "./ip.ts";
 
 describe("fastParseIp agrees with ipaddr.js", () => {
   const good = ["0.0.0.0", "10.1.2.3", "255.255.255.255", "::", "::1", "1::", "2001:db8::1", "2001:DB8:0:0:1:0:0:1", "fe80::1:2:3:4",
@@ -13,13 +13,20 @@ describe("fastParseIp agrees with ipaddr.js", () => {
       expect(Array.from(r!.bytes)).toEqual(ref.toByteArray());
       expect(r!.text).toBe(ref.toString());
       expect(r!.family).toBe(ref.kind() === "ipv4" ? 4 : 6);
+      const n = parseV4Number(s);
+      if (r!.family === 4) expect(n).toBe(((r!.bytes[0]! << 24) | (r!.bytes[1]! << 16) | (r!.bytes[2]! << 8) | r!.bytes[3]!) >>> 0);
+      else expect(n).toBe(-1);
     });
   test("the deprecated IPv4-compatible form stays IPv6 (RFC 4291 §2.5.5.1)", () => {
     expect(fastParseIp("::1.2.3.4")).toMatchObject({ family: 6, text: "::102:304" });
   });
   const bad = ["", "1.2.3", "1.2.3.4.5", "256.1.1.1", "01.2.3.4", "1.2.3.4 ", "1..2.3", ":::", "1:2:3:4:5:6:7:8:9", "1::2::3", "12345::",
     "1:2:3:4:5:6:7", ":1::", "1::2:", "g::1", "::ffff:1.2.3", "fe80::1%eth0", "1.2.3.4:", "10.1"];
-  for (const s of bad) test(`refuses ${JSON.stringify(s)}`, () => expect(fastParseIp(s)).toBeNull());
+  for (const s of bad)
+    test(`refuses ${JSON.stringify(s)}`, () => {
+      expect(fastParseIp(s)).toBeNull();
+      expect(parseV4Number(s)).toBe(-1);
+    });
 
   test("seeded random IPv6 round-trips through ipaddr.js text", () => {
     let seed = 7;

@@ -122,6 +122,31 @@ function parseQuad(s: string, from: number): Uint8Array | null {
   return part === 4 ? out : null;
 }
 
+/**
+ * A dotted quad (or `::ffff:a.b.c.d`) as an unsigned 32-bit number, or -1. The device index's
+ * hot path: no allocation at all (a typed array costs more than the whole parse).
+ */
+export function parseV4Number(s: string): number {
+  let i = 0;
+  if (s.length > 7 && s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58 && (s.startsWith("::ffff:") || s.startsWith("::FFFF:"))) i = 7;
+  let n = 0, part = 0, value = 0, digits = 0;
+  for (; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 46;
+    if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return -1;
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return -1;
+    } else if (c === 46) {
+      if (digits === 0 || part > 3) return -1;
+      n = n * 256 + value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else return -1;
+  }
+  return part === 4 ? n : -1;
+}
+
 /** Parse IPv6 text by hand (RFC 4291 §2.2 forms: groups, one "::", an IPv4 tail). No zone ids. */
 function parseV6(s: string): Uint8Array | null {
   if (s.length < 2 || s.length > 45) return null;

@@ -7,6 +7,8 @@ type Key = number | string;
 
 interface Level<T> {
   prefix: number;
+  /** IPv4 only: the netmask as an unsigned number. */
+  mask: number;
   entries: Map<Key, T[]>;
 }
 
@@ -43,7 +45,7 @@ export class PrefixTable<T> {
     const levels = cidr.family === 4 ? this.v4 : this.v6;
     let level = levels.find((l) => l.prefix === cidr.prefix);
     if (!level) {
-      level = { prefix: cidr.prefix, entries: new Map() };
+      level = { prefix: cidr.prefix, mask: cidr.family === 4 ? v4Mask(cidr.prefix) : 0, entries: new Map() };
       levels.push(level);
       levels.sort((a, b) => b.prefix - a.prefix);
     }
@@ -55,6 +57,30 @@ export class PrefixTable<T> {
   }
 
   /**
+   * Fills `out` with the entry lists of every matching prefix, longest prefix first, and returns
+   * how many it wrote. The hot path: no closures, no allocation (the caller reuses `out`).
+   */
+  collect(family: Family, bytes: Uint8Array, out: T[][]): number {
+    if (family === 4) return this.collectV4(v4ToNumber(bytes), out);
+    let n = 0;
+    for (const level of this.v6) {
+      const list = level.entries.get(v6Key(bytes, level.prefix));
+      if (list) out[n++] = list;
+    }
+    return n;
+  }
+
+  /** collect() for an IPv4 address given as an unsigned 32-bit number. */
+  collectV4(ip: number, out: T[][]): number {
+    let n = 0;
+    for (const level of this.v4) {
+      const list = level.entries.get((ip & level.mask) >>> 0);
+      if (list) out[n++] = list;
+    }
+    return n;
+  }
+
+  /**
    * Calls `visit` with the entries of each matching prefix, longest prefix first, until it
    * returns something other than undefined, and returns that.
    */
@@ -62,7 +88,7 @@ export class PrefixTable<T> {
     if (family === 4) {
       const n = v4ToNumber(bytes);
       for (const level of this.v4) {
-        const list = level.entries.get((n & v4Mask(level.prefix)) >>> 0);
+        const list = level.entries.get((n & level.mask) >>> 0);
         if (list) {
           const r = visit(list, level.prefix);
           if (r !== undefined) return r;

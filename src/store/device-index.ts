@@ -10,13 +10,14 @@
 //
 // The index is rebuilt only when the database changed: PRAGMA data_version for commits by other
 // connections (the CLI, another instance), plus a local generation for our own writes. No timer.
-// Reading data_version costs ~2.5 µs (a statement step), more than a whole lookup, so it is read
-// at most once per RECHECK_MS by a lookup: every commit made at least 1 ms before a lookup is seen
-// by it, at a cost of ~0.3 % of a core at a million lookups per second.
+// Reading data_version costs ~2.5 µs (a statement step) — more than a whole lookup — and even
+// reading a clock costs ~70 ns on this VM class, so freshness is tied to the event loop instead:
+// the first lookup of every event-loop turn reads data_version, and within one busy turn every
+// RECHECK_LOOKUPS-th lookup does. A request that arrives after a commit (a new turn) sees it.
 import type { Database } from "bun:sqlite";
-import { cidrContains, fastParseIp, parseCidr, type Cidr, type ParsedIp } from "../lib/ip.ts";
+import { cidrContains, fastParseIp, parseCidr, parseV4Number, type Cidr, type ParsedIp } from "../lib/ip.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
-import { dataVersionReader } from "./open.ts";
+import { bumpLocalGeneration, dataVersionReader, localGeneration } from "./open.ts";
 
 export interface ResolvedDevice {
   deviceId: number;
@@ -34,7 +35,7 @@ interface Entry {
 }
 
 const UNMATCHABLE = "unmatchable" as const;
-const RECHECK_MS = 1;
+const RECHECK_LOOKUPS = 256;
 
 export interface AutoRegisterOptions {
   enabled: boolean;
@@ -66,9 +67,12 @@ export class DeviceIndex {
   private snapshot: Snapshot | null = null;
   private builtVersion = -1;
   private builtLocal = -1;
-  private localGeneration = 0;
   private readonly dataVersion: () => number;
-  private nextCheck = 0;
+  private checkedThisTurn = false;
+  private sinceCheck = 0;
+  private readonly endTurn = () => {
+    this.checkedThisTurn = false;
+  };
   private autoTokens: number;
   private autoRefill: number;
   readonly stats: DeviceIndexStats = {
@@ -96,20 +100,25 @@ export class DeviceIndex {
 
   /** Call after writing through this same connection (data_version only sees other connections). */
   markChanged(): void {
-    this.localGeneration++;
+    bumpLocalGeneration(this.sqlite);
   }
 
   /** Rebuild if the store changed. Returns false (keeping the last good snapshot) on a store error. */
   private refresh(): boolean {
-    if (this.snapshot && this.localGeneration === this.builtLocal && this.now() < this.nextCheck) return true;
+    const local = localGeneration(this.sqlite);
+    if (this.snapshot && local === this.builtLocal && this.checkedThisTurn && ++this.sinceCheck < RECHECK_LOOKUPS) return true;
     try {
       const v = this.dataVersion();
-      this.nextCheck = this.now() + RECHECK_MS;
-      if (this.snapshot && v === this.builtVersion && this.localGeneration === this.builtLocal) return true;
+      this.sinceCheck = 0;
+      if (!this.checkedThisTurn) {
+        this.checkedThisTurn = true;
+        setImmediate(this.endTurn);
+      }
+      if (this.snapshot && v === this.builtVersion && local === this.builtLocal) return true;
       const t0 = performance.now();
       this.snapshot = this.build();
       this.builtVersion = v;
-      this.builtLocal = this.localGeneration;
+      this.builtLocal = local;
       this.stats.rebuilds++;
       this.stats.last_build_ms = Math.round((performance.now() - t0) * 100) / 100;
       return true;
@@ -170,13 +179,24 @@ export class DeviceIndex {
     this.stats.lookups++;
     this.refresh();
     const snap = this.snapshot;
-    const client = fastParseIp(clientIp);
     const proxy = proxyIp === null ? null : fastParseIp(proxyIp);
-    if (!snap || !client || (proxyIp !== null && !proxy)) {
+    if (!snap || (proxyIp !== null && !proxy)) {
       this.stats.misses++;
       return null;
     }
-    const found = lookup(snap, client, proxy);
+    // IPv4 clients (nearly all) take the allocation-free path.
+    const v4 = parseV4Number(clientIp);
+    let n: number;
+    if (v4 >= 0) n = snap.devices.collectV4(v4, matches);
+    else {
+      const client = fastParseIp(clientIp);
+      if (!client) {
+        this.stats.misses++;
+        return null;
+      }
+      n = snap.devices.collect(client.family, client.bytes, matches);
+    }
+    const found = lookup(n, proxy);
     if (!found) this.stats.misses++;
     return found;
   }
@@ -234,18 +254,15 @@ export class DeviceIndex {
   }
 }
 
-function lookup(snap: Snapshot, client: ParsedIp, proxy: ParsedIp | null): ResolvedDevice | null {
+// Reused across lookups (single-threaded): at most 129 matching prefix lengths.
+const matches: Entry[][] = new Array(129);
+
+/** Pick from the first n entries of `matches` (longest prefix first): tier 1, then tier 2. */
+function lookup(n: number, proxy: ParsedIp | null): ResolvedDevice | null {
   if (proxy) {
-    const tier1 = snap.devices.find(client.family, client.bytes, (list) => {
-      for (const e of list) if (e.proxyNetwork !== null && e.proxyNetwork !== UNMATCHABLE && cidrContains(e.proxyNetwork, proxy)) return e.device;
-      return undefined;
-    });
-    if (tier1) return tier1;
+    for (let i = 0; i < n; i++)
+      for (const e of matches[i]!) if (e.proxyNetwork !== null && e.proxyNetwork !== UNMATCHABLE && cidrContains(e.proxyNetwork, proxy)) return e.device;
   }
-  return (
-    snap.devices.find(client.family, client.bytes, (list) => {
-      for (const e of list) if (e.proxyNetwork === null) return e.device;
-      return undefined;
-    }) ?? null
-  );
+  for (let i = 0; i < n; i++) for (const e of matches[i]!) if (e.proxyNetwork === null) return e.device;
+  return null;
 }

@@ -29,7 +29,10 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
   sqlite.exec("PRAGMA busy_timeout = 5000");
   if (!opts.readonly) {
     sqlite.exec("PRAGMA journal_mode = WAL");
-    sqlite.exec("PRAGMA synchronous = NORMAL");
+    // FULL: a commit is on disk before it is acknowledged — accounting is answered only after
+    // its commit, so a power loss must not take back what a NAS was told is stored. Group commit
+    // keeps the fsync count low.
+    sqlite.exec("PRAGMA synchronous = FULL");
   }
   sqlite.exec("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
@@ -41,6 +44,19 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     close: () => sqlite.close(),
   };
 }
+
+const generations = new WeakMap<Database, number>();
+
+/**
+ * Call after committing a change through `sqlite`: PRAGMA data_version only sees other
+ * connections' commits, so the in-memory caches (device index, policy snapshot) also compare
+ * this per-connection generation.
+ */
+export function bumpLocalGeneration(sqlite: Database): void {
+  generations.set(sqlite, (generations.get(sqlite) ?? 0) + 1);
+}
+
+export const localGeneration = (sqlite: Database): number => generations.get(sqlite) ?? 0;
 
 /**
  * SQLite's data_version changes whenever another connection commits to the file

@@ -17,17 +17,9 @@ import type {
   RadiusReplyAttribute,
 } from "../policy/ports.ts";
 import { AccountingWriter } from "./accounting.ts";
-import { dataVersionReader, type Store } from "./open.ts";
+import { dataVersionReader, localGeneration, type Store } from "./open.ts";
 
-const generations = new WeakMap<Database, number>();
-
-/** Call after committing a policy-relevant change through `sqlite`. */
-export function bumpLocalGeneration(sqlite: Database): void {
-  generations.set(sqlite, (generations.get(sqlite) ?? 0) + 1);
-}
-
-export const localGeneration = (sqlite: Database): number =>
-  generations.get(sqlite) ?? 0;
+export { bumpLocalGeneration, localGeneration } from "./open.ts";
 
 function parseJson<T>(text: string, fallback: T): T {
   try {

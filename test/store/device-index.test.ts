@@ -122,7 +122,7 @@ describe("device resolution", () => {
     expect(idx.resolve("10.0.0.1", null)?.deviceName).toBe("all");
   });
 
-  test("a change written by a second process is seen by the next lookup, and only then is the index rebuilt", () => {
+  test("a change written by a second process is seen by the next lookup, and only then is the index rebuilt", async () => {
     const g = group("g");
     const idx = new DeviceIndex(s.sqlite);
     expect(idx.resolve("10.1.1.1", null)).toBeNull();
@@ -131,25 +131,27 @@ describe("device resolution", () => {
     expect(idx.stats.rebuilds).toBe(rebuilds); // nothing changed: no rebuild
     // A separate process: a child bun writing through its own connection.
     const script = `const { Database } = require("bun:sqlite"); const d = new Database(${JSON.stringify(s.path)}); d.exec("PRAGMA busy_timeout=5000"); d.query("INSERT INTO devices (name, network, group_id) VALUES ('new', '10.1.1.0/24', ${g})").run(); d.close();`;
-    const child = Bun.spawnSync([process.execPath, "-e", script], { timeout: 20_000 });
-    expect(child.exitCode).toBe(0);
+    // As a real request would, the next lookup runs in a later event-loop turn.
+    const child = Bun.spawn([process.execPath, "-e", script], { timeout: 20_000 });
+    expect(await child.exited).toBe(0);
     expect(idx.resolve("10.1.1.1", null)?.deviceName).toBe("new");
     expect(idx.stats.rebuilds).toBe(rebuilds + 1);
   });
 
-  test("a second connection in this process is seen too", () => {
+  test("a second connection in this process is seen too", async () => {
     const g = group("g");
     const idx = new DeviceIndex(s.sqlite);
     expect(idx.resolve("10.1.1.1", null)).toBeNull();
     const other = new Database(s.path);
     other.query("INSERT INTO devices (name, network, group_id) VALUES ('x', '10.0.0.0/8', ?)").run(g);
     other.close();
+    await Bun.sleep(0); // the next request: a later event-loop turn
     expect(idx.resolve("10.1.1.1", null)?.deviceName).toBe("x");
   });
 });
 
 describe("registered proxies", () => {
-  test("proxyStatus answers by CIDR and fails closed on a store error", () => {
+  test("proxyStatus answers by CIDR and fails closed on a store error", async () => {
     s.sqlite.query("INSERT INTO proxies (name, network) VALUES ('lb', '127.0.0.0/30')").run();
     const idx = new DeviceIndex(s.sqlite);
     expect(idx.proxyStatus("127.0.0.2")).toBe("registered");
@@ -159,6 +161,7 @@ describe("registered proxies", () => {
     const other = new Database(s.path);
     other.exec("DROP TABLE proxies");
     other.close();
+    await Bun.sleep(0);
     expect(idx.proxyStatus("127.0.0.2")).toBe("store-error");
     expect(idx.stats.store_errors).toBeGreaterThan(0);
   });
