@@ -30,7 +30,7 @@ function describe(issue: v.BaseIssue<unknown>): string {
 
 /** Validate an already-parsed TOML document. */
 export function validateConfig(doc: unknown): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
-  const parsed = v.safeParse(ConfigSchema, doc);
+  const parsed = v.safeParse(ConfigSchema, doc, { abortPipeEarly: true });
   if (!parsed.success) {
     const errors = parsed.issues.map((i) => ({ path: pathOf(i), reason: describe(i) }));
     return { ...err("config/invalid"), errors };

@@ -18,7 +18,7 @@ export const cidr = v.pipe(
 );
 
 const int = (min: number, max: number) =>
-  v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(min), v.maxValue(max));
+  v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
 
 /** A TACACS+ listener: "addr:port", or a table when the listener needs options. */
 const tacacsListener = v.union(
@@ -87,6 +87,8 @@ const RadiusSchema = v.strictObject({
 const HttpSchema = v.strictObject({
   /** "" disables the HTTP endpoint. */
   listen: v.optional(v.union([v.literal(""), hostPort], 'must be "addr:port" or ""'), ""),
+  /** Client networks allowed to reach the HTTP endpoint at all (others get 403). */
+  allow: v.optional(v.array(cidr, "must be a list of CIDRs"), ["127.0.0.0/8", "::1/128"]),
   /** Name of the environment variable holding the admin API bearer token. Unset: admin API off. */
   admin_token_env: v.optional(v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")), "AAA_ADMIN_TOKEN"),
 });
