@@ -2,16 +2,19 @@
 // Nothing imports this file.
 import pkg from "../package.json" with { type: "json" };
 import { runAdminCommand, adminCommands } from "./cli/index.ts";
+import type { PolicyCliContext } from "./cli/policy-commands.ts";
 import { DEFAULT_CONFIG_TOML } from "./config/default.ts";
 import { formatConfigErrors, loadConfigFile, parseConfigText } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
 import { createHttpApp, type ListenerStatus } from "./http/app.ts";
-import { parseHostPort } from "./lib/ip.ts";
 import { createLogger, type Logger } from "./lib/log.ts";
 import { Registry } from "./lib/metrics.ts";
 import { provisionDemo, demoHints } from "./demo.ts";
 import { DeviceIndex } from "./store/device-index.ts";
+import { purgeAccounting } from "./store/accounting.ts";
 import { openStore, type Store } from "./store/open.ts";
+import { createStorePolicy } from "./store/policy-source.ts";
+import { startHttp } from "./transport/http.ts";
 import { createProxyCounters, proxyStats } from "./transport/metrics.ts";
 
 const VERSION = pkg.version;
@@ -90,6 +93,11 @@ async function serve(loaded: Loaded): Promise<number> {
   }
   if (loaded.embedded) await provisionDemo(store, log);
 
+  const { policy, writer, chapKeyProblem } = createStorePolicy(store, cfg, {
+    onLockout: (username, clientIp) => log.limited("warn", `lockout:${clientIp}`, "user_locked_out", { user: username, client: clientIp }),
+  });
+  if (chapKeyProblem) log.info("chap_credentials_unavailable", { reason: chapKeyProblem });
+
   const registry = new Registry();
   const proxyCounters = createProxyCounters(registry);
   const index = new DeviceIndex(
@@ -106,6 +114,24 @@ async function serve(loaded: Loaded): Promise<number> {
   registry.gauge("aaa_devices", "Devices in the resolution index", () => index.stats.devices);
   registry.gauge("aaa_device_index_rebuilds", "Times the device index was rebuilt after a store change", () => index.stats.rebuilds);
   registry.gauge("aaa_process_resident_memory_bytes", "Resident set size", () => process.memoryUsage().rss);
+  registry.gauge("aaa_lockouts", "Lockouts started since start-up", () => policy.lockout.counters.lockouts);
+  registry.gauge("aaa_credential_cache_entries", "Verified credentials held (keyed hashes)", () => policy.cache.counters.size);
+  registry.gauge("aaa_accounting_committed", "Accounting records committed since start-up", () => writer.counters.committed);
+  registry.gauge("aaa_accounting_failed", "Accounting records whose commit failed since start-up", () => writer.counters.failed);
+
+  // Accounting retention: purge once at start, then hourly. Never blocks start-up on failure.
+  const purge = () => {
+    if (cfg.accounting.retention_days === 0) return;
+    try {
+      const n = purgeAccounting(store, cfg.accounting.retention_days);
+      if (n > 0) log.info("accounting_purged", { records: n, retention_days: cfg.accounting.retention_days });
+    } catch (e) {
+      log.error("accounting_purge_failed", { reason: e instanceof Error ? e.message : String(e) });
+    }
+  };
+  purge();
+  const purgeTimer = setInterval(purge, 3_600_000);
+  purgeTimer.unref();
   const startedAt = Date.now();
   const listeners: ListenerStatus[] = [];
   const stoppers: Array<() => void | Promise<void>> = [];
@@ -119,20 +145,23 @@ async function serve(loaded: Loaded): Promise<number> {
   for (const l of listeners) log.warn("service_unavailable", { protocol: l.protocol, address: l.address, reason: l.error });
 
   if (cfg.http.listen !== "") {
-    const hp = parseHostPort(cfg.http.listen);
-    if (!hp.ok) return 2; // validated already
     const app = createHttpApp({
       version: VERSION,
       startedAt,
       registry,
       listeners: () => listeners,
-      stats: () => ({ proxy: proxyStats(proxyCounters), devices: { ...index.stats } }),
+      stats: () => ({
+        proxy: proxyStats(proxyCounters),
+        devices: { ...index.stats },
+        policy: { lockout: { ...policy.lockout.counters }, credential_cache: { ...policy.cache.counters } },
+        accounting: { ...writer.counters },
+      }),
       storeOk: () => index.proxyStatus("0.0.0.0") !== "store-error",
     });
     try {
-      const server = Bun.serve({ hostname: hp.value.host, port: hp.value.port, fetch: app.fetch, reusePort: false });
+      const http = startHttp({ listen: cfg.http.listen, allow: cfg.http.allow, app, log });
       listeners.push({ protocol: "http", address: cfg.http.listen, state: "listening" });
-      stoppers.push(() => server.stop(true));
+      stoppers.push(() => http.stop());
     } catch (e) {
       log.error("listen_failed", { protocol: "http", address: cfg.http.listen, reason: e instanceof Error ? e.message : String(e) });
       store.close();
@@ -149,6 +178,8 @@ async function serve(loaded: Loaded): Promise<number> {
     stopping = true;
     log.info("stopping", { signal });
     for (const s of stoppers) await s();
+    clearInterval(purgeTimer);
+    await writer.close(); // flush accounting that is queued
     store.close();
     log.info("stopped", {});
     process.exit(0);
@@ -209,13 +240,17 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    return await runAdminCommand(command, args.slice(1), {
+    const index = new DeviceIndex(store.sqlite);
+    const ctx: PolicyCliContext = {
       store,
       config: loaded.cfg,
       out: (l) => process.stdout.write(l + "\n"),
       err: (l) => process.stderr.write(l + "\n"),
       actor: `cli:${process.env.USER ?? "unknown"}`,
-    });
+      resolveDevice: (ip, proxyIp) => index.resolve(ip, proxyIp),
+      stdin: () => Bun.stdin.text(),
+    };
+    return await runAdminCommand(command, args.slice(1), ctx);
   } finally {
     store.close();
   }

@@ -3,16 +3,14 @@
 // on its next lookup (PRAGMA data_version).
 import { CliError, type CliCommand, type CliContext } from "./context.ts";
 import { deviceCommand, groupCommand, proxyCommand } from "./devices.ts";
+import { policyCommands } from "./policy-commands.ts";
 
 export const adminCommands: Record<string, CliCommand> = {
   group: groupCommand,
   device: deviceCommand,
   proxy: proxyCommand,
+  ...policyCommands,
 };
-
-export function registerCommands(more: Record<string, CliCommand>): void {
-  Object.assign(adminCommands, more);
-}
 
 /** Run one admin command; a CliError becomes one line on stderr and exit code 1. */
 export async function runAdminCommand(name: string, args: string[], ctx: CliContext): Promise<number> {

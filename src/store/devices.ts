@@ -4,6 +4,7 @@
 import type { Database } from "bun:sqlite";
 import { parseCidr } from "../lib/ip.ts";
 import { err, ok, type Result } from "../lib/result.ts";
+import { bumpLocalGeneration } from "./open.ts";
 
 export type StoreErrorCode = "store/invalid" | "store/not-found" | "store/duplicate" | "store/in-use";
 
@@ -74,6 +75,7 @@ export class DeviceStore {
       if (isUniqueViolation(e)) return err("store/duplicate", `group "${g.name}" already exists`);
       throw e;
     }
+    bumpLocalGeneration(this.sqlite);
     return ok(undefined);
   }
 
@@ -82,7 +84,15 @@ export class DeviceStore {
     if (!row) return err("store/not-found", `group "${name}" does not exist`);
     const n = this.sqlite.query<{ n: number }, [number]>("SELECT count(*) AS n FROM devices WHERE group_id = ?").get(row.id)!.n;
     if (n > 0) return err("store/in-use", `group "${name}" still has ${n} device(s); remove them first`);
+    // Deleting the group would cascade away a rule's scope row and widen the rule to every
+    // device group: refuse instead.
+    const rules = this.sqlite
+      .query<{ name: string }, [number]>("SELECT r.name FROM command_rules r JOIN command_rule_device_groups s ON s.rule_id = r.id WHERE s.device_group_id = ? ORDER BY r.name")
+      .all(row.id)
+      .map((r) => r.name);
+    if (rules.length > 0) return err("store/in-use", `group "${name}" scopes command rule(s) ${rules.join(", ")}; remove or rescope them first`);
     this.sqlite.query("DELETE FROM device_groups WHERE id = ?").run(row.id);
+    bumpLocalGeneration(this.sqlite);
     return ok(undefined);
   }
 
@@ -118,12 +128,15 @@ export class DeviceStore {
       if (isUniqueViolation(e)) return err("store/duplicate", `device "${d.name}" already exists`);
       throw e;
     }
+    bumpLocalGeneration(this.sqlite);
     return ok(undefined);
   }
 
   removeDevice(name: string): Result<void, StoreErrorCode> {
     const res = this.sqlite.query("DELETE FROM devices WHERE name = ?").run(name);
-    return res.changes === 0 ? err("store/not-found", `device "${name}" does not exist`) : ok(undefined);
+    if (res.changes === 0) return err("store/not-found", `device "${name}" does not exist`);
+    bumpLocalGeneration(this.sqlite);
+    return ok(undefined);
   }
 
   listDevices(): DeviceView[] {
@@ -146,12 +159,15 @@ export class DeviceStore {
       if (isUniqueViolation(e)) return err("store/duplicate", `proxy "${p.name}" already exists`);
       throw e;
     }
+    bumpLocalGeneration(this.sqlite);
     return ok(undefined);
   }
 
   removeProxy(name: string): Result<void, StoreErrorCode> {
     const res = this.sqlite.query("DELETE FROM proxies WHERE name = ?").run(name);
-    return res.changes === 0 ? err("store/not-found", `proxy "${name}" does not exist`) : ok(undefined);
+    if (res.changes === 0) return err("store/not-found", `proxy "${name}" does not exist`);
+    bumpLocalGeneration(this.sqlite);
+    return ok(undefined);
   }
 
   listProxies(): ProxyView[] {

@@ -1,0 +1,123 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { Database } from "bun:sqlite";
+import { existsSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runMain } from "../support/cli.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const dir = tempDir("aaa-cli-");
+const cfg = join(dir.path, "aaa.toml");
+const db = join(dir.path, "aaa.sqlite");
+
+function dump(): string {
+  const d = new Database(db, { readonly: true });
+  const out = ["device_groups", "devices", "proxies"].map((t) => JSON.stringify(d.query(`SELECT * FROM ${t} ORDER BY id`).all())).join("\n");
+  d.close();
+  return out;
+}
+
+beforeAll(() => {
+  writeFileSync(cfg, `[store]\npath = "${db}"\n`);
+  expect(runMain(["group", "add", "core", "--tacacs-secret", "s3cret-tac", "--radius-secret", "s3cret-rad", "--config", cfg]).code).toBe(0);
+  expect(runMain(["group", "add", "tenant", "--tacacs-secret", "t", "--proxy-network", "192.0.2.0/28", "--config", cfg]).code).toBe(0);
+  expect(runMain(["device", "add", "r1", "--network", "10.0.0.1/32", "--group", "core", "--config", cfg]).code).toBe(0);
+  expect(runMain(["proxy", "add", "lb1", "--network", "192.0.2.1", "--config", cfg]).code).toBe(0);
+});
+afterAll(() => dir.remove());
+
+describe("list", () => {
+  test("--json prints JSON and never a secret", () => {
+    const groups = runMain(["group", "list", "--json", "--config", cfg]);
+    expect(groups.code).toBe(0);
+    const parsed = JSON.parse(groups.stdout);
+    expect(parsed).toEqual([
+      { name: "core", description: "", tacacs_secret_set: true, radius_secret_set: true, proxy_network: null, require_message_authenticator: true, devices: 1 },
+      { name: "tenant", description: "", tacacs_secret_set: true, radius_secret_set: false, proxy_network: "192.0.2.0/28", require_message_authenticator: true, devices: 0 },
+    ]);
+    expect(groups.stdout).not.toContain("s3cret");
+    const human = runMain(["group", "list", "--config", cfg]);
+    expect(human.stdout).not.toContain("s3cret");
+    expect(human.stdout).toContain("core");
+    expect(JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout)).toEqual([
+      { name: "r1", network: "10.0.0.1/32", group: "core", enabled: true, auto_registered: false },
+    ]);
+    expect(JSON.parse(runMain(["proxy", "list", "--json", "--config", cfg]).stdout)).toEqual([{ name: "lb1", network: "192.0.2.1/32", description: "" }]);
+  });
+  test("the audit table records changes without secrets", () => {
+    const d = new Database(db, { readonly: true });
+    const rows = d.query<{ action: string; object: string; detail: string }, []>("SELECT action, object, detail FROM audit ORDER BY id").all();
+    d.close();
+    expect(rows.map((r) => `${r.action} ${r.object}`)).toEqual(["group.add core", "group.add tenant", "device.add r1", "proxy.add lb1"]);
+    expect(JSON.stringify(rows)).not.toContain("s3cret");
+  });
+});
+
+describe("bad input: one clear line on stderr, non-zero exit, database unchanged", () => {
+  const cases: Array<[string, string[], RegExp]> = [
+    ["unknown group", ["device", "add", "r2", "--network", "10.0.0.2/32", "--group", "nope"], /group "nope" does not exist/],
+    ["duplicate device", ["device", "add", "r1", "--network", "10.0.0.9/32", "--group", "core"], /device "r1" already exists/],
+    ["duplicate group", ["group", "add", "core"], /group "core" already exists/],
+    ["duplicate proxy", ["proxy", "add", "lb1", "--network", "192.0.2.9"], /proxy "lb1" already exists/],
+    ["bad device CIDR", ["device", "add", "r3", "--network", "10.0.0.300/32", "--group", "core"], /--network "10.0.0.300\/32" is not a valid CIDR/],
+    ["bad proxy network", ["group", "add", "g2", "--proxy-network", "192.0.2.0/40"], /--proxy-network "192.0.2.0\/40" is not a valid CIDR/],
+    ["bad proxy CIDR", ["proxy", "add", "lb2", "--network", "nope"], /is not a valid CIDR/],
+    ["missing --network", ["device", "add", "r4", "--group", "core"], /missing required flag --network/],
+    ["missing --group", ["device", "add", "r4", "--network", "10.0.0.4/32"], /missing required flag --group/],
+    ["missing name", ["group", "add"], /missing group name/],
+    ["unknown flag", ["group", "add", "g3", "--tacacs-secet", "x"], /Unknown option '--tacacs-secet'/],
+    ["bad name", ["group", "add", "has space"], /group name "has space" must be/],
+    ["empty secret", ["group", "add", "g4", "--radius-secret", ""], /--radius-secret must be 1-256 characters/],
+    ["remove unknown device", ["device", "remove", "ghost"], /device "ghost" does not exist/],
+    ["remove group in use", ["group", "remove", "core"], /group "core" still has 1 device/],
+    ["unknown action", ["device", "frobnicate"], /unknown action "device frobnicate"/],
+    ["unknown command", ["frobnicate", "add"], /unknown command "frobnicate"/],
+  ];
+  for (const [name, args, message] of cases)
+    test(name, () => {
+      const before = dump();
+      const r = runMain([...args, "--config", cfg]);
+      expect(r.code).not.toBe(0);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      expect(r.stderr).toMatch(message);
+      expect(r.stdout).toBe("");
+      expect(dump()).toBe(before);
+    });
+});
+
+describe("config errors", () => {
+  test("exit 2 with the key path, and no database created", () => {
+    const bad = join(dir.path, "bad.toml");
+    const dbPath = join(dir.path, "never.sqlite");
+    writeFileSync(bad, `[store]\npath = "${dbPath}"\n[tacacs]\nlisten = ["127.0.0.1"]\n`);
+    const r = runMain(["group", "list", "--config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("tacacs.listen[0]: bad listen address");
+    expect(existsSync(dbPath)).toBe(false);
+  });
+  test("check-config: 0 for a valid file, 2 with reasons for an invalid one", () => {
+    expect(runMain(["check-config", "--config", cfg])).toMatchObject({ code: 0, stdout: `config ok: ${cfg}\n` });
+    const bad = join(dir.path, "bad2.toml");
+    writeFileSync(bad, `[store]\npath = "x"\nbogus = 1\n[http]\nallow = ["1.2.3.0/99"]\n`);
+    const r = runMain(["check-config", "--config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`config error: ${bad}: store.bogus: unknown key`);
+    expect(r.stderr).toContain(`http.allow[0]: "1.2.3.0/99" is not a valid CIDR`);
+  });
+  test("serve refuses an invalid config with exit 2 and starts nothing", () => {
+    const bad = join(dir.path, "bad3.toml");
+    const dbPath = join(dir.path, "never2.sqlite");
+    writeFileSync(bad, `[store]\npath = "${dbPath}"\n[http]\nlisten = "127.0.0.1:19999"\n[radius]\nauth_listen = ["1.2.3.4:1812", "1.2.3.4:1812"]\n`);
+    const r = runMain(["--config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("radius.auth_listen[1]: 1.2.3.4:1812 is already used by radius.auth_listen[0]");
+    expect(r.stdout).toBe("");
+    expect(existsSync(dbPath)).toBe(false);
+  });
+  test("auto_register naming a group that is not in the store stops start-up", () => {
+    const bad = join(dir.path, "bad4.toml");
+    writeFileSync(bad, `[store]\npath = "${db}"\n[devices]\nauto_register = true\ndefault_group = "missing"\n`);
+    const r = runMain(["--config", bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('devices.default_group: group "missing" does not exist in the store');
+  });
+});
