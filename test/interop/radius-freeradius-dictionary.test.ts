@@ -11,6 +11,7 @@ import {
   type DictionarySource,
 } from "../../src/radius/codec/dictionary.ts";
 import { importFreeRadiusDictionary } from "../../src/radius/codec/dictionary-import.ts";
+import { peersAvailable } from "../support/peers.ts";
 
 const DIR = "/usr/share/freeradius";
 
@@ -36,7 +37,7 @@ function loadAll(
   out.push(r.value);
 }
 
-describe("FreeRADIUS dictionaries (freeradius-common)", () => {
+describe.skipIf(!peersAvailable("freeradius-common"))("FreeRADIUS dictionaries (freeradius-common)", () => {
   test("single files: rfc2865, cisco, microsoft", () => {
     requireDir();
     const read = (f: string) => {

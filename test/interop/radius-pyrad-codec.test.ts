@@ -18,6 +18,7 @@ import {
 } from "../../src/radius/codec/packet.ts";
 import { unhidePassword } from "../../src/radius/codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../../src/radius/codec/vsa.ts";
+import { peersAvailable } from "../support/peers.ts";
 
 const PYTHON = "/usr/bin/python3";
 const SECRET = "interop-s3cret";
@@ -89,7 +90,10 @@ function py(...args: string[]): string {
   return r.stdout.toString().trim();
 }
 
+const HAVE_PEERS = peersAvailable("python3-pyrad");
+
 beforeAll(() => {
+  if (!HAVE_PEERS) return;
   if (!existsSync(PYTHON))
     throw new Error(
       `${PYTHON} not found: install the Debian package python3 (and python3-pyrad)`,
@@ -111,7 +115,7 @@ afterAll(() => {
   if (dir !== "") rmSync(dir, { recursive: true, force: true });
 });
 
-describe("pyrad interop", () => {
+describe.skipIf(!HAVE_PEERS)("pyrad interop", () => {
   test("decode pyrad's Access-Request, unhide its password, and have pyrad verify our Access-Accept", () => {
     const dictPath = join(dir, "dictionary");
     const reqHex = py("build", dictPath, SECRET, PASSWORD);
