@@ -1,0 +1,161 @@
+// Authentication flows, RFC 8907 §5.4: what to answer to a START or a CONTINUE. Pure: returns either
+// a reply (with whether it ends the session) or a Job for policy, plus the flow state to keep.
+//
+//   LOGIN  ASCII   START(user?) → GETUSER → CONTINUE(user) → GETPASS(NOECHO) → CONTINUE(pass) → job
+//          PAP     START(user, data=password) → job                                  (§5.4.2.2)
+//          CHAP    data = id(1) ‖ challenge(≥1) ‖ response(16) → job                  (§5.4.2.3)
+//          MS-CHAP data = id(1) ‖ challenge(8)  ‖ response(49) → job                  (§5.4.2.4)
+//          MS-CHAPv2 data = id(1) ‖ challenge(16) ‖ response(49) → job                (§5.4.2.5)
+//   ENABLE (authen_service ENABLE): ASCII (GETPASS dialogue) or PAP, checked against the enable secret
+//          with the requested priv_lvl (§5.4.3).
+//   Anything else (SENDAUTH, CHPASS, ARAP, unknown types) → FAIL: an unimplemented flow is refused,
+//   never guessed at. CHPASS needs a policy port for writing passwords, which Policy does not offer.
+//
+// Retries are bounded: an empty answer to GETUSER / GETPASS re-prompts at most MAX_PROMPTS times in
+// all. A wrong password ends the session with FAIL (the device starts a new session to retry, and
+// lockout counts each attempt) — the same as tac_plus.
+import {
+  AuthenAction,
+  AuthenContinueFlag,
+  AuthenReplyFlag,
+  AuthenService,
+  AuthenStatus,
+  AuthenType,
+  type AuthenContinue,
+  type AuthenReply,
+  type AuthenStart,
+} from "./codec/authentication.ts";
+import type { EngineConfig, Job } from "./types.ts";
+
+/** Prompts (GETUSER + GETPASS) one ASCII session may send before it gives up. */
+export const MAX_PROMPTS = 6;
+/** §5.4.2.3: CHAP response is an MD5 digest. */
+const CHAP_RESPONSE_LEN = 16;
+/** §5.4.2.4 / §5.4.2.5: MS-CHAP challenges are 8 (v1) and 16 (v2) octets, responses 49. */
+const MSCHAP1_CHALLENGE_LEN = 8;
+const MSCHAP2_CHALLENGE_LEN = 16;
+const MSCHAP_RESPONSE_LEN = 49;
+/** A password longer than this is refused before it reaches argon2 (the field allows 65535). */
+const MAX_PASSWORD_BYTES = 1024;
+
+export interface AsciiFlow {
+  purpose: "login" | "enable";
+  step: "getuser" | "getpass";
+  username: string;
+  prompts: number;
+  privLvl: number;
+}
+
+export type AuthenStep =
+  | { kind: "reply"; reply: AuthenReply; terminal: boolean; flow?: AsciiFlow; note?: { result: "fail" | "error"; reason: string } }
+  | { kind: "job"; job: Job };
+
+const EMPTY = new Uint8Array(0);
+const reply = (status: number, serverMsg: string, flags = 0, data: Uint8Array = EMPTY): AuthenReply => ({ status, flags, serverMsg, data });
+
+export function authenTypeName(t: number): string {
+  switch (t) {
+    case AuthenType.ASCII:
+      return "ascii";
+    case AuthenType.PAP:
+      return "pap";
+    case AuthenType.CHAP:
+      return "chap";
+    case AuthenType.MSCHAP:
+      return "mschap";
+    case AuthenType.MSCHAPV2:
+      return "mschapv2";
+    default:
+      return "other";
+  }
+}
+
+function fail(msg: string, reason: string): AuthenStep {
+  return { kind: "reply", reply: reply(AuthenStatus.FAIL, msg), terminal: true, note: { result: "fail", reason } };
+}
+
+function prompt(flow: AsciiFlow): AuthenStep {
+  flow.prompts++;
+  if (flow.prompts > MAX_PROMPTS) return fail("Too many attempts", "too-many-prompts");
+  return flow.step === "getuser"
+    ? { kind: "reply", reply: reply(AuthenStatus.GETUSER, "Username: "), terminal: false, flow }
+    : { kind: "reply", reply: reply(AuthenStatus.GETPASS, "Password: ", AuthenReplyFlag.NOECHO), terminal: false, flow };
+}
+
+export function startAuthen(s: AuthenStart, cfg: EngineConfig): AuthenStep {
+  if (s.lossyText) return fail("Authentication failed", "bad-text");
+  if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
+  const enable = s.authenService === AuthenService.ENABLE;
+  const purpose = enable ? "enable" : "login";
+  const name = authenTypeName(s.authenType);
+  if (cfg.onlyChap && !enable && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
+    return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
+  }
+  switch (s.authenType) {
+    case AuthenType.ASCII: {
+      const flow: AsciiFlow = { purpose, step: s.user === "" ? "getuser" : "getpass", username: s.user, prompts: 0, privLvl: s.privLvl };
+      return prompt(flow);
+    }
+    case AuthenType.PAP:
+      if (s.user === "" || s.data.length === 0) return fail("Authentication failed", "empty-credentials");
+      if (s.data.length > MAX_PASSWORD_BYTES) return fail("Authentication failed", "password-too-long");
+      return { kind: "job", job: { kind: "password", purpose, authenType: name, username: s.user, password: s.data, privLvl: s.privLvl } };
+    case AuthenType.CHAP:
+    case AuthenType.MSCHAP:
+    case AuthenType.MSCHAPV2: {
+      if (enable) return fail("Enable needs ASCII or PAP", "unsupported-type");
+      if (s.user === "") return fail("Authentication failed", "empty-credentials");
+      return challengeJob(s, name);
+    }
+    default:
+      return fail("Authentication type not supported", "unsupported-type");
+  }
+}
+
+function challengeJob(s: AuthenStart, name: string): AuthenStep {
+  const d = s.data;
+  const id = d[0] ?? 0;
+  if (s.authenType === AuthenType.CHAP) {
+    // At least one challenge octet; the field's one-byte length bounds the rest.
+    if (d.length < 1 + 1 + CHAP_RESPONSE_LEN) return fail("Authentication failed", "bad-chap-data");
+    const challenge = d.subarray(1, d.length - CHAP_RESPONSE_LEN);
+    const response = d.subarray(d.length - CHAP_RESPONSE_LEN);
+    return { kind: "job", job: { kind: "chap", username: s.user, id, challenge, response } };
+  }
+  const clen = s.authenType === AuthenType.MSCHAP ? MSCHAP1_CHALLENGE_LEN : MSCHAP2_CHALLENGE_LEN;
+  if (d.length !== 1 + clen + MSCHAP_RESPONSE_LEN) return fail("Authentication failed", `bad-${name}-data`);
+  const challenge = d.subarray(1, 1 + clen);
+  const response = d.subarray(1 + clen);
+  const kind = s.authenType === AuthenType.MSCHAP ? "mschap1" : "mschap2";
+  return { kind: "job", job: { kind, username: s.user, id, challenge, response } };
+}
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+
+export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
+  // §5.3: the client gave up; the session ends. We answer FAIL so a client still reading gets a verdict.
+  if ((c.flags & AuthenContinueFlag.ABORT) !== 0) return fail("Aborted", "aborted");
+  if (c.userMsg.length === 0) return prompt(flow);
+  if (flow.step === "getuser") {
+    let name: string;
+    try {
+      name = strictUtf8.decode(c.userMsg);
+    } catch {
+      return fail("Authentication failed", "bad-text");
+    }
+    if (name.length > 255) return fail("Authentication failed", "bad-text");
+    flow.username = name;
+    flow.step = "getpass";
+    return prompt(flow);
+  }
+  if (c.userMsg.length > MAX_PASSWORD_BYTES) return fail("Authentication failed", "password-too-long");
+  return {
+    kind: "job",
+    job: { kind: "password", purpose: flow.purpose, authenType: "ascii", username: flow.username, password: c.userMsg, privLvl: flow.privLvl },
+  };
+}
+
+/** The reply to a finished authentication job. */
+export function authenVerdict(allow: boolean, data?: Uint8Array): AuthenReply {
+  return allow ? reply(AuthenStatus.PASS, "", 0, data ?? EMPTY) : reply(AuthenStatus.FAIL, "Authentication failed");
+}

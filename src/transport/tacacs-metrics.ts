@@ -1,0 +1,78 @@
+// TACACS+ counters and the mapping from engine Notes to counters and flood-limited logs.
+// Label values come from closed sets: reasons are the engine's and policy's fixed codes (rule names
+// are cut off with reasonKind), types are the RFC's, device groups are admin-defined names.
+// Usernames go to logs (rate-limited), never to labels; secrets go nowhere.
+import type { Logger } from "../lib/log.ts";
+import type { Counter, Registry } from "../lib/metrics.ts";
+import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
+import type { Note, RefusalReason } from "../tacacs/types.ts";
+
+export interface TacacsCounters {
+  authen: Counter;
+  author: Counter;
+  acct: Counter;
+  refusals: Counter;
+  connections: Counter;
+  deviceMatches: Counter;
+}
+
+const P = { protocol: "tacacs" } as const;
+
+export function createTacacsCounters(r: Registry, gauges: { connections: () => number; sessions: () => number }): TacacsCounters {
+  r.gauge("aaa_tacacs_active_connections", "Open TACACS+ connections", gauges.connections);
+  r.gauge("aaa_tacacs_active_sessions", "TACACS+ sessions in progress", gauges.sessions);
+  return {
+    authen: r.counter("aaa_tacacs_authentications_total", "TACACS+ authentication results by type and reason", ["protocol", "type", "result", "reason"]),
+    author: r.counter("aaa_tacacs_authorizations_total", "TACACS+ authorization results", ["protocol", "result", "reason"]),
+    acct: r.counter("aaa_tacacs_accounting_total", "TACACS+ accounting records", ["protocol", "type", "result"]),
+    refusals: r.counter("aaa_tacacs_refusals_total", "TACACS+ packets and connections refused, by reason", ["protocol", "reason"]),
+    connections: r.counter("aaa_tacacs_connections_total", "TACACS+ connections accepted (device resolved, key known)", ["protocol", "via"]),
+    deviceMatches: r.counter("aaa_tacacs_device_matches_total", "TACACS+ connections by matched device group", ["protocol", "device_group", "via"]),
+  };
+}
+
+/** Refusals that are ordinary life (a client closing, a slow one) log at info; the rest at warn. */
+const QUIET: ReadonlySet<RefusalReason> = new Set(["idle_timeout", "first_packet_timeout", "bad_key_connection"]);
+
+export function recordRefusal(c: TacacsCounters, log: Logger, reason: RefusalReason, who: string, fields: Record<string, unknown> = {}): void {
+  c.refusals.inc({ ...P, reason });
+  log.limited(QUIET.has(reason) ? "info" : "warn", `tacacs:${reason}:${who}`, "tacacs_refused", { reason, client: who, ...fields });
+}
+
+export interface NoteContext {
+  client: string;
+  device: string;
+  sessionsDelta: (d: number) => void;
+}
+
+export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteContext): void {
+  switch (n.what) {
+    case "refused":
+      recordRefusal(c, log, n.reason, ctx.client, n.detail === undefined ? { device: ctx.device } : { device: ctx.device, detail: n.detail });
+      return;
+    case "authen": {
+      const reason = reasonKind(n.reason as ReasonCode);
+      c.authen.inc({ ...P, type: n.authenType, result: n.result, reason });
+      if (n.result !== "pass") {
+        log.limited("info", `tacacs_authen_fail:${ctx.client}`, "tacacs_authen_fail", { client: ctx.client, device: ctx.device, user: n.username, type: n.authenType, reason });
+      }
+      return;
+    }
+    case "author": {
+      const reason = reasonKind(n.reason as ReasonCode);
+      c.author.inc({ ...P, result: n.result, reason });
+      if (n.result !== "permit") log.limited("info", `tacacs_author_deny:${ctx.client}`, "tacacs_author_deny", { client: ctx.client, device: ctx.device, user: n.username, reason });
+      return;
+    }
+    case "acct":
+      c.acct.inc({ ...P, type: n.recordType, result: n.result });
+      if (n.result !== "success") log.limited("error", `tacacs_acct_error:${ctx.client}`, "tacacs_acct_error", { client: ctx.client, device: ctx.device, user: n.username, reason: n.reason });
+      return;
+    case "session-start":
+      ctx.sessionsDelta(1);
+      return;
+    case "session-end":
+      ctx.sessionsDelta(-1);
+      return;
+  }
+}
