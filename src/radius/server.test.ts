@@ -1,0 +1,161 @@
+// The engine without sockets: fake device resolver and policy, a manual clock. Covers what is hard to
+// time over UDP (a retransmission while the first copy is still being decided) and the proxy seam.
+import { describe, expect, test } from "bun:test";
+import { utf8 } from "../lib/bytes.ts";
+import { ManualClock } from "../lib/clock.ts";
+import { silentLogger } from "../lib/log.ts";
+import { Registry } from "../lib/metrics.ts";
+import { allow, deny, Reason, type Decision } from "../policy/decisions.ts";
+import type { Policy } from "../policy/ports.ts";
+import { randomAuthenticator, verifyResponse } from "./codec/authenticator.ts";
+import { encodeRequest } from "./codec/compose.ts";
+import { defaultDictionary } from "./codec/dictionary.ts";
+import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
+import { hidePassword } from "./codec/user-password.ts";
+import { createRadiusCounters } from "./counters.ts";
+import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
+import { RadiusServer, type HandleResult } from "./server.ts";
+
+const SECRET = "engine-secret";
+const device = { deviceName: "nas1", groupId: 1, groupName: "nas", radiusSecret: SECRET, requireMessageAuthenticator: true };
+const src = { address: "192.0.2.1", port: 40000 };
+const AUTH = { id: 1, kind: "auth" as const };
+const ACCT = { id: 2, kind: "acct" as const };
+
+function setup(o: { proxy?: RadiusProxyPort } = {}) {
+  const pending: Array<(d: Decision) => void> = [];
+  let calls = 0;
+  const policy = {
+    authenticatePassword: () => {
+      calls++;
+      return new Promise<Decision>((r) => pending.push(r));
+    },
+    radiusReply: () => [{ name: "Session-Timeout", value: "60" }],
+    account: async () => {},
+  } as unknown as Policy;
+  const registry = new Registry();
+  const server = new RadiusServer({
+    devices: { resolve: (ip) => (ip === src.address ? device : null) },
+    policy,
+    counters: createRadiusCounters(registry),
+    log: silentLogger,
+    clock: new ManualClock(),
+    dictionary: defaultDictionary(),
+    duplicates: { lifetimeMs: 10_000, maxEntries: 1_000 },
+    ...(o.proxy ? { proxy: o.proxy } : {}),
+  });
+  return { server, pending, calls: () => calls, registry };
+}
+
+function pap(id = 5) {
+  const auth = randomAuthenticator();
+  const pw = hidePassword(utf8("pw"), utf8(SECRET), auth);
+  if (!pw.ok) throw new Error(pw.code);
+  const r = encodeRequest(
+    { code: Code.AccessRequest, identifier: id, authenticator: auth, attributes: [{ type: AttrType.UserName, value: utf8("alice@example.net") }, { type: AttrType.UserPassword, value: pw.value }] },
+    utf8(SECRET),
+  );
+  if (!r.ok) throw new Error(r.code);
+  return { bytes: r.value, auth };
+}
+
+async function settle(r: HandleResult): Promise<Uint8Array | null> {
+  return r instanceof Promise ? await r : r;
+}
+
+describe("RadiusServer engine", () => {
+  test("a retransmission while the first copy is in progress is dropped; after the reply it is resent from the cache", async () => {
+    const { server, pending, calls, registry } = setup();
+    const req = pap();
+    const first = server.handle(req.bytes, src, AUTH);
+    expect(first).toBeInstanceOf(Promise);
+    expect(server.handle(req.bytes, src, AUTH)).toBeNull();
+    expect(registry.renderPrometheus()).toContain('aaa_radius_dropped_total{client="nas1",reason="duplicate"} 1');
+    expect(server.inFlight).toBe(1);
+    pending[0]!(allow(Reason.authenticated));
+    const reply = await settle(first);
+    expect(verifyResponse(reply!, req.auth, utf8(SECRET))).toBe(true);
+    expect(server.handle(req.bytes, src, AUTH)).toEqual(reply);
+    expect(calls()).toBe(1);
+    expect(server.inFlight).toBe(0);
+  });
+
+  test("the same datagram on another socket is a different request", async () => {
+    const { server, pending, calls } = setup();
+    const req = pap();
+    const a = server.handle(req.bytes, src, AUTH);
+    const b = server.handle(req.bytes, src, { id: 3, kind: "auth" });
+    expect(b).toBeInstanceOf(Promise);
+    pending.forEach((p) => p(deny(Reason.badPassword)));
+    expect(decodePacket((await settle(a))!).ok && (await settle(b))![0]).toBe(Code.AccessReject);
+    expect(calls()).toBe(2);
+  });
+
+  describe("proxy seam", () => {
+    const proxyWith = (decide: (reply: (b: Uint8Array | null) => void) => ProxyDecision, seen: string[] = []): RadiusProxyPort => ({
+      handle(request, ctx, reply) {
+        seen.push(`${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`);
+        expect(ctx.nasSecret).toEqual(utf8(SECRET));
+        return decide(reply);
+      },
+    });
+
+    test("local with a stripped user name: policy decides for the stripped name", async () => {
+      const seen: string[] = [];
+      const names: string[] = [];
+      const { server, pending } = setup({ proxy: proxyWith(() => ({ kind: "local", userName: "alice" }), seen) });
+      (server as unknown as { d: { policy: { authenticatePassword: (r: { username: string }) => Promise<Decision> } } }).d.policy.authenticatePassword = (r) => {
+        names.push(r.username);
+        return new Promise<Decision>((res) => pending.push(res));
+      };
+      const out = server.handle(pap().bytes, src, AUTH);
+      pending[0]!(allow(Reason.authenticated));
+      expect((await settle(out))![0]).toBe(Code.AccessAccept);
+      expect(names).toEqual(["alice"]);
+      expect(seen).toEqual(["auth:nas1:192.0.2.1:5"]);
+    });
+
+    test("reject: Access-Reject on auth, silence on acct", async () => {
+      const { server } = setup({ proxy: proxyWith(() => ({ kind: "reject", reason: "realm-rejected" })) });
+      const out = await settle(server.handle(pap().bytes, src, AUTH));
+      const d = decodePacket(out!);
+      expect(d.ok && d.value.code).toBe(Code.AccessReject);
+      expect(d.ok && getAttr(d.value, AttrType.MessageAuthenticator) !== undefined).toBe(true);
+      const acct = encodeRequest({ code: Code.AccountingRequest, identifier: 9, attributes: [{ type: 40, value: new Uint8Array([0, 0, 0, 1]) }] }, utf8(SECRET));
+      if (!acct.ok) throw new Error(acct.code);
+      expect(await settle(server.handle(acct.value, src, ACCT))).toBeNull();
+    });
+
+    test("drop: nothing sent, counted", async () => {
+      const { server, registry } = setup({ proxy: proxyWith(() => ({ kind: "drop", reason: "loop" })) });
+      expect(await settle(server.handle(pap().bytes, src, AUTH))).toBeNull();
+      expect(registry.renderPrometheus()).toContain('reason="proxy"} 1');
+    });
+
+    test("forwarded: the proxy's bytes are the reply, cached for the retransmission; a retransmission in flight is absorbed", async () => {
+      let deliver: ((b: Uint8Array | null) => void) | null = null;
+      const seen: string[] = [];
+      const { server } = setup({ proxy: proxyWith((reply) => ((deliver = reply), { kind: "forwarded" }), seen) });
+      const req = pap(77);
+      const out = server.handle(req.bytes, src, AUTH);
+      expect(out).toBeInstanceOf(Promise);
+      expect(server.handle(req.bytes, src, AUTH)).toBeNull(); // in flight: not forwarded twice
+      expect(seen.length).toBe(1);
+      const bytes = new Uint8Array([2, 77, 0, 20, ...new Uint8Array(16)]);
+      deliver!(bytes);
+      expect(await settle(out)).toEqual(bytes);
+      expect(server.handle(req.bytes, src, AUTH)).toEqual(bytes);
+      expect(seen.length).toBe(1);
+    });
+
+    test("forwarded, given up (null): nothing sent; the retransmission is offered to the proxy again", async () => {
+      let n = 0;
+      const { server } = setup({ proxy: proxyWith((reply) => (n++, reply(null), { kind: "forwarded" })) });
+      const req = pap(78);
+      expect(await settle(server.handle(req.bytes, src, AUTH))).toBeNull();
+      expect(await settle(server.handle(req.bytes, src, AUTH))).toBeNull();
+      expect(n).toBe(2);
+      expect(server.inFlight).toBe(0);
+    });
+  });
+});
