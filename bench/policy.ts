@@ -123,7 +123,7 @@ try {
   }
   const cached = await papRate("credential cache hit", true, 2000, 500_000);
   const uncached = await papRate(
-    "argon2id every time (Bun.password defaults)",
+    "argon2id every time (m=19 MiB, t=2)",
     false,
     3000,
     200,

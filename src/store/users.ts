@@ -10,6 +10,7 @@ import { audit } from "./audit.ts";
 import type { Store } from "./open.ts";
 import { bumpLocalGeneration } from "./policy-source.ts";
 import { userGroupMembers, userGroups, users } from "./schema.ts";
+import { ARGON2_OPTIONS } from "../policy/authenticate.ts";
 
 /** RADIUS User-Name carries at most 253 octets (RFC 2865 §5.1); TACACS+ allows 255. The smaller wins. */
 const MAX_USERNAME_BYTES = 253;
@@ -17,7 +18,7 @@ const MAX_USERNAME_BYTES = 253;
 const MAX_PASSWORD_BYTES = 1024;
 
 export const hashPassword = (p: string): Promise<string> =>
-  Bun.password.hash(p, { algorithm: "argon2id" });
+  Bun.password.hash(p, ARGON2_OPTIONS);
 
 /** RFC 8265 §3.3 UsernameCasePreserved, simplified: NFC, no whitespace or control characters. */
 export function checkUsername(raw: string): Result<string> {
