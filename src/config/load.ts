@@ -4,6 +4,7 @@ import * as v from "valibot";
 import { readFileSync } from "node:fs";
 import { parseHostPort } from "../lib/ip.ts";
 import { err, ok, type Result } from "../lib/result.ts";
+import { checkRadiusProxy } from "./radius-proxy.ts";
 import { ConfigSchema, type Config, type TacacsListenerConfig } from "./schema.ts";
 
 export interface ConfigError {
@@ -53,6 +54,7 @@ export function validateConfig(doc: unknown): Result<Config, "config/invalid"> &
   cfg.radius.auth_listen.forEach((a, i) => claim(a, `radius.auth_listen[${i}]`, "udp"));
   cfg.radius.acct_listen.forEach((a, i) => claim(a, `radius.acct_listen[${i}]`, "udp"));
   if (cfg.http.listen !== "") claim(cfg.http.listen, "http.listen", "tcp");
+  errors.push(...checkRadiusProxy(cfg.radius.proxy));
   if (errors.length > 0) return { ...err("config/invalid"), errors };
   return ok(cfg);
 }

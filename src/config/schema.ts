@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { parseCidr, parseHostPort } from "../lib/ip.ts";
 import { duration } from "./duration.ts";
+import { RadiusProxySchema } from "./radius-proxy.ts";
 
 const hostPort = v.pipe(
   v.string("must be a string like \"127.0.0.1:49\" or \"[::1]:49\""),
@@ -82,6 +83,8 @@ const RadiusSchema = v.strictObject({
   /** RFC 5080 §2.2.2 duplicate cache lifetime and size. */
   duplicate_lifetime: v.optional(duration(5_000, 30_000), "10s"),
   duplicate_max_entries: v.optional(int(1_000, 10_000_000), 200_000),
+  /** RADIUS proxy (home servers, pools, realms): src/config/radius-proxy.ts. Absent: no proxying. */
+  proxy: v.optional(RadiusProxySchema),
 });
 
 const HttpSchema = v.strictObject({

@@ -1,0 +1,124 @@
+// Upstream UDP sockets of the RADIUS proxy: the only socket code of the proxy. Each home server entry
+// (a server's auth or accounting port) gets ceil(max_outstanding / 256) connected sockets on an
+// ephemeral port: a connected socket only receives datagrams from its home server's address and port
+// (the kernel filters the rest) and each socket is one identifier space (src/radius/proxy/pending.ts).
+// The engine (src/radius/proxy/index.ts) owns identifiers, retries and health; this file moves bytes
+// and drives the engine's timers with one interval.
+//
+//   const proxy = await startRadiusProxy({ config: cfg.radius.proxy, registry, log });
+//   await startRadius({ ..., proxy });
+//   await proxy.stop(graceMs)   // no new requests; wait for those in flight, answer the rest with null
+//
+// Bun facts: send() returns false when the kernel buffer is full: the datagram is lost, counted, and
+// the retry timer recovers it. A truncated datagram (flags.truncated) is dropped, never decoded.
+import type { Config } from "../config/schema.ts";
+import { systemClock, type Clock } from "../lib/clock.ts";
+import type { Logger } from "../lib/log.ts";
+import type { Registry } from "../lib/metrics.ts";
+import { createRadiusProxy, type ProxyEngine } from "../radius/proxy/index.ts";
+import { buildHomeServers, proxySettings, resolveSecret } from "../radius/proxy/settings.ts";
+import type { RadiusProxyPort } from "../radius/proxy-port.ts";
+
+/** Timer resolution: timeouts fire at most this late. Retries are in the 100 ms-seconds range. */
+const TICK_MS = 10;
+const STOP_POLL_MS = 5;
+
+type Conn = Bun.udp.ConnectedSocket<"uint8array">;
+
+export interface RadiusProxyService extends RadiusProxyPort {
+  stop(graceMs?: number): Promise<void>;
+  stats(): Record<string, unknown>;
+  /** The engine, for tests. */
+  engine: ProxyEngine;
+}
+
+export interface RadiusProxyDeps {
+  config: NonNullable<Config["radius"]["proxy"]>;
+  registry: Registry;
+  log: Logger;
+  clock?: Clock;
+  /** Where secret_env names are looked up; default process.env. */
+  env?: Record<string, string | undefined>;
+  /** Tests: deterministic jitter. */
+  rand?: () => number;
+}
+
+export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusProxyService> {
+  const { config, registry, log } = deps;
+  const clock = deps.clock ?? systemClock;
+  const env = deps.env ?? process.env;
+  // Throws with the server's name when a secret_env variable is missing: a start-up failure.
+  const homes = buildHomeServers(config, (h) => resolveSecret(h, env));
+  const sockets: Conn[][] = homes.map(() => []);
+  let sendFailures = 0;
+  const sendFailed = registry.counter("aaa_radius_proxy_send_failures_total", "Datagrams to home servers the kernel refused (buffer full)");
+
+  const engine = createRadiusProxy({
+    settings: proxySettings(config),
+    servers: homes,
+    clock,
+    log,
+    registry,
+    ...(deps.rand === undefined ? {} : { rand: deps.rand }),
+    send(server, socket, bytes) {
+      const s = sockets[server]?.[socket];
+      if (s === undefined || s.closed || !s.send(bytes)) {
+        sendFailures++;
+        sendFailed.inc();
+      }
+    },
+  });
+
+  try {
+    for (let i = 0; i < homes.length; i++) {
+      const h = homes[i]!;
+      for (let k = 0; k < h.sockets; k++) {
+        const conn = await Bun.udpSocket({
+          binaryType: "uint8array",
+          hostname: h.host.includes(":") ? "::" : "0.0.0.0",
+          port: 0,
+          connect: { hostname: h.host, port: h.port },
+          socket: {
+            data(_s, data, _port, _addr, flags) {
+              if (flags?.truncated) return;
+              engine.onHomeDatagram(i, k, data);
+            },
+            error(_s, e) {
+              // ICMP port unreachable on a connected socket surfaces here; the retry timer handles it.
+              log.limited("debug", `radius-proxy/socket-error:${h.name}`, "radius-proxy/socket-error", { home_server: h.name, reason: e.message });
+            },
+          },
+        });
+        sockets[i]!.push(conn);
+      }
+    }
+  } catch (e) {
+    for (const list of sockets) for (const s of list) s.close();
+    throw e;
+  }
+  const timer = setInterval(() => engine.tick(), TICK_MS);
+  log.info("radius-proxy/started", {
+    home_servers: homes.map((h) => `${h.name}/${h.kind}=${h.address}`),
+    sockets: sockets.reduce((a, l) => a + l.length, 0),
+  });
+
+  let stopping = false;
+  return {
+    engine,
+    handle(request, ctx, reply) {
+      if (stopping) return { kind: "drop", reason: "proxy-stopping" };
+      return engine.handle(request, ctx, reply);
+    },
+    stats() {
+      return { ...engine.stats(), send_failures: sendFailures };
+    },
+    async stop(graceMs = 0) {
+      stopping = true;
+      const until = performance.now() + graceMs;
+      while (engine.pending() > 0 && performance.now() < until) await Bun.sleep(STOP_POLL_MS);
+      clearInterval(timer);
+      engine.abandon();
+      for (const list of sockets) for (const s of list) s.close();
+    },
+  };
+}
