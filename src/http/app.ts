@@ -2,6 +2,7 @@
 // The admin API mounts here later, behind a bearer token; without a token it does not exist.
 import { Hono } from "hono";
 import type { Registry } from "../lib/metrics.ts";
+import { renderStatusPage, type StatusModel } from "./status-page.tsx";
 
 export interface ListenerStatus {
   protocol: "tacacs" | "radius-auth" | "radius-acct" | "http";
@@ -19,10 +20,17 @@ export interface HttpDeps {
   stats: () => Record<string, unknown>;
   /** Is the store answering? */
   storeOk: () => boolean;
+  /** The status page model; without it `/` redirects to /api/health. */
+  status?: () => StatusModel;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
   const app = new Hono();
+
+  app.get("/", (c) => {
+    if (!deps.status) return c.redirect("/api/health");
+    return c.html(renderStatusPage(deps.status()), 200, { "cache-control": "no-store" });
+  });
 
   app.get("/api/health", (c) => {
     const listeners = deps.listeners();

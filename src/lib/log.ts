@@ -27,6 +27,15 @@ export interface LoggerOptions {
   intervalMs?: number;
   /** Bound on remembered limiter keys. */
   maxKeys?: number;
+  /** Sees every record that is written (after the level filter and the flood limiter), redacted. */
+  tap?: (record: LogRecord) => void;
+}
+
+export interface LogRecord {
+  time: string;
+  level: Level;
+  event: string;
+  [field: string]: unknown;
 }
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
@@ -38,8 +47,9 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
 
   const emit = (level: Level, event: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[logger.level]) return;
-    const rec: Record<string, unknown> = { time: new Date(now()).toISOString(), level, event };
+    const rec: LogRecord = { time: new Date(now()).toISOString(), level, event };
     if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
+    opts.tap?.(rec);
     let line: string;
     try {
       line = JSON.stringify(rec, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Error ? v.message : v));
