@@ -24,6 +24,21 @@ export interface DeviceView {
   enabled: boolean;
   auto_registered: boolean;
 }
+export interface GroupPatch {
+  description?: string;
+  /** null clears the secret (the group then serves no TACACS+ client). */
+  tacacsSecret?: string | null;
+  radiusSecret?: string | null;
+  proxyNetwork?: string | null;
+  requireMessageAuthenticator?: boolean;
+}
+export interface DeviceFilter {
+  group?: string;
+  name?: string;
+  /** Page size; absent: all. */
+  limit?: number;
+  offset?: number;
+}
 export interface ProxyView {
   name: string;
   network: string;
@@ -97,13 +112,21 @@ export class DeviceStore {
   }
 
   listGroups(): GroupView[] {
+    return this.groups(null);
+  }
+
+  getGroup(name: string): GroupView | null {
+    return this.groups(name)[0] ?? null;
+  }
+
+  private groups(name: string | null): GroupView[] {
     return this.sqlite
-      .query<{ name: string; description: string; t: number; r: number; proxy_network: string | null; rma: number; devices: number }, []>(
+      .query<{ name: string; description: string; t: number; r: number; proxy_network: string | null; rma: number; devices: number }, [string | null, string | null]>(
         `SELECT g.name, g.description, g.tacacs_secret IS NOT NULL AS t, g.radius_secret IS NOT NULL AS r, g.proxy_network,
                 g.require_message_authenticator AS rma, (SELECT count(*) FROM devices d WHERE d.group_id = g.id) AS devices
-         FROM device_groups g ORDER BY g.name`,
+         FROM device_groups g WHERE (? IS NULL OR g.name = ?) ORDER BY g.name`,
       )
-      .all()
+      .all(name, name)
       .map((g) => ({
         name: g.name,
         description: g.description,
@@ -113,6 +136,34 @@ export class DeviceStore {
         require_message_authenticator: g.rma === 1,
         devices: g.devices,
       }));
+  }
+
+  /**
+   * Change a group in place. For the secrets and proxy_network, `undefined` keeps the value and
+   * `null` clears it. A changed secret takes effect on the next request (the index rebuilds).
+   */
+  updateGroup(name: string, p: GroupPatch): Result<void, StoreErrorCode> {
+    const row = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(name);
+    if (!row) return err("store/not-found", `group "${name}" does not exist`);
+    const sets: string[] = [];
+    const vals: Array<string | number | null> = [];
+    if (p.description !== undefined) sets.push("description = ?"), vals.push(p.description);
+    for (const [col, flag, v] of [["tacacs_secret", "tacacs_secret", p.tacacsSecret], ["radius_secret", "radius_secret", p.radiusSecret]] as const) {
+      if (v === undefined) continue;
+      const s = v === null ? ok(null) : checkSecret(flag, v);
+      if (!s.ok) return s;
+      sets.push(`${col} = ?`), vals.push(s.value);
+    }
+    if (p.proxyNetwork !== undefined) {
+      const c = p.proxyNetwork === null ? ok(null) : canonicalCidr("proxy_network", p.proxyNetwork);
+      if (!c.ok) return c;
+      sets.push("proxy_network = ?"), vals.push(c.value);
+    }
+    if (p.requireMessageAuthenticator !== undefined) sets.push("require_message_authenticator = ?"), vals.push(p.requireMessageAuthenticator ? 1 : 0);
+    if (sets.length === 0) return ok(undefined);
+    this.sqlite.query(`UPDATE device_groups SET ${sets.join(", ")} WHERE id = ?`).run(...vals, row.id);
+    bumpLocalGeneration(this.sqlite);
+    return ok(undefined);
   }
 
   addDevice(d: { name: string; network: string; group: string; enabled?: boolean }): Result<void, StoreErrorCode> {
@@ -139,13 +190,48 @@ export class DeviceStore {
     return ok(undefined);
   }
 
-  listDevices(): DeviceView[] {
+  /** Devices by name; optionally one group, one name, one page. */
+  listDevices(f: DeviceFilter = {}): DeviceView[] {
     return this.sqlite
-      .query<{ name: string; network: string; grp: string; enabled: number; auto: number }, []>(
-        "SELECT d.name, d.network, g.name AS grp, d.enabled, d.auto_registered AS auto FROM devices d JOIN device_groups g ON g.id = d.group_id ORDER BY d.name",
+      .query<{ name: string; network: string; grp: string; enabled: number; auto: number }, [string | null, string | null, string | null, string | null, number, number]>(
+        `SELECT d.name, d.network, g.name AS grp, d.enabled, d.auto_registered AS auto FROM devices d JOIN device_groups g ON g.id = d.group_id
+         WHERE (? IS NULL OR g.name = ?) AND (? IS NULL OR d.name = ?) ORDER BY d.name LIMIT ? OFFSET ?`,
       )
-      .all()
+      .all(f.group ?? null, f.group ?? null, f.name ?? null, f.name ?? null, f.limit ?? -1, f.offset ?? 0)
       .map((d) => ({ name: d.name, network: d.network, group: d.grp, enabled: d.enabled === 1, auto_registered: d.auto === 1 }));
+  }
+
+  countDevices(group?: string): number {
+    return this.sqlite
+      .query<{ n: number }, [string | null, string | null]>("SELECT count(*) AS n FROM devices d JOIN device_groups g ON g.id = d.group_id WHERE (? IS NULL OR g.name = ?)")
+      .get(group ?? null, group ?? null)!.n;
+  }
+
+  getDevice(name: string): DeviceView | null {
+    return this.listDevices({ name })[0] ?? null;
+  }
+
+  updateDevice(name: string, p: { network?: string; group?: string; enabled?: boolean }): Result<void, StoreErrorCode> {
+    const row = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM devices WHERE name = ?").get(name);
+    if (!row) return err("store/not-found", `device "${name}" does not exist`);
+    const sets: string[] = [];
+    const vals: Array<string | number> = [];
+    if (p.network !== undefined) {
+      const c = canonicalCidr("network", p.network);
+      if (!c.ok) return c;
+      sets.push("network = ?"), vals.push(c.value);
+    }
+    if (p.group !== undefined) {
+      const g = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(p.group);
+      // A missing target group is bad input for this request, not a missing device.
+      if (!g) return err("store/invalid", `group "${p.group}" does not exist`);
+      sets.push("group_id = ?"), vals.push(g.id);
+    }
+    if (p.enabled !== undefined) sets.push("enabled = ?"), vals.push(p.enabled ? 1 : 0);
+    if (sets.length === 0) return ok(undefined);
+    this.sqlite.query(`UPDATE devices SET ${sets.join(", ")} WHERE id = ?`).run(...vals, row.id);
+    bumpLocalGeneration(this.sqlite);
+    return ok(undefined);
   }
 
   addProxy(p: { name: string; network: string; description?: string }): Result<void, StoreErrorCode> {
@@ -166,6 +252,27 @@ export class DeviceStore {
   removeProxy(name: string): Result<void, StoreErrorCode> {
     const res = this.sqlite.query("DELETE FROM proxies WHERE name = ?").run(name);
     if (res.changes === 0) return err("store/not-found", `proxy "${name}" does not exist`);
+    bumpLocalGeneration(this.sqlite);
+    return ok(undefined);
+  }
+
+  getProxy(name: string): ProxyView | null {
+    return this.sqlite.query<ProxyView, [string]>("SELECT name, network, description FROM proxies WHERE name = ?").get(name) ?? null;
+  }
+
+  updateProxy(name: string, p: { network?: string; description?: string }): Result<void, StoreErrorCode> {
+    const row = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM proxies WHERE name = ?").get(name);
+    if (!row) return err("store/not-found", `proxy "${name}" does not exist`);
+    const sets: string[] = [];
+    const vals: string[] = [];
+    if (p.network !== undefined) {
+      const c = canonicalCidr("network", p.network);
+      if (!c.ok) return c;
+      sets.push("network = ?"), vals.push(c.value);
+    }
+    if (p.description !== undefined) sets.push("description = ?"), vals.push(p.description);
+    if (sets.length === 0) return ok(undefined);
+    this.sqlite.query(`UPDATE proxies SET ${sets.join(", ")} WHERE id = ?`).run(...vals, row.id);
     bumpLocalGeneration(this.sqlite);
     return ok(undefined);
   }

@@ -295,6 +295,44 @@ export function setExpiry(
   );
 }
 
+/** Replace a user's group memberships (all groups must exist; [] leaves the user in none). */
+export function setUserGroups(
+  store: Store,
+  username: string,
+  groups: string[],
+  actor: string,
+): Result<void> {
+  const name = username.normalize("NFC");
+  const ids = groupIds(store, groups);
+  if (!ids.ok) return ids;
+  const row = store.db
+    .select({ id: users.id, v: users.credentialVersion })
+    .from(users)
+    .where(eq(users.username, name))
+    .get();
+  if (row === undefined)
+    return err("users/not-found", `user ${name} does not exist`);
+  try {
+    store.db.transaction((tx) => {
+      tx.delete(userGroupMembers).where(eq(userGroupMembers.userId, row.id)).run();
+      if (ids.value.length > 0)
+        tx.insert(userGroupMembers)
+          .values(ids.value.map((g) => ({ userId: row.id, userGroupId: g })))
+          .run();
+      // Groups decide authorization, so cached decisions keyed on the version must go too.
+      tx.update(users)
+        .set({ credentialVersion: row.v + 1 })
+        .where(eq(users.id, row.id))
+        .run();
+      audit(tx, actor, "user.groups", name, { groups: [...new Set(groups)] });
+    });
+  } catch (e) {
+    return err("users/write-failed", (e as Error).message);
+  }
+  bumpLocalGeneration(store.sqlite);
+  return ok(undefined);
+}
+
 export function removeUser(
   store: Store,
   username: string,
