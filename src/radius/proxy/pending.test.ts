@@ -1,0 +1,38 @@
+import { describe, expect, test } from "bun:test";
+import { IdSpace, slotId, slotSocket } from "./pending.ts";
+
+describe("identifier space per (socket, home server)", () => {
+  test("far more than 256 in flight with several sockets, unique (socket, id) pairs, then full", () => {
+    const ids = new IdSpace<number>(4);
+    const seen = new Set<number>();
+    for (let i = 0; i < 1024; i++) {
+      const slot = ids.alloc(i);
+      expect(slot).toBeGreaterThanOrEqual(0);
+      expect(seen.has(slot)).toBe(false);
+      seen.add(slot);
+      expect(slotSocket(slot)).toBeLessThan(4);
+      expect(slotId(slot)).toBeLessThan(256);
+    }
+    expect(ids.size).toBe(1024);
+    expect(ids.alloc(9999)).toBe(-1);
+  });
+  test("sockets are used in rotation and freed identifiers come back last (FIFO)", () => {
+    const ids = new IdSpace<string>(2);
+    const a = ids.alloc("a");
+    const b = ids.alloc("b");
+    expect(slotSocket(a)).not.toBe(slotSocket(b));
+    ids.release(a);
+    // 511 identifiers are free; the released one (socket 0, id 0) is handed out last.
+    const got: number[] = [];
+    for (let i = 0; i < 511; i++) got.push(ids.alloc("x"));
+    const reusedAt = got.indexOf(a);
+    expect(reusedAt).toBe(got.length - 1);
+    expect(ids.get(b)).toBe("b");
+  });
+  test("releasing twice is a bug", () => {
+    const ids = new IdSpace<number>(1);
+    const s = ids.alloc(1);
+    ids.release(s);
+    expect(() => ids.release(s)).toThrow();
+  });
+});
