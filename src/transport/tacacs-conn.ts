@@ -45,7 +45,7 @@ const MAX_KEYS = 10_000;
 export class Conn {
   clientIp: string;
   proxyIp: string | null = null;
-  private phase: "preamble" | "ready" | "closing" | "dead" = "preamble";
+  private phase: "preamble" | "local" | "ready" | "closing" | "dead" = "preamble";
   private pre: Uint8Array | null = null;
   private skip = 0;
   private capsHeld = false;
@@ -111,6 +111,7 @@ export class Conn {
       this.decide(action, buf);
       return;
     }
+    if (this.phase === "local") return this.admit(chunk);
     if (this.phase !== "ready") return;
     this.feed(chunk);
   }
@@ -177,6 +178,19 @@ export class Conn {
         discard = a.discard;
         break;
     }
+    const rest = discard < buf.length ? buf.subarray(discard) : new Uint8Array(0);
+    this.skip = discard > buf.length ? discard - buf.length : 0;
+    // A LOCAL header alone is a balancer health check: it closes without sending TACACS+. Resolve
+    // the (balancer's own) address only if a packet follows, so probes never log as unknown devices.
+    if (a.action === "local" && rest.length === 0) {
+      this.phase = "local";
+      return;
+    }
+    this.admit(rest);
+  }
+
+  /** Caps, device and key for the resolved client; then the first bytes go to the framer. */
+  private admit(rest: Uint8Array): void {
     const limit = this.s.caps.acquire(this.clientIp, this.proxyIp);
     if (limit !== null) return this.refuse(limit, undefined, true);
     this.capsHeld = true;
@@ -205,8 +219,7 @@ export class Conn {
       wall: () => this.s.clock.wall(),
     };
     this.phase = "ready";
-    if (discard < buf.length) this.feed(buf.subarray(discard));
-    else this.skip = discard - buf.length;
+    this.feed(rest);
   }
 
   /** Performs queued outputs in order. Re-entrant calls (a job answered synchronously appends to the

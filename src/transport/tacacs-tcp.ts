@@ -52,6 +52,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
   const clock = deps.clock ?? systemClock;
   const conns = new Set<Conn>();
   let activeSessions = 0;
+  let earlyResets = 0;
   const counters = createTacacsCounters(deps.registry, { connections: () => conns.size, sessions: () => activeSessions });
   const caps = new ConnectionCaps({
     total: config.limits.max_connections,
@@ -103,7 +104,16 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
         socket: {
           binaryType: "uint8array",
           open(socket) {
-            const peer = normalizeIp(socket.remoteAddress) ?? socket.remoteAddress;
+            const remote = socket.remoteAddress;
+            // A peer that connected and reset before we accepted (HAProxy health checks close with
+            // RST) has no readable address any more: nothing to serve, nothing to refuse.
+            if (!remote) {
+              earlyResets++;
+              log.debug("tacacs_peer_gone", {});
+              socket.terminate();
+              return;
+            }
+            const peer = normalizeIp(remote) ?? remote;
             if (!accepting || !caps.acceptTotal()) {
               recordRefusal(counters, log, "limit_total", peer);
               socket.terminate();
@@ -173,6 +183,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
         active_connections: conns.size,
         active_sessions: activeSessions,
         clients: caps.clients(),
+        early_resets: earlyResets,
         rate_buckets: rates.size,
         proxy: proxyStats(deps.proxyCounters),
         refusals: counters.refusals.toJSON(),

@@ -73,7 +73,7 @@ export async function startServer(o: { tacacs?: TacacsOverrides; devices?: (d: D
     const log = createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
     const registry = new Registry();
     const proxyCounters = createProxyCounters(registry);
-    const index = new DeviceIndex(store.sqlite);
+    const index = new DeviceIndex(store.sqlite, undefined, undefined, (e) => log.error("store_error", { reason: e instanceof Error ? e.message : String(e) }));
     const policy = createStorePolicy(store, cfg, { env: { AAA_CHAP_KEY: CHAP_KEY_HEX } });
     if (policy.chapKeyProblem) throw new Error(policy.chapKeyProblem);
     const svc = await startTacacs({ config: cfg.tacacs, index, policy: policy.policy, registry, proxyCounters, log });
