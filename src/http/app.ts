@@ -1,7 +1,8 @@
 // The HTTP endpoint (Hono): health, stats and Prometheus metrics. Tested through app.request().
-// The admin API mounts here later, behind a bearer token; without a token it does not exist.
+// The admin API (admin.ts) mounts at /api/admin, behind a bearer token; without one it is off.
 import { Hono } from "hono";
 import type { Registry } from "../lib/metrics.ts";
+import { createAdminApp, type AdminDeps } from "./admin.ts";
 import { renderStatusPage, type StatusModel } from "./status-page.tsx";
 
 export interface ListenerStatus {
@@ -22,6 +23,8 @@ export interface HttpDeps {
   storeOk: () => boolean;
   /** The status page model; without it `/` redirects to /api/health. */
   status?: () => StatusModel;
+  /** The admin API; absent: /api/admin answers 404 admin_api_disabled. */
+  admin?: AdminDeps;
 }
 
 export function createHttpApp(deps: HttpDeps): Hono {
@@ -56,6 +59,9 @@ export function createHttpApp(deps: HttpDeps): Hono {
       ...deps.stats(),
     }),
   );
+
+  if (deps.admin) app.route("/api/admin", createAdminApp(deps.admin));
+  else app.all("/api/admin/*", (c) => c.json({ error: "admin_api_disabled", message: "the admin API is off: no admin token configured" }, 404));
 
   app.get("/metrics", (c) => c.text(deps.registry.renderPrometheus(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
 
