@@ -35,7 +35,7 @@ export async function provisionDemo(store: Store, log: Logger): Promise<void> {
   if (!existsSync(DEMO_CREDENTIALS_FILE)) {
     writeFileSync(
       DEMO_CREDENTIALS_FILE,
-      `# aaa-proxy demo credentials (loopback only). Generated ${new Date().toISOString()}.\nDEMO_USER=demo\nDEMO_PASSWORD=${password}\nDEMO_TACACS_KEY=${tacacs}\nDEMO_RADIUS_SECRET=${radius}\n`,
+      `# aaa-proxy demo credentials (loopback only). Generated ${new Date().toISOString()}.\nexport DEMO_USER=demo\nexport DEMO_PASSWORD=${password}\nexport DEMO_TACACS_KEY=${tacacs}\nexport DEMO_RADIUS_SECRET=${radius}\n`,
       { mode: 0o600 },
     );
   }

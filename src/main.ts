@@ -6,16 +6,12 @@ import type { PolicyCliContext } from "./cli/policy-commands.ts";
 import { DEFAULT_CONFIG_TOML } from "./config/default.ts";
 import { formatConfigErrors, loadConfigFile, parseConfigText } from "./config/load.ts";
 import type { Config } from "./config/schema.ts";
-import { createHttpApp, type ListenerStatus } from "./http/app.ts";
-import { createLogger, type Logger } from "./lib/log.ts";
-import { Registry } from "./lib/metrics.ts";
+import { createLogger } from "./lib/log.ts";
+import { Ring } from "./lib/recent.ts";
+import { Runtime } from "./runtime.ts";
 import { provisionDemo, demoHints } from "./demo.ts";
 import { DeviceIndex } from "./store/device-index.ts";
-import { purgeAccounting } from "./store/accounting.ts";
 import { openStore, type Store } from "./store/open.ts";
-import { createStorePolicy } from "./store/policy-source.ts";
-import { startHttp } from "./transport/http.ts";
-import { createProxyCounters, proxyStats } from "./transport/metrics.ts";
 
 const VERSION = pkg.version;
 
@@ -75,9 +71,25 @@ function checkAgainstStore(cfg: Config, store: Store, source: string): string | 
   return null;
 }
 
-async function serve(loaded: Loaded): Promise<number> {
+/** A running session gets this long to finish after SIGTERM/SIGINT; a second signal exits at once. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+async function serve(loaded: Loaded, configFile: string | null): Promise<number> {
   const { cfg } = loaded;
-  const log = createLogger({ level: cfg.log.level });
+  const failures = new Ring<{ time: string; protocol: string; client: string; reason: string; user?: string }>(50);
+  const log = createLogger({
+    level: cfg.log.level,
+    tap: (r) => {
+      if ((r.level === "warn" || r.level === "error") && typeof r.reason === "string")
+        failures.push({
+          time: r.time,
+          protocol: typeof r.protocol === "string" ? r.protocol : r.event,
+          client: String(r.client ?? r.peer ?? "-"),
+          reason: r.reason,
+          ...(typeof r.user === "string" ? { user: r.user } : {}),
+        });
+    },
+  });
   let store: Store;
   try {
     store = openStore(cfg.store.path);
@@ -93,93 +105,40 @@ async function serve(loaded: Loaded): Promise<number> {
   }
   if (loaded.embedded) await provisionDemo(store, log);
 
-  const { policy, writer, chapKeyProblem } = createStorePolicy(store, cfg, {
-    onLockout: (username, clientIp) => log.limited("warn", `lockout:${clientIp}`, "user_locked_out", { user: username, client: clientIp }),
+  const runtime = new Runtime({
+    version: VERSION,
+    store,
+    log,
+    failures,
+    loadConfig:
+      configFile === null
+        ? null
+        : () => {
+            const r = loadConfigFile(configFile);
+            return r.ok ? { ok: true, cfg: r.value } : { ok: false, errors: (r.errors ?? []).map((e) => `${e.path}: ${e.reason}`) };
+          },
   });
-  if (chapKeyProblem) log.info("chap_credentials_unavailable", { reason: chapKeyProblem });
-
-  const registry = new Registry();
-  const proxyCounters = createProxyCounters(registry);
-  const index = new DeviceIndex(
-    store.sqlite,
-    {
-      enabled: cfg.devices.auto_register,
-      defaultGroup: cfg.devices.default_group,
-      perMinute: cfg.devices.auto_register_per_minute,
-      max: cfg.devices.auto_register_max,
-    },
-    undefined,
-    (e) => log.limited("error", "store", "store_error", { reason: e instanceof Error ? e.message : String(e) }),
-  );
-  registry.gauge("aaa_devices", "Devices in the resolution index", () => index.stats.devices);
-  registry.gauge("aaa_device_index_rebuilds", "Times the device index was rebuilt after a store change", () => index.stats.rebuilds);
-  registry.gauge("aaa_process_resident_memory_bytes", "Resident set size", () => process.memoryUsage().rss);
-  registry.gauge("aaa_lockouts", "Lockouts started since start-up", () => policy.lockout.counters.lockouts);
-  registry.gauge("aaa_credential_cache_entries", "Verified credentials held (keyed hashes)", () => policy.cache.counters.size);
-  registry.gauge("aaa_accounting_committed", "Accounting records committed since start-up", () => writer.counters.committed);
-  registry.gauge("aaa_accounting_failed", "Accounting records whose commit failed since start-up", () => writer.counters.failed);
-
-  // Accounting retention: purge once at start, then hourly. Never blocks start-up on failure.
-  const purge = () => {
-    if (cfg.accounting.retention_days === 0) return;
-    try {
-      const n = purgeAccounting(store, cfg.accounting.retention_days);
-      if (n > 0) log.info("accounting_purged", { records: n, retention_days: cfg.accounting.retention_days });
-    } catch (e) {
-      log.error("accounting_purge_failed", { reason: e instanceof Error ? e.message : String(e) });
-    }
-  };
-  purge();
-  const purgeTimer = setInterval(purge, 3_600_000);
-  purgeTimer.unref();
-  const startedAt = Date.now();
-  const listeners: ListenerStatus[] = [];
-  const stoppers: Array<() => void | Promise<void>> = [];
-
-  for (const l of cfg.tacacs.listen) {
-    const address = typeof l === "string" ? l : l.address;
-    listeners.push({ protocol: "tacacs", address, state: "failed", error: "TACACS+ service not available in this build" });
-  }
-  for (const address of cfg.radius.auth_listen) listeners.push({ protocol: "radius-auth", address, state: "failed", error: "RADIUS service not available in this build" });
-  for (const address of cfg.radius.acct_listen) listeners.push({ protocol: "radius-acct", address, state: "failed", error: "RADIUS service not available in this build" });
-  for (const l of listeners) log.warn("service_unavailable", { protocol: l.protocol, address: l.address, reason: l.error });
-
-  if (cfg.http.listen !== "") {
-    const app = createHttpApp({
-      version: VERSION,
-      startedAt,
-      registry,
-      listeners: () => listeners,
-      stats: () => ({
-        proxy: proxyStats(proxyCounters),
-        devices: { ...index.stats },
-        policy: { lockout: { ...policy.lockout.counters }, credential_cache: { ...policy.cache.counters } },
-        accounting: { ...writer.counters },
-      }),
-      storeOk: () => index.proxyStatus("0.0.0.0") !== "store-error",
-    });
-    try {
-      const http = startHttp({ listen: cfg.http.listen, allow: cfg.http.allow, app, log });
-      listeners.push({ protocol: "http", address: cfg.http.listen, state: "listening" });
-      stoppers.push(() => http.stop());
-    } catch (e) {
-      log.error("listen_failed", { protocol: "http", address: cfg.http.listen, reason: e instanceof Error ? e.message : String(e) });
-      store.close();
-      return 1;
-    }
-  }
-
-  log.info("started", { version: VERSION, config: loaded.source, store: cfg.store.path, listeners: listeners.filter((l) => l.state === "listening").map((l) => `${l.protocol} ${l.address}`) });
+  await runtime.start(cfg);
+  const up = runtime.listeners();
+  log.info("started", {
+    version: VERSION,
+    config: loaded.source,
+    store: cfg.store.path,
+    listeners: up.filter((l) => l.state === "listening").map((l) => `${l.protocol} ${l.address}`),
+    failed: up.filter((l) => l.state !== "listening").map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`),
+  });
   if (loaded.embedded) for (const hint of demoHints(cfg)) log.info("try_it", { command: hint });
 
+  process.on("SIGHUP", () => void runtime.reload());
   let stopping = false;
   const stop = async (signal: string) => {
-    if (stopping) process.exit(1); // a second signal exits at once
+    if (stopping) {
+      log.warn("exit_now", { signal });
+      process.exit(1);
+    }
     stopping = true;
-    log.info("stopping", { signal });
-    for (const s of stoppers) await s();
-    clearInterval(purgeTimer);
-    await writer.close(); // flush accounting that is queued
+    log.info("stopping", { signal, grace_ms: SHUTDOWN_GRACE_MS });
+    await runtime.shutdown(SHUTDOWN_GRACE_MS);
     store.close();
     log.info("stopped", {});
     process.exit(0);
@@ -227,7 +186,7 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(loaded.errors + "\n");
     return 2;
   }
-  if (command === "serve") return serve(loaded);
+  if (command === "serve") return serve(loaded, parsed.file);
   if (!(command in adminCommands)) {
     process.stderr.write(`error: unknown command "${command}" (see --help)\n`);
     return 1;

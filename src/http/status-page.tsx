@@ -1,3 +1,4 @@
+/** @jsxImportSource hono/jsx */
 // The status page at `/`: server-rendered with hono/jsx, no script, no external assets (works
 // offline and in a locked-down browser), refreshed by the browser every 5 s.
 import type { FC } from "hono/jsx";

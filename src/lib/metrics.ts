@@ -68,7 +68,7 @@ export class Counter extends Metric {
 }
 
 export class Gauge extends Metric {
-  constructor(name: string, help: string, private readonly read: () => number | Array<{ labels: Labels; value: number }>, labelNames: readonly string[] = []) {
+  constructor(name: string, help: string, public read: () => number | Array<{ labels: Labels; value: number }>, labelNames: readonly string[] = []) {
     super(name, help, labelNames, Infinity);
   }
   render(): string {
@@ -137,9 +137,19 @@ export class Registry {
   private metrics = new Map<string, Metric>();
   constructor(private readonly maxSeries = 2_000) {}
 
+  /**
+   * Registering a name again with the same kind and labels returns the existing metric (a service
+   * restarted by a reload keeps counting where it was); a gauge takes the new read function.
+   * Anything else under an existing name is a bug.
+   */
   private add<M extends Metric>(m: M): M {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(m.name)) throw new Error(`bad metric name ${m.name}`);
-    if (this.metrics.has(m.name)) throw new Error(`metric ${m.name} registered twice`);
+    const existing = this.metrics.get(m.name);
+    if (existing) {
+      if (existing.constructor !== m.constructor || existing.labelNames.join() !== m.labelNames.join()) throw new Error(`metric ${m.name} registered twice with different shapes`);
+      if (existing instanceof Gauge && m instanceof Gauge) existing.read = m.read;
+      return existing as M;
+    }
     this.metrics.set(m.name, m);
     return m;
   }

@@ -89,13 +89,19 @@ export class DeviceIndex {
 
   constructor(
     private readonly sqlite: Database,
-    private readonly auto: AutoRegisterOptions = { enabled: false, defaultGroup: "", perMinute: 60, max: 10_000 },
+    private auto: AutoRegisterOptions = { enabled: false, defaultGroup: "", perMinute: 60, max: 10_000 },
     private readonly now: () => number = () => performance.now(),
     private readonly onError: (e: unknown) => void = () => {},
   ) {
     this.dataVersion = dataVersionReader(sqlite);
     this.autoTokens = auto.perMinute;
     this.autoRefill = now();
+  }
+
+  /** A reload may change the auto-registration settings; the token bucket keeps its level. */
+  setAutoRegister(opts: AutoRegisterOptions): void {
+    this.auto = opts;
+    this.autoTokens = Math.min(this.autoTokens, opts.perMinute);
   }
 
   /** Call after writing through this same connection (data_version only sees other connections). */
