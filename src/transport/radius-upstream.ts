@@ -85,7 +85,7 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
             },
             error(_s, e) {
               // ICMP port unreachable on a connected socket surfaces here; the retry timer handles it.
-              log.limited("debug", `radius-proxy/socket-error:${h.name}`, "radius-proxy/socket-error", { home_server: h.name, reason: e.message });
+              log.limited("debug", `radius-proxy/socket-error:${h.name}`, "radius-proxy/socket-error", { home_server: h.name, reason: e instanceof Error ? e.message : String(e) });
             },
           },
         });
