@@ -84,7 +84,15 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
     const ref: RadiusListenerRef = { id: nextId++, kind };
     const send = (sock: Udp, bytes: Uint8Array | null, port: number, addr: string): void => {
       if (bytes === null || sock.closed) return;
-      if (!sock.send(bytes, port, addr)) counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
+      let sent = false;
+      try {
+        sent = sock.send(bytes, port, addr);
+      } catch (e) {
+        // send() throws a pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port).
+        // It belongs to another datagram; this reply is lost like any UDP loss and the NAS retransmits.
+        log.limited("info", `radius/send:${address}`, "radius_send_failed", { address, reason: e instanceof Error ? e.message : String(e) });
+      }
+      if (!sent) counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
     };
     try {
       const sock = await Bun.udpSocket({
@@ -107,8 +115,9 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
             if (r instanceof Promise) r.then((b) => send(s, b, port, addr));
             else send(s, r, port, addr);
           },
-          error(_s, e) {
-            log.limited("error", `radius/socket:${address}`, "radius_socket_error", { address, reason: e.message });
+          error(_s, e: unknown) {
+            // Also ICMP errors for earlier sends (a NAS port that closed): never fatal.
+            log.limited("error", `radius/socket:${address}`, "radius_socket_error", { address, reason: e instanceof Error ? e.message : String(e) });
           },
         },
       });
