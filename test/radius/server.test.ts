@@ -258,6 +258,26 @@ describe("bad input, each followed by a good request that is still answered", ()
   });
 });
 
+describe("socket errors", () => {
+  test("a reply to a NAS port that closed (ICMP port unreachable → ECONNREFUSED on a later send) breaks nothing", async () => {
+    for (let i = 0; i < 3; i++) {
+      const gone = await radiusClient({ host: "127.0.0.1", port: f.authV4 });
+      // A wrong password costs an argon2 verify: the reply leaves after the client has closed.
+      const req = papRequest(NAS_SECRET, "alice", `wrong-${i}`);
+      void gone.exchange(req.bytes, 10);
+      gone.close();
+    }
+    await Bun.sleep(1_500);
+    let answered = 0;
+    for (let i = 0; i < 3 && answered === 0; i++) {
+      const req = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD);
+      if ((await c4.exchange(req.bytes, 1_000)) !== null) answered++;
+    }
+    expect(answered).toBe(1);
+    await goodPap();
+  });
+});
+
 /** A PAP request whose NAS-IP-Address attribute header says Length 0 or 1. */
 function withBrokenAttr(len: number): Uint8Array {
   const b = papRequest(NAS_SECRET, "alice", "x").bytes.slice();
