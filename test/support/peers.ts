@@ -13,6 +13,7 @@ const PROBES: Record<string, () => boolean> = {
   "freeradius-common": () => existsSync("/usr/share/freeradius/dictionary"),
   "freeradius-utils": () => Bun.which("radclient") !== null,
   freeradius: () => Bun.which("freeradius", SBIN) !== null,
+  chromium: () => Bun.which("chromium") !== null,
   "libauthen-tacacsplus-perl": () => Bun.spawnSync(["perl", "-MAuthen::TacacsPlus", "-e", "1"], { timeout: 15_000 }).exitCode === 0,
 };
 
