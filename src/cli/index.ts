@@ -3,6 +3,7 @@
 // on its next lookup (PRAGMA data_version).
 import { CliError, type CliCommand, type CliContext } from "./context.ts";
 import { deviceCommand, groupCommand, proxyCommand } from "./devices.ts";
+import { exportCommand, importCommand } from "./import-export.ts";
 import { policyCommands } from "./policy-commands.ts";
 
 export const adminCommands: Record<string, CliCommand> = {
@@ -10,6 +11,8 @@ export const adminCommands: Record<string, CliCommand> = {
   device: deviceCommand,
   proxy: proxyCommand,
   ...policyCommands,
+  import: importCommand,
+  export: exportCommand,
 };
 
 /** Run one admin command; a CliError becomes one line on stderr and exit code 1. */

@@ -1,0 +1,52 @@
+// Shared by the import commands: the context (with an optional progress sink), reading the
+// input file with a size bound, and the row error that carries the line to report.
+import { CliError, type CliContext } from "./context.ts";
+import type { CsvResult } from "./csv.ts";
+
+/** A refused input row: reported as FILE:LINE: message, and nothing is imported. */
+export class RowError extends Error {
+  constructor(
+    readonly line: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ImportContext extends CliContext {
+  /** Progress sink (tests); default: a self-overwriting line on stderr when it is a terminal. */
+  progress?: (done: number, total: number, what: string) => void;
+}
+
+/** Fewer rows than this finish too fast for a progress line to help. */
+const PROGRESS_MIN_ROWS = 50;
+/** An import file is a list, not a database dump; refuse anything larger than this. */
+const MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+export function progressOf(
+  ctx: ImportContext,
+  total: number,
+): (done: number, what: string) => void {
+  if (ctx.progress) return (done, what) => ctx.progress!(done, total, what);
+  if (!process.stderr.isTTY || total < PROGRESS_MIN_ROWS) return () => {};
+  const step = Math.max(1, Math.floor(total / 100));
+  return (done, what) => {
+    if (done % step !== 0 && done !== total) return;
+    process.stderr.write(
+      `\r\x1b[K${what} ${done}/${total}${done === total ? "\n" : ""}`,
+    );
+  };
+}
+
+export async function readFile(file: string): Promise<string> {
+  const f = Bun.file(file);
+  if (!(await f.exists())) throw new CliError(`${file}: no such file`);
+  if (f.size > MAX_FILE_BYTES)
+    throw new CliError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
+  return f.text();
+}
+
+export function csvOrFail<T>(r: CsvResult<T>): T {
+  if (!r.ok) throw new RowError(r.line, r.message);
+  return r.value;
+}
