@@ -137,8 +137,14 @@ export const importCommand: CliCommand = async (args, c) => {
     ctx.out(await run(file!));
     return 0;
   } catch (e) {
-    if (!(e instanceof RowError)) throw e;
-    ctx.err(`${file}:${e.line}: ${e.message}`);
+    if (e instanceof CliError) throw e;
+    // Anything else thrown inside the transaction (a concurrent writer took a name, the disk is
+    // full) rolled it back as well: report it the same way, without a stack trace.
+    ctx.err(
+      e instanceof RowError
+        ? `${file}:${e.line}: ${e.message}`
+        : `${file}: the store refused the import: ${e instanceof Error ? e.message : String(e)}`,
+    );
     ctx.err("nothing was imported");
     return 1;
   }

@@ -27,13 +27,17 @@ function setup() {
   const out: string[] = [];
   const err: string[] = [];
   const progress: string[] = [];
+  const hooks: { onProgress?: (done: number) => void } = {};
   const ctx: ImportContext = {
     store,
     config: cfg.value,
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     actor: "cli:test",
-    progress: (done, total, what) => progress.push(`${what} ${done}/${total}`),
+    progress: (done, total, what) => {
+      progress.push(`${what} ${done}/${total}`);
+      hooks.onProgress?.(done);
+    },
   };
   const run = (args: string[]) => {
     out.length = 0;
@@ -58,6 +62,7 @@ function setup() {
     progress,
     file,
     count,
+    hooks,
     ds: new DeviceStore(store.sqlite),
   };
 }
@@ -318,6 +323,27 @@ describe("import csv", () => {
       expect(count("users")).toBe(before);
     }
   });
+});
+
+test("a row the store refuses inside the transaction rolls back the rows before it", async () => {
+  const { run, err, file, store, count, hooks } = setup();
+  // Another writer takes a name after the file was checked, while passwords are being hashed.
+  hooks.onProgress = (done) => {
+    if (done === 1)
+      store.sqlite.run(
+        "INSERT INTO users (username, password_hash) VALUES ('zed', 'x')",
+      );
+  };
+  const f = file("u.csv", "username,password\namy,pw-1\nbea,pw-2\nzed,pw-3\n");
+  expect(await run(["import", "csv", "users", f])).toBe(1);
+  expect(err).toEqual([
+    `${f}: the store refused the import: UNIQUE constraint failed: users.username`,
+    "nothing was imported",
+  ]);
+  expect(store.sqlite.query("SELECT username FROM users").all()).toEqual([
+    { username: "zed" },
+  ]);
+  expect(count("audit")).toBe(0);
 });
 
 describe("export json", () => {
