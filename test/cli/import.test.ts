@@ -10,7 +10,7 @@ import type { ImportContext } from "../../src/cli/import-export.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
-import { runMain } from "../support/cli.ts";
+import { ROOT, runMain } from "../support/cli.ts";
 import { tempDir, tempStore } from "../support/tmp.ts";
 
 const FIXTURE = join(import.meta.dir, "fixtures", "clients.conf");
@@ -474,5 +474,47 @@ describe("the real entry point", () => {
     expect(
       JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout),
     ).toHaveLength(2);
+  });
+
+  test("progress on stderr only when it is a terminal (script(1) from Debian bsdutils gives a pty)", () => {
+    const dir = tempDir("aaa-import-");
+    cleanup.push(() => dir.remove());
+    const cfg = join(dir.path, "aaa.toml");
+    writeFileSync(cfg, `[store]\npath = "${join(dir.path, "aaa.sqlite")}"\n`);
+    expect(
+      runMain(["group", "add", "core", "--radius-secret", "k", "--config", cfg])
+        .code,
+    ).toBe(0);
+    const csv = join(dir.path, "devices.csv");
+    const rows = Array.from({ length: 70 }, (_, i) => `d${i},10.0.${i}.1,core`);
+    writeFileSync(csv, `name,network,group\n${rows.slice(0, 10).join("\n")}\n`);
+    const plain = runMain(["import", "csv", "devices", csv, "--config", cfg]);
+    expect([plain.code, plain.stderr]).toEqual([0, ""]);
+    writeFileSync(csv, `name,network,group\n${rows.slice(10).join("\n")}\n`);
+    if (!Bun.which("script"))
+      throw new Error(
+        "script(1) is missing: install the Debian package bsdutils",
+      );
+    const cmd = [
+      process.execPath,
+      join(ROOT, "src", "main.ts"),
+      "import",
+      "csv",
+      "devices",
+      csv,
+      "--config",
+      cfg,
+    ]
+      .map((a) => `'${a}'`)
+      .join(" ");
+    const tty = Bun.spawnSync(["script", "-qec", cmd, "/dev/null"], {
+      cwd: ROOT,
+      stdin: "ignore",
+      timeout: 30_000,
+    });
+    const text = tty.stdout.toString();
+    expect(tty.exitCode).toBe(0);
+    expect(text).toContain("\r\x1b[Kdevices 60/60");
+    expect(text).toContain("imported 60 devices in 1 groups");
   });
 });
