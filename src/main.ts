@@ -29,7 +29,8 @@ Admin commands (safe while the server runs; they share its database):
   device add NAME --network CIDR --group G [--disabled] | device list [--json] | device remove NAME
   proxy add NAME --network CIDR [--description D] | proxy list [--json] | proxy remove NAME
   user add NAME --password P [--group G] ... | user list [--json] | user remove NAME | user passwd NAME --password P
-  usergroup add|list|remove, rule add|list|remove, accounting list, policy test (see docs)
+  usergroup add|list|remove, rule add|list|remove, accounting list, policy test (see README)
+  import freeradius-clients FILE | import csv devices|users FILE | export json [--include-secrets]
 
 Exit codes: 0 ok, 1 bad input or runtime failure, 2 invalid configuration.
 `;

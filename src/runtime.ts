@@ -9,6 +9,7 @@
 // the device reconnects to the new listener under the new config). Policy settings swap the
 // policy behind a forwarding facade. Store changes need no reload: every request sees them.
 import type { Config } from "./config/schema.ts";
+import { adminTokenProblem } from "./http/admin.ts";
 import { createHttpApp, type ListenerStatus } from "./http/app.ts";
 import type { StatusModel } from "./http/status-page.tsx";
 import type { Logger } from "./lib/log.ts";
@@ -238,6 +239,9 @@ export class Runtime {
 
   private startHttp(cfg: Config): void {
     if (cfg.http.listen === "") return;
+    const token = process.env[cfg.http.admin_token_env];
+    const problem = adminTokenProblem(token);
+    this.o.log.info(problem ? "admin_api_off" : "admin_api_on", problem ? { reason: problem, env: cfg.http.admin_token_env } : { env: cfg.http.admin_token_env });
     const app = createHttpApp({
       version: this.o.version,
       startedAt: this.startedAt,
@@ -246,6 +250,7 @@ export class Runtime {
       stats: () => this.stats(),
       storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
       status: () => this.statusModel(),
+      admin: { store: this.o.store, token, registry: this.registry, reload: () => this.reload() },
     });
     try {
       this.http = startHttp({ listen: cfg.http.listen, allow: cfg.http.allow, app, log: this.o.log });

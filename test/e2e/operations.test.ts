@@ -20,6 +20,7 @@ const HAVE_CHROMIUM = peersAvailable("chromium");
 const dir = tempDir("aaa-ops-");
 const cfgPath = join(dir.path, "aaa.toml");
 const KEY = "tac-key-1", SECRET = "rad-secret-1", HOME_SECRET = "home-secret-1";
+const TOKEN = "e2e-admin-token-0123456789";
 
 async function freeTcp(): Promise<number> {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -139,7 +140,7 @@ beforeAll(async () => {
     const r = runMain([...args, "--config", cfgPath]);
     if (r.code !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
   }
-  proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, AAA_ADMIN_TOKEN: TOKEN } });
   void (async () => {
     const dec = new TextDecoder();
     for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) logText += dec.decode(chunk);
@@ -209,6 +210,24 @@ describe("hot reload (SIGHUP)", () => {
     expect(homeB.seen.some((u) => u.startsWith("erin"))).toBe(true);
     expect(await pap(ports.auth2, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
   }, 20_000);
+});
+
+describe("admin API on the running server", () => {
+  test("refuses without the token; with it, lists groups without secrets and reloads", async () => {
+    const base = `http://127.0.0.1:${ports.http}/api/admin`;
+    expect((await fetch(`${base}/device-groups`)).status).toBe(401);
+    expect((await fetch(`${base}/device-groups`, { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
+    const res = await fetch(`${base}/device-groups`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toContain('"tacacs_secret_set":true');
+    expect(text).not.toContain(KEY);
+    expect(text).not.toContain(SECRET);
+    const mark = logText.length;
+    const reload = await fetch(`${base}/reload`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(reload.status).toBe(200);
+    await waitLog("reloaded", mark);
+  });
 });
 
 describe("graceful shutdown", () => {
