@@ -9,8 +9,11 @@
 //   await startRadius({ ..., proxy });
 //   await proxy.stop(graceMs)   // no new requests; wait for those in flight, answer the rest with null
 //
-// Bun facts: send() returns false when the kernel buffer is full: the datagram is lost, counted, and
-// the retry timer recovers it. A truncated datagram (flags.truncated) is dropped, never decoded.
+// Sends are queued per socket and flushed with one sendMany() per socket in a setImmediate: all the
+// requests forwarded in one event-loop turn cost one syscall per socket instead of one each (and wake
+// the home server once), for at most one turn of added latency.
+// Bun facts: send()/sendMany() report fewer datagrams when the kernel buffer is full: they are lost,
+// counted, and the retry timer recovers them. A truncated datagram (flags.truncated) is dropped.
 import type { Config } from "../config/schema.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
@@ -53,6 +56,20 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
   let sendFailures = 0;
   const sendFailed = registry.counter("aaa_radius_proxy_send_failures_total", "Datagrams to home servers the kernel refused (buffer full)");
 
+  const queues = new Map<Conn, Uint8Array[]>();
+  let flushScheduled = false;
+  const flush = () => {
+    flushScheduled = false;
+    for (const [s, q] of queues) {
+      if (q.length === 0) continue;
+      const n = q.length === 1 ? (s.send(q[0]!) ? 1 : 0) : s.sendMany(q);
+      if (n < q.length) {
+        sendFailures += q.length - n;
+        sendFailed.inc(undefined, q.length - n);
+      }
+      q.length = 0;
+    }
+  };
   const engine = createRadiusProxy({
     settings: proxySettings(config),
     servers: homes,
@@ -62,9 +79,20 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
     ...(deps.rand === undefined ? {} : { rand: deps.rand }),
     send(server, socket, bytes) {
       const s = sockets[server]?.[socket];
-      if (s === undefined || s.closed || !s.send(bytes)) {
+      if (s === undefined || s.closed) {
         sendFailures++;
         sendFailed.inc();
+        return;
+      }
+      let q = queues.get(s);
+      if (q === undefined) {
+        q = [];
+        queues.set(s, q);
+      }
+      q.push(bytes);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flush);
       }
     },
   });

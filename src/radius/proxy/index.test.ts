@@ -120,6 +120,7 @@ describe("forwarding", () => {
     expect(r.got.length).toBe(4);
     for (const b of r.got) expect(b![0]).toBe(Code.AccessAccept);
     expect(engine.pending()).toBe(0);
+    engine.tick(); // counters are tallied on the hot path and flushed each tick
     const text = registry.renderPrometheus();
     expect(text).toContain('aaa_radius_proxy_home_replies_total{home_server="a",type="auth"} 2');
     expect(text).toContain('aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 4');

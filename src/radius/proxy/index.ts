@@ -22,7 +22,7 @@ import { AttrType, Code, decodePacket, getAttr, type Packet } from "../codec/pac
 import type { ProxyDecision, ProxyRequestContext, RadiusProxyPort } from "../proxy-port.ts";
 import { healthStep, newHealth, type Health, type HealthParams, type Transition } from "./health.ts";
 import { MinHeap } from "./heap.ts";
-import { proxyMetrics, type Labels, type ProxyMetrics } from "./metrics.ts";
+import { proxyMetrics, Tally, type Labels, type ProxyMetrics } from "./metrics.ts";
 import { IdSpace, IDS_PER_SOCKET, slotId, slotSocket } from "./pending.ts";
 import { createPool, keyHash, selectServer, type Pool, type ServerView, type Strategy } from "./pool.ts";
 import { createRealmRouter, type RealmRule } from "./realm.ts";
@@ -49,7 +49,7 @@ interface Flight {
   raw: Uint8Array;
   userName: Uint8Array | undefined;
   pool: Pool;
-  poolLabels: Labels;
+  ps: PoolState;
   key: number | undefined;
   retry: RetryState;
   attempts: Attempt[];
@@ -73,6 +73,7 @@ interface ServerState extends HomeServer {
   health: Health;
   healthParams: HealthParams;
   labels: Labels;
+  t: { requests: Tally; replies: Tally; timeouts: Tally; retries: Tally };
   nextProbeAt: number;
   probing: boolean;
 }
@@ -81,6 +82,7 @@ interface PoolState {
   pool: Pool;
   labels: Labels;
   outstanding: number;
+  t: { requests: Tally; replies: Tally; timeouts: Tally; retries: Tally };
 }
 
 export interface ProxyEngineOptions {
@@ -104,7 +106,11 @@ export interface ProxyEngine extends RadiusProxyPort {
   readonly servers: ReadonlyArray<Readonly<HomeServer> & { readonly health: Readonly<Health> }>;
 }
 
+/** Our Proxy-State: the 8-octet instance tag (loop detection) and a 32-bit sequence number. */
 const PROXY_STATE_LENGTH = 12;
+const textDecoder = new TextDecoder();
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
 
 export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   const { settings, clock, log, send } = o;
@@ -113,23 +119,47 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   if (tag.length !== 8) throw new RangeError("instanceTag must be 8 octets");
   const dict = defaultDictionary();
   const now0 = clock.now();
-  const servers: ServerState[] = o.servers.map((s) => ({
+  // The gauges read these arrays lazily, so they can be filled after registration.
+  const servers: ServerState[] = [];
+  const allPools: PoolState[] = [];
+  const m: ProxyMetrics = proxyMetrics(
+    o.registry,
+    () => servers.map((s) => ({ labels: s.labels, status: () => s.health.status, outstanding: () => s.ids.size })),
+    () => allPools,
+  );
+  const tallies: Tally[] = [];
+  const tally = (c: ProxyMetrics["homeRequests"], labels: Labels): Tally => {
+    const t = new Tally(c, labels);
+    tallies.push(t);
+    return t;
+  };
+  const tallySet = (labels: Labels, home: boolean) => ({
+    requests: tally(home ? m.homeRequests : m.poolRequests, labels),
+    replies: tally(home ? m.homeReplies : m.poolReplies, labels),
+    timeouts: tally(home ? m.homeTimeouts : m.poolTimeouts, labels),
+    retries: tally(home ? m.homeRetries : m.poolRetries, labels),
+  });
+  for (const s of o.servers) {
+    const labels = { home_server: s.name, type: s.kind };
+    servers.push({
     ...s,
     ids: new IdSpace<Entry>(s.sockets),
     health: newHealth(now0),
     healthParams: { ...settings.health, statusCheck: s.statusCheck },
-    labels: { home_server: s.name, type: s.kind },
+    labels,
+    t: tallySet(labels, true),
     // Spread the first probes over one interval so that N servers are not probed in one burst.
     nextProbeAt: now0 + rand() * settings.health.interval,
     probing: false,
-  }));
+    });
+  }
   const byKind = (name: string, kind: "auth" | "acct") => servers.findIndex((s) => s.name === name && s.kind === kind);
   const pools = new Map<string, { auth: PoolState; acct: PoolState }>();
-  const allPools: PoolState[] = [];
   for (const p of settings.pools) {
     const mk = (kind: "auth" | "acct"): PoolState => {
       const members = p.servers.map((n) => ({ server: byKind(n, kind), name: n })).filter((m) => m.server >= 0);
-      const ps = { pool: createPool(p.name, p.strategy as Strategy, members), labels: { pool: p.name, type: kind }, outstanding: 0 };
+      const labels = { pool: p.name, type: kind };
+      const ps = { pool: createPool(p.name, p.strategy as Strategy, members), labels, outstanding: 0, t: tallySet(labels, false) };
       allPools.push(ps);
       return ps;
     };
@@ -138,11 +168,6 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   const keyTypes = new Map<string, number[]>();
   for (const p of settings.pools) keyTypes.set(p.name, p.key_attributes.map((a) => attrByName(dict, a)?.type ?? -1));
   const router = createRealmRouter(settings.realms as RealmRule[], settings.defaultRealm);
-  const m: ProxyMetrics = proxyMetrics(
-    o.registry,
-    () => servers.map((s) => ({ labels: s.labels, status: () => s.health.status, outstanding: () => s.ids.size })),
-    () => allPools,
-  );
   const timers = new MinHeap<Timer>();
   let inFlight = 0;
   let seq = 0;
@@ -160,8 +185,16 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     log[level]("radius-proxy/home-server-state", { home_server: s.name, type: s.kind, from: t.from, to: t.to, reason: t.reason });
   };
 
+  const decisionTallies = new Map<string, Tally>();
+  /** Reasons come from a closed set and realm/pool names from the config: bounded. */
   const decide = (d: ProxyDecision, reason: string): ProxyDecision => {
-    m.decisions.inc({ decision: d.kind, reason });
+    const k = d.kind + "\u0000" + reason;
+    let t = decisionTallies.get(k);
+    if (t === undefined) {
+      t = tally(m.decisions, { decision: d.kind, reason });
+      decisionTallies.set(k, t);
+    }
+    t.n++;
     return d;
   };
 
@@ -179,7 +212,11 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (slot < 0) return false;
     const ps = new Uint8Array(PROXY_STATE_LENGTH);
     ps.set(tag);
-    new DataView(ps.buffer).setUint32(8, seq++ >>> 0);
+    const n = seq++ >>> 0;
+    ps[8] = n >>> 24;
+    ps[9] = (n >>> 16) & 0xff;
+    ps[10] = (n >>> 8) & 0xff;
+    ps[11] = n & 0xff;
     const auth = randomAuthenticator();
     const enc = forwardRequest(req, f.nasSecret, s.secret, { identifier: slotId(slot), authenticator: auth, proxyState: ps, userName: f.userName });
     if (!enc.ok) {
@@ -191,7 +228,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     const sentAuth = req.code === Code.AccessRequest ? auth : enc.value.slice(4, 20);
     f.attempts.push({ server: si, slot, sentAuth, sentAt: clock.now(), packet: enc.value });
     f.tried.push(si);
-    (first ? m.homeRequests : m.homeRetries).inc(s.labels);
+    (first ? s.t.requests : s.t.retries).n++;
     send(si, slotSocket(slot), enc.value);
     return true;
   }
@@ -208,15 +245,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       if (s.ids.get(a.slot)?.kind === "flight") s.ids.release(a.slot);
     }
     inFlight--;
-    const ps = poolStateOf(f);
-    if (ps) ps.outstanding--;
+    f.ps.outstanding--;
+    // The heap keeps the finished flight until its (lazily deleted) timer comes due: let go of the
+    // packets now so that what stays behind is a few small objects per request of the last second.
+    f.attempts.length = 0;
+    f.raw = EMPTY;
     f.reply(bytes);
   }
-
-  const poolStateOf = (f: Flight): PoolState | undefined => {
-    const p = pools.get(f.pool.name);
-    return p ? (p.auth.pool === f.pool ? p.auth : p.acct) : undefined;
-  };
 
   function handle(request: Packet, ctx: ProxyRequestContext, reply: (bytes: Uint8Array | null) => void): ProxyDecision {
     if (request.code === Code.StatusServer) return decide({ kind: "drop", reason: "status-server-not-forwarded" }, "status-server");
@@ -230,7 +265,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     }
     if (states > settings.maxProxyStates) return decide({ kind: "drop", reason: "too-many-proxy-states" }, "too-many-proxy-states");
     const un = getAttr(request, AttrType.UserName);
-    const route = router.route(un === undefined ? undefined : new TextDecoder().decode(un));
+    const route = router.route(un === undefined ? undefined : textDecoder.decode(un));
     if (route.action.kind === "local")
       return decide(route.userName === undefined ? { kind: "local" } : { kind: "local", userName: route.userName }, "realm-local");
     if (route.action.kind === "reject") return decide({ kind: "reject", reason: "realm-reject" }, "realm-reject");
@@ -260,9 +295,9 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       nasSecret: ctx.nasSecret,
       reply,
       raw: request.raw.slice(),
-      userName: route.userName === undefined ? undefined : new TextEncoder().encode(route.userName),
+      userName: route.userName === undefined ? undefined : textEncoder.encode(route.userName),
       pool: ps.pool,
-      poolLabels: ps.labels,
+      ps,
       key,
       retry: r.state,
       attempts: [],
@@ -273,14 +308,14 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (!transmit(f, si, request, true)) return decide(noServer, "encode-or-ids");
     inFlight++;
     ps.outstanding++;
-    m.poolRequests.inc(ps.labels);
+    ps.t.requests.n++;
     f.gen++;
     timers.push({ at: r.deadline, flight: f, gen: f.gen });
     return decide({ kind: "forwarded" }, `realm-${route.realm}`);
   }
 
   function giveUp(f: Flight) {
-    m.poolTimeouts.inc(f.poolLabels);
+    f.ps.t.timeouts.n++;
     if (f.nas.code !== Code.AccessRequest) return finish(f, null);
     const rej = rejectFor(f.nas, f.nasSecret);
     finish(f, rej.ok ? rej.value : null);
@@ -289,19 +324,19 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   function onFlightTimeout(f: Flight, now: number) {
     const last = f.attempts[f.attempts.length - 1]!;
     const ls = servers[last.server]!;
-    m.homeTimeouts.inc(ls.labels);
+    ls.t.timeouts.n++;
     transition(ls, healthStep(ls.health, "timeout", now, ls.healthParams));
     const step = onTimeout(f.retry, now, settings.retry, rand);
     if (step.kind === "give-up") return giveUp(f);
     const mi = selectServer(f.pool, view, { tried: f.tried, key: f.key, rand });
     if (mi < 0) return giveUp(f);
     const si = f.pool.members[mi]!.server;
-    m.poolRetries.inc(f.poolLabels);
+    f.ps.t.retries.n++;
     // Back to a server already tried: a retransmission (RFC 5080 §2.2.1: same Identifier and
     // Request Authenticator, so the home server's duplicate cache can recognise it).
     const prev = f.attempts.find((a) => a.server === si);
     if (prev) {
-      m.homeRetries.inc(servers[si]!.labels);
+      servers[si]!.t.retries.n++;
       send(si, slotSocket(prev.slot), prev.packet);
     } else {
       const d = decodePacket(f.raw);
@@ -367,13 +402,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (!a) return dropped(s, "unknown-id");
     const r = checkHomeReply(data, f.nas.code, a.sentAuth, s.secret, s.requireMa);
     if (!r.ok) return dropped(s, r.code.replace(/^(proxy|radius)\//, ""));
-    m.homeReplies.inc(s.labels);
+    s.t.replies.n++;
     m.homeLatency.observe((now - a.sentAt) / 1000, s.labels);
     alive(s, now);
     const out = relayReply(r.value, a.sentAuth, s.secret, f.nas, f.nasSecret);
     if (!out.ok) return dropped(s, out.code.replace(/^(proxy|radius)\//, ""));
-    m.poolReplies.inc(f.poolLabels);
-    m.poolLatency.observe((now - f.retry.startedAt) / 1000, f.poolLabels);
+    f.ps.t.replies.n++;
+    m.poolLatency.observe((now - f.retry.startedAt) / 1000, f.ps.labels);
     finish(f, out.value);
   }
 
@@ -393,6 +428,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       }
       transition(s, healthStep(s.health, "tick", now, s.healthParams));
     }
+    for (const t of tallies) t.flush();
   }
 
   function abandon() {
@@ -411,10 +447,10 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
         state: s.health.status,
         since_ms: Math.round(clock.now() - s.health.since),
         outstanding: s.ids.size,
-        requests: m.homeRequests.get(s.labels),
-        replies: m.homeReplies.get(s.labels),
-        timeouts: m.homeTimeouts.get(s.labels),
-        retries: m.homeRetries.get(s.labels),
+        requests: s.t.requests.n,
+        replies: s.t.replies.n,
+        timeouts: s.t.timeouts.n,
+        retries: s.t.retries.n,
       })),
       pools: allPools
         .filter((p) => p.pool.members.length > 0)
@@ -423,10 +459,10 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
           type: p.labels.type,
           strategy: p.pool.strategy,
           outstanding: p.outstanding,
-          requests: m.poolRequests.get(p.labels),
-          replies: m.poolReplies.get(p.labels),
-          timeouts: m.poolTimeouts.get(p.labels),
-          retries: m.poolRetries.get(p.labels),
+          requests: p.t.requests.n,
+          replies: p.t.replies.n,
+          timeouts: p.t.timeouts.n,
+          retries: p.t.retries.n,
         })),
     };
   }

@@ -72,3 +72,22 @@ export function proxyMetrics(
     decisions: r.counter("aaa_radius_proxy_decisions_total", "Proxy decisions by kind and reason", ["decision", "reason"]),
   };
 }
+
+/**
+ * A counter series incremented on the hot path as a plain number and added to the Registry's counter
+ * on flush (every engine tick, ~10 ms): Counter.inc builds a series key string per call, which at
+ * tens of thousands of requests per second costs more than the arithmetic it records.
+ */
+export class Tally {
+  n = 0;
+  private flushed = 0;
+  constructor(
+    private readonly counter: Counter,
+    readonly labels: Labels,
+  ) {}
+  flush(): void {
+    if (this.n === this.flushed) return;
+    this.counter.inc(this.labels, this.n - this.flushed);
+    this.flushed = this.n;
+  }
+}

@@ -19,12 +19,11 @@
 //   the NAS's own, in their order: a home server that drops or reorders them cannot break the NAS.
 // - Message-Authenticator is never copied: it is recomputed for whoever receives the packet, first
 //   in the packet for Access-* (BlastRADIUS). State and Class pass through untouched.
+import { timingSafeEqual } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
-import { verifyResponse } from "../codec/authenticator.ts";
-import { encodeReply, encodeRequest } from "../codec/compose.ts";
-import { verifyMessageAuthenticator } from "../codec/message-authenticator.ts";
-import { AttrType, Code, decodePacket, type Attribute, type Packet } from "../codec/packet.ts";
-import { hideMppeKey, hidePassword, hideTunnelPassword, unhideMppeKey, unhidePassword, unhideTunnelPassword } from "../codec/user-password.ts";
+import { encodeRequest } from "../codec/compose.ts";
+import { AttrType, Code, decodePacket, HEADER_LENGTH, MAX_ATTR_VALUE_LENGTH, MAX_PACKET_LENGTH, type Attribute, type Packet } from "../codec/packet.ts";
+import { hideMppeKey, hideTunnelPassword, MAX_USER_PASSWORD_LENGTH, unhideMppeKey, unhideTunnelPassword } from "../codec/user-password.ts";
 import { decodeVsa, encodeVsa } from "../codec/vsa.ts";
 
 /** RFC 2548 §2.4.2, §2.4.3: Microsoft (311) MS-MPPE-Send-Key 16, MS-MPPE-Recv-Key 17. */
@@ -59,27 +58,24 @@ export interface ForwardFields {
 export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: Uint8Array, f: ForwardFields): Result<Uint8Array> {
   const access = req.code === Code.AccessRequest;
   if (!access && req.code !== Code.AccountingRequest) return err("proxy/unsupported-code", `code ${req.code}`);
-  const attrs: Attribute[] = [];
+  // Pass 1: size and checks. The packet is then written once, straight into its final buffer.
   let hadMa = false;
   let chap = false;
   let chapChallenge = false;
+  let length = HEADER_LENGTH;
   for (const a of req.attributes) {
     switch (a.type) {
       case AttrType.MessageAuthenticator:
         hadMa = true;
         continue;
       case AttrType.UserName:
-        attrs.push(f.userName === undefined ? a : { type: a.type, value: f.userName });
+        length += 2 + (f.userName ?? a.value).length;
         continue;
-      case AttrType.UserPassword: {
+      case AttrType.UserPassword:
         if (!access) return err("proxy/bad-attribute", "User-Password in an Accounting-Request");
-        const plain = unhidePassword(a.value, nasSecret, req.authenticator);
-        if (!plain.ok) return plain;
-        const hidden = hidePassword(plain.value, homeSecret, f.authenticator);
-        if (!hidden.ok) return hidden;
-        attrs.push({ type: a.type, value: hidden.value });
-        continue;
-      }
+        if (a.value.length < 16 || a.value.length > MAX_USER_PASSWORD_LENGTH || a.value.length % 16 !== 0)
+          return err("radius/bad-hidden-length", `User-Password ${a.value.length} octets`);
+        break;
       case AttrType.CHAPPassword:
         chap = true;
         break;
@@ -87,15 +83,105 @@ export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: U
         chapChallenge = true;
         break;
     }
-    attrs.push(a);
+    length += 2 + a.value.length;
   }
-  if (access && chap && !chapChallenge) attrs.push({ type: AttrType.CHAPChallenge, value: req.authenticator });
-  attrs.push({ type: AttrType.ProxyState, value: f.proxyState });
-  return encodeRequest(
-    { code: req.code, identifier: f.identifier, authenticator: access ? f.authenticator : undefined, attributes: attrs },
-    homeSecret,
-    { messageAuthenticator: access || hadMa },
-  );
+  const addChallenge = access && chap && !chapChallenge;
+  const withMa = access || hadMa;
+  length += (withMa ? 18 : 0) + (addChallenge ? 18 : 0) + 2 + f.proxyState.length;
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
+  if (f.userName !== undefined && f.userName.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", "User-Name");
+  if (f.proxyState.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", "Proxy-State");
+
+  const out = new Uint8Array(length);
+  out[0] = req.code;
+  out[1] = f.identifier;
+  out[2] = length >>> 8;
+  out[3] = length & 0xff;
+  // Accounting: 16 zero octets while Message-Authenticator is computed (RFC 5176 §3.3 style).
+  if (access) out.set(f.authenticator, 4);
+  let o = HEADER_LENGTH;
+  const maAt = o + 2;
+  if (withMa) {
+    out[o] = AttrType.MessageAuthenticator;
+    out[o + 1] = 18;
+    o += 18;
+  }
+  const put = (type: number, value: Uint8Array) => {
+    out[o] = type;
+    out[o + 1] = value.length + 2;
+    out.set(value, o + 2);
+    o += 2 + value.length;
+  };
+  for (const a of req.attributes) {
+    if (a.type === AttrType.MessageAuthenticator) continue;
+    if (a.type === AttrType.UserName && f.userName !== undefined) put(a.type, f.userName);
+    else if (a.type === AttrType.UserPassword) {
+      out[o] = a.type;
+      out[o + 1] = a.value.length + 2;
+      rehide(a.value, nasSecret, req.authenticator, homeSecret, f.authenticator, out, o + 2);
+      o += 2 + a.value.length;
+    } else put(a.type, a.value);
+  }
+  if (addChallenge) put(AttrType.CHAPChallenge, req.authenticator);
+  put(AttrType.ProxyState, f.proxyState);
+  if (withMa) out.set(hmacMd5(homeSecret, out), maAt);
+  if (!access) out.set(md5(out, homeSecret), 4);
+  return ok(out);
+}
+
+const md5 = (a: Uint8Array, b: Uint8Array): Uint8Array => new Bun.CryptoHasher("md5").update(a).update(b).digest();
+const hmacMd5 = (key: Uint8Array, data: Uint8Array): Uint8Array => new Bun.CryptoHasher("md5", key).update(data).digest();
+
+/**
+ * User-Password (RFC 2865 §5.2) from the NAS's chain to the home server's, block by block, written
+ * at out[at..]: c' = c xor MD5(S_nas + prev_nas) xor MD5(S_home + prev_home). The padded plaintext
+ * keeps its length, so trailing NULs come out exactly as the NAS sent them.
+ */
+function rehide(c: Uint8Array, nasSecret: Uint8Array, nasAuth: Uint8Array, homeSecret: Uint8Array, homeAuth: Uint8Array, out: Uint8Array, at: number): void {
+  let prevNas = nasAuth;
+  let prevHome = homeAuth;
+  for (let i = 0; i < c.length; i += 16) {
+    const bn = md5(nasSecret, prevNas);
+    const bh = md5(homeSecret, prevHome);
+    for (let j = 0; j < 16; j++) out[at + i + j] = c[i + j]! ^ bn[j]! ^ bh[j]!;
+    prevNas = c.subarray(i, i + 16);
+    prevHome = out.subarray(at + i, at + i + 16);
+  }
+}
+
+/**
+ * A reply for the NAS, signed like encodeReply (compose.ts): Message-Authenticator first (Access-*),
+ * computed over the packet holding the NAS's Request Authenticator, then the Response Authenticator.
+ */
+function encodeForNas(nas: NasSide, code: number, attrs: readonly Attribute[], nasSecret: Uint8Array): Result<Uint8Array> {
+  const withMa = ACCESS_REPLIES.has(code);
+  let length = HEADER_LENGTH + (withMa ? 18 : 0);
+  for (const a of attrs) {
+    if (a.value.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", `attribute ${a.type}`);
+    length += 2 + a.value.length;
+  }
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
+  const out = new Uint8Array(length);
+  out[0] = code;
+  out[1] = nas.identifier;
+  out[2] = length >>> 8;
+  out[3] = length & 0xff;
+  out.set(nas.authenticator, 4);
+  let o = HEADER_LENGTH;
+  if (withMa) {
+    out[o] = AttrType.MessageAuthenticator;
+    out[o + 1] = 18;
+    o += 18;
+  }
+  for (const a of attrs) {
+    out[o] = a.type;
+    out[o + 1] = a.value.length + 2;
+    out.set(a.value, o + 2);
+    o += 2 + a.value.length;
+  }
+  if (withMa) out.set(hmacMd5(nasSecret, out), HEADER_LENGTH + 2);
+  out.set(md5(out, nasSecret), 4);
+  return ok(out);
 }
 
 const ACCESS_REPLIES: ReadonlySet<number> = new Set([Code.AccessAccept, Code.AccessReject, Code.AccessChallenge]);
@@ -119,14 +205,25 @@ export function checkHomeReply(
   if (!d.ok) return d;
   const p = d.value;
   if (!replyFits(requestCode, p.code)) return err("proxy/unexpected-code", `code ${p.code} for request code ${requestCode}`);
-  if (!verifyResponse(p.raw, sentAuth, homeSecret)) return err("proxy/bad-response-authenticator");
-  const ma = verifyMessageAuthenticator(p.raw, homeSecret, sentAuth);
-  if (!ma.ok) {
-    const missing = ma.code === "radius/message-authenticator-missing";
-    if (!missing) return err("proxy/bad-message-authenticator", ma.code);
-    if (requireMa && (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer))
-      return err("proxy/missing-message-authenticator");
+  // Both checks hash the reply with the Request Authenticator we sent in place of the Response
+  // Authenticator: one private copy serves both (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed).
+  const copy = p.raw.slice();
+  copy.set(sentAuth, 4);
+  if (!timingSafeEqual(md5(copy, homeSecret), p.raw.subarray(4, HEADER_LENGTH))) return err("proxy/bad-response-authenticator");
+  let ma: Uint8Array | undefined;
+  for (const a of p.attributes) {
+    if (a.type !== AttrType.MessageAuthenticator) continue;
+    // A second copy would let a forger choose which one counts; RFC 3579 §3.2 fixes the length at 18.
+    if (ma !== undefined || a.value.length !== 16) return err("proxy/bad-message-authenticator", "duplicate or bad length");
+    ma = a.value;
   }
+  if (ma === undefined) {
+    if (requireMa && (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer)) return err("proxy/missing-message-authenticator");
+    return ok(p);
+  }
+  const at = ma.byteOffset - p.raw.byteOffset;
+  copy.fill(0, at, at + 16);
+  if (!timingSafeEqual(hmacMd5(homeSecret, copy), ma)) return err("proxy/bad-message-authenticator", "mismatch");
   return ok(p);
 }
 
@@ -171,12 +268,12 @@ export function relayReply(reply: Packet, sentAuth: Uint8Array, homeSecret: Uint
     attrs.push(a);
   }
   for (const ps of nas.proxyStates) attrs.push({ type: AttrType.ProxyState, value: ps });
-  return encodeReply(nas, { code: reply.code, attributes: attrs }, nasSecret);
+  return encodeForNas(nas, reply.code, attrs, nasSecret);
 }
 
 export function rejectFor(nas: NasSide, nasSecret: Uint8Array): Result<Uint8Array> {
   const attrs: Attribute[] = nas.proxyStates.map((value) => ({ type: AttrType.ProxyState, value }));
-  return encodeReply(nas, { code: Code.AccessReject, attributes: attrs }, nasSecret);
+  return encodeForNas(nas, Code.AccessReject, attrs, nasSecret);
 }
 
 const PROBE_NAS_ID = new TextEncoder().encode("aaa-proxy");
