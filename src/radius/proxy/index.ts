@@ -13,6 +13,8 @@
 // Transport contract: `send(server, socket, bytes)` puts one datagram on upstream socket `socket`
 // (0 ≤ socket < servers[server].sockets) of that server; the transport owns the sockets, this file
 // owns identifiers, retries and health. Time comes from the injected Clock, randomness from `rand`.
+// Longer than 300 lines on purpose: every handler below shares the engine's state (server table,
+// pools, flights, timer heap, tallies); the pure parts live in realm/pool/pending/retry/health/relay.
 import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Registry } from "../../lib/metrics.ts";

@@ -19,6 +19,10 @@
 //   the NAS's own, in their order: a home server that drops or reorders them cannot break the NAS.
 // - Message-Authenticator is never copied: it is recomputed for whoever receives the packet, first
 //   in the packet for Access-* (BlastRADIUS). State and Class pass through untouched.
+// - Hot path: forwarded requests and relayed replies are written once into their final buffer and
+//   hashed in one pass each, in compose.ts's order (Message-Authenticator over the packet holding the
+//   right authenticator, then the Request/Response Authenticator over the signed packet); replies are
+//   verified on one private copy. relay.test.ts checks all of it against independently computed hashes.
 import { timingSafeEqual } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { encodeRequest } from "../codec/compose.ts";
