@@ -9,7 +9,9 @@
 // Free identifiers are reused in FIFO order per socket, so an identifier is reused as late as
 // possible and a reply that arrives after its request was given up rarely meets a new request with
 // the same identifier (it would fail the Response Authenticator check anyway: a different request
-// authenticator). Sockets are taken in rotation, spreading load over the kernel's socket buffers.
+// authenticator). Sockets are filled in order: the first socket with a free identifier is used, so a
+// moderate load stays on one socket and its datagrams leave in one sendMany() batch (the transport
+// batches per socket); more sockets only come into play past 256 requests in flight.
 export const IDS_PER_SOCKET = 256;
 
 export const slotSocket = (slot: number): number => slot >>> 8;
@@ -21,7 +23,6 @@ export class IdSpace<T> {
   private readonly rings: Uint8Array[];
   private readonly heads: Int32Array;
   private readonly counts: Int32Array;
-  private cursor = 0;
   size = 0;
 
   constructor(readonly sockets: number) {
@@ -42,15 +43,13 @@ export class IdSpace<T> {
   }
 
   alloc(entry: T): number {
-    for (let j = 0; j < this.sockets; j++) {
-      const s = (this.cursor + j) % this.sockets;
+    for (let s = 0; s < this.sockets; s++) {
       const n = this.counts[s]!;
       if (n === 0) continue;
       const h = this.heads[s]!;
       const id = this.rings[s]![h]!;
       this.heads[s] = (h + 1) % IDS_PER_SOCKET;
       this.counts[s] = n - 1;
-      this.cursor = (s + 1) % this.sockets;
       const slot = s * IDS_PER_SOCKET + id;
       this.entries[slot] = entry;
       this.size++;
