@@ -16,7 +16,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { silentLogger } from "../src/lib/log.ts";
-import { freeUdpPortPair, startFreeradiusHome } from "../test/support/freeradius-home.ts";
+import {
+  freeUdpPortPair,
+  startFreeradiusHome,
+} from "../test/support/freeradius-home.ts";
 import { NAS_SECRET, startProxyFixture } from "../test/radius-proxy/fixture.ts";
 
 const AALOAD = "/tmp/aaaload";
@@ -36,24 +39,89 @@ interface LoadResult {
   loader_cpu_pct: number;
 }
 
-async function aaaload(port: number, secret: string, window: number, args: string[]): Promise<LoadResult> {
-  const cmd = [AALOAD, "radius-auth", "-t", `127.0.0.1:${port}`, "-s", secret, "-u", USER, "-p", PASS, "-w", String(window), "--msg-auth", "--cpu", LOAD_CPU, "--max-time", "300", "-q", ...args];
-  const p = Bun.spawn({ cmd, stdout: "pipe", stderr: "pipe", timeout: 320_000 });
+async function aaaload(
+  port: number,
+  secret: string,
+  window: number,
+  args: string[],
+): Promise<LoadResult> {
+  const cmd = [
+    AALOAD,
+    "radius-auth",
+    "-t",
+    `127.0.0.1:${port}`,
+    "-s",
+    secret,
+    "-u",
+    USER,
+    "-p",
+    PASS,
+    "-w",
+    String(window),
+    "--msg-auth",
+    "--cpu",
+    LOAD_CPU,
+    "--max-time",
+    "300",
+    "-q",
+    ...args,
+  ];
+  const p = Bun.spawn({
+    cmd,
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 320_000,
+  });
   const out = await new Response(p.stdout).text();
   await p.exited;
-  const kv = Object.fromEntries(out.trim().split(/\s+/).map((x) => x.split("=") as [string, string]));
+  const kv = Object.fromEntries(
+    out
+      .trim()
+      .split(/\s+/)
+      .map((x) => x.split("=") as [string, string]),
+  );
   const n = (k: string) => Number(kv[k] ?? NaN);
-  return { ok: n("ok"), fail: n("fail"), timeout: n("timeout"), rps: n("rps"), p50_us: n("p50_us"), p99_us: n("p99_us"), loader_cpu_pct: n("loader_cpu_pct") };
+  return {
+    ok: n("ok"),
+    fail: n("fail"),
+    timeout: n("timeout"),
+    rps: n("rps"),
+    p50_us: n("p50_us"),
+    p99_us: n("p99_us"),
+    loader_cpu_pct: n("loader_cpu_pct"),
+  };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function series(label: string, port: number, secret: string, window: number, seconds: number, runs = 3) {
+async function series(
+  label: string,
+  port: number,
+  secret: string,
+  window: number,
+  seconds: number,
+  runs = 3,
+) {
   const rs: LoadResult[] = [];
-  for (let i = 0; i < runs; i++) rs.push(await aaaload(port, secret, window, ["-d", String(seconds), "--warmup", "1"]));
-  const r = { rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50_us)), p99: median(rs.map((x) => x.p99_us)) };
+  for (let i = 0; i < runs; i++)
+    rs.push(
+      await aaaload(port, secret, window, [
+        "-d",
+        String(seconds),
+        "--warmup",
+        "1",
+      ]),
+    );
+  const r = {
+    rps: median(rs.map((x) => x.rps)),
+    p50: median(rs.map((x) => x.p50_us)),
+    p99: median(rs.map((x) => x.p99_us)),
+  };
   const bad = rs.reduce((a, x) => a + x.fail + x.timeout, 0);
-  console.log(`${label.padEnd(12)} W=${String(window).padEnd(3)} rps=${r.rps.toFixed(0).padStart(7)} p50_us=${r.p50.toFixed(0).padStart(5)} p99_us=${r.p99.toFixed(0).padStart(6)} fail+timeout=${bad} loader_cpu=${median(rs.map((x) => x.loader_cpu_pct))}%`);
+  console.log(
+    `${label.padEnd(12)} W=${String(window).padEnd(3)} rps=${r.rps.toFixed(0).padStart(7)} p50_us=${r.p50.toFixed(0).padStart(5)} p99_us=${r.p99.toFixed(0).padStart(6)} fail+timeout=${bad} loader_cpu=${median(rs.map((x) => x.loader_cpu_pct))}%`,
+  );
   return r;
 }
 
@@ -66,37 +134,116 @@ async function main() {
   const seconds = Number(process.argv[2] ?? 5);
   if (!existsSync(AALOAD)) {
     const src = join(import.meta.dir, "..", "..", "shared", "tools", "aaaload");
-    const cc = Bun.spawnSync(["sh", "-c", `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c`]);
-    if (cc.exitCode !== 0) throw new Error(`building aaaload failed: ${cc.stderr}`);
+    const cc = Bun.spawnSync([
+      "sh",
+      "-c",
+      `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c`,
+    ]);
+    if (cc.exitCode !== 0)
+      throw new Error(`building aaaload failed: ${cc.stderr}`);
   }
-  console.log(`# RADIUS proxy benchmark, ${new Date().toISOString()}, ${navigator.hardwareConcurrency} CPUs, Bun ${Bun.version}`);
+  console.log(
+    `# RADIUS proxy benchmark, ${new Date().toISOString()}, ${navigator.hardwareConcurrency} CPUs, Bun ${Bun.version}`,
+  );
   const echoPort = await freeUdpPortPair();
-  const echo = Bun.spawn({ cmd: [AALOAD, "radius-echo", "-t", `127.0.0.1:${echoPort}`, "-s", HOME_SECRET, "-p", PASS, "--cpu", SERVER_CPU, "--max-time", "900"], stdout: "ignore", stderr: "pipe" });
-  const children: Array<{ kill(sig?: number | NodeJS.Signals): void; exited: Promise<number> }> = [echo];
+  const echo = Bun.spawn({
+    cmd: [
+      AALOAD,
+      "radius-echo",
+      "-t",
+      `127.0.0.1:${echoPort}`,
+      "-s",
+      HOME_SECRET,
+      "-p",
+      PASS,
+      "--cpu",
+      SERVER_CPU,
+      "--max-time",
+      "900",
+    ],
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const children: Array<{
+    kill(sig?: number | NodeJS.Signals): void;
+    exited: Promise<number>;
+  }> = [echo];
   let fr: Awaited<ReturnType<typeof startFreeradiusHome>> | undefined;
   try {
     await Bun.sleep(200);
-    const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = { direct: {}, "aaa-proxy": {}, freeradius: {} };
-    for (const w of [16, 64]) results.direct![w] = await series("direct", echoPort, HOME_SECRET, w, seconds);
+    const results: Record<
+      string,
+      Record<number, { rps: number; p50: number; p99: number }>
+    > = { direct: {}, "aaa-proxy": {}, freeradius: {} };
+    for (const w of [16, 64])
+      results.direct![w] = await series(
+        "direct",
+        echoPort,
+        HOME_SECRET,
+        w,
+        seconds,
+      );
 
-    const child = Bun.spawn({ cmd: ["taskset", "-c", SERVER_CPU, process.execPath, import.meta.path, "--serve", String(echoPort), HOME_SECRET], stdout: "pipe", stderr: "inherit" });
+    const child = Bun.spawn({
+      cmd: [
+        "taskset",
+        "-c",
+        SERVER_CPU,
+        process.execPath,
+        import.meta.path,
+        "--serve",
+        String(echoPort),
+        HOME_SECRET,
+      ],
+      stdout: "pipe",
+      stderr: "inherit",
+    });
     children.push(child);
     const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
     const first = await reader.read();
-    const { auth, pid } = JSON.parse(new TextDecoder().decode(first.value).split("\n")[0]!) as { auth: number; pid: number };
-    for (const w of [16, 64]) results["aaa-proxy"]![w] = await series("aaa-proxy", auth, NAS_SECRET, w, seconds);
+    const { auth, pid } = JSON.parse(
+      new TextDecoder().decode(first.value).split("\n")[0]!,
+    ) as { auth: number; pid: number };
+    for (const w of [16, 64])
+      results["aaa-proxy"]![w] = await series(
+        "aaa-proxy",
+        auth,
+        NAS_SECRET,
+        w,
+        seconds,
+      );
 
     const frPort = await freeUdpPortPair();
-    fr = await startFreeradiusHome({ authPort: frPort, secret: NAS_SECRET, users: "", proxyTo: { host: "127.0.0.1", port: echoPort, secret: HOME_SECRET } });
-    Bun.spawnSync(["sh", "-c", `for t in /proc/${fr.pid}/task/*; do taskset -pc ${SERVER_CPU} $(basename $t) >/dev/null; done`]);
-    for (const w of [16, 64]) results.freeradius![w] = await series("freeradius", frPort, NAS_SECRET, w, seconds);
+    fr = await startFreeradiusHome({
+      authPort: frPort,
+      secret: NAS_SECRET,
+      users: "",
+      proxyTo: { host: "127.0.0.1", port: echoPort, secret: HOME_SECRET },
+    });
+    Bun.spawnSync([
+      "sh",
+      "-c",
+      `for t in /proc/${fr.pid}/task/*; do taskset -pc ${SERVER_CPU} $(basename $t) >/dev/null; done`,
+    ]);
+    for (const w of [16, 64])
+      results.freeradius![w] = await series(
+        "freeradius",
+        frPort,
+        NAS_SECRET,
+        w,
+        seconds,
+      );
     await fr.stop();
 
     const d16 = results.direct![16]!;
     const a16 = results["aaa-proxy"]![16]!;
     const f16 = results.freeradius![16]!;
-    console.log(`added latency at W=16: aaa-proxy p50 +${((a16.p50 - d16.p50) / 1000).toFixed(3)} ms p99 +${((a16.p99 - d16.p99) / 1000).toFixed(3)} ms; freeradius p50 +${((f16.p50 - d16.p50) / 1000).toFixed(3)} ms p99 +${((f16.p99 - d16.p99) / 1000).toFixed(3)} ms`);
-    console.log(`throughput at W=64: aaa-proxy / freeradius = ${(results["aaa-proxy"]![64]!.rps / results.freeradius![64]!.rps).toFixed(2)}x`);
+    console.log(
+      `added latency at W=16: aaa-proxy p50 +${((a16.p50 - d16.p50) / 1000).toFixed(3)} ms p99 +${((a16.p99 - d16.p99) / 1000).toFixed(3)} ms; freeradius p50 +${((f16.p50 - d16.p50) / 1000).toFixed(3)} ms p99 +${((f16.p99 - d16.p99) / 1000).toFixed(3)} ms`,
+    );
+    console.log(
+      `throughput at W=64: aaa-proxy / freeradius = ${(results["aaa-proxy"]![64]!.rps / results.freeradius![64]!.rps).toFixed(2)}x`,
+    );
 
     // RSS over 1,000,000 proxied requests: sampled every second while the generator runs.
     const total = 1_000_000;
@@ -106,8 +253,12 @@ async function main() {
     clearInterval(sampler);
     samples.push(rssKb(pid));
     const tenth = samples[Math.max(1, Math.floor(samples.length / 10))]!;
-    console.log(`1M proxied: ok=${big.ok} fail=${big.fail} timeout=${big.timeout} rps=${big.rps.toFixed(0)}; RSS MiB start ${(samples[0]! / 1024).toFixed(1)}, at 10% ${(tenth / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}, end ${(samples.at(-1)! / 1024).toFixed(1)}`);
-    console.log(`rss_samples_mib=${samples.map((s) => (s / 1024).toFixed(0)).join(",")}`);
+    console.log(
+      `1M proxied: ok=${big.ok} fail=${big.fail} timeout=${big.timeout} rps=${big.rps.toFixed(0)}; RSS MiB start ${(samples[0]! / 1024).toFixed(1)}, at 10% ${(tenth / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}, end ${(samples.at(-1)! / 1024).toFixed(1)}`,
+    );
+    console.log(
+      `rss_samples_mib=${samples.map((s) => (s / 1024).toFixed(0)).join(",")}`,
+    );
   } finally {
     await fr?.stop();
     fr?.remove();
@@ -137,7 +288,9 @@ strip = false
 `,
     { log: silentLogger },
   );
-  process.stdout.write(JSON.stringify({ auth: f.auth, pid: process.pid }) + "\n");
+  process.stdout.write(
+    JSON.stringify({ auth: f.auth, pid: process.pid }) + "\n",
+  );
   const finish = async () => {
     process.stderr.write(JSON.stringify(f.proxy.stats()) + "\n");
     await f.stop();

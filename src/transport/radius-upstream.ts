@@ -19,7 +19,11 @@ import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { createRadiusProxy, type ProxyEngine } from "../radius/proxy/index.ts";
-import { buildHomeServers, proxySettings, resolveSecret } from "../radius/proxy/settings.ts";
+import {
+  buildHomeServers,
+  proxySettings,
+  resolveSecret,
+} from "../radius/proxy/settings.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 
 /** Timer resolution: timeouts fire at most this late. Retries are in the 100 ms-seconds range. */
@@ -46,7 +50,9 @@ export interface RadiusProxyDeps {
   rand?: () => number;
 }
 
-export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusProxyService> {
+export async function startRadiusProxy(
+  deps: RadiusProxyDeps,
+): Promise<RadiusProxyService> {
   const { config, registry, log } = deps;
   const clock = deps.clock ?? systemClock;
   const env = deps.env ?? process.env;
@@ -54,7 +60,10 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
   const homes = buildHomeServers(config, (h) => resolveSecret(h, env));
   const sockets: Conn[][] = homes.map(() => []);
   let sendFailures = 0;
-  const sendFailed = registry.counter("aaa_radius_proxy_send_failures_total", "Datagrams to home servers the kernel refused (buffer full)");
+  const sendFailed = registry.counter(
+    "aaa_radius_proxy_send_failures_total",
+    "Datagrams to home servers the kernel refused (buffer full)",
+  );
 
   const queues = new Map<Conn, Uint8Array[]>();
   let flushScheduled = false;
@@ -113,7 +122,15 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
             },
             error(_s, e) {
               // ICMP port unreachable on a connected socket surfaces here; the retry timer handles it.
-              log.limited("debug", `radius-proxy/socket-error:${h.name}`, "radius-proxy/socket-error", { home_server: h.name, reason: e instanceof Error ? e.message : String(e) });
+              log.limited(
+                "debug",
+                `radius-proxy/socket-error:${h.name}`,
+                "radius-proxy/socket-error",
+                {
+                  home_server: h.name,
+                  reason: e instanceof Error ? e.message : String(e),
+                },
+              );
             },
           },
         });
@@ -143,7 +160,8 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
     async stop(graceMs = 0) {
       stopping = true;
       const until = performance.now() + graceMs;
-      while (engine.pending() > 0 && performance.now() < until) await Bun.sleep(STOP_POLL_MS);
+      while (engine.pending() > 0 && performance.now() < until)
+        await Bun.sleep(STOP_POLL_MS);
       clearInterval(timer);
       engine.abandon();
       for (const list of sockets) for (const s of list) s.close();

@@ -6,9 +6,18 @@ import { silentLogger, type Logger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
-import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
-import { startRadiusProxy, type RadiusProxyService } from "../../src/transport/radius-upstream.ts";
-import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
+import {
+  createStorePolicy,
+  type StorePolicy,
+} from "../../src/store/policy-source.ts";
+import {
+  startRadiusProxy,
+  type RadiusProxyService,
+} from "../../src/transport/radius-upstream.ts";
+import {
+  startRadius,
+  type RadiusService,
+} from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
 
 export const NAS_SECRET = "nas-proxy-s3cret";
@@ -22,7 +31,10 @@ export interface ProxyFixture {
   stop(): Promise<void>;
 }
 
-export async function startProxyFixture(proxyToml: string, o: { env?: Record<string, string>; log?: Logger; requireMa?: boolean } = {}): Promise<ProxyFixture> {
+export async function startProxyFixture(
+  proxyToml: string,
+  o: { env?: Record<string, string>; log?: Logger; requireMa?: boolean } = {},
+): Promise<ProxyFixture> {
   const store = tempStore();
   const text = `[store]\npath = "${store.dir}/unused.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0"]\nacct_listen = ["127.0.0.1:0"]\nrequests_per_second = 1000000\nburst = 1000000\n${proxyToml}\n[accounting]\ncommit_delay = "1ms"\n`;
   const parsed = parseConfigText(text);
@@ -32,14 +44,43 @@ export async function startProxyFixture(proxyToml: string, o: { env?: Record<str
   const must = (r: { ok: boolean; detail?: string }) => {
     if (!r.ok) throw new Error(r.detail);
   };
-  must(devices.addGroup({ name: "nas", radiusSecret: NAS_SECRET, requireMessageAuthenticator: o.requireMa ?? true }));
-  must(devices.addDevice({ name: "loopback", network: "127.0.0.0/8", group: "nas" }));
+  must(
+    devices.addGroup({
+      name: "nas",
+      radiusSecret: NAS_SECRET,
+      requireMessageAuthenticator: o.requireMa ?? true,
+    }),
+  );
+  must(
+    devices.addDevice({
+      name: "loopback",
+      network: "127.0.0.0/8",
+      group: "nas",
+    }),
+  );
   const sp: StorePolicy = createStorePolicy(store, cfg, { env: {} });
-  const index = new DeviceIndex(store.sqlite, { enabled: false, defaultGroup: "", perMinute: 1, max: 1 });
+  const index = new DeviceIndex(store.sqlite, {
+    enabled: false,
+    defaultGroup: "",
+    perMinute: 1,
+    max: 1,
+  });
   const registry = new Registry();
   const log = o.log ?? silentLogger;
-  const proxy = await startRadiusProxy({ config: cfg.radius.proxy!, registry, log, ...(o.env ? { env: o.env } : {}) });
-  const radius = await startRadius({ config: cfg.radius, index, policy: sp.policy, registry, log, proxy });
+  const proxy = await startRadiusProxy({
+    config: cfg.radius.proxy!,
+    registry,
+    log,
+    ...(o.env ? { env: o.env } : {}),
+  });
+  const radius = await startRadius({
+    config: cfg.radius,
+    index,
+    policy: sp.policy,
+    registry,
+    log,
+    proxy,
+  });
   return {
     radius,
     proxy,
@@ -68,4 +109,8 @@ export interface HomeStat {
 export function homeStats(p: RadiusProxyService): HomeStat[] {
   return (p.stats() as { home_servers: HomeStat[] }).home_servers;
 }
-export const homeStat = (p: RadiusProxyService, name: string, type = "auth"): HomeStat => homeStats(p).find((h) => h.name === name && h.type === type)!;
+export const homeStat = (
+  p: RadiusProxyService,
+  name: string,
+  type = "auth",
+): HomeStat => homeStats(p).find((h) => h.name === name && h.type === type)!;

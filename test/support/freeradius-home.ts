@@ -38,12 +38,21 @@ export interface FreeradiusHome {
 
 export function requireFreeradius(): void {
   if (!Bun.which("freeradius", { PATH: "/usr/sbin:/usr/bin" }))
-    throw new Error(`${FREERADIUS} not found: install the Debian package freeradius (apt-get install -y freeradius)`);
+    throw new Error(
+      `${FREERADIUS} not found: install the Debian package freeradius (apt-get install -y freeradius)`,
+    );
 }
 
-function writeConfig(dir: string, o: FreeradiusOptions & { acctPort: number }): void {
-  for (const d of ["log", "run", "radacct", "sites"]) mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, "dictionary"), "$INCLUDE /usr/share/freeradius/dictionary\n");
+function writeConfig(
+  dir: string,
+  o: FreeradiusOptions & { acctPort: number },
+): void {
+  for (const d of ["log", "run", "radacct", "sites"])
+    mkdirSync(join(dir, d), { recursive: true });
+  writeFileSync(
+    join(dir, "dictionary"),
+    "$INCLUDE /usr/share/freeradius/dictionary\n",
+  );
   writeFileSync(join(dir, "users"), o.users);
   const proxying = o.proxyTo !== undefined;
   writeFileSync(
@@ -186,7 +195,9 @@ realm example.com {
   }
 }
 
-export async function startFreeradiusHome(o: FreeradiusOptions): Promise<FreeradiusHome> {
+export async function startFreeradiusHome(
+  o: FreeradiusOptions,
+): Promise<FreeradiusHome> {
   requireFreeradius();
   const tmp = tempDir("aaa-freeradius-");
   const acctPort = o.acctPort ?? o.authPort + 1;
@@ -197,7 +208,15 @@ export async function startFreeradiusHome(o: FreeradiusOptions): Promise<Freerad
   const start = async () => {
     out = "";
     const p = Bun.spawn({
-      cmd: [FREERADIUS, "-f", "-d", tmp.path, "-l", "stdout", ...(o.flags ?? [])],
+      cmd: [
+        FREERADIUS,
+        "-f",
+        "-d",
+        tmp.path,
+        "-l",
+        "stdout",
+        ...(o.flags ?? []),
+      ],
       stdout: "pipe",
       stderr: "pipe",
     });
@@ -212,7 +231,9 @@ export async function startFreeradiusHome(o: FreeradiusOptions): Promise<Freerad
     while (!out.includes("Ready to process requests")) {
       if (p.exitCode !== null || performance.now() > until) {
         p.kill();
-        throw new Error(`freeradius did not start (exit ${p.exitCode}):\n${out.slice(-3000)}`);
+        throw new Error(
+          `freeradius did not start (exit ${p.exitCode}):\n${out.slice(-3000)}`,
+        );
       }
       await Bun.sleep(20);
     }
@@ -246,7 +267,10 @@ export async function freeUdpPortPair(): Promise<number> {
     const base = 20_000 + Math.floor(Math.random() * 30_000) * 2;
     try {
       const a = await Bun.udpSocket({ hostname: "127.0.0.1", port: base });
-      const b = await Bun.udpSocket({ hostname: "127.0.0.1", port: base + 1 }).catch(() => null);
+      const b = await Bun.udpSocket({
+        hostname: "127.0.0.1",
+        port: base + 1,
+      }).catch(() => null);
       a.close();
       if (b) {
         b.close();

@@ -1,7 +1,18 @@
 import { describe, expect, test } from "bun:test";
-import { healthStep, newHealth, type HealthParams, type Transition } from "./health.ts";
+import {
+  healthStep,
+  newHealth,
+  type HealthParams,
+  type Transition,
+} from "./health.ts";
 
-const p: HealthParams = { zombiePeriod: 5000, reviveAfter: 3, downAfter: 2, reviveInterval: 60_000, statusCheck: true };
+const p: HealthParams = {
+  zombiePeriod: 5000,
+  reviveAfter: 3,
+  downAfter: 2,
+  reviveInterval: 60_000,
+  statusCheck: true,
+};
 
 describe("up / zombie / down", () => {
   test("a timeout soon after an answer does not leave up; silence for zombie_period does", () => {
@@ -9,7 +20,11 @@ describe("up / zombie / down", () => {
     healthStep(h, "alive", 1000, p);
     expect(healthStep(h, "timeout", 2000, p)).toBeUndefined();
     expect(healthStep(h, "timeout", 5999, p)).toBeUndefined();
-    expect(healthStep(h, "timeout", 6000, p)).toEqual({ from: "up", to: "zombie", reason: "timeouts" });
+    expect(healthStep(h, "timeout", 6000, p)).toEqual({
+      from: "up",
+      to: "zombie",
+      reason: "timeouts",
+    });
     expect(h.status).toBe("zombie");
   });
   test("zombie → down after down_after failures; down → up only after N answers in a row", () => {
@@ -23,7 +38,11 @@ describe("up / zombie / down", () => {
     expect(h.status).toBe("down");
     expect(healthStep(h, "alive", 9300, p)).toBeUndefined();
     expect(healthStep(h, "alive", 9400, p)).toBeUndefined();
-    expect(healthStep(h, "alive", 9500, p)).toEqual({ from: "down", to: "up", reason: "answers" });
+    expect(healthStep(h, "alive", 9500, p)).toEqual({
+      from: "down",
+      to: "up",
+      reason: "answers",
+    });
   });
   test("each transition is reported once, however many events follow (no flapping)", () => {
     const h = newHealth(0);
@@ -48,10 +67,15 @@ describe("up / zombie / down", () => {
     const q = { ...p, statusCheck: false };
     const h = newHealth(0);
     healthStep(h, "timeout", 5000, q);
-    for (let i = 0; i < 10; i++) expect(healthStep(h, "timeout", 5100 + i, q)).toBeUndefined();
+    for (let i = 0; i < 10; i++)
+      expect(healthStep(h, "timeout", 5100 + i, q)).toBeUndefined();
     expect(h.status).toBe("zombie");
     expect(healthStep(h, "tick", 64_999, q)).toBeUndefined();
-    expect(healthStep(h, "tick", 65_000, q)).toEqual({ from: "zombie", to: "up", reason: "revive-interval" });
+    expect(healthStep(h, "tick", 65_000, q)).toEqual({
+      from: "zombie",
+      to: "up",
+      reason: "revive-interval",
+    });
   });
   test("a zombie answering real traffic N times is up again", () => {
     const h = newHealth(0);

@@ -47,12 +47,23 @@ export interface Transition {
 export type HealthEvent = "alive" | "timeout" | "tick";
 
 export function newHealth(now: number): Health {
-  return { status: "up", lastAliveAt: now, since: now, aliveStreak: 0, failStreak: 0 };
+  return {
+    status: "up",
+    lastAliveAt: now,
+    since: now,
+    aliveStreak: 0,
+    failStreak: 0,
+  };
 }
 
 export const usable = (h: Health): boolean => h.status !== "down";
 
-function move(h: Health, to: HealthStatus, now: number, reason: Transition["reason"]): Transition {
+function move(
+  h: Health,
+  to: HealthStatus,
+  now: number,
+  reason: Transition["reason"],
+): Transition {
   const t: Transition = { from: h.status, to, reason };
   h.status = to;
   h.since = now;
@@ -61,7 +72,12 @@ function move(h: Health, to: HealthStatus, now: number, reason: Transition["reas
   return t;
 }
 
-export function healthStep(h: Health, event: HealthEvent, now: number, p: HealthParams): Transition | undefined {
+export function healthStep(
+  h: Health,
+  event: HealthEvent,
+  now: number,
+  p: HealthParams,
+): Transition | undefined {
   switch (event) {
     case "alive":
       h.lastAliveAt = now;
@@ -74,13 +90,19 @@ export function healthStep(h: Health, event: HealthEvent, now: number, p: Health
       h.aliveStreak = 0;
       h.failStreak++;
       if (h.status === "up") {
-        if (now - h.lastAliveAt >= p.zombiePeriod) return move(h, "zombie", now, "timeouts");
+        if (now - h.lastAliveAt >= p.zombiePeriod)
+          return move(h, "zombie", now, "timeouts");
         return undefined;
       }
-      if (h.status === "zombie" && p.statusCheck && h.failStreak >= p.downAfter) return move(h, "down", now, "probes-failed");
+      if (h.status === "zombie" && p.statusCheck && h.failStreak >= p.downAfter)
+        return move(h, "down", now, "probes-failed");
       return undefined;
     case "tick":
-      if (h.status === "zombie" && !p.statusCheck && now - h.since >= p.reviveInterval)
+      if (
+        h.status === "zombie" &&
+        !p.statusCheck &&
+        now - h.since >= p.reviveInterval
+      )
         return move(h, "up", now, "revive-interval");
       return undefined;
   }

@@ -6,15 +6,31 @@ import { fromHex, utf8 } from "../../lib/bytes.ts";
 import { silentLogger } from "../../lib/log.ts";
 import { Registry } from "../../lib/metrics.ts";
 import { encodeReply, encodeRequest } from "../codec/compose.ts";
-import { AttrType, Code, decodePacket, getAll, getAttr, type Attribute, type Packet } from "../codec/packet.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAll,
+  getAttr,
+  type Attribute,
+  type Packet,
+} from "../codec/packet.ts";
 import { mulberry32 } from "../codec/test-vectors.ts";
 import { unhidePassword } from "../codec/user-password.ts";
 import type { ProxyRequestContext } from "../proxy-port.ts";
-import { createRadiusProxy, type HomeServer, type ProxySettings } from "./index.ts";
+import {
+  createRadiusProxy,
+  type HomeServer,
+  type ProxySettings,
+} from "./index.ts";
 
 const NAS = utf8("nas-secret");
 const TAG = fromHex("0102030405060708");
-const home = (name: string, kind: "auth" | "acct" = "auth", statusCheck = true): HomeServer => ({
+const home = (
+  name: string,
+  kind: "auth" | "acct" = "auth",
+  statusCheck = true,
+): HomeServer => ({
   name,
   kind,
   host: "127.0.0.1",
@@ -27,8 +43,18 @@ const home = (name: string, kind: "auth" | "acct" = "auth", statusCheck = true):
   requireMa: true,
   statusCheck,
 });
-const settings = (strategy: string, over: Partial<ProxySettings> = {}): ProxySettings => ({
-  pools: [{ name: "p", strategy, servers: ["a", "b"], key_attributes: ["Calling-Station-Id"] }],
+const settings = (
+  strategy: string,
+  over: Partial<ProxySettings> = {},
+): ProxySettings => ({
+  pools: [
+    {
+      name: "p",
+      strategy,
+      servers: ["a", "b"],
+      key_attributes: ["Calling-Station-Id"],
+    },
+  ],
   realms: [
     { name: "example.com", match: "suffix", pool: "p", strip: true },
     { name: "local.test", match: "exact", pool: "local", strip: true },
@@ -37,20 +63,44 @@ const settings = (strategy: string, over: Partial<ProxySettings> = {}): ProxySet
   defaultRealm: "",
   maxProxyStates: 2,
   maxPending: 1000,
-  retry: { initialTimeout: 1000, maxTimeout: 4000, maxRetries: 2, maxDuration: 20_000 },
-  health: { interval: 10_000, probeTimeout: 1000, zombiePeriod: 3000, reviveAfter: 2, downAfter: 2, reviveInterval: 60_000 },
+  retry: {
+    initialTimeout: 1000,
+    maxTimeout: 4000,
+    maxRetries: 2,
+    maxDuration: 20_000,
+  },
+  health: {
+    interval: 10_000,
+    probeTimeout: 1000,
+    zombiePeriod: 3000,
+    reviveAfter: 2,
+    downAfter: 2,
+    reviveInterval: 60_000,
+  },
   ...over,
 });
-const ctx: ProxyRequestContext = { clientIp: "127.0.0.1", clientPort: 5000, deviceName: "nas1", deviceGroup: "g", nasSecret: NAS, port: "auth" };
+const ctx: ProxyRequestContext = {
+  clientIp: "127.0.0.1",
+  clientPort: 5000,
+  deviceName: "nas1",
+  deviceGroup: "g",
+  nasSecret: NAS,
+  port: "auth",
+};
 
-function setup(strategy = "round-robin", over: Partial<ProxySettings> = {}, servers = [home("a"), home("b")]) {
+function setup(
+  strategy = "round-robin",
+  over: Partial<ProxySettings> = {},
+  servers = [home("a"), home("b")],
+) {
   const clock = new ManualClock(0);
   const sent: Array<{ server: number; socket: number; bytes: Uint8Array }> = [];
   const registry = new Registry();
   const engine = createRadiusProxy({
     settings: settings(strategy, over),
     servers,
-    send: (server, socket, bytes) => sent.push({ server, socket, bytes: bytes.slice() }),
+    send: (server, socket, bytes) =>
+      sent.push({ server, socket, bytes: bytes.slice() }),
     clock,
     log: silentLogger,
     registry,
@@ -58,11 +108,22 @@ function setup(strategy = "round-robin", over: Partial<ProxySettings> = {}, serv
     instanceTag: TAG,
   });
   /** Play home server `i`: answer datagram `d` with `code`, echoing Proxy-States. */
-  const answer = (d: { server: number; socket: number; bytes: Uint8Array }, code: number = Code.AccessAccept, extra: Attribute[] = []) => {
+  const answer = (
+    d: { server: number; socket: number; bytes: Uint8Array },
+    code: number = Code.AccessAccept,
+    extra: Attribute[] = [],
+  ) => {
     const q = decodePacket(d.bytes);
     if (!q.ok) throw new Error(q.code);
-    const ps = getAll(q.value, AttrType.ProxyState).map((value) => ({ type: AttrType.ProxyState, value }));
-    const r = encodeReply(q.value, { code, attributes: [...extra, ...ps] }, servers[d.server]!.secret);
+    const ps = getAll(q.value, AttrType.ProxyState).map((value) => ({
+      type: AttrType.ProxyState,
+      value,
+    }));
+    const r = encodeReply(
+      q.value,
+      { code, attributes: [...extra, ...ps] },
+      servers[d.server]!.secret,
+    );
     if (!r.ok) throw new Error(r.code);
     engine.onHomeDatagram(d.server, d.socket, r.value);
   };
@@ -70,9 +131,19 @@ function setup(strategy = "round-robin", over: Partial<ProxySettings> = {}, serv
 }
 
 let nextId = 0;
-function nasRequest(user: string, attrs: Attribute[] = [], code: number = Code.AccessRequest): Packet {
-  const base: Attribute[] = [{ type: AttrType.UserName, value: utf8(user) }, ...attrs];
-  const e = encodeRequest({ code, identifier: nextId++ & 0xff, attributes: base }, NAS);
+function nasRequest(
+  user: string,
+  attrs: Attribute[] = [],
+  code: number = Code.AccessRequest,
+): Packet {
+  const base: Attribute[] = [
+    { type: AttrType.UserName, value: utf8(user) },
+    ...attrs,
+  ];
+  const e = encodeRequest(
+    { code, identifier: nextId++ & 0xff, attributes: base },
+    NAS,
+  );
   if (!e.ok) throw new Error(e.code);
   const d = decodePacket(e.value);
   if (!d.ok) throw new Error(d.code);
@@ -87,20 +158,47 @@ describe("decisions", () => {
   test("local, reject, not proxied Status-Server, stripped local name", () => {
     const { engine } = setup();
     const r = replies();
-    expect(engine.handle(nasRequest("alice"), ctx, r.cb)).toEqual({ kind: "local" });
-    expect(engine.handle(nasRequest("alice@local.test"), ctx, r.cb)).toEqual({ kind: "local", userName: "alice" });
-    expect(engine.handle(nasRequest("alice@bad.test"), ctx, r.cb)).toEqual({ kind: "reject", reason: "realm-reject" });
-    expect(engine.handle(nasRequest("alice@example.com", [], Code.StatusServer), ctx, r.cb).kind).toBe("drop");
+    expect(engine.handle(nasRequest("alice"), ctx, r.cb)).toEqual({
+      kind: "local",
+    });
+    expect(engine.handle(nasRequest("alice@local.test"), ctx, r.cb)).toEqual({
+      kind: "local",
+      userName: "alice",
+    });
+    expect(engine.handle(nasRequest("alice@bad.test"), ctx, r.cb)).toEqual({
+      kind: "reject",
+      reason: "realm-reject",
+    });
+    expect(
+      engine.handle(
+        nasRequest("alice@example.com", [], Code.StatusServer),
+        ctx,
+        r.cb,
+      ).kind,
+    ).toBe("drop");
     expect(r.got).toEqual([]);
   });
   test("loop protection: our own Proxy-State, or more than max_proxy_states, is dropped", () => {
     const { engine, sent } = setup();
     const r = replies();
-    const ours = { type: AttrType.ProxyState, value: fromHex("0102030405060708 000000ff") };
-    expect(engine.handle(nasRequest("u@example.com", [ours]), ctx, r.cb)).toEqual({ kind: "drop", reason: "proxy-loop" });
+    const ours = {
+      type: AttrType.ProxyState,
+      value: fromHex("0102030405060708 000000ff"),
+    };
+    expect(
+      engine.handle(nasRequest("u@example.com", [ours]), ctx, r.cb),
+    ).toEqual({ kind: "drop", reason: "proxy-loop" });
     const ps = (s: string) => ({ type: AttrType.ProxyState, value: utf8(s) });
-    expect(engine.handle(nasRequest("u@example.com", [ps("1"), ps("2"), ps("3")]), ctx, r.cb)).toEqual({ kind: "drop", reason: "too-many-proxy-states" });
-    expect(engine.handle(nasRequest("u@example.com", [ps("1"), ps("2")]), ctx, r.cb)).toEqual({ kind: "forwarded" });
+    expect(
+      engine.handle(
+        nasRequest("u@example.com", [ps("1"), ps("2"), ps("3")]),
+        ctx,
+        r.cb,
+      ),
+    ).toEqual({ kind: "drop", reason: "too-many-proxy-states" });
+    expect(
+      engine.handle(nasRequest("u@example.com", [ps("1"), ps("2")]), ctx, r.cb),
+    ).toEqual({ kind: "forwarded" });
     expect(sent.length).toBe(1);
   });
 });
@@ -109,12 +207,23 @@ describe("forwarding", () => {
   test("round-robin over both servers; the realm is stripped; replies relayed and counted", () => {
     const { engine, sent, answer, registry } = setup();
     const r = replies();
-    for (let i = 0; i < 4; i++) expect(engine.handle(nasRequest("bob@example.com", [{ type: 2, value: new Uint8Array(16) }]), ctx, r.cb).kind).toBe("forwarded");
+    for (let i = 0; i < 4; i++)
+      expect(
+        engine.handle(
+          nasRequest("bob@example.com", [
+            { type: 2, value: new Uint8Array(16) },
+          ]),
+          ctx,
+          r.cb,
+        ).kind,
+      ).toBe("forwarded");
     expect(sent.map((s) => s.server)).toEqual([0, 1, 0, 1]);
     for (const s of sent) {
       const q = decodePacket(s.bytes);
       if (!q.ok) throw new Error(q.code);
-      expect(new TextDecoder().decode(getAttr(q.value, AttrType.UserName)!)).toBe("bob");
+      expect(
+        new TextDecoder().decode(getAttr(q.value, AttrType.UserName)!),
+      ).toBe("bob");
       answer(s);
     }
     expect(r.got.length).toBe(4);
@@ -122,9 +231,15 @@ describe("forwarding", () => {
     expect(engine.pending()).toBe(0);
     engine.tick(); // counters are tallied on the hot path and flushed each tick
     const text = registry.renderPrometheus();
-    expect(text).toContain('aaa_radius_proxy_home_replies_total{home_server="a",type="auth"} 2');
-    expect(text).toContain('aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 4');
-    expect(text).toContain('aaa_radius_proxy_home_outstanding{home_server="b",type="auth"} 0');
+    expect(text).toContain(
+      'aaa_radius_proxy_home_replies_total{home_server="a",type="auth"} 2',
+    );
+    expect(text).toContain(
+      'aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 4',
+    );
+    expect(text).toContain(
+      'aaa_radius_proxy_home_outstanding{home_server="b",type="auth"} 0',
+    );
   });
   test("a forged or late reply is dropped and the request stays pending", () => {
     const { engine, sent } = setup();
@@ -132,7 +247,11 @@ describe("forwarding", () => {
     engine.handle(nasRequest("bob@example.com"), ctx, r.cb);
     const q = decodePacket(sent[0]!.bytes);
     if (!q.ok) throw new Error(q.code);
-    const forged = encodeReply(q.value, { code: Code.AccessAccept, attributes: [] }, utf8("wrong"));
+    const forged = encodeReply(
+      q.value,
+      { code: Code.AccessAccept, attributes: [] },
+      utf8("wrong"),
+    );
     if (!forged.ok) throw new Error(forged.code);
     engine.onHomeDatagram(0, sent[0]!.socket, forged.value);
     expect(r.got).toEqual([]);
@@ -142,14 +261,22 @@ describe("forwarding", () => {
     const { engine, sent, clock, answer } = setup("failover");
     const r = replies();
     const pw = new Uint8Array(16);
-    engine.handle(nasRequest("bob@example.com", [{ type: 2, value: pw }]), ctx, r.cb);
+    engine.handle(
+      nasRequest("bob@example.com", [{ type: 2, value: pw }]),
+      ctx,
+      r.cb,
+    );
     expect(sent.map((s) => s.server)).toEqual([0]);
     clock.advance(1200);
     engine.tick();
     expect(sent.map((s) => s.server)).toEqual([0, 1]);
     const q = decodePacket(sent[1]!.bytes);
     if (!q.ok) throw new Error(q.code);
-    const plain = unhidePassword(getAttr(q.value, 2)!, utf8("b-secret"), q.value.authenticator);
+    const plain = unhidePassword(
+      getAttr(q.value, 2)!,
+      utf8("b-secret"),
+      q.value.authenticator,
+    );
     expect(plain.ok).toBe(true);
     answer(sent[1]!);
     expect(r.got.length).toBe(1);
@@ -159,7 +286,16 @@ describe("forwarding", () => {
     expect(r.got.length).toBe(1);
   });
   test("back to a server already tried: the same datagram is retransmitted", () => {
-    const { engine, sent, clock } = setup("round-robin", { pools: [{ name: "p", strategy: "round-robin", servers: ["a"], key_attributes: [] }] });
+    const { engine, sent, clock } = setup("round-robin", {
+      pools: [
+        {
+          name: "p",
+          strategy: "round-robin",
+          servers: ["a"],
+          key_attributes: [],
+        },
+      ],
+    });
     engine.handle(nasRequest("bob@example.com"), ctx, () => {});
     clock.advance(1200);
     engine.tick();
@@ -170,9 +306,16 @@ describe("forwarding", () => {
     const { engine, sent, clock, registry } = setup();
     const r = replies();
     engine.handle(nasRequest("bob@example.com"), ctx, r.cb);
-    const acct = nasRequest("bob@example.com", [{ type: 40, value: fromHex("00000001") }], Code.AccountingRequest);
+    const acct = nasRequest(
+      "bob@example.com",
+      [{ type: 40, value: fromHex("00000001") }],
+      Code.AccountingRequest,
+    );
     const ra = replies();
-    expect(engine.handle(acct, { ...ctx, port: "acct" }, ra.cb)).toEqual({ kind: "drop", reason: "no-home-server" });
+    expect(engine.handle(acct, { ...ctx, port: "acct" }, ra.cb)).toEqual({
+      kind: "drop",
+      reason: "no-home-server",
+    });
     for (let i = 0; i < 100 && r.got.length === 0; i++) {
       clock.advance(500);
       engine.tick();
@@ -181,14 +324,22 @@ describe("forwarding", () => {
     expect(r.got.length).toBe(1);
     const rej = decodePacket(r.got[0]!);
     expect(rej.ok && rej.value.code).toBe(Code.AccessReject);
-    expect(registry.renderPrometheus()).toContain('aaa_radius_proxy_pool_timeouts_total{pool="p",type="auth"} 1');
+    expect(registry.renderPrometheus()).toContain(
+      'aaa_radius_proxy_pool_timeouts_total{pool="p",type="auth"} 1',
+    );
   });
   test("accounting: forwarded to an acct server, acknowledged only after its Accounting-Response", () => {
     const servers = [home("a"), home("b"), home("a", "acct")];
     const { engine, sent, answer } = setup("round-robin", {}, servers);
     const r = replies();
-    const acct = nasRequest("bob@example.com", [{ type: 40, value: fromHex("00000001") }], Code.AccountingRequest);
-    expect(engine.handle(acct, { ...ctx, port: "acct" }, r.cb)).toEqual({ kind: "forwarded" });
+    const acct = nasRequest(
+      "bob@example.com",
+      [{ type: 40, value: fromHex("00000001") }],
+      Code.AccountingRequest,
+    );
+    expect(engine.handle(acct, { ...ctx, port: "acct" }, r.cb)).toEqual({
+      kind: "forwarded",
+    });
     expect(sent[0]!.server).toBe(2);
     expect(r.got).toEqual([]);
     answer(sent[0]!, Code.AccountingResponse);
@@ -216,23 +367,48 @@ describe("health through the engine", () => {
     }
     expect(engine.servers[0]!.health.status).toBe("up");
     const text = registry.renderPrometheus();
-    expect(text).toContain('aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="zombie"} 1');
-    expect(text).toContain('aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="down"} 1');
-    expect(text).toContain('aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="up"} 1');
-    expect(text).toContain('aaa_radius_proxy_home_state{home_server="a",type="auth",state="up"} 1');
+    expect(text).toContain(
+      'aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="zombie"} 1',
+    );
+    expect(text).toContain(
+      'aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="down"} 1',
+    );
+    expect(text).toContain(
+      'aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="up"} 1',
+    );
+    expect(text).toContain(
+      'aaa_radius_proxy_home_state{home_server="a",type="auth",state="up"} 1',
+    );
   });
   test("probes: a new identifier and authenticator each time, never a retransmission", () => {
-    const { engine, sent, clock } = setup("failover", { pools: [{ name: "p", strategy: "failover", servers: ["a"], key_attributes: [] }] }, [home("a")]);
+    const { engine, sent, clock } = setup(
+      "failover",
+      {
+        pools: [
+          {
+            name: "p",
+            strategy: "failover",
+            servers: ["a"],
+            key_attributes: [],
+          },
+        ],
+      },
+      [home("a")],
+    );
     for (let i = 0; i < 40; i++) {
       clock.advance(1000);
       engine.tick();
     }
     const probes = sent.filter((s) => s.bytes[0] === Code.StatusServer);
     expect(probes.length).toBeGreaterThanOrEqual(3);
-    const auths = new Set(probes.map((p) => Buffer.from(p.bytes.subarray(4, 20)).toString("hex")));
+    const auths = new Set(
+      probes.map((p) => Buffer.from(p.bytes.subarray(4, 20)).toString("hex")),
+    );
     expect(auths.size).toBe(probes.length);
     // A new (socket, identifier) each time: the identifier space is per upstream socket.
     for (let i = 1; i < probes.length; i++)
-      expect(`${probes[i]!.socket}/${probes[i]!.bytes[1]}`).not.toBe(`${probes[i - 1]!.socket}/${probes[i - 1]!.bytes[1]}`);
+      expect(`${probes[i]!.socket}/${probes[i]!.bytes[1]}`).not.toBe(
+        `${probes[i - 1]!.socket}/${probes[i - 1]!.bytes[1]}`,
+      );
   });
 });

@@ -20,19 +20,63 @@ import type { Logger } from "../../lib/log.ts";
 import type { Registry } from "../../lib/metrics.ts";
 import { randomAuthenticator } from "../codec/authenticator.ts";
 import { attrByName, defaultDictionary } from "../codec/dictionary.ts";
-import { AttrType, Code, decodePacket, getAttr, type Packet } from "../codec/packet.ts";
-import type { ProxyDecision, ProxyRequestContext, RadiusProxyPort } from "../proxy-port.ts";
-import { healthStep, newHealth, type Health, type HealthParams, type Transition } from "./health.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAttr,
+  type Packet,
+} from "../codec/packet.ts";
+import type {
+  ProxyDecision,
+  ProxyRequestContext,
+  RadiusProxyPort,
+} from "../proxy-port.ts";
+import {
+  healthStep,
+  newHealth,
+  type Health,
+  type HealthParams,
+  type Transition,
+} from "./health.ts";
 import { MinHeap } from "./heap.ts";
-import { proxyMetrics, Tally, type Labels, type ProxyMetrics } from "./metrics.ts";
+import {
+  proxyMetrics,
+  Tally,
+  type Labels,
+  type ProxyMetrics,
+} from "./metrics.ts";
 import { IdSpace, IDS_PER_SOCKET, slotId, slotSocket } from "./pending.ts";
-import { createPool, keyHash, selectServer, type Pool, type ServerView, type Strategy } from "./pool.ts";
+import {
+  createPool,
+  keyHash,
+  selectServer,
+  type Pool,
+  type ServerView,
+  type Strategy,
+} from "./pool.ts";
 import { createRealmRouter, type RealmRule } from "./realm.ts";
-import { checkHomeReply, forwardRequest, nasSideOf, rejectFor, relayReply, statusServer, type NasSide } from "./relay.ts";
+import {
+  checkHomeReply,
+  forwardRequest,
+  nasSideOf,
+  rejectFor,
+  relayReply,
+  statusServer,
+  type NasSide,
+} from "./relay.ts";
 import { onTimeout, startRetry, type RetryState } from "./retry.ts";
-import { buildHomeServers, type HomeServer, type ProxySettings } from "./settings.ts";
+import {
+  buildHomeServers,
+  type HomeServer,
+  type ProxySettings,
+} from "./settings.ts";
 
-export { buildHomeServers, type HomeServer, type ProxySettings } from "./settings.ts";
+export {
+  buildHomeServers,
+  type HomeServer,
+  type ProxySettings,
+} from "./settings.ts";
 
 interface Attempt {
   server: number;
@@ -67,8 +111,11 @@ interface Probe {
   sentAt: number;
 }
 
-type Entry = { kind: "flight"; flight: Flight } | { kind: "probe"; probe: Probe };
-type Timer = { at: number; flight: Flight; gen: number } | { at: number; probe: Probe; flight?: undefined };
+type Entry =
+  { kind: "flight"; flight: Flight } | { kind: "probe"; probe: Probe };
+type Timer =
+  | { at: number; flight: Flight; gen: number }
+  | { at: number; probe: Probe; flight?: undefined };
 
 interface ServerState extends HomeServer {
   ids: IdSpace<Entry>;
@@ -105,7 +152,9 @@ export interface ProxyEngine extends RadiusProxyPort {
   stats(): Record<string, unknown>;
   pending(): number;
   abandon(): void;
-  readonly servers: ReadonlyArray<Readonly<HomeServer> & { readonly health: Readonly<Health> }>;
+  readonly servers: ReadonlyArray<
+    Readonly<HomeServer> & { readonly health: Readonly<Health> }
+  >;
 }
 
 /** Our Proxy-State: the 8-octet instance tag (loop detection) and a 32-bit sequence number. */
@@ -126,7 +175,12 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   const allPools: PoolState[] = [];
   const m: ProxyMetrics = proxyMetrics(
     o.registry,
-    () => servers.map((s) => ({ labels: s.labels, status: () => s.health.status, outstanding: () => s.ids.size })),
+    () =>
+      servers.map((s) => ({
+        labels: s.labels,
+        status: () => s.health.status,
+        outstanding: () => s.ids.size,
+      })),
     () => allPools,
   );
   const tallies: Tally[] = [];
@@ -144,32 +198,47 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   for (const s of o.servers) {
     const labels = { home_server: s.name, type: s.kind };
     servers.push({
-    ...s,
-    ids: new IdSpace<Entry>(s.sockets),
-    health: newHealth(now0),
-    healthParams: { ...settings.health, statusCheck: s.statusCheck },
-    labels,
-    t: tallySet(labels, true),
-    // Spread the first probes over one interval so that N servers are not probed in one burst.
-    nextProbeAt: now0 + rand() * settings.health.interval,
-    probing: false,
+      ...s,
+      ids: new IdSpace<Entry>(s.sockets),
+      health: newHealth(now0),
+      healthParams: { ...settings.health, statusCheck: s.statusCheck },
+      labels,
+      t: tallySet(labels, true),
+      // Spread the first probes over one interval so that N servers are not probed in one burst.
+      nextProbeAt: now0 + rand() * settings.health.interval,
+      probing: false,
     });
   }
-  const byKind = (name: string, kind: "auth" | "acct") => servers.findIndex((s) => s.name === name && s.kind === kind);
+  const byKind = (name: string, kind: "auth" | "acct") =>
+    servers.findIndex((s) => s.name === name && s.kind === kind);
   const pools = new Map<string, { auth: PoolState; acct: PoolState }>();
   for (const p of settings.pools) {
     const mk = (kind: "auth" | "acct"): PoolState => {
-      const members = p.servers.map((n) => ({ server: byKind(n, kind), name: n })).filter((m) => m.server >= 0);
+      const members = p.servers
+        .map((n) => ({ server: byKind(n, kind), name: n }))
+        .filter((m) => m.server >= 0);
       const labels = { pool: p.name, type: kind };
-      const ps = { pool: createPool(p.name, p.strategy as Strategy, members), labels, outstanding: 0, t: tallySet(labels, false) };
+      const ps = {
+        pool: createPool(p.name, p.strategy as Strategy, members),
+        labels,
+        outstanding: 0,
+        t: tallySet(labels, false),
+      };
       allPools.push(ps);
       return ps;
     };
     pools.set(p.name, { auth: mk("auth"), acct: mk("acct") });
   }
   const keyTypes = new Map<string, number[]>();
-  for (const p of settings.pools) keyTypes.set(p.name, p.key_attributes.map((a) => attrByName(dict, a)?.type ?? -1));
-  const router = createRealmRouter(settings.realms as RealmRule[], settings.defaultRealm);
+  for (const p of settings.pools)
+    keyTypes.set(
+      p.name,
+      p.key_attributes.map((a) => attrByName(dict, a)?.type ?? -1),
+    );
+  const router = createRealmRouter(
+    settings.realms as RealmRule[],
+    settings.defaultRealm,
+  );
   const timers = new MinHeap<Timer>();
   let inFlight = 0;
   let seq = 0;
@@ -184,7 +253,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (!t) return;
     m.homeTransitions.inc({ ...s.labels, to: t.to });
     const level = t.to === "up" ? "info" : "warn";
-    log[level]("radius-proxy/home-server-state", { home_server: s.name, type: s.kind, from: t.from, to: t.to, reason: t.reason });
+    log[level]("radius-proxy/home-server-state", {
+      home_server: s.name,
+      type: s.kind,
+      from: t.from,
+      to: t.to,
+      reason: t.reason,
+    });
   };
 
   const decisionTallies = new Map<string, Tally>();
@@ -207,7 +282,12 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   };
 
   /** Encode for server `si`, take an identifier, send, arm the timer. false: could not. */
-  function transmit(f: Flight, si: number, req: Packet, first: boolean): boolean {
+  function transmit(
+    f: Flight,
+    si: number,
+    req: Packet,
+    first: boolean,
+  ): boolean {
     const s = servers[si]!;
     const entry: Entry = { kind: "flight", flight: f };
     const slot = s.ids.alloc(entry);
@@ -220,15 +300,32 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     ps[10] = (n >>> 8) & 0xff;
     ps[11] = n & 0xff;
     const auth = randomAuthenticator();
-    const enc = forwardRequest(req, f.nasSecret, s.secret, { identifier: slotId(slot), authenticator: auth, proxyState: ps, userName: f.userName });
+    const enc = forwardRequest(req, f.nasSecret, s.secret, {
+      identifier: slotId(slot),
+      authenticator: auth,
+      proxyState: ps,
+      userName: f.userName,
+    });
     if (!enc.ok) {
       s.ids.release(slot);
-      log.limited("warn", `radius-proxy/encode:${enc.code}`, "radius-proxy/encode-failed", { code: enc.code, detail: enc.detail });
+      log.limited(
+        "warn",
+        `radius-proxy/encode:${enc.code}`,
+        "radius-proxy/encode-failed",
+        { code: enc.code, detail: enc.detail },
+      );
       return false;
     }
     // For Accounting-Request the authenticator is the keyed hash encodeRequest just wrote.
-    const sentAuth = req.code === Code.AccessRequest ? auth : enc.value.slice(4, 20);
-    f.attempts.push({ server: si, slot, sentAuth, sentAt: clock.now(), packet: enc.value });
+    const sentAuth =
+      req.code === Code.AccessRequest ? auth : enc.value.slice(4, 20);
+    f.attempts.push({
+      server: si,
+      slot,
+      sentAuth,
+      sentAt: clock.now(),
+      packet: enc.value,
+    });
     f.tried.push(si);
     (first ? s.t.requests : s.t.retries).n++;
     send(si, slotSocket(slot), enc.value);
@@ -255,27 +352,56 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     f.reply(bytes);
   }
 
-  function handle(request: Packet, ctx: ProxyRequestContext, reply: (bytes: Uint8Array | null) => void): ProxyDecision {
-    if (request.code === Code.StatusServer) return decide({ kind: "drop", reason: "status-server-not-forwarded" }, "status-server");
+  function handle(
+    request: Packet,
+    ctx: ProxyRequestContext,
+    reply: (bytes: Uint8Array | null) => void,
+  ): ProxyDecision {
+    if (request.code === Code.StatusServer)
+      return decide(
+        { kind: "drop", reason: "status-server-not-forwarded" },
+        "status-server",
+      );
     const acct = request.code === Code.AccountingRequest;
-    if (!acct && request.code !== Code.AccessRequest) return decide({ kind: "local" }, "not-proxied-code");
+    if (!acct && request.code !== Code.AccessRequest)
+      return decide({ kind: "local" }, "not-proxied-code");
     let states = 0;
     for (const a of request.attributes) {
       if (a.type !== AttrType.ProxyState) continue;
-      if (ourProxyState(a.value)) return decide({ kind: "drop", reason: "proxy-loop" }, "proxy-loop");
+      if (ourProxyState(a.value))
+        return decide({ kind: "drop", reason: "proxy-loop" }, "proxy-loop");
       states++;
     }
-    if (states > settings.maxProxyStates) return decide({ kind: "drop", reason: "too-many-proxy-states" }, "too-many-proxy-states");
+    if (states > settings.maxProxyStates)
+      return decide(
+        { kind: "drop", reason: "too-many-proxy-states" },
+        "too-many-proxy-states",
+      );
     const un = getAttr(request, AttrType.UserName);
-    const route = router.route(un === undefined ? undefined : textDecoder.decode(un));
+    const route = router.route(
+      un === undefined ? undefined : textDecoder.decode(un),
+    );
     if (route.action.kind === "local")
-      return decide(route.userName === undefined ? { kind: "local" } : { kind: "local", userName: route.userName }, "realm-local");
-    if (route.action.kind === "reject") return decide({ kind: "reject", reason: "realm-reject" }, "realm-reject");
+      return decide(
+        route.userName === undefined
+          ? { kind: "local" }
+          : { kind: "local", userName: route.userName },
+        "realm-local",
+      );
+    if (route.action.kind === "reject")
+      return decide({ kind: "reject", reason: "realm-reject" }, "realm-reject");
     const pp = pools.get(acct ? route.action.acctPool : route.action.pool);
-    if (!pp) return decide({ kind: "reject", reason: "realm-reject" }, `pool-${acct ? route.action.acctPool : route.action.pool}`);
+    if (!pp)
+      return decide(
+        { kind: "reject", reason: "realm-reject" },
+        `pool-${acct ? route.action.acctPool : route.action.pool}`,
+      );
     const ps = acct ? pp.acct : pp.auth;
-    const noServer: ProxyDecision = acct ? { kind: "drop", reason: "no-home-server" } : { kind: "reject", reason: "no-home-server" };
-    if (inFlight >= settings.maxPending) return decide({ kind: "drop", reason: "proxy-overloaded" }, "overloaded");
+    const noServer: ProxyDecision = acct
+      ? { kind: "drop", reason: "no-home-server" }
+      : { kind: "reject", reason: "no-home-server" };
+    if (inFlight >= settings.maxPending)
+      return decide({ kind: "drop", reason: "proxy-overloaded" }, "overloaded");
     let key: number | undefined;
     if (ps.pool.strategy === "keyed") {
       for (const t of keyTypes.get(ps.pool.name) ?? []) {
@@ -297,7 +423,10 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       nasSecret: ctx.nasSecret,
       reply,
       raw: request.raw.slice(),
-      userName: route.userName === undefined ? undefined : textEncoder.encode(route.userName),
+      userName:
+        route.userName === undefined
+          ? undefined
+          : textEncoder.encode(route.userName),
       pool: ps.pool,
       ps,
       key,
@@ -307,7 +436,8 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       gen: 0,
       done: false,
     };
-    if (!transmit(f, si, request, true)) return decide(noServer, "encode-or-ids");
+    if (!transmit(f, si, request, true))
+      return decide(noServer, "encode-or-ids");
     inFlight++;
     ps.outstanding++;
     ps.t.requests.n++;
@@ -359,7 +489,12 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
 
   function probe(si: number, now: number) {
     const s = servers[si]!;
-    const p: Probe = { server: si, slot: -1, sentAuth: randomAuthenticator(), sentAt: now };
+    const p: Probe = {
+      server: si,
+      slot: -1,
+      sentAuth: randomAuthenticator(),
+      sentAt: now,
+    };
     const slot = s.ids.alloc({ kind: "probe", probe: p });
     if (slot < 0) return;
     p.slot = slot;
@@ -380,7 +515,12 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
 
   function dropped(s: ServerState, reason: string) {
     m.homeDropped.inc({ ...s.labels, reason });
-    log.limited("warn", `radius-proxy/drop:${s.name}:${reason}`, "radius-proxy/reply-dropped", { home_server: s.name, type: s.kind, reason });
+    log.limited(
+      "warn",
+      `radius-proxy/drop:${s.name}:${reason}`,
+      "radius-proxy/reply-dropped",
+      { home_server: s.name, type: s.kind, reason },
+    );
   }
 
   function onHomeDatagram(si: number, socket: number, data: Uint8Array) {
@@ -392,7 +532,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (!e) return dropped(s, "unknown-id");
     const now = clock.now();
     if (e.kind === "probe") {
-      const r = checkHomeReply(data, Code.StatusServer, e.probe.sentAuth, s.secret, s.requireMa);
+      const r = checkHomeReply(
+        data,
+        Code.StatusServer,
+        e.probe.sentAuth,
+        s.secret,
+        s.requireMa,
+      );
       if (!r.ok) return dropped(s, r.code.replace("proxy/", ""));
       s.ids.release(slot);
       s.probing = false;
@@ -402,7 +548,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     const f = e.flight;
     const a = f.attempts.find((x) => x.server === si && x.slot === slot);
     if (!a) return dropped(s, "unknown-id");
-    const r = checkHomeReply(data, f.nas.code, a.sentAuth, s.secret, s.requireMa);
+    const r = checkHomeReply(
+      data,
+      f.nas.code,
+      a.sentAuth,
+      s.secret,
+      s.requireMa,
+    );
     if (!r.ok) return dropped(s, r.code.replace(/^(proxy|radius)\//, ""));
     s.t.replies.n++;
     m.homeLatency.observe((now - a.sentAt) / 1000, s.labels);
@@ -416,17 +568,26 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
 
   function tick() {
     const now = clock.now();
-    for (let t = timers.peek(); t !== undefined && t.at <= now; t = timers.peek()) {
+    for (
+      let t = timers.peek();
+      t !== undefined && t.at <= now;
+      t = timers.peek()
+    ) {
       timers.pop();
       if (t.flight === undefined) onProbeTimeout(t.probe, now);
-      else if (!t.flight.done && t.flight.gen === t.gen) onFlightTimeout(t.flight, now);
+      else if (!t.flight.done && t.flight.gen === t.gen)
+        onFlightTimeout(t.flight, now);
     }
     for (let i = 0; i < servers.length; i++) {
       const s = servers[i]!;
       if (s.statusCheck && !s.probing && now >= s.nextProbeAt) {
         s.nextProbeAt = now + settings.health.interval;
         // A server that answered real traffic within the interval needs no probe (RFC 5997 §4.3).
-        if (!(s.health.status === "up" && now - s.health.lastAliveAt < settings.health.interval)) probe(i, now);
+        if (!(
+          s.health.status === "up" &&
+          now - s.health.lastAliveAt < settings.health.interval
+        ))
+          probe(i, now);
       }
       transition(s, healthStep(s.health, "tick", now, s.healthParams));
     }
@@ -435,7 +596,8 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
 
   function abandon() {
     for (let t = timers.pop(); t !== undefined; t = timers.pop()) {
-      if (t.flight !== undefined && !t.flight.done && t.flight.gen === t.gen) finish(t.flight, null);
+      if (t.flight !== undefined && !t.flight.done && t.flight.gen === t.gen)
+        finish(t.flight, null);
     }
   }
 
@@ -469,5 +631,13 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     };
   }
 
-  return { handle, onHomeDatagram, tick, stats, pending: () => inFlight, abandon, servers };
+  return {
+    handle,
+    onHomeDatagram,
+    tick,
+    stats,
+    pending: () => inFlight,
+    abandon,
+    servers,
+  };
 }

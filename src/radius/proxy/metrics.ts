@@ -40,7 +40,13 @@ export function proxyMetrics(
   r.gauge(
     "aaa_radius_proxy_home_state",
     "Home server health: 1 for the current state (up, zombie, down)",
-    () => servers().flatMap((s) => STATES.map((st) => ({ labels: { ...s.labels, state: st }, value: s.status() === st ? 1 : 0 }))),
+    () =>
+      servers().flatMap((s) =>
+        STATES.map((st) => ({
+          labels: { ...s.labels, state: st },
+          value: s.status() === st ? 1 : 0,
+        })),
+      ),
     [...hs, "state"],
   );
   r.gauge(
@@ -56,20 +62,76 @@ export function proxyMetrics(
     pl,
   );
   return {
-    homeRequests: r.counter("aaa_radius_proxy_home_requests_total", "Requests sent to a home server (first transmissions)", hs),
-    homeReplies: r.counter("aaa_radius_proxy_home_replies_total", "Valid replies received from a home server", hs),
-    homeTimeouts: r.counter("aaa_radius_proxy_home_timeouts_total", "Transmissions to a home server left unanswered", hs),
-    homeRetries: r.counter("aaa_radius_proxy_home_retries_total", "Retransmissions and failover attempts sent to a home server", hs),
-    homeDropped: r.counter("aaa_radius_proxy_home_dropped_replies_total", "Replies dropped (unknown id, failed verification)", [...hs, "reason"]),
-    homeProbes: r.counter("aaa_radius_proxy_home_probes_total", "Status-Server probes by result", [...hs, "result"]),
-    homeTransitions: r.counter("aaa_radius_proxy_home_state_transitions_total", "Health transitions by new state", [...hs, "to"]),
-    homeLatency: r.histogram("aaa_radius_proxy_home_latency_seconds", "Home server response time (per transmission)", hs),
-    poolRequests: r.counter("aaa_radius_proxy_pool_requests_total", "Requests forwarded through a pool", pl),
-    poolReplies: r.counter("aaa_radius_proxy_pool_replies_total", "Requests answered by a home server of a pool", pl),
-    poolTimeouts: r.counter("aaa_radius_proxy_pool_timeouts_total", "Requests given up after the last retry", pl),
-    poolRetries: r.counter("aaa_radius_proxy_pool_retries_total", "Retransmissions and failovers in a pool", pl),
-    poolLatency: r.histogram("aaa_radius_proxy_pool_latency_seconds", "Time from forwarding to the relayed reply, retries included", pl),
-    decisions: r.counter("aaa_radius_proxy_decisions_total", "Proxy decisions by kind and reason", ["decision", "reason"]),
+    homeRequests: r.counter(
+      "aaa_radius_proxy_home_requests_total",
+      "Requests sent to a home server (first transmissions)",
+      hs,
+    ),
+    homeReplies: r.counter(
+      "aaa_radius_proxy_home_replies_total",
+      "Valid replies received from a home server",
+      hs,
+    ),
+    homeTimeouts: r.counter(
+      "aaa_radius_proxy_home_timeouts_total",
+      "Transmissions to a home server left unanswered",
+      hs,
+    ),
+    homeRetries: r.counter(
+      "aaa_radius_proxy_home_retries_total",
+      "Retransmissions and failover attempts sent to a home server",
+      hs,
+    ),
+    homeDropped: r.counter(
+      "aaa_radius_proxy_home_dropped_replies_total",
+      "Replies dropped (unknown id, failed verification)",
+      [...hs, "reason"],
+    ),
+    homeProbes: r.counter(
+      "aaa_radius_proxy_home_probes_total",
+      "Status-Server probes by result",
+      [...hs, "result"],
+    ),
+    homeTransitions: r.counter(
+      "aaa_radius_proxy_home_state_transitions_total",
+      "Health transitions by new state",
+      [...hs, "to"],
+    ),
+    homeLatency: r.histogram(
+      "aaa_radius_proxy_home_latency_seconds",
+      "Home server response time (per transmission)",
+      hs,
+    ),
+    poolRequests: r.counter(
+      "aaa_radius_proxy_pool_requests_total",
+      "Requests forwarded through a pool",
+      pl,
+    ),
+    poolReplies: r.counter(
+      "aaa_radius_proxy_pool_replies_total",
+      "Requests answered by a home server of a pool",
+      pl,
+    ),
+    poolTimeouts: r.counter(
+      "aaa_radius_proxy_pool_timeouts_total",
+      "Requests given up after the last retry",
+      pl,
+    ),
+    poolRetries: r.counter(
+      "aaa_radius_proxy_pool_retries_total",
+      "Retransmissions and failovers in a pool",
+      pl,
+    ),
+    poolLatency: r.histogram(
+      "aaa_radius_proxy_pool_latency_seconds",
+      "Time from forwarding to the relayed reply, retries included",
+      pl,
+    ),
+    decisions: r.counter(
+      "aaa_radius_proxy_decisions_total",
+      "Proxy decisions by kind and reason",
+      ["decision", "reason"],
+    ),
   };
 }
 

@@ -26,7 +26,8 @@ export class IdSpace<T> {
   size = 0;
 
   constructor(readonly sockets: number) {
-    if (!Number.isInteger(sockets) || sockets < 1) throw new RangeError(`sockets must be ≥ 1, got ${sockets}`);
+    if (!Number.isInteger(sockets) || sockets < 1)
+      throw new RangeError(`sockets must be ≥ 1, got ${sockets}`);
     this.entries = new Array(sockets * IDS_PER_SOCKET).fill(undefined);
     this.rings = [];
     for (let s = 0; s < sockets; s++) {
@@ -64,7 +65,8 @@ export class IdSpace<T> {
 
   /** Free a slot; releasing a free slot is a bug and throws (it would hand one identifier out twice). */
   release(slot: number): void {
-    if (this.entries[slot] === undefined) throw new Error(`slot ${slot} released twice`);
+    if (this.entries[slot] === undefined)
+      throw new Error(`slot ${slot} released twice`);
     this.entries[slot] = undefined;
     const s = slotSocket(slot);
     const tail = (this.heads[s]! + this.counts[s]!) % IDS_PER_SOCKET;

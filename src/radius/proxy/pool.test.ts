@@ -1,18 +1,37 @@
 import { describe, expect, test } from "bun:test";
 import { mulberry32 } from "../codec/test-vectors.ts";
 import type { HealthStatus } from "./health.ts";
-import { createPool, keyHash, selectServer, type ServerView, type Strategy } from "./pool.ts";
+import {
+  createPool,
+  keyHash,
+  selectServer,
+  type ServerView,
+  type Strategy,
+} from "./pool.ts";
 
 function world(n: number) {
   const status: HealthStatus[] = new Array(n).fill("up");
   const out: number[] = new Array(n).fill(0);
   const full: boolean[] = new Array(n).fill(false);
-  const view: ServerView = { status: (i) => status[i]!, outstanding: (i) => out[i]!, full: (i) => full[i]! };
+  const view: ServerView = {
+    status: (i) => status[i]!,
+    outstanding: (i) => out[i]!,
+    full: (i) => full[i]!,
+  };
   return { status, out, full, view };
 }
-const pool = (s: Strategy, n = 3) => createPool("p", s, Array.from({ length: n }, (_, i) => ({ server: i, name: `hs${i}` })));
+const pool = (s: Strategy, n = 3) =>
+  createPool(
+    "p",
+    s,
+    Array.from({ length: n }, (_, i) => ({ server: i, name: `hs${i}` })),
+  );
 const rand = mulberry32(7);
-const pickServer = (p: ReturnType<typeof pool>, v: ServerView, o: { tried?: number[]; key?: number } = {}) => {
+const pickServer = (
+  p: ReturnType<typeof pool>,
+  v: ServerView,
+  o: { tried?: number[]; key?: number } = {},
+) => {
   const i = selectServer(p, v, { ...o, rand });
   return i < 0 ? -1 : p.members[i]!.server;
 };
@@ -21,7 +40,9 @@ describe("round-robin", () => {
   test("rotates over up servers and skips down and full ones", () => {
     const w = world(3);
     const p = pool("round-robin");
-    expect([0, 1, 2, 3, 4, 5].map(() => pickServer(p, w.view))).toEqual([0, 1, 2, 0, 1, 2]);
+    expect([0, 1, 2, 3, 4, 5].map(() => pickServer(p, w.view))).toEqual([
+      0, 1, 2, 0, 1, 2,
+    ]);
     w.status[1] = "down";
     w.full[2] = true;
     expect([0, 1, 2].map(() => pickServer(p, w.view))).toEqual([0, 0, 0]);
@@ -96,7 +117,8 @@ describe("keyed", () => {
     for (let k = 0; k < 300; k++) {
       const key = keyHash(new TextEncoder().encode(`state-${k}`));
       const first = pickServer(p, w.view, { key });
-      for (let j = 0; j < 5; j++) expect(pickServer(p, w.view, { key })).toBe(first);
+      for (let j = 0; j < 5; j++)
+        expect(pickServer(p, w.view, { key })).toBe(first);
       seen.add(first);
     }
     expect(seen.size).toBe(3);
@@ -104,7 +126,9 @@ describe("keyed", () => {
   test("losing a server moves only its own keys (rendezvous hashing)", () => {
     const w = world(3);
     const p = pool("keyed");
-    const keys = Array.from({ length: 300 }, (_, k) => keyHash(new TextEncoder().encode(`sess-${k}`)));
+    const keys = Array.from({ length: 300 }, (_, k) =>
+      keyHash(new TextEncoder().encode(`sess-${k}`)),
+    );
     const before = keys.map((key) => pickServer(p, w.view, { key }));
     w.status[1] = "down";
     keys.forEach((key, i) => {

@@ -18,7 +18,8 @@
 //                      No key in the request: round-robin.
 import type { HealthStatus } from "./health.ts";
 
-export type Strategy = "round-robin" | "least-outstanding" | "failover" | "random" | "keyed";
+export type Strategy =
+  "round-robin" | "least-outstanding" | "failover" | "random" | "keyed";
 
 export interface PoolMember {
   /** Index into the proxy's home server table. */
@@ -52,7 +53,8 @@ export interface SelectRequest {
 
 export function keyHash(bytes: Uint8Array, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
-  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  for (let i = 0; i < bytes.length; i++)
+    h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
   return h;
 }
 
@@ -66,24 +68,39 @@ function mix(h: number): number {
   return h >>> 0;
 }
 
-export function createPool(name: string, strategy: Strategy, members: Array<{ server: number; name: string }>): Pool {
+export function createPool(
+  name: string,
+  strategy: Strategy,
+  members: Array<{ server: number; name: string }>,
+): Pool {
   return {
     name,
     strategy,
-    members: members.map((m) => ({ server: m.server, seed: keyHash(new TextEncoder().encode(m.name)) })),
+    members: members.map((m) => ({
+      server: m.server,
+      seed: keyHash(new TextEncoder().encode(m.name)),
+    })),
     next: 0,
   };
 }
 
 /** 0 = untried up, 1 = untried zombie, 2 = tried up, 3 = tried zombie, -1 = not eligible. */
-function tierOf(server: number, view: ServerView, tried: readonly number[] | undefined): number {
+function tierOf(
+  server: number,
+  view: ServerView,
+  tried: readonly number[] | undefined,
+): number {
   const s = view.status(server);
   if (s === "down" || view.full(server)) return -1;
   const t = tried !== undefined && tried.includes(server) ? 2 : 0;
   return t + (s === "up" ? 0 : 1);
 }
 
-export function selectServer(pool: Pool, view: ServerView, req: SelectRequest): number {
+export function selectServer(
+  pool: Pool,
+  view: ServerView,
+  req: SelectRequest,
+): number {
   const m = pool.members;
   const n = m.length;
   let best = 4;
@@ -98,7 +115,10 @@ export function selectServer(pool: Pool, view: ServerView, req: SelectRequest): 
   }
   if (best === 4) return -1;
   const inTier = (i: number) => tierOf(m[i]!.server, view, req.tried) === best;
-  const strategy = pool.strategy === "keyed" && req.key === undefined ? "round-robin" : pool.strategy;
+  const strategy =
+    pool.strategy === "keyed" && req.key === undefined
+      ? "round-robin"
+      : pool.strategy;
   switch (strategy) {
     case "failover":
       for (let i = 0; i < n; i++) if (inTier(i)) return i;

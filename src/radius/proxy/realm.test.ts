@@ -1,17 +1,47 @@
 import { describe, expect, test } from "bun:test";
-import { createRealmRouter, splitRealm, suffixMatches, type RealmRule } from "./realm.ts";
+import {
+  createRealmRouter,
+  splitRealm,
+  suffixMatches,
+  type RealmRule,
+} from "./realm.ts";
 
 describe("splitRealm", () => {
   test("user@realm splits at the last @", () => {
-    expect(splitRealm("alice@example.com")).toEqual({ user: "alice", realm: "example.com", form: "suffix" });
-    expect(splitRealm("a@b.org@example.com")).toEqual({ user: "a@b.org", realm: "example.com", form: "suffix" });
+    expect(splitRealm("alice@example.com")).toEqual({
+      user: "alice",
+      realm: "example.com",
+      form: "suffix",
+    });
+    expect(splitRealm("a@b.org@example.com")).toEqual({
+      user: "a@b.org",
+      realm: "example.com",
+      form: "suffix",
+    });
   });
   test("REALM\\user splits at the first backslash", () => {
-    expect(splitRealm("CORP\\bob")).toEqual({ user: "bob", realm: "CORP", form: "prefix" });
-    expect(splitRealm("CORP\\b\\c")).toEqual({ user: "b\\c", realm: "CORP", form: "prefix" });
+    expect(splitRealm("CORP\\bob")).toEqual({
+      user: "bob",
+      realm: "CORP",
+      form: "prefix",
+    });
+    expect(splitRealm("CORP\\b\\c")).toEqual({
+      user: "b\\c",
+      realm: "CORP",
+      form: "prefix",
+    });
   });
   test("no realm: plain names and empty parts", () => {
-    for (const n of ["alice", "", "@example.com", "alice@", "\\bob", "CORP\\", "@"]) expect(splitRealm(n)).toBeUndefined();
+    for (const n of [
+      "alice",
+      "",
+      "@example.com",
+      "alice@",
+      "\\bob",
+      "CORP\\",
+      "@",
+    ])
+      expect(splitRealm(n)).toBeUndefined();
   });
 });
 
@@ -27,36 +57,98 @@ describe("suffix matching is on label boundaries", () => {
 });
 
 const rules: RealmRule[] = [
-  { name: "regex-any-org", match: "regex", pattern: "\\.org$", pool: "orgs", strip: true },
-  { name: "example", match: "suffix", pattern: "example.com", pool: "p1", strip: true },
-  { name: "eu-example", match: "suffix", pattern: "eu.example.com", pool: "p2", acct_pool: "p2-acct", strip: false },
-  { name: "exact-host", match: "exact", pattern: "vpn.eu.example.com", pool: "local", strip: true },
+  {
+    name: "regex-any-org",
+    match: "regex",
+    pattern: "\\.org$",
+    pool: "orgs",
+    strip: true,
+  },
+  {
+    name: "example",
+    match: "suffix",
+    pattern: "example.com",
+    pool: "p1",
+    strip: true,
+  },
+  {
+    name: "eu-example",
+    match: "suffix",
+    pattern: "eu.example.com",
+    pool: "p2",
+    acct_pool: "p2-acct",
+    strip: false,
+  },
+  {
+    name: "exact-host",
+    match: "exact",
+    pattern: "vpn.eu.example.com",
+    pool: "local",
+    strip: true,
+  },
   { name: "CORP", match: "exact", pool: "reject", strip: true },
-  { name: "fallback", match: "exact", pattern: "never.invalid", pool: "p3", strip: true },
+  {
+    name: "fallback",
+    match: "exact",
+    pattern: "never.invalid",
+    pool: "p3",
+    strip: true,
+  },
 ];
 
 describe("router", () => {
   const r = createRealmRouter(rules);
   test("exact beats suffix, the longest suffix beats a shorter one, regex comes last", () => {
-    expect(r.route("u@vpn.eu.example.com")).toEqual({ realm: "exact-host", action: { kind: "local" }, userName: "u" });
-    expect(r.route("u@x.eu.example.com")).toEqual({ realm: "eu-example", action: { kind: "pool", pool: "p2", acctPool: "p2-acct" } });
-    expect(r.route("u@example.com")).toEqual({ realm: "example", action: { kind: "pool", pool: "p1", acctPool: "p1" }, userName: "u" });
-    expect(r.route("u@foo.ORG")).toEqual({ realm: "regex-any-org", action: { kind: "pool", pool: "orgs", acctPool: "orgs" }, userName: "u" });
+    expect(r.route("u@vpn.eu.example.com")).toEqual({
+      realm: "exact-host",
+      action: { kind: "local" },
+      userName: "u",
+    });
+    expect(r.route("u@x.eu.example.com")).toEqual({
+      realm: "eu-example",
+      action: { kind: "pool", pool: "p2", acctPool: "p2-acct" },
+    });
+    expect(r.route("u@example.com")).toEqual({
+      realm: "example",
+      action: { kind: "pool", pool: "p1", acctPool: "p1" },
+      userName: "u",
+    });
+    expect(r.route("u@foo.ORG")).toEqual({
+      realm: "regex-any-org",
+      action: { kind: "pool", pool: "orgs", acctPool: "orgs" },
+      userName: "u",
+    });
   });
   test("evilexample.com does not reach the example.com pool", () => {
-    expect(r.route("u@evilexample.com")).toEqual({ realm: "", action: { kind: "local" } });
+    expect(r.route("u@evilexample.com")).toEqual({
+      realm: "",
+      action: { kind: "local" },
+    });
   });
   test("prefix form, case-insensitive exact match, reject action", () => {
-    expect(r.route("corp\\bob")).toEqual({ realm: "CORP", action: { kind: "reject" }, userName: "bob" });
+    expect(r.route("corp\\bob")).toEqual({
+      realm: "CORP",
+      action: { kind: "reject" },
+      userName: "bob",
+    });
   });
   test("no realm and no default: local, name unchanged", () => {
     expect(r.route("alice")).toEqual({ realm: "", action: { kind: "local" } });
-    expect(r.route(undefined)).toEqual({ realm: "", action: { kind: "local" } });
+    expect(r.route(undefined)).toEqual({
+      realm: "",
+      action: { kind: "local" },
+    });
   });
   test("default realm takes unmatched and realm-less names, without stripping", () => {
     const d = createRealmRouter(rules, "fallback");
-    expect(d.route("alice")).toEqual({ realm: "fallback", action: { kind: "pool", pool: "p3", acctPool: "p3" } });
-    expect(d.route("u@evilexample.com")).toEqual({ realm: "fallback", action: { kind: "pool", pool: "p3", acctPool: "p3" } });
+    expect(d.route("alice")).toEqual({
+      realm: "fallback",
+      action: { kind: "pool", pool: "p3", acctPool: "p3" },
+    });
+    expect(d.route("u@evilexample.com")).toEqual({
+      realm: "fallback",
+      action: { kind: "pool", pool: "p3", acctPool: "p3" },
+    });
     expect(() => createRealmRouter(rules, "missing")).toThrow();
   });
 });

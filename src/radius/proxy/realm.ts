@@ -18,7 +18,10 @@
 //             "evilexample.com" must NOT match suffix "example.com". The longest pattern wins.
 // 3. regex  — in configuration order; the pattern is not anchored implicitly (write ^...$).
 // No realm, or no match: the default realm if one is configured, else local.
-export type RealmAction = { kind: "pool"; pool: string; acctPool: string } | { kind: "local" } | { kind: "reject" };
+export type RealmAction =
+  | { kind: "pool"; pool: string; acctPool: string }
+  | { kind: "local" }
+  | { kind: "reject" };
 
 export interface RealmRule {
   name: string;
@@ -46,10 +49,20 @@ export interface SplitName {
 /** RFC 2865 §5.1: User-Name is at most 253 octets; nothing longer reaches us. */
 export function splitRealm(userName: string): SplitName | undefined {
   const at = userName.lastIndexOf("@");
-  if (at > 0 && at < userName.length - 1) return { user: userName.slice(0, at), realm: userName.slice(at + 1), form: "suffix" };
+  if (at > 0 && at < userName.length - 1)
+    return {
+      user: userName.slice(0, at),
+      realm: userName.slice(at + 1),
+      form: "suffix",
+    };
   if (at >= 0) return undefined;
   const bs = userName.indexOf("\\");
-  if (bs > 0 && bs < userName.length - 1) return { user: userName.slice(bs + 1), realm: userName.slice(0, bs), form: "prefix" };
+  if (bs > 0 && bs < userName.length - 1)
+    return {
+      user: userName.slice(bs + 1),
+      realm: userName.slice(0, bs),
+      form: "prefix",
+    };
   return undefined;
 }
 
@@ -57,7 +70,11 @@ export function suffixMatches(realm: string, suffix: string): boolean {
   const r = realm.toLowerCase();
   const s = suffix.toLowerCase();
   if (r === s) return true;
-  return r.length > s.length && r.endsWith(s) && r.charCodeAt(r.length - s.length - 1) === 46; // "."
+  return (
+    r.length > s.length &&
+    r.endsWith(s) &&
+    r.charCodeAt(r.length - s.length - 1) === 46
+  ); // "."
 }
 
 export interface RealmRouter {
@@ -71,7 +88,10 @@ function actionOf(r: RealmRule): RealmAction {
 }
 
 /** Patterns come from a validated config (regexes compile): a bad one here is a bug, so it throws. */
-export function createRealmRouter(rules: readonly RealmRule[], defaultRealm = ""): RealmRouter {
+export function createRealmRouter(
+  rules: readonly RealmRule[],
+  defaultRealm = "",
+): RealmRouter {
   const exact = new Map<string, RealmRule>();
   const suffixes: RealmRule[] = [];
   const regexes: Array<{ re: RegExp; rule: RealmRule }> = [];
@@ -81,14 +101,21 @@ export function createRealmRouter(rules: readonly RealmRule[], defaultRealm = ""
     else if (r.match === "suffix") suffixes.push(r);
     else regexes.push({ re: new RegExp(p, "i"), rule: r });
   }
-  suffixes.sort((a, b) => (b.pattern ?? b.name).length - (a.pattern ?? a.name).length);
-  const fallback = defaultRealm === "" ? undefined : rules.find((r) => r.name === defaultRealm);
-  if (defaultRealm !== "" && !fallback) throw new Error(`default realm "${defaultRealm}" is not configured`);
+  suffixes.sort(
+    (a, b) => (b.pattern ?? b.name).length - (a.pattern ?? a.name).length,
+  );
+  const fallback =
+    defaultRealm === ""
+      ? undefined
+      : rules.find((r) => r.name === defaultRealm);
+  if (defaultRealm !== "" && !fallback)
+    throw new Error(`default realm "${defaultRealm}" is not configured`);
 
   const find = (realm: string): RealmRule | undefined => {
     const e = exact.get(realm.toLowerCase());
     if (e) return e;
-    for (const s of suffixes) if (suffixMatches(realm, s.pattern ?? s.name)) return s;
+    for (const s of suffixes)
+      if (suffixMatches(realm, s.pattern ?? s.name)) return s;
     for (const { re, rule } of regexes) if (re.test(realm)) return rule;
     return undefined;
   };

@@ -4,11 +4,35 @@ import { describe, expect, test } from "bun:test";
 import { createHash, createHmac } from "node:crypto";
 import { fromHex, hex, utf8 } from "../../lib/bytes.ts";
 import { encodeReply, encodeRequest } from "../codec/compose.ts";
-import { AttrType, Code, decodePacket, getAll, getAttr, type Packet } from "../codec/packet.ts";
-import { RFC2865_7_1_REQUEST, RFC2865_7_2_REQUEST, RFC2865_SECRET } from "../codec/test-vectors.ts";
-import { hideMppeKey, hideTunnelPassword, unhideMppeKey, unhideTunnelPassword } from "../codec/user-password.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAll,
+  getAttr,
+  type Packet,
+} from "../codec/packet.ts";
+import {
+  RFC2865_7_1_REQUEST,
+  RFC2865_7_2_REQUEST,
+  RFC2865_SECRET,
+} from "../codec/test-vectors.ts";
+import {
+  hideMppeKey,
+  hideTunnelPassword,
+  unhideMppeKey,
+  unhideTunnelPassword,
+} from "../codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../codec/vsa.ts";
-import { checkHomeReply, forwardRequest, nasSideOf, rejectFor, relayReply, statusServer, VENDOR_MICROSOFT } from "./relay.ts";
+import {
+  checkHomeReply,
+  forwardRequest,
+  nasSideOf,
+  rejectFor,
+  relayReply,
+  statusServer,
+  VENDOR_MICROSOFT,
+} from "./relay.ts";
 
 const NAS = utf8(RFC2865_SECRET);
 const HOME = utf8("home-s3cret");
@@ -25,7 +49,11 @@ const decode = (b: Uint8Array): Packet => {
   return d.value;
 };
 /** HMAC-MD5 over the packet with the Message-Authenticator value zeroed and `auth` in the header. */
-function expectedMa(pkt: Uint8Array, secret: Uint8Array, auth: Uint8Array): string {
+function expectedMa(
+  pkt: Uint8Array,
+  secret: Uint8Array,
+  auth: Uint8Array,
+): string {
   const copy = pkt.slice();
   copy.set(auth, 4);
   let o = 20;
@@ -41,7 +69,12 @@ const maOf = (p: Packet) => hex(getAttr(p, AttrType.MessageAuthenticator)!);
 
 describe("Access-Request towards the home server", () => {
   const req = decode(RFC2865_7_1_REQUEST);
-  const out = forwardRequest(req, NAS, HOME, { identifier: 7, authenticator: AUTH, proxyState: PS, userName: utf8("nemo") });
+  const out = forwardRequest(req, NAS, HOME, {
+    identifier: 7,
+    authenticator: AUTH,
+    proxyState: PS,
+    userName: utf8("nemo"),
+  });
   if (!out.ok) throw new Error(out.code);
   const p = decode(out.value);
 
@@ -79,28 +112,57 @@ describe("Access-Request towards the home server", () => {
       NAS,
     );
     if (!withPs.ok) throw new Error(withPs.code);
-    const f = forwardRequest(decode(withPs.value), NAS, HOME, { identifier: 9, authenticator: AUTH, proxyState: PS, userName: utf8("nemo") });
+    const f = forwardRequest(decode(withPs.value), NAS, HOME, {
+      identifier: 9,
+      authenticator: AUTH,
+      proxyState: PS,
+      userName: utf8("nemo"),
+    });
     if (!f.ok) throw new Error(f.code);
     const q = decode(f.value);
-    expect(getAll(q, 33).map((v) => new TextDecoder().decode(v.subarray(0, 6)))).toEqual(["first", "second", new TextDecoder().decode(PS.subarray(0, 6))]);
+    expect(
+      getAll(q, 33).map((v) => new TextDecoder().decode(v.subarray(0, 6))),
+    ).toEqual(["first", "second", new TextDecoder().decode(PS.subarray(0, 6))]);
     expect(new TextDecoder().decode(getAttr(q, 1)!)).toBe("nemo");
   });
   test("CHAP without CHAP-Challenge: the original Request Authenticator travels as CHAP-Challenge", () => {
     const chap = decode(RFC2865_7_2_REQUEST);
-    const f = forwardRequest(chap, NAS, HOME, { identifier: 3, authenticator: AUTH, proxyState: PS });
+    const f = forwardRequest(chap, NAS, HOME, {
+      identifier: 3,
+      authenticator: AUTH,
+      proxyState: PS,
+    });
     if (!f.ok) throw new Error(f.code);
     const q = decode(f.value);
-    expect(hex(getAttr(q, AttrType.CHAPChallenge)!)).toBe(hex(chap.authenticator));
-    expect(hex(getAttr(q, AttrType.CHAPPassword)!)).toBe(hex(getAttr(chap, AttrType.CHAPPassword)!));
+    expect(hex(getAttr(q, AttrType.CHAPChallenge)!)).toBe(
+      hex(chap.authenticator),
+    );
+    expect(hex(getAttr(q, AttrType.CHAPPassword)!)).toBe(
+      hex(getAttr(chap, AttrType.CHAPPassword)!),
+    );
     expect(maOf(q)).toBe(expectedMa(q.raw, HOME, AUTH));
   });
 });
 
 describe("Accounting-Request towards the home server", () => {
   test("Request Authenticator recomputed: MD5(Code+ID+Length+16 zeros+Attributes+home secret)", () => {
-    const enc = encodeRequest({ code: 4, identifier: 42, attributes: [{ type: 40, value: fromHex("00000001") }, { type: 44, value: utf8("s1") }] }, NAS);
+    const enc = encodeRequest(
+      {
+        code: 4,
+        identifier: 42,
+        attributes: [
+          { type: 40, value: fromHex("00000001") },
+          { type: 44, value: utf8("s1") },
+        ],
+      },
+      NAS,
+    );
     if (!enc.ok) throw new Error(enc.code);
-    const f = forwardRequest(decode(enc.value), NAS, HOME, { identifier: 5, authenticator: AUTH, proxyState: PS });
+    const f = forwardRequest(decode(enc.value), NAS, HOME, {
+      identifier: 5,
+      authenticator: AUTH,
+      proxyState: PS,
+    });
     if (!f.ok) throw new Error(f.code);
     const q = f.value;
     const zeroed = q.slice();
@@ -113,17 +175,41 @@ describe("Accounting-Request towards the home server", () => {
 describe("reply from the home server back to the NAS", () => {
   const nasReq = decode(
     (() => {
-      const e = encodeRequest({ code: 1, identifier: 200, authenticator: fromHex("ffeeddccbbaa99887766554433221100"), attributes: [{ type: 1, value: utf8("u@x") }, { type: 33, value: utf8("nas-ps") }] }, NAS);
+      const e = encodeRequest(
+        {
+          code: 1,
+          identifier: 200,
+          authenticator: fromHex("ffeeddccbbaa99887766554433221100"),
+          attributes: [
+            { type: 1, value: utf8("u@x") },
+            { type: 33, value: utf8("nas-ps") },
+          ],
+        },
+        NAS,
+      );
       if (!e.ok) throw new Error(e.code);
       return e.value;
     })(),
   );
   const nas = nasSideOf(nasReq);
   const sentAuth = AUTH;
-  const tunnel = hideTunnelPassword(utf8("tunnel-pw"), HOME, sentAuth, 1, fromHex("8001"));
-  const recv = hideMppeKey(fromHex("00112233445566778899aabbccddeeff"), HOME, sentAuth, fromHex("8123"));
+  const tunnel = hideTunnelPassword(
+    utf8("tunnel-pw"),
+    HOME,
+    sentAuth,
+    1,
+    fromHex("8001"),
+  );
+  const recv = hideMppeKey(
+    fromHex("00112233445566778899aabbccddeeff"),
+    HOME,
+    sentAuth,
+    fromHex("8123"),
+  );
   if (!tunnel.ok || !recv.ok) throw new Error("hide");
-  const vsa = encodeVsa(VENDOR_MICROSOFT, [{ vendorType: 17, value: recv.value }]);
+  const vsa = encodeVsa(VENDOR_MICROSOFT, [
+    { vendorType: 17, value: recv.value },
+  ]);
   if (!vsa.ok) throw new Error(vsa.code);
   const home = encodeReply(
     { identifier: 7, authenticator: sentAuth },
@@ -143,7 +229,13 @@ describe("reply from the home server back to the NAS", () => {
   if (!home.ok) throw new Error(home.code);
 
   test("verified, re-signed for the NAS with Message-Authenticator first", () => {
-    const checked = checkHomeReply(home.value, Code.AccessRequest, sentAuth, HOME, true);
+    const checked = checkHomeReply(
+      home.value,
+      Code.AccessRequest,
+      sentAuth,
+      HOME,
+      true,
+    );
     expect(checked.ok).toBe(true);
     if (!checked.ok) return;
     const out = relayReply(checked.value, sentAuth, HOME, nas, NAS);
@@ -157,29 +249,62 @@ describe("reply from the home server back to the NAS", () => {
     expect(hex(r.authenticator)).toBe(hex(md5(zeroAuth, NAS)));
     // State and Class untouched; our Proxy-State gone, the NAS's kept.
     expect(hex(getAttr(r, AttrType.State)!)).toBe("5354415445");
-    expect(new TextDecoder().decode(getAttr(r, AttrType.Class)!)).toBe("class-1");
-    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual(["nas-ps"]);
+    expect(new TextDecoder().decode(getAttr(r, AttrType.Class)!)).toBe(
+      "class-1",
+    );
+    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual([
+      "nas-ps",
+    ]);
     // Tunnel-Password and MS-MPPE-Recv-Key re-encrypted for the NAS secret and the NAS's authenticator.
-    const tp = unhideTunnelPassword(getAttr(r, AttrType.TunnelPassword)!, NAS, nasReq.authenticator);
-    expect(tp.ok && new TextDecoder().decode(tp.value.password)).toBe("tunnel-pw");
+    const tp = unhideTunnelPassword(
+      getAttr(r, AttrType.TunnelPassword)!,
+      NAS,
+      nasReq.authenticator,
+    );
+    expect(tp.ok && new TextDecoder().decode(tp.value.password)).toBe(
+      "tunnel-pw",
+    );
     expect(tp.ok && tp.value.tag).toBe(1);
-    expect(hex(getAttr(r, AttrType.TunnelPassword)!)).not.toBe(hex(tunnel.value));
-    const key = unhideMppeKey(findVendorAttr(r, VENDOR_MICROSOFT, 17)!, NAS, nasReq.authenticator);
+    expect(hex(getAttr(r, AttrType.TunnelPassword)!)).not.toBe(
+      hex(tunnel.value),
+    );
+    const key = unhideMppeKey(
+      findVendorAttr(r, VENDOR_MICROSOFT, 17)!,
+      NAS,
+      nasReq.authenticator,
+    );
     expect(key.ok && hex(key.value)).toBe("00112233445566778899aabbccddeeff");
   });
   test("dropped: tampered, wrong secret, missing Message-Authenticator (when required), wrong code", () => {
     const t = home.value.slice();
     t[t.length - 1]! ^= 1;
-    expect(checkHomeReply(t, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({ ok: false, code: "proxy/bad-response-authenticator" });
-    expect(checkHomeReply(home.value, Code.AccessRequest, sentAuth, NAS, true)).toMatchObject({ ok: false });
-    const noMa = encodeReply({ identifier: 7, authenticator: sentAuth }, { code: Code.AccessAccept, attributes: [] }, HOME, { messageAuthenticator: false });
+    expect(
+      checkHomeReply(t, Code.AccessRequest, sentAuth, HOME, true),
+    ).toMatchObject({ ok: false, code: "proxy/bad-response-authenticator" });
+    expect(
+      checkHomeReply(home.value, Code.AccessRequest, sentAuth, NAS, true),
+    ).toMatchObject({ ok: false });
+    const noMa = encodeReply(
+      { identifier: 7, authenticator: sentAuth },
+      { code: Code.AccessAccept, attributes: [] },
+      HOME,
+      { messageAuthenticator: false },
+    );
     if (!noMa.ok) throw new Error(noMa.code);
-    expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({ ok: false, code: "proxy/missing-message-authenticator" });
-    expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok).toBe(true);
-    expect(checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true)).toMatchObject({ ok: false, code: "proxy/unexpected-code" });
+    expect(
+      checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, true),
+    ).toMatchObject({ ok: false, code: "proxy/missing-message-authenticator" });
+    expect(
+      checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok,
+    ).toBe(true);
+    expect(
+      checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true),
+    ).toMatchObject({ ok: false, code: "proxy/unexpected-code" });
     const badMa = home.value.slice();
     badMa[22]! ^= 1; // inside the first attribute, Message-Authenticator
-    expect(checkHomeReply(badMa, Code.AccessRequest, sentAuth, HOME, true).ok).toBe(false);
+    expect(
+      checkHomeReply(badMa, Code.AccessRequest, sentAuth, HOME, true).ok,
+    ).toBe(false);
   });
   test("our own Access-Reject: signed for the NAS, NAS Proxy-State echoed", () => {
     const rej = rejectFor(nas, NAS);
@@ -187,7 +312,9 @@ describe("reply from the home server back to the NAS", () => {
     const r = decode(rej.value);
     expect(r.code).toBe(Code.AccessReject);
     expect(maOf(r)).toBe(expectedMa(r.raw, NAS, nasReq.authenticator));
-    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual(["nas-ps"]);
+    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual([
+      "nas-ps",
+    ]);
   });
   test("Status-Server probe: RFC 5997 with Message-Authenticator over its own authenticator", () => {
     const s = statusServer(9, AUTH, HOME);

@@ -26,8 +26,23 @@
 import { timingSafeEqual } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { encodeRequest } from "../codec/compose.ts";
-import { AttrType, Code, decodePacket, HEADER_LENGTH, MAX_ATTR_VALUE_LENGTH, MAX_PACKET_LENGTH, type Attribute, type Packet } from "../codec/packet.ts";
-import { hideMppeKey, hideTunnelPassword, MAX_USER_PASSWORD_LENGTH, unhideMppeKey, unhideTunnelPassword } from "../codec/user-password.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  HEADER_LENGTH,
+  MAX_ATTR_VALUE_LENGTH,
+  MAX_PACKET_LENGTH,
+  type Attribute,
+  type Packet,
+} from "../codec/packet.ts";
+import {
+  hideMppeKey,
+  hideTunnelPassword,
+  MAX_USER_PASSWORD_LENGTH,
+  unhideMppeKey,
+  unhideTunnelPassword,
+} from "../codec/user-password.ts";
 import { decodeVsa, encodeVsa } from "../codec/vsa.ts";
 
 /** RFC 2548 §2.4.2, §2.4.3: Microsoft (311) MS-MPPE-Send-Key 16, MS-MPPE-Recv-Key 17. */
@@ -46,8 +61,14 @@ export interface NasSide {
 
 export function nasSideOf(req: Packet): NasSide {
   const proxyStates: Uint8Array[] = [];
-  for (const a of req.attributes) if (a.type === AttrType.ProxyState) proxyStates.push(a.value.slice());
-  return { code: req.code, identifier: req.identifier, authenticator: req.authenticator.slice(), proxyStates };
+  for (const a of req.attributes)
+    if (a.type === AttrType.ProxyState) proxyStates.push(a.value.slice());
+  return {
+    code: req.code,
+    identifier: req.identifier,
+    authenticator: req.authenticator.slice(),
+    proxyStates,
+  };
 }
 
 export interface ForwardFields {
@@ -59,9 +80,15 @@ export interface ForwardFields {
   userName?: Uint8Array | undefined;
 }
 
-export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: Uint8Array, f: ForwardFields): Result<Uint8Array> {
+export function forwardRequest(
+  req: Packet,
+  nasSecret: Uint8Array,
+  homeSecret: Uint8Array,
+  f: ForwardFields,
+): Result<Uint8Array> {
   const access = req.code === Code.AccessRequest;
-  if (!access && req.code !== Code.AccountingRequest) return err("proxy/unsupported-code", `code ${req.code}`);
+  if (!access && req.code !== Code.AccountingRequest)
+    return err("proxy/unsupported-code", `code ${req.code}`);
   // Pass 1: size and checks. The packet is then written once, straight into its final buffer.
   let hadMa = false;
   let chap = false;
@@ -76,9 +103,20 @@ export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: U
         length += 2 + (f.userName ?? a.value).length;
         continue;
       case AttrType.UserPassword:
-        if (!access) return err("proxy/bad-attribute", "User-Password in an Accounting-Request");
-        if (a.value.length < 16 || a.value.length > MAX_USER_PASSWORD_LENGTH || a.value.length % 16 !== 0)
-          return err("radius/bad-hidden-length", `User-Password ${a.value.length} octets`);
+        if (!access)
+          return err(
+            "proxy/bad-attribute",
+            "User-Password in an Accounting-Request",
+          );
+        if (
+          a.value.length < 16 ||
+          a.value.length > MAX_USER_PASSWORD_LENGTH ||
+          a.value.length % 16 !== 0
+        )
+          return err(
+            "radius/bad-hidden-length",
+            `User-Password ${a.value.length} octets`,
+          );
         break;
       case AttrType.CHAPPassword:
         chap = true;
@@ -91,10 +129,14 @@ export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: U
   }
   const addChallenge = access && chap && !chapChallenge;
   const withMa = access || hadMa;
-  length += (withMa ? 18 : 0) + (addChallenge ? 18 : 0) + 2 + f.proxyState.length;
-  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
-  if (f.userName !== undefined && f.userName.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", "User-Name");
-  if (f.proxyState.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", "Proxy-State");
+  length +=
+    (withMa ? 18 : 0) + (addChallenge ? 18 : 0) + 2 + f.proxyState.length;
+  if (length > MAX_PACKET_LENGTH)
+    return err("radius/packet-too-long", `${length} octets`);
+  if (f.userName !== undefined && f.userName.length > MAX_ATTR_VALUE_LENGTH)
+    return err("radius/attr-too-long", "User-Name");
+  if (f.proxyState.length > MAX_ATTR_VALUE_LENGTH)
+    return err("radius/attr-too-long", "Proxy-State");
 
   const out = new Uint8Array(length);
   out[0] = req.code;
@@ -118,11 +160,20 @@ export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: U
   };
   for (const a of req.attributes) {
     if (a.type === AttrType.MessageAuthenticator) continue;
-    if (a.type === AttrType.UserName && f.userName !== undefined) put(a.type, f.userName);
+    if (a.type === AttrType.UserName && f.userName !== undefined)
+      put(a.type, f.userName);
     else if (a.type === AttrType.UserPassword) {
       out[o] = a.type;
       out[o + 1] = a.value.length + 2;
-      rehide(a.value, nasSecret, req.authenticator, homeSecret, f.authenticator, out, o + 2);
+      rehide(
+        a.value,
+        nasSecret,
+        req.authenticator,
+        homeSecret,
+        f.authenticator,
+        out,
+        o + 2,
+      );
       o += 2 + a.value.length;
     } else put(a.type, a.value);
   }
@@ -133,15 +184,25 @@ export function forwardRequest(req: Packet, nasSecret: Uint8Array, homeSecret: U
   return ok(out);
 }
 
-const md5 = (a: Uint8Array, b: Uint8Array): Uint8Array => new Bun.CryptoHasher("md5").update(a).update(b).digest();
-const hmacMd5 = (key: Uint8Array, data: Uint8Array): Uint8Array => new Bun.CryptoHasher("md5", key).update(data).digest();
+const md5 = (a: Uint8Array, b: Uint8Array): Uint8Array =>
+  new Bun.CryptoHasher("md5").update(a).update(b).digest();
+const hmacMd5 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
+  new Bun.CryptoHasher("md5", key).update(data).digest();
 
 /**
  * User-Password (RFC 2865 §5.2) from the NAS's chain to the home server's, block by block, written
  * at out[at..]: c' = c xor MD5(S_nas + prev_nas) xor MD5(S_home + prev_home). The padded plaintext
  * keeps its length, so trailing NULs come out exactly as the NAS sent them.
  */
-function rehide(c: Uint8Array, nasSecret: Uint8Array, nasAuth: Uint8Array, homeSecret: Uint8Array, homeAuth: Uint8Array, out: Uint8Array, at: number): void {
+function rehide(
+  c: Uint8Array,
+  nasSecret: Uint8Array,
+  nasAuth: Uint8Array,
+  homeSecret: Uint8Array,
+  homeAuth: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): void {
   let prevNas = nasAuth;
   let prevHome = homeAuth;
   for (let i = 0; i < c.length; i += 16) {
@@ -157,14 +218,21 @@ function rehide(c: Uint8Array, nasSecret: Uint8Array, nasAuth: Uint8Array, homeS
  * A reply for the NAS, signed like encodeReply (compose.ts): Message-Authenticator first (Access-*),
  * computed over the packet holding the NAS's Request Authenticator, then the Response Authenticator.
  */
-function encodeForNas(nas: NasSide, code: number, attrs: readonly Attribute[], nasSecret: Uint8Array): Result<Uint8Array> {
+function encodeForNas(
+  nas: NasSide,
+  code: number,
+  attrs: readonly Attribute[],
+  nasSecret: Uint8Array,
+): Result<Uint8Array> {
   const withMa = ACCESS_REPLIES.has(code);
   let length = HEADER_LENGTH + (withMa ? 18 : 0);
   for (const a of attrs) {
-    if (a.value.length > MAX_ATTR_VALUE_LENGTH) return err("radius/attr-too-long", `attribute ${a.type}`);
+    if (a.value.length > MAX_ATTR_VALUE_LENGTH)
+      return err("radius/attr-too-long", `attribute ${a.type}`);
     length += 2 + a.value.length;
   }
-  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
+  if (length > MAX_PACKET_LENGTH)
+    return err("radius/packet-too-long", `${length} octets`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = nas.identifier;
@@ -188,13 +256,21 @@ function encodeForNas(nas: NasSide, code: number, attrs: readonly Attribute[], n
   return ok(out);
 }
 
-const ACCESS_REPLIES: ReadonlySet<number> = new Set([Code.AccessAccept, Code.AccessReject, Code.AccessChallenge]);
+const ACCESS_REPLIES: ReadonlySet<number> = new Set([
+  Code.AccessAccept,
+  Code.AccessReject,
+  Code.AccessChallenge,
+]);
 
 /** Which reply codes may answer which request code (RFC 2865 §4, 2866 §4, 5997 §3). */
 export function replyFits(requestCode: number, replyCode: number): boolean {
   if (requestCode === Code.AccessRequest) return ACCESS_REPLIES.has(replyCode);
-  if (requestCode === Code.AccountingRequest) return replyCode === Code.AccountingResponse;
-  if (requestCode === Code.StatusServer) return replyCode === Code.AccessAccept || replyCode === Code.AccountingResponse;
+  if (requestCode === Code.AccountingRequest)
+    return replyCode === Code.AccountingResponse;
+  if (requestCode === Code.StatusServer)
+    return (
+      replyCode === Code.AccessAccept || replyCode === Code.AccountingResponse
+    );
   return false;
 }
 
@@ -208,33 +284,55 @@ export function checkHomeReply(
   const d = decodePacket(raw);
   if (!d.ok) return d;
   const p = d.value;
-  if (!replyFits(requestCode, p.code)) return err("proxy/unexpected-code", `code ${p.code} for request code ${requestCode}`);
+  if (!replyFits(requestCode, p.code))
+    return err(
+      "proxy/unexpected-code",
+      `code ${p.code} for request code ${requestCode}`,
+    );
   // Both checks hash the reply with the Request Authenticator we sent in place of the Response
   // Authenticator: one private copy serves both (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed).
   const copy = p.raw.slice();
   copy.set(sentAuth, 4);
-  if (!timingSafeEqual(md5(copy, homeSecret), p.raw.subarray(4, HEADER_LENGTH))) return err("proxy/bad-response-authenticator");
+  if (!timingSafeEqual(md5(copy, homeSecret), p.raw.subarray(4, HEADER_LENGTH)))
+    return err("proxy/bad-response-authenticator");
   let ma: Uint8Array | undefined;
   for (const a of p.attributes) {
     if (a.type !== AttrType.MessageAuthenticator) continue;
     // A second copy would let a forger choose which one counts; RFC 3579 §3.2 fixes the length at 18.
-    if (ma !== undefined || a.value.length !== 16) return err("proxy/bad-message-authenticator", "duplicate or bad length");
+    if (ma !== undefined || a.value.length !== 16)
+      return err("proxy/bad-message-authenticator", "duplicate or bad length");
     ma = a.value;
   }
   if (ma === undefined) {
-    if (requireMa && (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer)) return err("proxy/missing-message-authenticator");
+    if (
+      requireMa &&
+      (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer)
+    )
+      return err("proxy/missing-message-authenticator");
     return ok(p);
   }
   const at = ma.byteOffset - p.raw.byteOffset;
   copy.fill(0, at, at + 16);
-  if (!timingSafeEqual(hmacMd5(homeSecret, copy), ma)) return err("proxy/bad-message-authenticator", "mismatch");
+  if (!timingSafeEqual(hmacMd5(homeSecret, copy), ma))
+    return err("proxy/bad-message-authenticator", "mismatch");
   return ok(p);
 }
 
-function rehideVsa(a: Attribute, from: Uint8Array, fromAuth: Uint8Array, to: Uint8Array, toAuth: Uint8Array): Result<Attribute> {
+function rehideVsa(
+  a: Attribute,
+  from: Uint8Array,
+  fromAuth: Uint8Array,
+  to: Uint8Array,
+  toAuth: Uint8Array,
+): Result<Attribute> {
   const subs = decodeVsa(a.value);
   if (!subs.ok) return ok(a); // not the 1,1 layout: nothing we could re-encrypt, pass it on as it is
-  if (!subs.value.some((s) => s.vendorType === MPPE_SEND_KEY || s.vendorType === MPPE_RECV_KEY)) return ok(a);
+  if (
+    !subs.value.some(
+      (s) => s.vendorType === MPPE_SEND_KEY || s.vendorType === MPPE_RECV_KEY,
+    )
+  )
+    return ok(a);
   const out: Array<{ vendorType: number; value: Uint8Array }> = [];
   for (const s of subs.value) {
     if (s.vendorType !== MPPE_SEND_KEY && s.vendorType !== MPPE_RECV_KEY) {
@@ -251,40 +349,86 @@ function rehideVsa(a: Attribute, from: Uint8Array, fromAuth: Uint8Array, to: Uin
   return encodeVsa(VENDOR_MICROSOFT, out);
 }
 
-export function relayReply(reply: Packet, sentAuth: Uint8Array, homeSecret: Uint8Array, nas: NasSide, nasSecret: Uint8Array): Result<Uint8Array> {
+export function relayReply(
+  reply: Packet,
+  sentAuth: Uint8Array,
+  homeSecret: Uint8Array,
+  nas: NasSide,
+  nasSecret: Uint8Array,
+): Result<Uint8Array> {
   const attrs: Attribute[] = [];
   for (const a of reply.attributes) {
-    if (a.type === AttrType.MessageAuthenticator || a.type === AttrType.ProxyState) continue;
+    if (
+      a.type === AttrType.MessageAuthenticator ||
+      a.type === AttrType.ProxyState
+    )
+      continue;
     if (a.type === AttrType.TunnelPassword) {
       const pw = unhideTunnelPassword(a.value, homeSecret, sentAuth);
-      if (!pw.ok) return err("proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
-      const hidden = hideTunnelPassword(pw.value.password, nasSecret, nas.authenticator, pw.value.tag, a.value.subarray(1, 3));
+      if (!pw.ok)
+        return err("proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
+      const hidden = hideTunnelPassword(
+        pw.value.password,
+        nasSecret,
+        nas.authenticator,
+        pw.value.tag,
+        a.value.subarray(1, 3),
+      );
       if (!hidden.ok) return hidden;
       attrs.push({ type: a.type, value: hidden.value });
       continue;
     }
-    if (a.type === AttrType.VendorSpecific && a.value.length >= 4 && a.value[0] === 0 && a.value[1] === 0 && a.value[2] === 1 && a.value[3] === 55) {
-      const r = rehideVsa(a, homeSecret, sentAuth, nasSecret, nas.authenticator);
+    if (
+      a.type === AttrType.VendorSpecific &&
+      a.value.length >= 4 &&
+      a.value[0] === 0 &&
+      a.value[1] === 0 &&
+      a.value[2] === 1 &&
+      a.value[3] === 55
+    ) {
+      const r = rehideVsa(
+        a,
+        homeSecret,
+        sentAuth,
+        nasSecret,
+        nas.authenticator,
+      );
       if (!r.ok) return r;
       attrs.push(r.value);
       continue;
     }
     attrs.push(a);
   }
-  for (const ps of nas.proxyStates) attrs.push({ type: AttrType.ProxyState, value: ps });
+  for (const ps of nas.proxyStates)
+    attrs.push({ type: AttrType.ProxyState, value: ps });
   return encodeForNas(nas, reply.code, attrs, nasSecret);
 }
 
-export function rejectFor(nas: NasSide, nasSecret: Uint8Array): Result<Uint8Array> {
-  const attrs: Attribute[] = nas.proxyStates.map((value) => ({ type: AttrType.ProxyState, value }));
+export function rejectFor(
+  nas: NasSide,
+  nasSecret: Uint8Array,
+): Result<Uint8Array> {
+  const attrs: Attribute[] = nas.proxyStates.map((value) => ({
+    type: AttrType.ProxyState,
+    value,
+  }));
   return encodeForNas(nas, Code.AccessReject, attrs, nasSecret);
 }
 
 const PROBE_NAS_ID = new TextEncoder().encode("aaa-proxy");
 
-export function statusServer(identifier: number, authenticator: Uint8Array, homeSecret: Uint8Array): Result<Uint8Array> {
+export function statusServer(
+  identifier: number,
+  authenticator: Uint8Array,
+  homeSecret: Uint8Array,
+): Result<Uint8Array> {
   return encodeRequest(
-    { code: Code.StatusServer, identifier, authenticator, attributes: [{ type: NAS_IDENTIFIER, value: PROBE_NAS_ID }] },
+    {
+      code: Code.StatusServer,
+      identifier,
+      authenticator,
+      attributes: [{ type: NAS_IDENTIFIER, value: PROBE_NAS_ID }],
+    },
     homeSecret,
     { messageAuthenticator: true },
   );

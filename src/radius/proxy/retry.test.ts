@@ -1,8 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../lib/clock.ts";
-import { firstTimeout, nextTimeout, onTimeout, startRetry, type RetryPolicy } from "./retry.ts";
+import {
+  firstTimeout,
+  nextTimeout,
+  onTimeout,
+  startRetry,
+  type RetryPolicy,
+} from "./retry.ts";
 
-const policy: RetryPolicy = { initialTimeout: 1000, maxTimeout: 5000, maxRetries: 4, maxDuration: 30_000 };
+const policy: RetryPolicy = {
+  initialTimeout: 1000,
+  maxTimeout: 5000,
+  maxRetries: 4,
+  maxDuration: 30_000,
+};
 const fixed = (x: number) => () => x;
 
 describe("RFC 5080 §2.2.1 backoff", () => {
@@ -39,14 +50,22 @@ describe("RFC 5080 §2.2.1 backoff", () => {
     expect(clock.now()).toBe(1000 + 2000 + 4000 + 5000 + 5000);
   });
   test("MRD: the last timeout is cut to the remaining duration, then the request ends", () => {
-    const p: RetryPolicy = { initialTimeout: 1000, maxTimeout: 0, maxRetries: 10, maxDuration: 5000 };
+    const p: RetryPolicy = {
+      initialTimeout: 1000,
+      maxTimeout: 0,
+      maxRetries: 10,
+      maxDuration: 5000,
+    };
     const rand = fixed(0.5);
     const { state } = startRetry(0, 1000, p, rand);
     const a = onTimeout(state, 1000, p, rand);
     expect(a).toEqual({ kind: "retry", timeout: 2000 });
     const b = onTimeout(state, 3000, p, rand);
     expect(b).toEqual({ kind: "retry", timeout: 2000 }); // 4000 cut to the 2000 left
-    expect(onTimeout(state, 5000, p, rand)).toEqual({ kind: "give-up", reason: "max-duration" });
+    expect(onTimeout(state, 5000, p, rand)).toEqual({
+      kind: "give-up",
+      reason: "max-duration",
+    });
   });
   test("jitter desynchronises: two proxies with different draws get different deadlines", () => {
     const a = startRetry(0, 1000, policy, fixed(0.1)).deadline;

@@ -36,34 +36,66 @@ export function firstTimeout(irt: number, rand: () => number): number {
   return irt + jitter(rand) * irt;
 }
 
-export function nextTimeout(prev: number, policy: RetryPolicy, rand: () => number): number {
+export function nextTimeout(
+  prev: number,
+  policy: RetryPolicy,
+  rand: () => number,
+): number {
   let rt = 2 * prev + jitter(rand) * prev;
-  if (policy.maxTimeout > 0 && rt > policy.maxTimeout) rt = policy.maxTimeout + jitter(rand) * policy.maxTimeout;
+  if (policy.maxTimeout > 0 && rt > policy.maxTimeout)
+    rt = policy.maxTimeout + jitter(rand) * policy.maxTimeout;
   return rt;
 }
 
-export type RetryStep = { kind: "retry"; timeout: number } | { kind: "give-up"; reason: "max-retries" | "max-duration" };
+export type RetryStep =
+  | { kind: "retry"; timeout: number }
+  | { kind: "give-up"; reason: "max-retries" | "max-duration" };
 
 /** Start: the deadline of the first transmission. */
-export function startRetry(now: number, irt: number, policy: RetryPolicy, rand: () => number): { state: RetryState; deadline: number } {
+export function startRetry(
+  now: number,
+  irt: number,
+  policy: RetryPolicy,
+  rand: () => number,
+): { state: RetryState; deadline: number } {
   const t = clampToDuration(firstTimeout(irt, rand), now, now, policy);
-  return { state: { startedAt: now, attempts: 1, lastTimeout: t }, deadline: now + t };
+  return {
+    state: { startedAt: now, attempts: 1, lastTimeout: t },
+    deadline: now + t,
+  };
 }
 
 /**
  * The previous transmission timed out at `now`. Either another transmission is due at once, with
  * its timeout, or the request is over. The last timeout is cut so it never runs past MRD.
  */
-export function onTimeout(state: RetryState, now: number, policy: RetryPolicy, rand: () => number): RetryStep {
-  if (state.attempts > policy.maxRetries) return { kind: "give-up", reason: "max-retries" };
-  if (now - state.startedAt >= policy.maxDuration) return { kind: "give-up", reason: "max-duration" };
-  const t = clampToDuration(nextTimeout(state.lastTimeout, policy, rand), state.startedAt, now, policy);
+export function onTimeout(
+  state: RetryState,
+  now: number,
+  policy: RetryPolicy,
+  rand: () => number,
+): RetryStep {
+  if (state.attempts > policy.maxRetries)
+    return { kind: "give-up", reason: "max-retries" };
+  if (now - state.startedAt >= policy.maxDuration)
+    return { kind: "give-up", reason: "max-duration" };
+  const t = clampToDuration(
+    nextTimeout(state.lastTimeout, policy, rand),
+    state.startedAt,
+    now,
+    policy,
+  );
   state.attempts++;
   state.lastTimeout = t;
   return { kind: "retry", timeout: t };
 }
 
-function clampToDuration(t: number, startedAt: number, now: number, policy: RetryPolicy): number {
+function clampToDuration(
+  t: number,
+  startedAt: number,
+  now: number,
+  policy: RetryPolicy,
+): number {
   const left = startedAt + policy.maxDuration - now;
   return Math.max(1, Math.min(t, left));
 }

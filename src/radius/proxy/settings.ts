@@ -26,7 +26,12 @@ export interface HomeServer {
 }
 
 export interface ProxySettings {
-  pools: Array<{ name: string; strategy: string; servers: string[]; key_attributes: string[] }>;
+  pools: Array<{
+    name: string;
+    strategy: string;
+    servers: string[];
+    key_attributes: string[];
+  }>;
   realms: RealmRule[];
   defaultRealm: string;
   maxProxyStates: number;
@@ -71,12 +76,16 @@ export function proxySettings(cfg: RadiusProxyConfig): ProxySettings {
  * entry at `acct_address` (default port + 1, the RFC 2865/2866 1812/1813 convention).
  * `secretOf` returns the secret bytes of a configured server (it throws on a missing variable).
  */
-export function buildHomeServers(cfg: RadiusProxyConfig, secretOf: (h: RadiusProxyConfig["home_servers"][number]) => Uint8Array): HomeServer[] {
+export function buildHomeServers(
+  cfg: RadiusProxyConfig,
+  secretOf: (h: RadiusProxyConfig["home_servers"][number]) => Uint8Array,
+): HomeServer[] {
   const out: HomeServer[] = [];
   for (const h of cfg.home_servers) {
     const secret = secretOf(h);
     const main = parseHostPort(h.address);
-    if (!main.ok) throw new Error(`radius.proxy home server ${h.name}: bad address`);
+    if (!main.ok)
+      throw new Error(`radius.proxy home server ${h.name}: bad address`);
     const base = {
       name: h.name,
       secret,
@@ -86,30 +95,47 @@ export function buildHomeServers(cfg: RadiusProxyConfig, secretOf: (h: RadiusPro
       requireMa: h.require_message_authenticator,
       statusCheck: h.status_check,
     };
-    const entry = (kind: "auth" | "acct", host: string, port: number): HomeServer => ({
+    const entry = (
+      kind: "auth" | "acct",
+      host: string,
+      port: number,
+    ): HomeServer => ({
       ...base,
       kind,
       host,
       port,
       address: host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`,
     });
-    if (h.type === "auth" || h.type === "both") out.push(entry("auth", main.value.host, main.value.port));
-    if (h.type === "acct") out.push(entry("acct", main.value.host, main.value.port));
+    if (h.type === "auth" || h.type === "both")
+      out.push(entry("auth", main.value.host, main.value.port));
+    if (h.type === "acct")
+      out.push(entry("acct", main.value.host, main.value.port));
     if (h.type === "both") {
-      const acct = h.acct_address === undefined ? undefined : parseHostPort(h.acct_address);
-      if (acct && !acct.ok) throw new Error(`radius.proxy home server ${h.name}: bad acct_address`);
+      const acct =
+        h.acct_address === undefined
+          ? undefined
+          : parseHostPort(h.acct_address);
+      if (acct && !acct.ok)
+        throw new Error(`radius.proxy home server ${h.name}: bad acct_address`);
       if (acct) out.push(entry("acct", acct.value.host, acct.value.port));
-      else if (main.value.port < 65535) out.push(entry("acct", main.value.host, main.value.port + 1));
+      else if (main.value.port < 65535)
+        out.push(entry("acct", main.value.host, main.value.port + 1));
     }
   }
   return out;
 }
 
 /** Resolve a server's secret: `secret` or the environment variable named by `secret_env`. */
-export function resolveSecret(h: RadiusProxyConfig["home_servers"][number], env: Record<string, string | undefined>): Uint8Array {
+export function resolveSecret(
+  h: RadiusProxyConfig["home_servers"][number],
+  env: Record<string, string | undefined>,
+): Uint8Array {
   if (h.secret !== undefined) return new TextEncoder().encode(h.secret);
   const name = h.secret_env ?? "";
   const v = env[name];
-  if (v === undefined || v === "") throw new Error(`radius.proxy home server ${h.name}: environment variable ${name} (secret_env) is not set`);
+  if (v === undefined || v === "")
+    throw new Error(
+      `radius.proxy home server ${h.name}: environment variable ${name} (secret_env) is not set`,
+    );
   return new TextEncoder().encode(v);
 }
