@@ -412,3 +412,18 @@ describe("health through the engine", () => {
       );
   });
 });
+
+describe("shutdown", () => {
+  test("abandon answers what is in flight with null and flushes the counters", () => {
+    const { engine, registry } = setup();
+    const r = replies();
+    engine.handle(nasRequest("bob@example.com"), ctx, r.cb);
+    engine.handle(nasRequest("bob@example.com"), ctx, r.cb);
+    engine.abandon();
+    expect(r.got).toEqual([null, null]);
+    expect(engine.pending()).toBe(0);
+    expect(registry.renderPrometheus()).toContain(
+      'aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 2',
+    );
+  });
+});

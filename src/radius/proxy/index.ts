@@ -599,6 +599,8 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       if (t.flight !== undefined && !t.flight.done && t.flight.gen === t.gen)
         finish(t.flight, null);
     }
+    // After a reload the Registry's counters are shared with the next engine: hand over what is left.
+    for (const t of tallies) t.flush();
   }
 
   function stats(): Record<string, unknown> {
