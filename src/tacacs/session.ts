@@ -59,11 +59,25 @@ export interface ConnState {
   sessionsStarted: number;
   /** Wrong key seen: no new sessions. */
   refuseNew: boolean;
+  /** The device was removed, disabled or re-keyed since the connection began: no new sessions. */
+  retired: boolean;
   closed: boolean;
 }
 
 export function newConnection(key: Uint8Array, cfg: EngineConfig): ConnState {
-  return { key, cfg, sessions: new Map(), singleConnect: null, repliesSent: 0, sessionsStarted: 0, refuseNew: false, closed: false };
+  return { key, cfg, sessions: new Map(), singleConnect: null, repliesSent: 0, sessionsStarted: 0, refuseNew: false, retired: false, closed: false };
+}
+
+/**
+ * The transport found the connection's device gone or changed (a long-lived single-connect
+ * connection must not keep serving an old key or a removed device): running sessions finish,
+ * new ones are refused with ERROR, and the connection closes when the last one ends.
+ */
+export function retire(conn: ConnState, out: Output[]): void {
+  if (conn.retired || conn.closed) return;
+  conn.retired = true;
+  note(out, "device_changed");
+  if (conn.sessions.size === 0) close(conn, out, "device_changed");
 }
 
 const EMPTY = new Uint8Array(0);
@@ -111,7 +125,8 @@ function reply(conn: ConnState, h: Header, body: PacketBody, terminal: boolean, 
 
 function endSession(conn: ConnState, sessionId: number, out: Output[]): void {
   if (conn.sessions.delete(sessionId)) out.push({ kind: "note", note: { what: "session-end" } });
-  if (conn.sessions.size === 0 && (conn.singleConnect !== true || conn.refuseNew)) close(conn, out, conn.refuseNew ? "bad_key" : "session_done");
+  if (conn.sessions.size === 0 && (conn.singleConnect !== true || conn.refuseNew || conn.retired))
+    close(conn, out, conn.refuseNew ? "bad_key" : conn.retired ? "device_changed" : "session_done");
 }
 
 /** Refuse one packet with an ERROR reply when one can be sent, and end its session. */
@@ -143,6 +158,7 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
       note(out, "bad_key_connection");
       return;
     }
+    if (conn.retired) return refuseWithError(conn, h, "device_changed", "Device configuration changed; reconnect", out);
     if (h.seqNo !== 1) return refuseWithError(conn, h, "bad_seq_no", "Unexpected sequence number", out);
     if (conn.singleConnect !== true && conn.sessionsStarted > 0) {
       return refuseWithError(conn, h, "no_single_connect", "Single-connect not negotiated", out);

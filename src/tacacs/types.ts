@@ -43,6 +43,7 @@ export type Note =
 export type RefusalReason =
   | "bad_key"
   | "bad_key_connection"
+  | "device_changed"
   | "unencrypted_refused"
   | "bad_version"
   | "bad_minor_version"

@@ -13,7 +13,7 @@ import { PP2_DEFAULT_MAX_HEADER } from "../proxy-protocol/types.ts";
 import type { DeviceIndex } from "../store/device-index.ts";
 import { Framer } from "../tacacs/codec/framer.ts";
 import { runJob, type JobContext } from "../tacacs/jobs.ts";
-import { newConnection, onAnswer, onFrame, type ConnState } from "../tacacs/session.ts";
+import { newConnection, onAnswer, onFrame, retire, type ConnState } from "../tacacs/session.ts";
 import type { Answer, EngineConfig, Output, RefusalReason } from "../tacacs/types.ts";
 import type { Bucket, ConnectionCaps, RateLimiter } from "./limits.ts";
 import type { ProxyCounters } from "./metrics.ts";
@@ -54,6 +54,8 @@ export class Conn {
   private bucket: Bucket | null = null;
   private ctx: JobContext | null = null;
   private deviceName = "";
+  private deviceId = -1;
+  private secret = "";
   private gotFirst = false;
   private deadline: number;
   private jobs = 0;
@@ -136,9 +138,24 @@ export class Conn {
       this.deadline = now + this.s.config.idle_timeout;
       const kind = frame.header.type - 1;
       if (kind >= 0 && kind < 3 && !this.s.rates.take(this.bucket!, kind, now)) return this.refuse("rate_limited", undefined, true);
-      onFrame(this.engine!, frame, this.out);
+      const engine = this.engine!;
+      // A long-lived single-connect connection is re-checked against the store before each new
+      // session: a removed or disabled device or a changed key retires it.
+      if (engine.singleConnect === true && frame.header.seqNo === 1 && !engine.sessions.has(frame.header.sessionId)) this.recheckDevice();
+      onFrame(engine, frame, this.out);
       this.perform();
+      // ...and when its last running session ends, so it closes then rather than at the next one.
+      if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0) this.recheckDevice();
     }
+  }
+
+  private recheckDevice(): void {
+    const engine = this.engine;
+    if (engine === null || engine.retired || engine.closed) return;
+    const d = this.s.index.resolve(this.clientIp, this.proxyIp);
+    if (d !== null && d.deviceId === this.deviceId && d.tacacsSecret === this.secret) return;
+    retire(engine, this.out);
+    this.perform();
   }
 
   /** PROXY v2 outcome → client identity → caps → device → key. */
@@ -209,6 +226,8 @@ export class Conn {
     this.s.counters.deviceMatches.inc({ protocol: "tacacs", device_group: device.groupName, via });
     this.s.onResolved({ client: this.clientIp, proxy: this.proxyIp, device: device.deviceName, group: device.groupName });
     this.deviceName = device.deviceName;
+    this.deviceId = device.deviceId;
+    this.secret = secret;
     this.engine = newConnection(key, this.s.engine);
     this.framer = new Framer({ maxBodyLength: this.s.config.max_body_length });
     this.bucket = this.s.rates.bucket(this.clientIp, this.s.clock.now());
@@ -270,8 +289,10 @@ export class Conn {
     this.jobs--;
     if (this.phase === "dead" || this.engine === null) return;
     this.deadline = Math.max(this.deadline, this.s.clock.now() + this.s.config.idle_timeout);
-    onAnswer(this.engine, sessionId, a, this.out);
+    const engine = this.engine;
+    onAnswer(engine, sessionId, a, this.out);
     this.perform();
+    if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0) this.recheckDevice();
   }
 
   private write(bytes: Uint8Array): void {
