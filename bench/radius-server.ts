@@ -17,10 +17,17 @@ import { addUserGroup } from "../src/store/user-groups.ts";
 import { addUser } from "../src/store/users.ts";
 import { startRadius } from "../src/transport/radius-udp.ts";
 
-const [secret = "testing123", user = "alice", password = "alice-pass", commitDelay = "2ms"] = process.argv.slice(2);
+const [
+  secret = "testing123",
+  user = "alice",
+  password = "alice-pass",
+  commitDelay = "2ms",
+] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "aaa-bench-radius-"));
 const store = openStore(join(dir, "bench.sqlite"));
-const parsed = parseConfigText(`[store]\npath = "${dir}/bench.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0"]\nacct_listen = ["127.0.0.1:0"]\nrequests_per_second = 10000000\nburst = 10000000\n[accounting]\ncommit_delay = "${commitDelay}"\n`);
+const parsed = parseConfigText(
+  `[store]\npath = "${dir}/bench.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0"]\nacct_listen = ["127.0.0.1:0"]\nrequests_per_second = 10000000\nburst = 10000000\n[accounting]\ncommit_delay = "${commitDelay}"\n`,
+);
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
 const cfg = parsed.value;
 const devices = new DeviceStore(store.sqlite);
@@ -29,7 +36,10 @@ devices.addDevice({ name: "loadgen", network: "127.0.0.1/32", group: "bench" });
 await addUserGroup(store, { name: "users", deviceGroups: ["bench"] }, "bench");
 await addUser(store, { username: user, password, groups: ["users"] }, "bench");
 const sp = createStorePolicy(store, cfg, { env: {} });
-const log = createLogger({ level: "warn", write: (l) => process.stderr.write(l + "\n") });
+const log = createLogger({
+  level: "warn",
+  write: (l) => process.stderr.write(l + "\n"),
+});
 const radius = await startRadius({
   config: cfg.radius,
   index: new DeviceIndex(store.sqlite),
@@ -37,7 +47,13 @@ const radius = await startRadius({
   registry: new Registry(),
   log,
 });
-process.stdout.write(JSON.stringify({ auth: radius.ports.auth[0], acct: radius.ports.acct[0], pid: process.pid }) + "\n");
+process.stdout.write(
+  JSON.stringify({
+    auth: radius.ports.auth[0],
+    acct: radius.ports.acct[0],
+    pid: process.pid,
+  }) + "\n",
+);
 
 let done = false;
 const finish = async () => {
@@ -45,7 +61,13 @@ const finish = async () => {
   done = true;
   await radius.stop(1_000);
   sp.writer.close();
-  process.stderr.write(JSON.stringify({ committed: sp.writer.counters.committed, failed: sp.writer.counters.failed, stats: radius.stats() }) + "\n");
+  process.stderr.write(
+    JSON.stringify({
+      committed: sp.writer.counters.committed,
+      failed: sp.writer.counters.failed,
+      stats: radius.stats(),
+    }) + "\n",
+  );
   store.close();
   rmSync(dir, { recursive: true, force: true });
   process.exit(0);

@@ -13,8 +13,19 @@
 // - EAP-Message is not served yet: Access-Reject (counted), never silence that would make the NAS retry.
 import type { Policy, PolicyDevice } from "../policy/ports.ts";
 import { verifyChapPassword, chapChallengeOf } from "./codec/chap.ts";
-import { MS_VENDOR_ID, MsAttr, verifyMsChapV1, verifyMsChapV2, type MsChapV2Success } from "./codec/mschap.ts";
-import { AttrType, getAttr, type Attribute, type Packet } from "./codec/packet.ts";
+import {
+  MS_VENDOR_ID,
+  MsAttr,
+  verifyMsChapV1,
+  verifyMsChapV2,
+  type MsChapV2Success,
+} from "./codec/mschap.ts";
+import {
+  AttrType,
+  getAttr,
+  type Attribute,
+  type Packet,
+} from "./codec/packet.ts";
 import { hideMppeKey, unhidePassword } from "./codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "./codec/vsa.ts";
 
@@ -41,19 +52,27 @@ const ascii = new TextEncoder();
 const MPPE_POLICY_ALLOWED = new Uint8Array([0, 0, 0, 1]);
 const MPPE_TYPES_40_OR_128 = new Uint8Array([0, 0, 0, 6]);
 
-const reject = (reason: string, extra: Attribute[] = NONE): AccessOutcome => ({ allow: false, reason, extra });
+const reject = (reason: string, extra: Attribute[] = NONE): AccessOutcome => ({
+  allow: false,
+  reason,
+  extra,
+});
 
 function msVsa(type: number, value: Uint8Array): Attribute[] {
   const r = encodeVsa(MS_VENDOR_ID, [{ vendorType: type, value }]);
   return r.ok ? [r.value] : [];
 }
 
-export function authenticateAccess(c: AccessRequestContext): AccessOutcome | Promise<AccessOutcome> {
+export function authenticateAccess(
+  c: AccessRequestContext,
+): AccessOutcome | Promise<AccessOutcome> {
   const p = c.packet;
-  if (getAttr(p, AttrType.EAPMessage) !== undefined) return reject("eap-not-supported");
+  if (getAttr(p, AttrType.EAPMessage) !== undefined)
+    return reject("eap-not-supported");
   const pap = getAttr(p, AttrType.UserPassword);
   const chap = getAttr(p, AttrType.CHAPPassword);
-  if (pap !== undefined && chap !== undefined) return reject("conflicting-credentials");
+  if (pap !== undefined && chap !== undefined)
+    return reject("conflicting-credentials");
   const req = { username: c.userName, clientIp: c.clientIp, device: c.device };
   if (pap !== undefined) {
     const pw = unhidePassword(pap, c.secret, p.authenticator);
@@ -72,14 +91,21 @@ export function authenticateAccess(c: AccessRequestContext): AccessOutcome | Pro
   }
   const msChallenge = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAPChallenge);
   const v2 = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAP2Response);
-  if (msChallenge !== undefined && v2 !== undefined) return msChapV2(c, req, msChallenge, v2);
+  if (msChallenge !== undefined && v2 !== undefined)
+    return msChapV2(c, req, msChallenge, v2);
   const v1 = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAPResponse);
   if (msChallenge !== undefined && v1 !== undefined) {
     const d = c.policy.authenticateMsChap(req, (ntHash) => {
-      const r = verifyMsChapV1({ ntHash, challenge: msChallenge, response: v1 });
+      const r = verifyMsChapV1({
+        ntHash,
+        challenge: msChallenge,
+        response: v1,
+      });
       return r.ok && r.value;
     });
-    return d.allow ? { allow: true, reason: d.reason, extra: NONE } : reject(d.reason, msChapError(v1[0] ?? 0));
+    return d.allow
+      ? { allow: true, reason: d.reason, extra: NONE }
+      : reject(d.reason, msChapError(v1[0] ?? 0));
   }
   return reject("no-credentials");
 }
@@ -91,10 +117,17 @@ function msChapV2(
   response: Uint8Array,
 ): AccessOutcome {
   const slash = c.userName.lastIndexOf("\\");
-  const hashedName = ascii.encode(slash >= 0 ? c.userName.slice(slash + 1) : c.userName);
+  const hashedName = ascii.encode(
+    slash >= 0 ? c.userName.slice(slash + 1) : c.userName,
+  );
   let success: MsChapV2Success | null = null;
   const d = c.policy.authenticateMsChap(req, (ntHash) => {
-    const r = verifyMsChapV2({ userName: hashedName, ntHash, authChallenge, response });
+    const r = verifyMsChapV2({
+      userName: hashedName,
+      ntHash,
+      authChallenge,
+      response,
+    });
     success = r.ok ? r.value : null;
     return success !== null;
   });

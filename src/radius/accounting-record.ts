@@ -7,7 +7,10 @@
 // kept as "Attr-<type>" / "Vendor-<id>-Attr-<type>" with 0x hex, as FreeRADIUS writes them.
 // Message-Authenticator and Proxy-State are transport, not accounting data, and are not stored.
 import { hex } from "../lib/bytes.ts";
-import type { AccountingRecord, AccountingRecordType } from "../policy/ports.ts";
+import type {
+  AccountingRecord,
+  AccountingRecordType,
+} from "../policy/ports.ts";
 import { attrByCode, vendorById, type Dictionary } from "./codec/dictionary.ts";
 import { decodeValue } from "./codec/dictionary-values.ts";
 import { AttrType, type Attribute } from "./codec/packet.ts";
@@ -33,13 +36,22 @@ const RECORD_TYPES: ReadonlyMap<number, AccountingRecordType> = new Map([
   [AcctStatusType.AccountingOff, "off"],
 ]);
 
-const SKIP: ReadonlySet<number> = new Set([AttrType.MessageAuthenticator, AttrType.ProxyState]);
+const SKIP: ReadonlySet<number> = new Set([
+  AttrType.MessageAuthenticator,
+  AttrType.ProxyState,
+]);
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 export function statusTypeOf(attrs: readonly Attribute[]): number | null {
   for (const a of attrs)
     if (a.type === ACCT_STATUS_TYPE && a.value.length === 4)
-      return ((a.value[0]! << 24) | (a.value[1]! << 16) | (a.value[2]! << 8) | a.value[3]!) >>> 0;
+      return (
+        ((a.value[0]! << 24) |
+          (a.value[1]! << 16) |
+          (a.value[2]! << 8) |
+          a.value[3]!) >>>
+        0
+      );
   return null;
 }
 
@@ -54,18 +66,33 @@ function add(out: Record<string, unknown>, name: string, v: unknown): void {
   else out[name] = [prev, v];
 }
 
-export function accountingAttributes(dict: Dictionary, attrs: readonly Attribute[]): Record<string, unknown> {
+export function accountingAttributes(
+  dict: Dictionary,
+  attrs: readonly Attribute[],
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const a of attrs) {
     if (SKIP.has(a.type)) continue;
     if (a.type === AttrType.VendorSpecific && a.value.length >= 4) {
-      const vendorId = ((a.value[0]! << 24) | (a.value[1]! << 16) | (a.value[2]! << 8) | a.value[3]!) >>> 0;
+      const vendorId =
+        ((a.value[0]! << 24) |
+          (a.value[1]! << 16) |
+          (a.value[2]! << 8) |
+          a.value[3]!) >>>
+        0;
       const subs = decodeVsa(a.value, vendorById(dict, vendorId)?.format);
       if (subs.ok) {
         for (const s of subs.value) {
           const def = attrByCode(dict, s.vendorId, s.vendorType);
-          const v = def === undefined || def.encrypt !== 0 ? undefined : decodeValue(def, s.value);
-          add(out, def?.name ?? `Vendor-${s.vendorId}-Attr-${s.vendorType}`, v?.ok ? v.value : `0x${hex(s.value)}`);
+          const v =
+            def === undefined || def.encrypt !== 0
+              ? undefined
+              : decodeValue(def, s.value);
+          add(
+            out,
+            def?.name ?? `Vendor-${s.vendorId}-Attr-${s.vendorType}`,
+            v?.ok ? v.value : `0x${hex(s.value)}`,
+          );
         }
         continue;
       }
@@ -85,14 +112,28 @@ export function accountingAttributes(dict: Dictionary, attrs: readonly Attribute
 export function buildAccountingRecord(
   dict: Dictionary,
   attrs: readonly Attribute[],
-  ctx: { time: number; clientIp: string; device: string; deviceGroup: string; userName: string | null },
+  ctx: {
+    time: number;
+    clientIp: string;
+    device: string;
+    deviceGroup: string;
+    userName: string | null;
+  },
 ): AccountingRecord {
   let session = "";
-  for (const a of attrs) if (a.type === ACCT_SESSION_ID) { session = decoder.decode(a.value); break; }
+  for (const a of attrs)
+    if (a.type === ACCT_SESSION_ID) {
+      session = decoder.decode(a.value);
+      break;
+    }
   let user = ctx.userName;
   if (user === null) {
     user = "";
-    for (const a of attrs) if (a.type === AttrType.UserName) { user = decoder.decode(a.value); break; }
+    for (const a of attrs)
+      if (a.type === AttrType.UserName) {
+        user = decoder.decode(a.value);
+        break;
+      }
   }
   return {
     protocol: "radius",

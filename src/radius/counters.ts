@@ -20,7 +20,8 @@ export const DropReason = {
   /** The device group requires Message-Authenticator (default), or the code always does (Status-Server, EAP). */
   missingMessageAuthenticator: "missing-message-authenticator",
   /** BlastRADIUS (CVE-2024-3596): Proxy-State without Message-Authenticator. */
-  proxyStateWithoutMessageAuthenticator: "proxy-state-without-message-authenticator",
+  proxyStateWithoutMessageAuthenticator:
+    "proxy-state-without-message-authenticator",
   /** Retransmission of a request still being processed (RFC 5080 §2.2.2). */
   duplicate: "duplicate",
   /** Accounting record not committed: no Accounting-Response, the NAS retries. */
@@ -51,14 +52,50 @@ export interface RadiusCounters {
 
 export function createRadiusCounters(r: Registry): RadiusCounters {
   return {
-    requests: r.counter("aaa_radius_requests_total", "RADIUS datagrams received, by listener and client device", ["port", "client"]),
-    accepted: r.counter("aaa_radius_accepted_total", "Access-Accepts sent, by client device", ["client"]),
-    rejected: r.counter("aaa_radius_rejected_total", "Access-Rejects sent, by client device and reason", ["client", "reason"]),
-    dropped: r.counter("aaa_radius_dropped_total", "RADIUS datagrams dropped without a reply, by client device and reason", ["client", "reason"]),
-    malformed: r.counter("aaa_radius_malformed_total", "Malformed RADIUS datagrams, by decoder error code", ["code"]),
-    accounting: r.counter("aaa_radius_accounting_total", "Accounting-Requests committed and acknowledged, by client device and Acct-Status-Type", ["client", "type"]),
-    statusServer: r.counter("aaa_radius_status_server_total", "Status-Server requests answered (RFC 5997), by listener", ["port"]),
-    resent: r.counter("aaa_radius_duplicates_resent_total", "Retransmissions answered from the duplicate cache (RFC 5080 §2.2.2)", ["port"]),
-    latency: r.histogram("aaa_radius_request_duration_seconds", "Time from datagram to reply, by listener", ["port"]),
+    requests: r.counter(
+      "aaa_radius_requests_total",
+      "RADIUS datagrams received, by listener and client device",
+      ["port", "client"],
+    ),
+    accepted: r.counter(
+      "aaa_radius_accepted_total",
+      "Access-Accepts sent, by client device",
+      ["client"],
+    ),
+    rejected: r.counter(
+      "aaa_radius_rejected_total",
+      "Access-Rejects sent, by client device and reason",
+      ["client", "reason"],
+    ),
+    dropped: r.counter(
+      "aaa_radius_dropped_total",
+      "RADIUS datagrams dropped without a reply, by client device and reason",
+      ["client", "reason"],
+    ),
+    malformed: r.counter(
+      "aaa_radius_malformed_total",
+      "Malformed RADIUS datagrams, by decoder error code",
+      ["code"],
+    ),
+    accounting: r.counter(
+      "aaa_radius_accounting_total",
+      "Accounting-Requests committed and acknowledged, by client device and Acct-Status-Type",
+      ["client", "type"],
+    ),
+    statusServer: r.counter(
+      "aaa_radius_status_server_total",
+      "Status-Server requests answered (RFC 5997), by listener",
+      ["port"],
+    ),
+    resent: r.counter(
+      "aaa_radius_duplicates_resent_total",
+      "Retransmissions answered from the duplicate cache (RFC 5080 §2.2.2)",
+      ["port"],
+    ),
+    latency: r.histogram(
+      "aaa_radius_request_duration_seconds",
+      "Time from datagram to reply, by listener",
+      ["port"],
+    ),
   };
 }

@@ -54,13 +54,21 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
 
   test("a flood of distinct keys stays within maxEntries; expired entries are swept on insert", () => {
     const c = new DuplicateCache({ lifetimeMs: 5_000, maxEntries: 1_000 });
-    for (let i = 0; i < 50_000; i++) c.check(duplicateKey(1, `10.0.${i >> 8}.${i & 255}`, 1000 + (i % 7), i & 255), auth(i & 255), i * 0.01);
+    for (let i = 0; i < 50_000; i++)
+      c.check(
+        duplicateKey(1, `10.0.${i >> 8}.${i & 255}`, 1000 + (i % 7), i & 255),
+        auth(i & 255),
+        i * 0.01,
+      );
     expect(c.size).toBe(1_000);
     expect(c.evicted).toBe(49_000);
     // Much later, new inserts sweep the expired head.
-    for (let i = 0; i < 100; i++) c.check(duplicateKey(2, "x", i, 0), auth(0), 1_000_000);
+    for (let i = 0; i < 100; i++)
+      c.check(duplicateKey(2, "x", i, 0), auth(0), 1_000_000);
     expect(c.size).toBeLessThanOrEqual(1_000);
-    expect(c.check(duplicateKey(1, "10.0.0.0", 1000, 0), auth(0), 1_000_001).kind).toBe("new");
+    expect(
+      c.check(duplicateKey(1, "10.0.0.0", 1000, 0), auth(0), 1_000_001).kind,
+    ).toBe("new");
   });
 
   test("the stored authenticator is a copy (the caller's buffer may be reused)", () => {

@@ -72,15 +72,30 @@ export class DuplicateCache {
   check(key: string, authenticator: Uint8Array, now: number): DuplicateVerdict {
     const e = this.entries.get(key);
     if (e !== undefined && e.expires > now && sameAuth(e.auth, authenticator)) {
-      return e.reply === null ? IN_PROGRESS : { kind: "resend", reply: e.reply };
+      return e.reply === null
+        ? IN_PROGRESS
+        : { kind: "resend", reply: e.reply };
     }
     // New request, expired entry, or the Identifier reused with a new authenticator: start over.
     // The authenticator is copied: the caller's view may point into a buffer reused later.
-    this.put(key, { auth: authenticator.slice(), reply: null, expires: now + this.cfg.lifetimeMs }, now);
+    this.put(
+      key,
+      {
+        auth: authenticator.slice(),
+        reply: null,
+        expires: now + this.cfg.lifetimeMs,
+      },
+      now,
+    );
     return NEW;
   }
 
-  complete(key: string, authenticator: Uint8Array, reply: Uint8Array, now: number): void {
+  complete(
+    key: string,
+    authenticator: Uint8Array,
+    reply: Uint8Array,
+    now: number,
+  ): void {
     const e = this.entries.get(key);
     // A newer request with the same key replaced ours meanwhile: its entry wins.
     if (e === undefined || !sameAuth(e.auth, authenticator)) return;
@@ -92,7 +107,8 @@ export class DuplicateCache {
 
   forget(key: string, authenticator: Uint8Array): void {
     const e = this.entries.get(key);
-    if (e !== undefined && sameAuth(e.auth, authenticator)) this.entries.delete(key);
+    if (e !== undefined && sameAuth(e.auth, authenticator))
+      this.entries.delete(key);
   }
 
   private put(key: string, e: Entry, now: number): void {

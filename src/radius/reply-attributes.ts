@@ -6,7 +6,12 @@
 // (an operator typo must not turn every Accept into a drop).
 import { utf8 } from "../lib/bytes.ts";
 import type { RadiusReplyAttribute } from "../policy/ports.ts";
-import { attrByName, vendorById, type AttrDef, type Dictionary } from "./codec/dictionary.ts";
+import {
+  attrByName,
+  vendorById,
+  type AttrDef,
+  type Dictionary,
+} from "./codec/dictionary.ts";
 import { encodeValue } from "./codec/dictionary-values.ts";
 import type { Attribute } from "./codec/packet.ts";
 import { hideTunnelPassword } from "./codec/user-password.ts";
@@ -26,7 +31,12 @@ export class ReplyAttributeMapper {
   ) {}
 
   /** Appends the wire form of `list` to `out`. */
-  map(list: readonly RadiusReplyAttribute[], secret: Uint8Array, requestAuth: Uint8Array, out: Attribute[]): void {
+  map(
+    list: readonly RadiusReplyAttribute[],
+    secret: Uint8Array,
+    requestAuth: Uint8Array,
+    out: Attribute[],
+  ): void {
     for (const a of list) {
       const k = `${a.name}\u0000${a.value}`;
       let m = this.memo.get(k);
@@ -49,17 +59,27 @@ export class ReplyAttributeMapper {
     const def = attrByName(this.dict, a.name);
     if (def === undefined) return { bad: "unknown attribute name" };
     if (def.encrypt === 2 && def.vendorId === 0) return { hidden: def };
-    if (def.encrypt !== 0) return { bad: `encrypt=${def.encrypt} attributes are not supported in replies` };
+    if (def.encrypt !== 0)
+      return {
+        bad: `encrypt=${def.encrypt} attributes are not supported in replies`,
+      };
     const v = encodeValue(def, a.value);
     if (!v.ok) return { bad: v.detail ?? v.code };
     const attr = this.wrap(def, v.value);
-    return attr === null ? { bad: "value too long for one attribute" } : { attr };
+    return attr === null
+      ? { bad: "value too long for one attribute" }
+      : { attr };
   }
 
   private wrap(def: AttrDef, value: Uint8Array): Attribute | null {
-    if (def.vendorId === 0) return value.length <= 253 ? { type: def.type, value } : null;
+    if (def.vendorId === 0)
+      return value.length <= 253 ? { type: def.type, value } : null;
     const vendor = vendorById(this.dict, def.vendorId);
-    const r = encodeVsa(def.vendorId, [{ vendorType: def.type, value }], vendor?.format);
+    const r = encodeVsa(
+      def.vendorId,
+      [{ vendorType: def.type, value }],
+      vendor?.format,
+    );
     return r.ok ? r.value : null;
   }
 }

@@ -17,7 +17,13 @@ import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
 import { RadiusServer, type HandleResult } from "./server.ts";
 
 const SECRET = "engine-secret";
-const device = { deviceName: "nas1", groupId: 1, groupName: "nas", radiusSecret: SECRET, requireMessageAuthenticator: true };
+const device = {
+  deviceName: "nas1",
+  groupId: 1,
+  groupName: "nas",
+  radiusSecret: SECRET,
+  requireMessageAuthenticator: true,
+};
 const src = { address: "192.0.2.1", port: 40000 };
 const AUTH = { id: 1, kind: "auth" as const };
 const ACCT = { id: 2, kind: "acct" as const };
@@ -52,7 +58,15 @@ function pap(id = 5) {
   const pw = hidePassword(utf8("pw"), utf8(SECRET), auth);
   if (!pw.ok) throw new Error(pw.code);
   const r = encodeRequest(
-    { code: Code.AccessRequest, identifier: id, authenticator: auth, attributes: [{ type: AttrType.UserName, value: utf8("alice@example.net") }, { type: AttrType.UserPassword, value: pw.value }] },
+    {
+      code: Code.AccessRequest,
+      identifier: id,
+      authenticator: auth,
+      attributes: [
+        { type: AttrType.UserName, value: utf8("alice@example.net") },
+        { type: AttrType.UserPassword, value: pw.value },
+      ],
+    },
     utf8(SECRET),
   );
   if (!r.ok) throw new Error(r.code);
@@ -70,7 +84,9 @@ describe("RadiusServer engine", () => {
     const first = server.handle(req.bytes, src, AUTH);
     expect(first).toBeInstanceOf(Promise);
     expect(server.handle(req.bytes, src, AUTH)).toBeNull();
-    expect(registry.renderPrometheus()).toContain('aaa_radius_dropped_total{client="nas1",reason="duplicate"} 1');
+    expect(registry.renderPrometheus()).toContain(
+      'aaa_radius_dropped_total{client="nas1",reason="duplicate"} 1',
+    );
     expect(server.inFlight).toBe(1);
     pending[0]!(allow(Reason.authenticated));
     const reply = await settle(first);
@@ -87,14 +103,21 @@ describe("RadiusServer engine", () => {
     const b = server.handle(req.bytes, src, { id: 3, kind: "auth" });
     expect(b).toBeInstanceOf(Promise);
     pending.forEach((p) => p(deny(Reason.badPassword)));
-    expect(decodePacket((await settle(a))!).ok && (await settle(b))![0]).toBe(Code.AccessReject);
+    expect(decodePacket((await settle(a))!).ok && (await settle(b))![0]).toBe(
+      Code.AccessReject,
+    );
     expect(calls()).toBe(2);
   });
 
   describe("proxy seam", () => {
-    const proxyWith = (decide: (reply: (b: Uint8Array | null) => void) => ProxyDecision, seen: string[] = []): RadiusProxyPort => ({
+    const proxyWith = (
+      decide: (reply: (b: Uint8Array | null) => void) => ProxyDecision,
+      seen: string[] = [],
+    ): RadiusProxyPort => ({
       handle(request, ctx, reply) {
-        seen.push(`${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`);
+        seen.push(
+          `${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`,
+        );
         expect(ctx.nasSecret).toEqual(utf8(SECRET));
         return decide(reply);
       },
@@ -103,8 +126,20 @@ describe("RadiusServer engine", () => {
     test("local with a stripped user name: policy decides for the stripped name", async () => {
       const seen: string[] = [];
       const names: string[] = [];
-      const { server, pending } = setup({ proxy: proxyWith(() => ({ kind: "local", userName: "alice" }), seen) });
-      (server as unknown as { d: { policy: { authenticatePassword: (r: { username: string }) => Promise<Decision> } } }).d.policy.authenticatePassword = (r) => {
+      const { server, pending } = setup({
+        proxy: proxyWith(() => ({ kind: "local", userName: "alice" }), seen),
+      });
+      (
+        server as unknown as {
+          d: {
+            policy: {
+              authenticatePassword: (r: {
+                username: string;
+              }) => Promise<Decision>;
+            };
+          };
+        }
+      ).d.policy.authenticatePassword = (r) => {
         names.push(r.username);
         return new Promise<Decision>((res) => pending.push(res));
       };
@@ -116,18 +151,31 @@ describe("RadiusServer engine", () => {
     });
 
     test("reject: Access-Reject on auth, silence on acct", async () => {
-      const { server } = setup({ proxy: proxyWith(() => ({ kind: "reject", reason: "realm-rejected" })) });
+      const { server } = setup({
+        proxy: proxyWith(() => ({ kind: "reject", reason: "realm-rejected" })),
+      });
       const out = await settle(server.handle(pap().bytes, src, AUTH));
       const d = decodePacket(out!);
       expect(d.ok && d.value.code).toBe(Code.AccessReject);
-      expect(d.ok && getAttr(d.value, AttrType.MessageAuthenticator) !== undefined).toBe(true);
-      const acct = encodeRequest({ code: Code.AccountingRequest, identifier: 9, attributes: [{ type: 40, value: new Uint8Array([0, 0, 0, 1]) }] }, utf8(SECRET));
+      expect(
+        d.ok && getAttr(d.value, AttrType.MessageAuthenticator) !== undefined,
+      ).toBe(true);
+      const acct = encodeRequest(
+        {
+          code: Code.AccountingRequest,
+          identifier: 9,
+          attributes: [{ type: 40, value: new Uint8Array([0, 0, 0, 1]) }],
+        },
+        utf8(SECRET),
+      );
       if (!acct.ok) throw new Error(acct.code);
       expect(await settle(server.handle(acct.value, src, ACCT))).toBeNull();
     });
 
     test("drop: nothing sent, counted", async () => {
-      const { server, registry } = setup({ proxy: proxyWith(() => ({ kind: "drop", reason: "loop" })) });
+      const { server, registry } = setup({
+        proxy: proxyWith(() => ({ kind: "drop", reason: "loop" })),
+      });
       expect(await settle(server.handle(pap().bytes, src, AUTH))).toBeNull();
       expect(registry.renderPrometheus()).toContain('reason="proxy"} 1');
     });
@@ -135,7 +183,12 @@ describe("RadiusServer engine", () => {
     test("forwarded: the proxy's bytes are the reply, cached for the retransmission; a retransmission in flight is absorbed", async () => {
       let deliver: ((b: Uint8Array | null) => void) | null = null;
       const seen: string[] = [];
-      const { server } = setup({ proxy: proxyWith((reply) => ((deliver = reply), { kind: "forwarded" }), seen) });
+      const { server } = setup({
+        proxy: proxyWith(
+          (reply) => ((deliver = reply), { kind: "forwarded" }),
+          seen,
+        ),
+      });
       const req = pap(77);
       const out = server.handle(req.bytes, src, AUTH);
       expect(out).toBeInstanceOf(Promise);
@@ -150,7 +203,9 @@ describe("RadiusServer engine", () => {
 
     test("forwarded, given up (null): nothing sent; the retransmission is offered to the proxy again", async () => {
       let n = 0;
-      const { server } = setup({ proxy: proxyWith((reply) => (n++, reply(null), { kind: "forwarded" })) });
+      const { server } = setup({
+        proxy: proxyWith((reply) => (n++, reply(null), { kind: "forwarded" })),
+      });
       const req = pap(78);
       expect(await settle(server.handle(req.bytes, src, AUTH))).toBeNull();
       expect(await settle(server.handle(req.bytes, src, AUTH))).toBeNull();

@@ -22,63 +22,52 @@
 //      forger cannot plant replies); 7. the proxy seam, if configured; 8. local policy.
 // Every reply echoes the request's Proxy-State attributes in order (RFC 2865 §5.33), and every
 // Access-Accept/Reject carries Message-Authenticator first (encodeReply's default for those codes).
-import type { Clock } from "../lib/clock.ts";
-import type { Logger } from "../lib/log.ts";
+// Helpers: checks.ts (step 5, reply encoding), proxy-bridge.ts (step 7), access.ts and
+// accounting-record.ts (step 8). The file is longer than most because the request pipeline and its
+// bookkeeping (in-flight count, duplicate cache, counters) are kept in one place, in order.
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
-import type { Policy } from "../policy/ports.ts";
 import { authenticateAccess, type AccessOutcome } from "./access.ts";
-import { buildAccountingRecord, statusTypeOf, recordTypeOf } from "./accounting-record.ts";
-import { verifyAccountingRequest } from "./codec/authenticator.ts";
-import { encodeReply } from "./codec/compose.ts";
-import type { Dictionary } from "./codec/dictionary.ts";
-import { verifyMessageAuthenticator } from "./codec/message-authenticator.ts";
-import { AttrType, Code, decodePacket, getAttr, type Attribute, type Packet } from "./codec/packet.ts";
-import { DropReason, type DropReasonCode, type RadiusCounters } from "./counters.ts";
+import {
+  buildAccountingRecord,
+  recordTypeOf,
+  statusTypeOf,
+} from "./accounting-record.ts";
+import { checkAuthenticity, encodeAnswer } from "./checks.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAttr,
+  type Attribute,
+  type Packet,
+} from "./codec/packet.ts";
+import { DropReason, type DropReasonCode } from "./counters.ts";
 import { DuplicateCache, duplicateKey } from "./duplicates.ts";
-import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
+import type {
+  HandleResult,
+  RadiusDevice,
+  RadiusListenerRef,
+  RadiusServerDeps,
+  RadiusSource,
+} from "./engine-types.ts";
+import { consultProxy } from "./proxy-bridge.ts";
 import { ReplyAttributeMapper } from "./reply-attributes.ts";
 
-/** What the engine needs of a resolved device; the store's ResolvedDevice fits. */
-export interface RadiusDevice {
-  deviceName: string;
-  groupId: number;
-  groupName: string;
-  radiusSecret: string | null;
-  requireMessageAuthenticator: boolean;
-}
-export interface DeviceResolver {
-  resolve(clientIp: string, proxyIp: null): RadiusDevice | null;
-}
-
-export interface RadiusSource {
-  address: string;
-  port: number;
-}
-export interface RadiusListenerRef {
-  /** Distinct per socket: part of the duplicate key (RFC 5080 §2.2.2 "receiving socket"). */
-  id: number;
-  kind: "auth" | "acct";
-}
-
-export interface RadiusServerDeps {
-  devices: DeviceResolver;
-  policy: Policy;
-  counters: RadiusCounters;
-  log: Logger;
-  clock: Clock;
-  dictionary: Dictionary;
-  duplicates: { lifetimeMs: number; maxEntries: number };
-  /** Per-client token bucket; false = over the limit. Absent: no limit. */
-  admit?: (clientKey: string, now: number) => boolean;
-  proxy?: RadiusProxyPort;
-}
-
-export type HandleResult = Uint8Array | null | Promise<Uint8Array | null>;
+export type {
+  DeviceResolver,
+  HandleResult,
+  RadiusDevice,
+  RadiusListenerRef,
+  RadiusServerDeps,
+  RadiusSource,
+} from "./engine-types.ts";
 
 /** Requests waiting for policy, storage or a home server at once; beyond it new ones are dropped. */
 export const MAX_IN_FLIGHT = 65_536;
 const REJECT_MESSAGE = new TextEncoder().encode("Authentication failed");
-const REJECT_ATTRS: readonly Attribute[] = [{ type: AttrType.ReplyMessage, value: REJECT_MESSAGE }];
+const REJECT_ATTRS: readonly Attribute[] = [
+  { type: AttrType.ReplyMessage, value: REJECT_MESSAGE },
+];
 const NO_ATTRS: readonly Attribute[] = [];
 const textDecoder = new TextDecoder();
 
@@ -103,7 +92,12 @@ export class RadiusServer {
   constructor(private readonly d: RadiusServerDeps) {
     this.duplicates = new DuplicateCache(d.duplicates);
     this.replies = new ReplyAttributeMapper(d.dictionary, (a, why) =>
-      d.log.limited("warn", `radius/reply-attr:${a.name}`, "radius_reply_attribute_skipped", { attribute: a.name, reason: why }),
+      d.log.limited(
+        "warn",
+        `radius/reply-attr:${a.name}`,
+        "radius_reply_attribute_skipped",
+        { attribute: a.name, reason: why },
+      ),
     );
   }
 
@@ -112,7 +106,11 @@ export class RadiusServer {
     this.stopping = true;
   }
 
-  handle(datagram: Uint8Array, source: RadiusSource, listener: RadiusListenerRef): HandleResult {
+  handle(
+    datagram: Uint8Array,
+    source: RadiusSource,
+    listener: RadiusListenerRef,
+  ): HandleResult {
     const { d } = this;
     const start = d.clock.now();
     const device = d.devices.resolve(source.address, null);
@@ -120,44 +118,75 @@ export class RadiusServer {
     d.counters.requests.inc({ port: listener.kind, client });
     if (this.stopping) return this.drop(client, DropReason.stopping);
     if (device === null) {
-      d.log.limited("info", `radius/unknown-client:${source.address}`, "radius_unknown_client", { client_ip: source.address });
+      d.log.limited(
+        "info",
+        `radius/unknown-client:${source.address}`,
+        "radius_unknown_client",
+        { client_ip: source.address },
+      );
       return this.drop(client, DropReason.unknownClient);
     }
-    if (device.radiusSecret === null) return this.drop(client, DropReason.noSecret);
-    if (d.admit !== undefined && !d.admit(source.address, start)) return this.drop(client, DropReason.rateLimited);
+    if (device.radiusSecret === null)
+      return this.drop(client, DropReason.noSecret);
+    if (d.admit !== undefined && !d.admit(source.address, start))
+      return this.drop(client, DropReason.rateLimited);
     const dec = decodePacket(datagram);
     if (!dec.ok) {
       d.counters.malformed.inc({ code: dec.code });
-      d.log.limited("info", `radius/malformed:${source.address}`, "radius_malformed", { client_ip: source.address, code: dec.code, detail: dec.detail });
+      d.log.limited(
+        "info",
+        `radius/malformed:${source.address}`,
+        "radius_malformed",
+        { client_ip: source.address, code: dec.code, detail: dec.detail },
+      );
       return this.drop(client, DropReason.malformed);
     }
     const packet = dec.value;
     const secret = this.secretOf(device);
     const code = packet.code;
     const isStatus = code === Code.StatusServer;
-    const expected = listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
-    if (code !== expected && !isStatus) return this.drop(client, DropReason.unknownCode);
+    const expected =
+      listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
+    if (code !== expected && !isStatus)
+      return this.drop(client, DropReason.unknownCode);
 
-    const bad = this.authenticate(packet, device, secret);
+    const bad = checkAuthenticity(packet, device, secret);
     if (bad !== null) {
-      d.log.limited("warn", `radius/${bad}:${source.address}`, "radius_request_not_authentic", { client_ip: source.address, device: client, reason: bad });
+      d.log.limited(
+        "warn",
+        `radius/${bad}:${source.address}`,
+        "radius_request_not_authentic",
+        { client_ip: source.address, device: client, reason: bad },
+      );
       return this.drop(client, bad);
     }
     if (isStatus) {
       // RFC 5997 §3: answered at once, not through the duplicate cache (it is idempotent and cheap).
       d.counters.statusServer.inc({ port: listener.kind });
-      const reply = this.encode(packet, secret, listener.kind === "auth" ? Code.AccessAccept : Code.AccountingResponse, NO_ATTRS, true);
+      const reply = this.encode(
+        packet,
+        secret,
+        listener.kind === "auth" ? Code.AccessAccept : Code.AccountingResponse,
+        NO_ATTRS,
+        true,
+      );
       this.observe(listener, start);
       return reply;
     }
 
-    const key = duplicateKey(listener.id, source.address, source.port, packet.identifier);
+    const key = duplicateKey(
+      listener.id,
+      source.address,
+      source.port,
+      packet.identifier,
+    );
     const seen = this.duplicates.check(key, packet.authenticator, start);
     if (seen.kind === "resend") {
       d.counters.resent.inc({ port: listener.kind });
       return seen.reply;
     }
-    if (seen.kind === "in-progress") return this.drop(client, DropReason.duplicate);
+    if (seen.kind === "in-progress")
+      return this.drop(client, DropReason.duplicate);
     if (this.inFlight >= MAX_IN_FLIGHT) {
       this.duplicates.forget(key, packet.authenticator);
       return this.drop(client, DropReason.overload);
@@ -169,67 +198,60 @@ export class RadiusServer {
       if ("final" in decision) return decision.final;
       userName = decision.local;
     }
-    return listener.kind === "auth" ? this.access(ctx, userName) : this.accounting(ctx, userName);
-  }
-
-  /** null when authentic, else the drop reason. */
-  private authenticate(p: Packet, device: RadiusDevice, secret: Uint8Array): DropReasonCode | null {
-    const hasMa = getAttr(p, AttrType.MessageAuthenticator) !== undefined;
-    if (p.code === Code.AccountingRequest) {
-      if (!verifyAccountingRequest(p.raw, secret)) return DropReason.badAuthenticator;
-    } else if (!hasMa) {
-      // Status-Server: RFC 5997 §3; EAP: RFC 3579 §3.1; Proxy-State: BlastRADIUS even when not required.
-      if (p.code === Code.StatusServer || device.requireMessageAuthenticator || getAttr(p, AttrType.EAPMessage) !== undefined)
-        return DropReason.missingMessageAuthenticator;
-      if (getAttr(p, AttrType.ProxyState) !== undefined) return DropReason.proxyStateWithoutMessageAuthenticator;
-    }
-    if (hasMa && !verifyMessageAuthenticator(p.raw, secret).ok) return DropReason.badMessageAuthenticator;
-    return null;
+    return listener.kind === "auth"
+      ? this.access(ctx, userName)
+      : this.accounting(ctx, userName);
   }
 
   /** The proxy's decision: answer locally (maybe with a stripped user name), or the final result. */
-  private askProxy(c: Ctx): { local: string | undefined } | { final: HandleResult } {
-    const { d } = this;
-    let settle: ((b: Uint8Array | null) => void) | null = null;
-    let early: { bytes: Uint8Array | null } | null = null;
-    let decision: ProxyDecision;
-    try {
-      decision = d.proxy!.handle(
-        c.packet,
-        {
-          clientIp: c.source.address,
-          clientPort: c.source.port,
-          deviceName: c.device.deviceName,
-          deviceGroup: c.device.groupName,
-          nasSecret: c.secret,
-          port: c.listener.kind,
-        },
-        (bytes) => (settle !== null ? settle(bytes) : (early = { bytes })),
-      );
-    } catch (e) {
-      d.log.limited("error", "radius/proxy-error", "radius_proxy_error", { reason: e instanceof Error ? e.message : String(e) });
-      return { final: this.finish(c, null, DropReason.internal) };
-    }
-    switch (decision.kind) {
+  private askProxy(
+    c: Ctx,
+  ): { local: string | undefined } | { final: HandleResult } {
+    const o = consultProxy(
+      this.d.proxy!,
+      c.packet,
+      c.device,
+      c.secret,
+      c.source,
+      c.listener,
+    );
+    switch (o.kind) {
       case "local":
-        return { local: decision.userName };
+        return { local: o.userName };
+      case "error":
+        this.d.log.limited(
+          "error",
+          "radius/proxy-error",
+          "radius_proxy_error",
+          { reason: o.error },
+        );
+        return { final: this.finish(c, null, DropReason.internal) };
       case "drop":
-        d.log.limited("info", `radius/proxy-drop:${decision.reason}`, "radius_proxy_drop", { reason: decision.reason, device: c.device.deviceName });
+        this.d.log.limited(
+          "info",
+          `radius/proxy-drop:${o.reason}`,
+          "radius_proxy_drop",
+          { reason: o.reason, device: c.device.deviceName },
+        );
         return { final: this.finish(c, null, DropReason.proxy) };
       case "reject":
-        if (c.listener.kind === "acct") return { final: this.finish(c, null, DropReason.proxy) };
-        return { final: this.finishAccess(c, { allow: false, reason: `proxy-${decision.reason}`, extra: [] }, null) };
-      case "forwarded": {
-        this.inFlight++;
-        const done = (bytes: Uint8Array | null): Uint8Array | null => {
-          this.inFlight--;
-          return this.finish(c, bytes, DropReason.proxy);
-        };
-        const e = early as { bytes: Uint8Array | null } | null;
-        if (e !== null) return { final: done(e.bytes) };
+        if (c.listener.kind === "acct")
+          return { final: this.finish(c, null, DropReason.proxy) };
         return {
-          final: new Promise<Uint8Array | null>((resolve) => {
-            settle = (bytes) => resolve(done(bytes));
+          final: this.finishAccess(
+            c,
+            { allow: false, reason: `proxy-${o.reason}`, extra: [] },
+            null,
+          ),
+        };
+      case "forwarded": {
+        if (!(o.reply instanceof Promise))
+          return { final: this.finish(c, o.reply, DropReason.proxy) };
+        this.inFlight++;
+        return {
+          final: o.reply.then((bytes) => {
+            this.inFlight--;
+            return this.finish(c, bytes, DropReason.proxy);
           }),
         };
       }
@@ -238,8 +260,14 @@ export class RadiusServer {
 
   private access(c: Ctx, userNameOverride: string | undefined): HandleResult {
     const raw = getAttr(c.packet, AttrType.UserName);
-    const userName = userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
-    if (userName === null || userName.length === 0) return this.finishAccess(c, { allow: false, reason: "no-user-name", extra: [] }, null);
+    const userName =
+      userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
+    if (userName === null || userName.length === 0)
+      return this.finishAccess(
+        c,
+        { allow: false, reason: "no-user-name", extra: [] },
+        null,
+      );
     let out: AccessOutcome | Promise<AccessOutcome>;
     try {
       out = authenticateAccess({
@@ -267,22 +295,48 @@ export class RadiusServer {
     );
   }
 
-  private finishAccess(c: Ctx, o: AccessOutcome, userName: string | null): Uint8Array | null {
+  private finishAccess(
+    c: Ctx,
+    o: AccessOutcome,
+    userName: string | null,
+  ): Uint8Array | null {
     const { d } = this;
     const labels = this.clientLabels(c.device.deviceName);
     const attrs: Attribute[] = [];
     if (o.allow) {
       d.counters.accepted.inc(labels);
-      if (userName !== null) this.replies.map(d.policy.radiusReply(userName), c.secret, c.packet.authenticator, attrs);
+      if (userName !== null)
+        this.replies.map(
+          d.policy.radiusReply(userName),
+          c.secret,
+          c.packet.authenticator,
+          attrs,
+        );
     } else {
-      d.counters.rejected.inc({ client: labels.client, reason: reasonKind(o.reason as ReasonCode) });
+      d.counters.rejected.inc({
+        client: labels.client,
+        reason: reasonKind(o.reason as ReasonCode),
+      });
       attrs.push(...REJECT_ATTRS);
     }
     for (const a of o.extra) attrs.push(a);
-    return this.finish(c, this.encode(c.packet, c.secret, o.allow ? Code.AccessAccept : Code.AccessReject, attrs, false), DropReason.internal);
+    return this.finish(
+      c,
+      this.encode(
+        c.packet,
+        c.secret,
+        o.allow ? Code.AccessAccept : Code.AccessReject,
+        attrs,
+        false,
+      ),
+      DropReason.internal,
+    );
   }
 
-  private accounting(c: Ctx, userNameOverride: string | undefined): HandleResult {
+  private accounting(
+    c: Ctx,
+    userNameOverride: string | undefined,
+  ): HandleResult {
     const { d } = this;
     const record = buildAccountingRecord(d.dictionary, c.packet.attributes, {
       time: d.clock.wall(),
@@ -303,24 +357,48 @@ export class RadiusServer {
         this.inFlight--;
         const type = recordTypeOf(statusTypeOf(c.packet.attributes));
         d.counters.accounting.inc({ client: c.device.deviceName, type });
-        return this.finish(c, this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false), DropReason.internal);
+        return this.finish(
+          c,
+          this.encode(
+            c.packet,
+            c.secret,
+            Code.AccountingResponse,
+            NO_ATTRS,
+            false,
+          ),
+          DropReason.internal,
+        );
       },
       (e: unknown) => {
         this.inFlight--;
-        d.log.limited("error", "radius/accounting-store", "radius_accounting_not_stored", { device: c.device.deviceName, reason: e instanceof Error ? e.message : String(e) });
+        d.log.limited(
+          "error",
+          "radius/accounting-store",
+          "radius_accounting_not_stored",
+          {
+            device: c.device.deviceName,
+            reason: e instanceof Error ? e.message : String(e),
+          },
+        );
         return this.finish(c, null, DropReason.storageFailed);
       },
     );
   }
 
   private failed(c: Ctx, e: unknown): null {
-    this.d.log.limited("error", "radius/internal", "radius_internal_error", { reason: e instanceof Error ? e.message : String(e) });
+    this.d.log.limited("error", "radius/internal", "radius_internal_error", {
+      reason: e instanceof Error ? e.message : String(e),
+    });
     this.finish(c, null, DropReason.internal);
     return null;
   }
 
   /** Records the outcome in the duplicate cache (reply) or forgets the request (no reply). */
-  private finish(c: Ctx, reply: Uint8Array | null, whyNone: DropReasonCode): Uint8Array | null {
+  private finish(
+    c: Ctx,
+    reply: Uint8Array | null,
+    whyNone: DropReasonCode,
+  ): Uint8Array | null {
     const now = this.d.clock.now();
     if (reply === null) {
       this.duplicates.forget(c.key, c.packet.authenticator);
@@ -328,25 +406,32 @@ export class RadiusServer {
       return null;
     }
     this.duplicates.complete(c.key, c.packet.authenticator, reply, now);
-    this.d.counters.latency.observe((now - c.start) / 1000, { port: c.listener.kind });
+    this.d.counters.latency.observe((now - c.start) / 1000, {
+      port: c.listener.kind,
+    });
     return reply;
   }
 
-  private encode(req: Packet, secret: Uint8Array, code: number, attrs: readonly Attribute[], withMa: boolean): Uint8Array | null {
-    let all = attrs;
-    for (const a of req.attributes) {
-      if (a.type !== AttrType.ProxyState) continue;
-      if (all === attrs) all = [...attrs];
-      (all as Attribute[]).push(a);
-    }
-    const r = encodeReply(req, { code, attributes: all }, secret, withMa ? { messageAuthenticator: true } : undefined);
+  private encode(
+    req: Packet,
+    secret: Uint8Array,
+    code: number,
+    attrs: readonly Attribute[],
+    withMa: boolean,
+  ): Uint8Array | null {
+    const r = encodeAnswer(req, secret, code, attrs, withMa);
     if (r.ok) return r.value;
-    this.d.log.limited("error", "radius/encode", "radius_reply_encode_failed", { code: r.code, detail: r.detail });
+    this.d.log.limited("error", "radius/encode", "radius_reply_encode_failed", {
+      code: r.code,
+      detail: r.detail,
+    });
     return null;
   }
 
   private observe(listener: RadiusListenerRef, start: number): void {
-    this.d.counters.latency.observe((this.d.clock.now() - start) / 1000, { port: listener.kind });
+    this.d.counters.latency.observe((this.d.clock.now() - start) / 1000, {
+      port: listener.kind,
+    });
   }
 
   private drop(client: string, reason: DropReasonCode): null {

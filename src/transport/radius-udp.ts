@@ -17,10 +17,17 @@ import { formatHostPort, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { Policy } from "../policy/ports.ts";
-import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
+import {
+  defaultDictionary,
+  type Dictionary,
+} from "../radius/codec/dictionary.ts";
 import { createRadiusCounters, DropReason } from "../radius/counters.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
-import { RadiusServer, type DeviceResolver, type RadiusListenerRef } from "../radius/server.ts";
+import {
+  RadiusServer,
+  type DeviceResolver,
+  type RadiusListenerRef,
+} from "../radius/server.ts";
 import { RateLimiter } from "./limits.ts";
 
 export interface RadiusDeps {
@@ -54,7 +61,11 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const { config, log, registry } = deps;
   const clock = deps.clock ?? systemClock;
   const counters = createRadiusCounters(registry);
-  const rates = new RateLimiter({ ratePerSecond: config.requests_per_second, burst: config.burst, kinds: 1 });
+  const rates = new RateLimiter({
+    ratePerSecond: config.requests_per_second,
+    burst: config.burst,
+    kinds: 1,
+  });
   const server = new RadiusServer({
     devices: deps.index,
     policy: deps.policy,
@@ -62,27 +73,51 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
     log,
     clock,
     dictionary: deps.dictionary ?? defaultDictionary(),
-    duplicates: { lifetimeMs: config.duplicate_lifetime, maxEntries: config.duplicate_max_entries },
+    duplicates: {
+      lifetimeMs: config.duplicate_lifetime,
+      maxEntries: config.duplicate_max_entries,
+    },
     admit: (key, now) => rates.take(rates.bucket(key, now), 0, now),
     ...(deps.proxy === undefined ? {} : { proxy: deps.proxy }),
   });
-  registry.gauge("aaa_radius_in_flight", "RADIUS requests waiting for policy, storage or a home server", () => server.inFlight);
-  registry.gauge("aaa_radius_duplicate_cache_entries", "Entries in the RADIUS duplicate cache (RFC 5080)", () => server.duplicates.size);
+  registry.gauge(
+    "aaa_radius_in_flight",
+    "RADIUS requests waiting for policy, storage or a home server",
+    () => server.inFlight,
+  );
+  registry.gauge(
+    "aaa_radius_duplicate_cache_entries",
+    "Entries in the RADIUS duplicate cache (RFC 5080)",
+    () => server.duplicates.size,
+  );
 
   const listeners: ListenerStatus[] = [];
   const sockets: Udp[] = [];
   const ports = { auth: [] as number[], acct: [] as number[] };
   let nextId = 1;
 
-  const open = async (address: string, kind: "auth" | "acct"): Promise<void> => {
+  const open = async (
+    address: string,
+    kind: "auth" | "acct",
+  ): Promise<void> => {
     const protocol = kind === "auth" ? "radius-auth" : "radius-acct";
     const hp = parseHostPort(address);
     if (!hp.ok) {
-      listeners.push({ protocol, address, state: "failed", error: hp.detail ?? hp.code });
+      listeners.push({
+        protocol,
+        address,
+        state: "failed",
+        error: hp.detail ?? hp.code,
+      });
       return;
     }
     const ref: RadiusListenerRef = { id: nextId++, kind };
-    const send = (sock: Udp, bytes: Uint8Array | null, port: number, addr: string): void => {
+    const send = (
+      sock: Udp,
+      bytes: Uint8Array | null,
+      port: number,
+      addr: string,
+    ): void => {
       if (bytes === null || sock.closed) return;
       let sent = false;
       try {
@@ -90,9 +125,13 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       } catch (e) {
         // send() throws a pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port).
         // It belongs to another datagram; this reply is lost like any UDP loss and the NAS retransmits.
-        log.limited("info", `radius/send:${address}`, "radius_send_failed", { address, reason: e instanceof Error ? e.message : String(e) });
+        log.limited("info", `radius/send:${address}`, "radius_send_failed", {
+          address,
+          reason: e instanceof Error ? e.message : String(e),
+        });
       }
-      if (!sent) counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
+      if (!sent)
+        counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
     };
     try {
       const sock = await Bun.udpSocket({
@@ -102,14 +141,19 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         socket: {
           data(s, data, port, addr, flags) {
             if (flags?.truncated) {
-              counters.dropped.inc({ client: "", reason: DropReason.truncated });
+              counters.dropped.inc({
+                client: "",
+                reason: DropReason.truncated,
+              });
               return;
             }
             let r;
             try {
               r = server.handle(data, { address: addr, port }, ref);
             } catch (e) {
-              log.limited("error", "radius/handle", "radius_internal_error", { reason: e instanceof Error ? e.message : String(e) });
+              log.limited("error", "radius/handle", "radius_internal_error", {
+                reason: e instanceof Error ? e.message : String(e),
+              });
               return;
             }
             if (r instanceof Promise) r.then((b) => send(s, b, port, addr));
@@ -117,7 +161,12 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
           },
           error(_s, e: unknown) {
             // Also ICMP errors for earlier sends (a NAS port that closed): never fatal.
-            log.limited("error", `radius/socket:${address}`, "radius_socket_error", { address, reason: e instanceof Error ? e.message : String(e) });
+            log.limited(
+              "error",
+              `radius/socket:${address}`,
+              "radius_socket_error",
+              { address, reason: e instanceof Error ? e.message : String(e) },
+            );
           },
         },
       });
@@ -147,26 +196,26 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       server.stop();
       clearInterval(sweep);
       const until = clock.now() + graceMs;
-      while (server.inFlight > 0 && clock.now() < until) await Bun.sleep(STOP_POLL_MS);
+      while (server.inFlight > 0 && clock.now() < until)
+        await Bun.sleep(STOP_POLL_MS);
       for (const s of sockets) s.close();
-      for (const l of listeners) if (l.state === "listening") l.state = "stopped";
+      for (const l of listeners)
+        if (l.state === "listening") l.state = "stopped";
       server.duplicates.clear();
     },
     stats() {
       return {
-        radius: {
-          in_flight: server.inFlight,
-          duplicate_entries: server.duplicates.size,
-          duplicate_evicted: server.duplicates.evicted,
-          rate_limit_keys: rates.size,
-          requests: counters.requests.total(),
-          accepted: counters.accepted.total(),
-          rejected: counters.rejected.total(),
-          dropped: counters.dropped.toJSON(),
-          accounting: counters.accounting.total(),
-          status_server: counters.statusServer.total(),
-          duplicates_resent: counters.resent.total(),
-        },
+        in_flight: server.inFlight,
+        duplicate_entries: server.duplicates.size,
+        duplicate_evicted: server.duplicates.evicted,
+        rate_limit_keys: rates.size,
+        requests: counters.requests.total(),
+        accepted: counters.accepted.total(),
+        rejected: counters.rejected.total(),
+        dropped: counters.dropped.toJSON(),
+        accounting: counters.accounting.total(),
+        status_server: counters.statusServer.total(),
+        duplicates_resent: counters.resent.total(),
       };
     },
   };

@@ -3,7 +3,10 @@
 // Accounting-Request and Status-Server on both ports, and enforces require_message_authenticator.
 // (The benchmark and the RADIUS proxy's tests build on it.)
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startFreeradius, type FreeradiusServer } from "../support/freeradius.ts";
+import {
+  startFreeradius,
+  type FreeradiusServer,
+} from "../support/freeradius.ts";
 import { requireBinary, runPeer } from "../support/peer.ts";
 
 let fr: FreeradiusServer;
@@ -12,27 +15,77 @@ const SECRET = "helper-s3cret";
 beforeAll(async () => {
   requireBinary("/usr/bin/radclient", "freeradius-utils");
   fr = await startFreeradius({
-    clients: [{ ipaddr: "127.0.0.1", secret: SECRET, requireMessageAuthenticator: true }],
-    users: [{ name: "bob", password: "bob-pw", reply: { "Session-Timeout": 120, "Reply-Message": "hello bob" } }],
+    clients: [
+      {
+        ipaddr: "127.0.0.1",
+        secret: SECRET,
+        requireMessageAuthenticator: true,
+      },
+    ],
+    users: [
+      {
+        name: "bob",
+        password: "bob-pw",
+        reply: { "Session-Timeout": 120, "Reply-Message": "hello bob" },
+      },
+    ],
   });
 });
 afterAll(async () => {
   await fr?.stop();
 });
 
-const rc = (port: number, kind: string, attrs: string) => runPeer(["/usr/bin/radclient", "-x", "-r", "1", "-t", "2", `127.0.0.1:${port}`, kind, SECRET], { stdin: attrs + "\n" });
+const rc = (port: number, kind: string, attrs: string) =>
+  runPeer(
+    [
+      "/usr/bin/radclient",
+      "-x",
+      "-r",
+      "1",
+      "-t",
+      "2",
+      `127.0.0.1:${port}`,
+      kind,
+      SECRET,
+    ],
+    { stdin: attrs + "\n" },
+  );
 
 describe("startFreeradius", () => {
   test("PAP accept with reply attributes, reject, accounting, Status-Server on both ports, Message-Authenticator required", async () => {
-    const ok = await rc(fr.authPort, "auth", 'User-Name = "bob", User-Password = "bob-pw", Message-Authenticator = 0x00');
+    const ok = await rc(
+      fr.authPort,
+      "auth",
+      'User-Name = "bob", User-Password = "bob-pw", Message-Authenticator = 0x00',
+    );
     expect(ok.stdout).toContain("Received Access-Accept");
     expect(ok.stdout).toContain("Session-Timeout = 120");
     expect(ok.stdout).toContain('Reply-Message = "hello bob"');
-    const bad = await rc(fr.authPort, "auth", 'User-Name = "bob", User-Password = "nope", Message-Authenticator = 0x00');
+    const bad = await rc(
+      fr.authPort,
+      "auth",
+      'User-Name = "bob", User-Password = "nope", Message-Authenticator = 0x00',
+    );
     expect(bad.stdout).toContain("Received Access-Reject");
-    const noMa = await runPeer(["/usr/bin/radclient", "-r", "1", "-t", "1", `127.0.0.1:${fr.authPort}`, "auth", SECRET], { stdin: 'User-Name = "bob", User-Password = "bob-pw"\n' });
+    const noMa = await runPeer(
+      [
+        "/usr/bin/radclient",
+        "-r",
+        "1",
+        "-t",
+        "1",
+        `127.0.0.1:${fr.authPort}`,
+        "auth",
+        SECRET,
+      ],
+      { stdin: 'User-Name = "bob", User-Password = "bob-pw"\n' },
+    );
     expect(noMa.stdout).not.toContain("Received");
-    const acct = await rc(fr.acctPort, "acct", 'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "h1"');
+    const acct = await rc(
+      fr.acctPort,
+      "acct",
+      'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "h1"',
+    );
     expect(acct.stdout).toContain("Received Accounting-Response");
     for (const port of [fr.authPort, fr.acctPort]) {
       const st = await rc(port, "status", "Message-Authenticator = 0x00");

@@ -8,7 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryAccounting } from "../../src/store/accounting.ts";
-import { ALICE_PASSWORD, NAS_SECRET, startFixture, type RadiusFixture } from "../radius/fixture.ts";
+import {
+  ALICE_PASSWORD,
+  NAS_SECRET,
+  startFixture,
+  type RadiusFixture,
+} from "../radius/fixture.ts";
 import { requireBinary, runPeer } from "../support/peer.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -103,7 +108,10 @@ let dir = "";
 beforeAll(async () => {
   requireBinary(PYTHON, "python3");
   const check = await runPeer([PYTHON, "-c", "import pyrad.packet"]);
-  if (check.code !== 0) throw new Error("pyrad is missing: install the Debian package python3-pyrad (apt-get install -y python3-pyrad)");
+  if (check.code !== 0)
+    throw new Error(
+      "pyrad is missing: install the Debian package python3-pyrad (apt-get install -y python3-pyrad)",
+    );
   dir = mkdtempSync(join(tmpdir(), "radius-server-pyrad-"));
   writeFileSync(join(dir, "dictionary"), DICTIONARY);
   writeFileSync(join(dir, "client.py"), SCRIPT);
@@ -116,8 +124,20 @@ afterAll(async () => {
 
 describe("pyrad client", () => {
   test("every reply verifies (Response Authenticator by pyrad, Message-Authenticator first and valid by hmac)", async () => {
-    const r = await runPeer([PYTHON, join(dir, "client.py"), join(dir, "dictionary"), NAS_SECRET, String(f.authV4), String(f.acctV4), ALICE_PASSWORD], { timeoutMs: 30_000 });
-    if (r.code !== 0) throw new Error(`pyrad client exited ${r.code}: ${r.stderr}`);
+    const r = await runPeer(
+      [
+        PYTHON,
+        join(dir, "client.py"),
+        join(dir, "dictionary"),
+        NAS_SECRET,
+        String(f.authV4),
+        String(f.acctV4),
+        ALICE_PASSWORD,
+      ],
+      { timeoutMs: 30_000 },
+    );
+    if (r.code !== 0)
+      throw new Error(`pyrad client exited ${r.code}: ${r.stderr}`);
     const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const byName = Object.fromEntries(out.map((o) => [o.name, o]));
     for (const o of out) {
@@ -125,16 +145,38 @@ describe("pyrad client", () => {
       expect(o.verified_other_secret).toBe(false);
       expect(o.id_ok).toBe(true);
     }
-    const accessLike = ["pap-accept", "pap-reject", "chap-accept", "chap-reject", "status-auth", "status-acct"];
-    for (const n of accessLike) expect({ n, first: byName[n]!.ma_first, ok: byName[n]!.ma_ok }).toEqual({ n, first: true, ok: true });
-    expect(byName["pap-accept"]).toMatchObject({ code: 2, "Session-Timeout": [3600], "Cisco-AVPair": ["shell:priv-lvl=15"] });
-    expect(byName["pap-reject"]).toMatchObject({ code: 3, "Reply-Message": ["Authentication failed"] });
+    const accessLike = [
+      "pap-accept",
+      "pap-reject",
+      "chap-accept",
+      "chap-reject",
+      "status-auth",
+      "status-acct",
+    ];
+    for (const n of accessLike)
+      expect({ n, first: byName[n]!.ma_first, ok: byName[n]!.ma_ok }).toEqual({
+        n,
+        first: true,
+        ok: true,
+      });
+    expect(byName["pap-accept"]).toMatchObject({
+      code: 2,
+      "Session-Timeout": [3600],
+      "Cisco-AVPair": ["shell:priv-lvl=15"],
+    });
+    expect(byName["pap-reject"]).toMatchObject({
+      code: 3,
+      "Reply-Message": ["Authentication failed"],
+    });
     expect(byName["chap-accept"]!.code).toBe(2);
     expect(byName["chap-reject"]!.code).toBe(3);
     expect(byName["acct-start"]!.code).toBe(5);
     expect(byName["acct-stop"]!.code).toBe(5);
     expect(byName["status-auth"]!.code).toBe(2);
     expect(byName["status-acct"]!.code).toBe(5);
-    expect(queryAccounting(f.store, {}).filter((x) => x.sessionId === "pyrad-1").length).toBe(2);
+    expect(
+      queryAccounting(f.store, {}).filter((x) => x.sessionId === "pyrad-1")
+        .length,
+    ).toBe(2);
   });
 });

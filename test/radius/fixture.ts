@@ -10,10 +10,16 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
-import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
+import {
+  createStorePolicy,
+  type StorePolicy,
+} from "../../src/store/policy-source.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
-import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
+import {
+  startRadius,
+  type RadiusService,
+} from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
 
 export const NAS_SECRET = "nas-s3cret-for-tests";
@@ -44,30 +50,78 @@ export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
     if (!r.ok) throw new Error(r.detail);
   };
   must(devices.addGroup({ name: "nas", radiusSecret: NAS_SECRET }));
-  must(devices.addGroup({ name: "legacy", radiusSecret: LEGACY_SECRET, requireMessageAuthenticator: false }));
+  must(
+    devices.addGroup({
+      name: "legacy",
+      radiusSecret: LEGACY_SECRET,
+      requireMessageAuthenticator: false,
+    }),
+  );
   must(devices.addGroup({ name: "tacacs-only", tacacsSecret: "t" }));
-  must(devices.addDevice({ name: "nas1", network: "127.0.0.1/32", group: "nas" }));
-  must(devices.addDevice({ name: "nas2", network: "127.0.0.2/32", group: "nas" }));
-  must(devices.addDevice({ name: "legacy6", network: "::1/128", group: "legacy" }));
-  must(devices.addDevice({ name: "switch4", network: "127.0.0.4/32", group: "tacacs-only" }));
+  must(
+    devices.addDevice({ name: "nas1", network: "127.0.0.1/32", group: "nas" }),
+  );
+  must(
+    devices.addDevice({ name: "nas2", network: "127.0.0.2/32", group: "nas" }),
+  );
+  must(
+    devices.addDevice({ name: "legacy6", network: "::1/128", group: "legacy" }),
+  );
+  must(
+    devices.addDevice({
+      name: "switch4",
+      network: "127.0.0.4/32",
+      group: "tacacs-only",
+    }),
+  );
   must(
     await addUserGroup(
       store,
       {
         name: "netops",
         deviceGroups: ["nas", "legacy"],
-        radiusReply: ["Session-Timeout=3600", "Class=netops", "Cisco-AVPair=shell:priv-lvl=15"],
+        radiusReply: [
+          "Session-Timeout=3600",
+          "Class=netops",
+          "Cisco-AVPair=shell:priv-lvl=15",
+        ],
       },
       "test",
     ),
   );
   const chapKey = new Uint8Array(Buffer.from(CHAP_KEY_HEX, "hex"));
-  must(await addUser(store, { username: "alice", password: ALICE_PASSWORD, groups: ["netops"], chapSecret: ALICE_PASSWORD, chapKey }, "test"));
-  const sp = createStorePolicy(store, cfg, { env: { AAA_CHAP_KEY: CHAP_KEY_HEX } });
-  const index = new DeviceIndex(store.sqlite, { enabled: false, defaultGroup: "", perMinute: 1, max: 1 });
+  must(
+    await addUser(
+      store,
+      {
+        username: "alice",
+        password: ALICE_PASSWORD,
+        groups: ["netops"],
+        chapSecret: ALICE_PASSWORD,
+        chapKey,
+      },
+      "test",
+    ),
+  );
+  const sp = createStorePolicy(store, cfg, {
+    env: { AAA_CHAP_KEY: CHAP_KEY_HEX },
+  });
+  const index = new DeviceIndex(store.sqlite, {
+    enabled: false,
+    defaultGroup: "",
+    perMinute: 1,
+    max: 1,
+  });
   const registry = new Registry();
-  const radius = await startRadius({ config: cfg.radius, index, policy: sp.policy, registry, log: silentLogger });
-  if (radius.listeners.some((l) => l.state !== "listening")) throw new Error(JSON.stringify(radius.listeners));
+  const radius = await startRadius({
+    config: cfg.radius,
+    index,
+    policy: sp.policy,
+    registry,
+    log: silentLogger,
+  });
+  if (radius.listeners.some((l) => l.state !== "listening"))
+    throw new Error(JSON.stringify(radius.listeners));
   return {
     store,
     radius,
@@ -87,6 +141,11 @@ export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
 
 /** Current value of a dropped counter for a reason (any client). */
 export function dropped(registry: Registry, reason: string): number {
-  const m = registry.get("aaa_radius_dropped_total") as unknown as { toJSON(): Array<{ reason: string; value: number }> };
-  return m.toJSON().filter((s) => s.reason === reason).reduce((a, s) => a + s.value, 0);
+  const m = registry.get("aaa_radius_dropped_total") as unknown as {
+    toJSON(): Array<{ reason: string; value: number }>;
+  };
+  return m
+    .toJSON()
+    .filter((s) => s.reason === reason)
+    .reduce((a, s) => a + s.value, 0);
 }

@@ -3,16 +3,44 @@
 // issue lists — each followed by a good request that must still be answered.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromUtf8, utf8 } from "../../src/lib/bytes.ts";
-import { randomAuthenticator, verifyResponse } from "../../src/radius/codec/authenticator.ts";
+import {
+  randomAuthenticator,
+  verifyResponse,
+} from "../../src/radius/codec/authenticator.ts";
 import { chapResponse } from "../../src/radius/codec/chap.ts";
 import { encodeRequest } from "../../src/radius/codec/compose.ts";
 import { verifyMessageAuthenticator } from "../../src/radius/codec/message-authenticator.ts";
-import { MS_VENDOR_ID, MsAttr, generateNtResponse, mppeKeys, ntPasswordHash } from "../../src/radius/codec/mschap.ts";
-import { AttrType, Code, decodePacket, getAll, getAttr, type Attribute } from "../../src/radius/codec/packet.ts";
+import {
+  MS_VENDOR_ID,
+  MsAttr,
+  generateNtResponse,
+  mppeKeys,
+  ntPasswordHash,
+} from "../../src/radius/codec/mschap.ts";
+import {
+  AttrType,
+  Code,
+  decodePacket,
+  getAll,
+  getAttr,
+  type Attribute,
+} from "../../src/radius/codec/packet.ts";
 import { unhideMppeKey } from "../../src/radius/codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../../src/radius/codec/vsa.ts";
-import { freshId, papRequest, radiusClient, type RadiusTestClient } from "../support/radius-client.ts";
-import { ALICE_PASSWORD, LEGACY_SECRET, NAS_SECRET, dropped, startFixture, type RadiusFixture } from "./fixture.ts";
+import {
+  freshId,
+  papRequest,
+  radiusClient,
+  type RadiusTestClient,
+} from "../support/radius-client.ts";
+import {
+  ALICE_PASSWORD,
+  LEGACY_SECRET,
+  NAS_SECRET,
+  dropped,
+  startFixture,
+  type RadiusFixture,
+} from "./fixture.ts";
 
 let f: RadiusFixture;
 let c4: RadiusTestClient; // 127.0.0.1 → group "nas" (Message-Authenticator required)
@@ -30,7 +58,12 @@ afterAll(async () => {
 });
 
 /** Decodes a reply and checks both authenticators and that Message-Authenticator comes first. */
-function checkReply(reply: Uint8Array | null, reqAuth: Uint8Array, secret: string, code: number) {
+function checkReply(
+  reply: Uint8Array | null,
+  reqAuth: Uint8Array,
+  secret: string,
+  code: number,
+) {
   expect(reply).not.toBeNull();
   const r = reply!;
   expect(verifyResponse(r, reqAuth, utf8(secret))).toBe(true);
@@ -44,39 +77,76 @@ function checkReply(reply: Uint8Array | null, reqAuth: Uint8Array, secret: strin
   return dec.value;
 }
 
-async function goodPap(client: RadiusTestClient = c4, secret = NAS_SECRET): Promise<void> {
+async function goodPap(
+  client: RadiusTestClient = c4,
+  secret = NAS_SECRET,
+): Promise<void> {
   const req = papRequest(secret, "alice", ALICE_PASSWORD);
-  checkReply(await client.exchange(req.bytes), req.authenticator, secret, Code.AccessAccept);
+  checkReply(
+    await client.exchange(req.bytes),
+    req.authenticator,
+    secret,
+    Code.AccessAccept,
+  );
 }
 
 describe("authentication", () => {
   test("PAP: Access-Accept with the user group's attributes; wrong password: Access-Reject with Reply-Message", async () => {
     const req = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD);
-    const acc = checkReply(await c4.exchange(req.bytes), req.authenticator, NAS_SECRET, Code.AccessAccept);
+    const acc = checkReply(
+      await c4.exchange(req.bytes),
+      req.authenticator,
+      NAS_SECRET,
+      Code.AccessAccept,
+    );
     expect(acc.identifier).toBe(req.id);
     expect(Array.from(getAttr(acc, 27)!)).toEqual([0, 0, 0x0e, 0x10]);
     expect(fromUtf8(getAttr(acc, AttrType.Class)!)).toBe("netops");
     expect(fromUtf8(findVendorAttr(acc, 9, 1)!)).toBe("shell:priv-lvl=15");
 
     const bad = papRequest(NAS_SECRET, "alice", "wrong-password");
-    const rej = checkReply(await c4.exchange(bad.bytes, 3_000), bad.authenticator, NAS_SECRET, Code.AccessReject);
-    expect(fromUtf8(getAttr(rej, AttrType.ReplyMessage)!)).toBe("Authentication failed");
+    const rej = checkReply(
+      await c4.exchange(bad.bytes, 3_000),
+      bad.authenticator,
+      NAS_SECRET,
+      Code.AccessReject,
+    );
+    expect(fromUtf8(getAttr(rej, AttrType.ReplyMessage)!)).toBe(
+      "Authentication failed",
+    );
     expect(getAttr(rej, AttrType.Class)).toBeUndefined();
   });
 
   test("CHAP with CHAP-Challenge and with the Request Authenticator as challenge", async () => {
     for (const withChallenge of [true, false]) {
-      for (const [password, code] of [[ALICE_PASSWORD, Code.AccessAccept], ["nope", Code.AccessReject]] as const) {
+      for (const [password, code] of [
+        [ALICE_PASSWORD, Code.AccessAccept],
+        ["nope", Code.AccessReject],
+      ] as const) {
         const auth = randomAuthenticator();
-        const challenge = withChallenge ? crypto.getRandomValues(new Uint8Array(16)) : auth;
+        const challenge = withChallenge
+          ? crypto.getRandomValues(new Uint8Array(16))
+          : auth;
         const chapId = 7;
         const resp = chapResponse(chapId, utf8(password), challenge);
         const attrs: Attribute[] = [
           { type: AttrType.UserName, value: utf8("alice") },
-          { type: AttrType.CHAPPassword, value: new Uint8Array([chapId, ...resp]) },
+          {
+            type: AttrType.CHAPPassword,
+            value: new Uint8Array([chapId, ...resp]),
+          },
         ];
-        if (withChallenge) attrs.push({ type: AttrType.CHAPChallenge, value: challenge });
-        const r = encodeRequest({ code: Code.AccessRequest, identifier: freshId(), authenticator: auth, attributes: attrs }, utf8(NAS_SECRET));
+        if (withChallenge)
+          attrs.push({ type: AttrType.CHAPChallenge, value: challenge });
+        const r = encodeRequest(
+          {
+            code: Code.AccessRequest,
+            identifier: freshId(),
+            authenticator: auth,
+            attributes: attrs,
+          },
+          utf8(NAS_SECRET),
+        );
         if (!r.ok) throw new Error(r.code);
         checkReply(await c4.exchange(r.value), auth, NAS_SECRET, code);
       }
@@ -84,11 +154,19 @@ describe("authentication", () => {
   });
 
   test("MS-CHAPv2: MS-CHAP2-Success and MPPE keys that unhide to RFC 3079's keys; wrong password: MS-CHAP-Error", async () => {
-    for (const [password, code] of [[ALICE_PASSWORD, Code.AccessAccept], ["not-it", Code.AccessReject]] as const) {
+    for (const [password, code] of [
+      [ALICE_PASSWORD, Code.AccessAccept],
+      ["not-it", Code.AccessReject],
+    ] as const) {
       const auth = randomAuthenticator();
       const authChallenge = crypto.getRandomValues(new Uint8Array(16));
       const peerChallenge = crypto.getRandomValues(new Uint8Array(16));
-      const nt = generateNtResponse(authChallenge, peerChallenge, utf8("alice"), ntPasswordHash(password));
+      const nt = generateNtResponse(
+        authChallenge,
+        peerChallenge,
+        utf8("alice"),
+        ntPasswordHash(password),
+      );
       const resp = new Uint8Array(50);
       resp[0] = 9;
       resp.set(peerChallenge, 2);
@@ -99,20 +177,49 @@ describe("authentication", () => {
       ]);
       if (!vsa.ok) throw new Error(vsa.code);
       const r2 = encodeRequest(
-        { code: Code.AccessRequest, identifier: freshId(), authenticator: auth, attributes: [{ type: AttrType.UserName, value: utf8("alice") }, vsa.value] },
+        {
+          code: Code.AccessRequest,
+          identifier: freshId(),
+          authenticator: auth,
+          attributes: [
+            { type: AttrType.UserName, value: utf8("alice") },
+            vsa.value,
+          ],
+        },
         utf8(NAS_SECRET),
       );
       if (!r2.ok) throw new Error(r2.code);
-      const rep = checkReply(await c4.exchange(r2.value), auth, NAS_SECRET, code);
+      const rep = checkReply(
+        await c4.exchange(r2.value),
+        auth,
+        NAS_SECRET,
+        code,
+      );
       if (code === Code.AccessAccept) {
-        const success = findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSCHAP2Success)!;
+        const success = findVendorAttr(
+          rep,
+          MS_VENDOR_ID,
+          MsAttr.MSCHAP2Success,
+        )!;
         expect(success[0]).toBe(9);
         expect(fromUtf8(success.subarray(1))).toMatch(/^S=[0-9A-F]{40}$/);
         const want = mppeKeys(ntPasswordHash(password), nt);
-        const send = unhideMppeKey(findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSMPPESendKey)!, utf8(NAS_SECRET), auth);
-        const recv = unhideMppeKey(findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSMPPERecvKey)!, utf8(NAS_SECRET), auth);
-        expect(send.ok && Array.from(send.value)).toEqual(Array.from(want.sendKey));
-        expect(recv.ok && Array.from(recv.value)).toEqual(Array.from(want.recvKey));
+        const send = unhideMppeKey(
+          findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSMPPESendKey)!,
+          utf8(NAS_SECRET),
+          auth,
+        );
+        const recv = unhideMppeKey(
+          findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSMPPERecvKey)!,
+          utf8(NAS_SECRET),
+          auth,
+        );
+        expect(send.ok && Array.from(send.value)).toEqual(
+          Array.from(want.sendKey),
+        );
+        expect(recv.ok && Array.from(recv.value)).toEqual(
+          Array.from(want.recvKey),
+        );
       } else {
         const e = findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSCHAPError)!;
         expect(fromUtf8(e.subarray(1))).toStartWith("E=691");
@@ -123,17 +230,37 @@ describe("authentication", () => {
   test("EAP-Message: Access-Reject (EAP is not served yet), counted", async () => {
     const auth = randomAuthenticator();
     const r = encodeRequest(
-      { code: Code.AccessRequest, identifier: freshId(), authenticator: auth, attributes: [{ type: AttrType.UserName, value: utf8("alice") }, { type: AttrType.EAPMessage, value: new Uint8Array([2, 1, 0, 10, 1, 97, 108, 105, 99, 101]) }] },
+      {
+        code: Code.AccessRequest,
+        identifier: freshId(),
+        authenticator: auth,
+        attributes: [
+          { type: AttrType.UserName, value: utf8("alice") },
+          {
+            type: AttrType.EAPMessage,
+            value: new Uint8Array([2, 1, 0, 10, 1, 97, 108, 105, 99, 101]),
+          },
+        ],
+      },
       utf8(NAS_SECRET),
     );
     if (!r.ok) throw new Error(r.code);
     checkReply(await c4.exchange(r.value), auth, NAS_SECRET, Code.AccessReject);
-    expect(f.registry.renderPrometheus()).toContain('aaa_radius_rejected_total{client="nas1",reason="eap-not-supported"} 1');
+    expect(f.registry.renderPrometheus()).toContain(
+      'aaa_radius_rejected_total{client="nas1",reason="eap-not-supported"} 1',
+    );
   });
 
   test("the legacy group (::1) accepts PAP without Message-Authenticator, and the reply still carries one first", async () => {
-    const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, { messageAuthenticator: false });
-    checkReply(await c6.exchange(req.bytes), req.authenticator, LEGACY_SECRET, Code.AccessAccept);
+    const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
+      messageAuthenticator: false,
+    });
+    checkReply(
+      await c6.exchange(req.bytes),
+      req.authenticator,
+      LEGACY_SECRET,
+      Code.AccessAccept,
+    );
   });
 
   test("Status-Server on both ports (IPv4 and IPv6): Access-Accept / Accounting-Response; without Message-Authenticator: dropped", async () => {
@@ -146,16 +273,32 @@ describe("authentication", () => {
       const cl = await radiusClient({ host, port });
       try {
         const auth = randomAuthenticator();
-        const r = encodeRequest({ code: Code.StatusServer, identifier: freshId(), authenticator: auth, attributes: [] }, utf8(secret));
+        const r = encodeRequest(
+          {
+            code: Code.StatusServer,
+            identifier: freshId(),
+            authenticator: auth,
+            attributes: [],
+          },
+          utf8(secret),
+        );
         if (!r.ok) throw new Error(r.code);
         const rep = checkReply(await cl.exchange(r.value), auth, secret, code);
         expect(rep.attributes[0]!.type).toBe(AttrType.MessageAuthenticator);
-        expect(verifyMessageAuthenticator(rep.raw, utf8(secret), auth).ok).toBe(true);
+        expect(verifyMessageAuthenticator(rep.raw, utf8(secret), auth).ok).toBe(
+          true,
+        );
         const before = dropped(f.registry, "missing-message-authenticator");
-        const noMa = encodeRequest({ code: Code.StatusServer, identifier: freshId(), attributes: [] }, utf8(secret), { messageAuthenticator: false });
+        const noMa = encodeRequest(
+          { code: Code.StatusServer, identifier: freshId(), attributes: [] },
+          utf8(secret),
+          { messageAuthenticator: false },
+        );
         if (!noMa.ok) throw new Error(noMa.code);
         expect(await cl.exchange(noMa.value, 200)).toBeNull();
-        expect(dropped(f.registry, "missing-message-authenticator")).toBe(before + 1);
+        expect(dropped(f.registry, "missing-message-authenticator")).toBe(
+          before + 1,
+        );
       } finally {
         cl.close();
       }
@@ -165,7 +308,11 @@ describe("authentication", () => {
 
 describe("bad input, each followed by a good request that is still answered", () => {
   const cases: Array<[string, () => Uint8Array, string]> = [
-    ["truncated packet (19 octets)", () => papRequest(NAS_SECRET, "alice", "x").bytes.subarray(0, 19), "malformed"],
+    [
+      "truncated packet (19 octets)",
+      () => papRequest(NAS_SECRET, "alice", "x").bytes.subarray(0, 19),
+      "malformed",
+    ],
     [
       "Length larger than the datagram",
       () => {
@@ -188,7 +335,11 @@ describe("bad input, each followed by a good request that is still answered", ()
     ],
     ["attribute length 0", () => withBrokenAttr(0), "malformed"],
     ["attribute length 1", () => withBrokenAttr(1), "malformed"],
-    ["wrong secret", () => papRequest("not-the-secret", "alice", ALICE_PASSWORD).bytes, "bad-message-authenticator"],
+    [
+      "wrong secret",
+      () => papRequest("not-the-secret", "alice", ALICE_PASSWORD).bytes,
+      "bad-message-authenticator",
+    ],
     [
       "bad Message-Authenticator",
       () => {
@@ -198,7 +349,14 @@ describe("bad input, each followed by a good request that is still answered", ()
       },
       "bad-message-authenticator",
     ],
-    ["missing Message-Authenticator where required", () => papRequest(NAS_SECRET, "alice", ALICE_PASSWORD, { messageAuthenticator: false }).bytes, "missing-message-authenticator"],
+    [
+      "missing Message-Authenticator where required",
+      () =>
+        papRequest(NAS_SECRET, "alice", ALICE_PASSWORD, {
+          messageAuthenticator: false,
+        }).bytes,
+      "missing-message-authenticator",
+    ],
   ];
   for (const [name, make, reason] of cases) {
     test(name, async () => {
@@ -210,23 +368,55 @@ describe("bad input, each followed by a good request that is still answered", ()
   }
 
   test("Proxy-State without Message-Authenticator is dropped even where not required (BlastRADIUS)", async () => {
-    const before = dropped(f.registry, "proxy-state-without-message-authenticator");
-    const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, { messageAuthenticator: false, extra: [{ type: AttrType.ProxyState, value: utf8("ps1") }] });
+    const before = dropped(
+      f.registry,
+      "proxy-state-without-message-authenticator",
+    );
+    const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
+      messageAuthenticator: false,
+      extra: [{ type: AttrType.ProxyState, value: utf8("ps1") }],
+    });
     expect(await c6.exchange(req.bytes, 300)).toBeNull();
-    expect(dropped(f.registry, "proxy-state-without-message-authenticator")).toBe(before + 1);
+    expect(
+      dropped(f.registry, "proxy-state-without-message-authenticator"),
+    ).toBe(before + 1);
     // With Message-Authenticator it is answered, and the Proxy-States come back in order.
-    const ok = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, { extra: [{ type: AttrType.ProxyState, value: utf8("ps1") }, { type: AttrType.ProxyState, value: utf8("ps2") }] });
-    const rep = checkReply(await c6.exchange(ok.bytes), ok.authenticator, LEGACY_SECRET, Code.AccessAccept);
-    expect(getAll(rep, AttrType.ProxyState).map(fromUtf8)).toEqual(["ps1", "ps2"]);
+    const ok = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
+      extra: [
+        { type: AttrType.ProxyState, value: utf8("ps1") },
+        { type: AttrType.ProxyState, value: utf8("ps2") },
+      ],
+    });
+    const rep = checkReply(
+      await c6.exchange(ok.bytes),
+      ok.authenticator,
+      LEGACY_SECRET,
+      Code.AccessAccept,
+    );
+    expect(getAll(rep, AttrType.ProxyState).map(fromUtf8)).toEqual([
+      "ps1",
+      "ps2",
+    ]);
     await goodPap(c6, LEGACY_SECRET);
   });
 
   test("unknown client (127.0.0.3) and a group without a radius secret (127.0.0.4): silent drops", async () => {
-    for (const [local, reason] of [["127.0.0.3", "unknown-client"], ["127.0.0.4", "no-secret"]] as const) {
-      const cl = await radiusClient({ host: "127.0.0.1", port: f.authV4 }, local);
+    for (const [local, reason] of [
+      ["127.0.0.3", "unknown-client"],
+      ["127.0.0.4", "no-secret"],
+    ] as const) {
+      const cl = await radiusClient(
+        { host: "127.0.0.1", port: f.authV4 },
+        local,
+      );
       try {
         const before = dropped(f.registry, reason);
-        expect(await cl.exchange(papRequest(NAS_SECRET, "alice", ALICE_PASSWORD).bytes, 300)).toBeNull();
+        expect(
+          await cl.exchange(
+            papRequest(NAS_SECRET, "alice", ALICE_PASSWORD).bytes,
+            300,
+          ),
+        ).toBeNull();
         expect(dropped(f.registry, reason)).toBe(before + 1);
       } finally {
         cl.close();
@@ -239,7 +429,9 @@ describe("bad input, each followed by a good request that is still answered", ()
     const req = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD);
     const first = await c4.exchange(req.bytes);
     checkReply(first, req.authenticator, NAS_SECRET, Code.AccessAccept);
-    const accepted = f.registry.get("aaa_radius_accepted_total") as unknown as { total(): number };
+    const accepted = f.registry.get("aaa_radius_accepted_total") as unknown as {
+      total(): number;
+    };
     const before = accepted.total();
     const again = await c4.exchange(req.bytes);
     expect(again).toEqual(first);
@@ -250,9 +442,19 @@ describe("bad input, each followed by a good request that is still answered", ()
 
   test("same identifier with a new authenticator is a new request, processed anew", async () => {
     const a = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD, { id: 201 });
-    checkReply(await c4.exchange(a.bytes), a.authenticator, NAS_SECRET, Code.AccessAccept);
+    checkReply(
+      await c4.exchange(a.bytes),
+      a.authenticator,
+      NAS_SECRET,
+      Code.AccessAccept,
+    );
     const b = papRequest(NAS_SECRET, "alice", "wrong", { id: 201 });
-    const rep = checkReply(await c4.exchange(b.bytes, 3_000), b.authenticator, NAS_SECRET, Code.AccessReject);
+    const rep = checkReply(
+      await c4.exchange(b.bytes, 3_000),
+      b.authenticator,
+      NAS_SECRET,
+      Code.AccessReject,
+    );
     expect(rep.identifier).toBe(201);
     await goodPap();
   });

@@ -66,12 +66,15 @@ export async function freeUdpPort(address = "127.0.0.1"): Promise<number> {
   return p;
 }
 
-const q = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+const q = (s: string): string =>
+  `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 
 function usersFile(users: readonly FreeradiusUser[]): string {
   return users
     .map((u) => {
-      const reply = Object.entries(u.reply ?? {}).map(([k, v]) => `\t${k} = ${typeof v === "number" ? v : q(v)}`);
+      const reply = Object.entries(u.reply ?? {}).map(
+        ([k, v]) => `\t${k} = ${typeof v === "number" ? v : q(v)}`,
+      );
       return `${u.name}\tCleartext-Password := ${q(u.password)}\n${reply.join(",\n")}\n`;
     })
     .join("\n");
@@ -91,18 +94,25 @@ function clientsFile(clients: readonly FreeradiusClient[]): string {
     .join("\n");
 }
 
-export async function startFreeradius(o: FreeradiusOptions): Promise<FreeradiusServer> {
+export async function startFreeradius(
+  o: FreeradiusOptions,
+): Promise<FreeradiusServer> {
   const { existsSync } = await import("node:fs");
-  if (!existsSync(FREERADIUS_BIN)) throw new Error(`${FREERADIUS_BIN} not found: install the Debian package freeradius (apt-get install -y freeradius)`);
+  if (!existsSync(FREERADIUS_BIN))
+    throw new Error(
+      `${FREERADIUS_BIN} not found: install the Debian package freeradius (apt-get install -y freeradius)`,
+    );
   const address = o.address ?? "127.0.0.1";
   const authPort = o.authPort ?? (await freeUdpPort(address));
   const acctPort = o.acctPort ?? (await freeUdpPort(address));
   const dir = mkdtempSync(join(tmpdir(), "freeradius-"));
-  for (const d of ["log", "run", "radacct", "mods-config/files"]) mkdirSync(join(dir, d), { recursive: true });
+  for (const d of ["log", "run", "radacct", "mods-config/files"])
+    mkdirSync(join(dir, d), { recursive: true });
   const detail = o.accounting !== "none";
   writeFileSync(join(dir, "mods-config/files/authorize"), usersFile(o.users));
   writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
-  for (const [name, text] of Object.entries(o.extraFiles ?? {})) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(o.extraFiles ?? {}))
+    writeFileSync(join(dir, name), text);
   const ipKey = address.includes(":") ? "ipv6addr" : "ipaddr";
   writeFileSync(
     join(dir, "radiusd.conf"),
@@ -198,7 +208,11 @@ ${o.extraAuthorize ?? ""}
 `,
   );
   const cmd = [FREERADIUS_BIN, "-f", "-l", "stdout", "-d", dir];
-  const proc = Bun.spawn({ cmd: o.taskset ? ["taskset", "-c", o.taskset, ...cmd] : cmd, stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn({
+    cmd: o.taskset ? ["taskset", "-c", o.taskset, ...cmd] : cmd,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   let log = "";
   let ready = false;
   const collect = async (stream: ReadableStream<Uint8Array>) => {
@@ -211,7 +225,8 @@ ${o.extraAuthorize ?? ""}
   void collect(proc.stdout);
   void collect(proc.stderr);
   const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
-  while (!ready && proc.exitCode === null && Date.now() < deadline) await Bun.sleep(20);
+  while (!ready && proc.exitCode === null && Date.now() < deadline)
+    await Bun.sleep(20);
   const stop = async () => {
     if (proc.exitCode === null) {
       proc.kill("SIGTERM");
@@ -224,7 +239,9 @@ ${o.extraAuthorize ?? ""}
   if (!ready) {
     const text = log;
     await stop();
-    throw new Error(`FreeRADIUS did not start (exit ${proc.exitCode}):\n${text.slice(-4000)}`);
+    throw new Error(
+      `FreeRADIUS did not start (exit ${proc.exitCode}):\n${text.slice(-4000)}`,
+    );
   }
   return { authPort, acctPort, dir, pid: proc.pid, log: () => log, stop };
 }

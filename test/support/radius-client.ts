@@ -3,7 +3,11 @@
 // craft exactly the bytes they want; interop tests use independent peers (radclient, pyrad) instead.
 import { utf8 } from "../../src/lib/bytes.ts";
 import { encodeRequest } from "../../src/radius/codec/compose.ts";
-import { AttrType, Code, type Attribute } from "../../src/radius/codec/packet.ts";
+import {
+  AttrType,
+  Code,
+  type Attribute,
+} from "../../src/radius/codec/packet.ts";
 import { hidePassword } from "../../src/radius/codec/user-password.ts";
 import { randomAuthenticator } from "../../src/radius/codec/authenticator.ts";
 
@@ -14,7 +18,10 @@ export interface RadiusTestClient {
   close(): void;
 }
 
-export async function radiusClient(server: { host: string; port: number }, localHost = server.host.includes(":") ? "::1" : "127.0.0.1"): Promise<RadiusTestClient> {
+export async function radiusClient(
+  server: { host: string; port: number },
+  localHost = server.host.includes(":") ? "::1" : "127.0.0.1",
+): Promise<RadiusTestClient> {
   let waiter: ((b: Uint8Array) => void) | null = null;
   const queue: Uint8Array[] = [];
   const sock = await Bun.udpSocket({
@@ -59,7 +66,12 @@ export function papRequest(
   secret: string,
   user: string,
   password: string,
-  o: { id?: number; messageAuthenticator?: boolean; extra?: Attribute[]; authenticator?: Uint8Array } = {},
+  o: {
+    id?: number;
+    messageAuthenticator?: boolean;
+    extra?: Attribute[];
+    authenticator?: Uint8Array;
+  } = {},
 ): { bytes: Uint8Array; authenticator: Uint8Array; id: number } {
   const authenticator = o.authenticator ?? randomAuthenticator();
   const hidden = hidePassword(utf8(password), utf8(secret), authenticator);
@@ -78,15 +90,24 @@ export function papRequest(
       ],
     },
     utf8(secret),
-    o.messageAuthenticator === undefined ? undefined : { messageAuthenticator: o.messageAuthenticator },
+    o.messageAuthenticator === undefined
+      ? undefined
+      : { messageAuthenticator: o.messageAuthenticator },
   );
   if (!r.ok) throw new Error(r.code);
   return { bytes: r.value, authenticator, id };
 }
 
 /** Accounting-Request with Acct-Status-Type and Acct-Session-Id. */
-export function acctRequest(secret: string, user: string, statusType: number, session: string, o: { id?: number; extra?: Attribute[] } = {}): Uint8Array {
-  const u32 = (n: number) => new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
+export function acctRequest(
+  secret: string,
+  user: string,
+  statusType: number,
+  session: string,
+  o: { id?: number; extra?: Attribute[] } = {},
+): Uint8Array {
+  const u32 = (n: number) =>
+    new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
   const r = encodeRequest(
     {
       code: Code.AccountingRequest,
