@@ -72,6 +72,8 @@ function checkAgainstStore(cfg: Config, store: Store, source: string): string | 
   return null;
 }
 
+const FAILURE_EVENT = /fail|deny|denied|refused|reject|not_authentic|locked/;
+
 /** A running session gets this long to finish after SIGTERM/SIGINT; a second signal exits at once. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -81,11 +83,12 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
   const log = createLogger({
     level: cfg.log.level,
     tap: (r) => {
-      if ((r.level === "warn" || r.level === "error") && typeof r.reason === "string")
+      // Failures for the status page: any record with a reason whose event names a failure.
+      if (typeof r.reason === "string" && (r.level === "warn" || r.level === "error" || FAILURE_EVENT.test(r.event)))
         failures.push({
           time: r.time,
-          protocol: typeof r.protocol === "string" ? r.protocol : r.event,
-          client: String(r.client ?? r.peer ?? "-"),
+          protocol: typeof r.protocol === "string" ? r.protocol : (r.event.split("_")[0] ?? r.event),
+          client: String(r.client ?? r.client_ip ?? r.peer ?? "-"),
           reason: r.reason,
           ...(typeof r.user === "string" ? { user: r.user } : {}),
         });

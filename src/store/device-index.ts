@@ -10,14 +10,12 @@
 //
 // The index is rebuilt only when the database changed: PRAGMA data_version for commits by other
 // connections (the CLI, another instance), plus a local generation for our own writes. No timer.
-// Reading data_version costs ~2.5 µs (a statement step) — more than a whole lookup — and even
-// reading a clock costs ~70 ns on this VM class, so freshness is tied to the event loop instead:
-// the first lookup of every event-loop turn reads data_version, and within one busy turn every
-// RECHECK_LOOKUPS-th lookup does. A request that arrives after a commit (a new turn) sees it.
+// Change detection is ChangeWatch (open.ts): a few nanoseconds per lookup, PRAGMA data_version
+// only after a commit. Every lookup sees every commit made before it.
 import type { Database } from "bun:sqlite";
 import { cidrContains, fastParseIp, parseCidr, parseV4Number, type Cidr, type ParsedIp } from "../lib/ip.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
-import { bumpLocalGeneration, dataVersionReader, localGeneration } from "./open.ts";
+import { bumpLocalGeneration, changeWatch, type ChangeWatch } from "./open.ts";
 
 export interface ResolvedDevice {
   deviceId: number;
@@ -35,7 +33,6 @@ interface Entry {
 }
 
 const UNMATCHABLE = "unmatchable" as const;
-const RECHECK_LOOKUPS = 256;
 
 export interface AutoRegisterOptions {
   enabled: boolean;
@@ -66,13 +63,7 @@ interface Snapshot {
 export class DeviceIndex {
   private snapshot: Snapshot | null = null;
   private builtVersion = -1;
-  private builtLocal = -1;
-  private readonly dataVersion: () => number;
-  private checkedThisTurn = false;
-  private sinceCheck = 0;
-  private readonly endTurn = () => {
-    this.checkedThisTurn = false;
-  };
+  private readonly watch: ChangeWatch;
   private autoTokens: number;
   private autoRefill: number;
   readonly stats: DeviceIndexStats = {
@@ -93,7 +84,7 @@ export class DeviceIndex {
     private readonly now: () => number = () => performance.now(),
     private readonly onError: (e: unknown) => void = () => {},
   ) {
-    this.dataVersion = dataVersionReader(sqlite);
+    this.watch = changeWatch(sqlite);
     this.autoTokens = auto.perMinute;
     this.autoRefill = now();
   }
@@ -111,20 +102,12 @@ export class DeviceIndex {
 
   /** Rebuild if the store changed. Returns false (keeping the last good snapshot) on a store error. */
   private refresh(): boolean {
-    const local = localGeneration(this.sqlite);
-    if (this.snapshot && local === this.builtLocal && this.checkedThisTurn && ++this.sinceCheck < RECHECK_LOOKUPS) return true;
     try {
-      const v = this.dataVersion();
-      this.sinceCheck = 0;
-      if (!this.checkedThisTurn) {
-        this.checkedThisTurn = true;
-        setImmediate(this.endTurn);
-      }
-      if (this.snapshot && v === this.builtVersion && local === this.builtLocal) return true;
+      const v = this.watch.version();
+      if (this.snapshot && v === this.builtVersion) return true;
       const t0 = performance.now();
       this.snapshot = this.build();
       this.builtVersion = v;
-      this.builtLocal = local;
       this.stats.rebuilds++;
       this.stats.last_build_ms = Math.round((performance.now() - t0) * 100) / 100;
       return true;

@@ -69,3 +69,85 @@ export function dataVersionReader(sqlite: Database): () => number {
   const stmt = sqlite.prepare<{ data_version: number }, []>("PRAGMA data_version");
   return () => stmt.get()!.data_version;
 }
+
+/**
+ * Cheap "has the database changed?" for per-request caches (device index, policy snapshot).
+ *
+ * PRAGMA data_version tells exactly when another connection committed, but one read costs ~2.5 µs —
+ * more than a whole device lookup — and RADIUS runs every datagram in its own event-loop turn. So
+ * the WAL-index header is read first: in WAL mode SQLite keeps it in the `-shm` file, shared by all
+ * connections of all processes, and its iChange field ("incremented with each transaction",
+ * https://sqlite.org/walformat.html §2.1, native byte order, offset 8) moves on every commit. Only
+ * when it moved (or every SAFETY_READS calls, in case the mapping ever stopped reflecting the file)
+ * is data_version read. Our own commits move iChange too but not data_version: they cost one PRAGMA,
+ * not a rebuild; the caches see our own writes through the local generation instead.
+ *
+ * The mapping is safe while this connection is open: SQLite truncates -shm only when a connection
+ * finds no other connection using it, and ours holds it from the first read until close().
+ * Without a -shm file (":memory:", or a read-only open) every call reads data_version.
+ */
+export class ChangeWatch {
+  private token = 0;
+  private lastLocal = -1;
+  private lastData = -1;
+  private lastWal = -1;
+  private reads = 0;
+  private readonly dataVersion: () => number;
+  private readonly wal: Uint32Array | null;
+
+  constructor(private readonly sqlite: Database) {
+    this.dataVersion = dataVersionReader(sqlite);
+    this.wal = mapWalIndex(sqlite);
+  }
+
+  /** A number that changes whenever the database may have changed since it was last returned. */
+  version(): number {
+    const local = localGeneration(this.sqlite);
+    if (local !== this.lastLocal) {
+      this.lastLocal = local;
+      this.token++;
+    }
+    const wal = this.wal;
+    if (wal !== null) {
+      const w = wal[2]!;
+      if (w === this.lastWal && ++this.reads < SAFETY_READS) return this.token;
+      this.lastWal = w;
+      this.reads = 0;
+    }
+    const data = this.dataVersion();
+    if (data !== this.lastData) {
+      this.lastData = data;
+      this.token++;
+    }
+    return this.token;
+  }
+}
+
+const SAFETY_READS = 4096;
+const WAL_INDEX_HEADER = 48;
+const watches = new WeakMap<Database, ChangeWatch>();
+
+/** The one ChangeWatch of a connection. */
+export function changeWatch(sqlite: Database): ChangeWatch {
+  let w = watches.get(sqlite);
+  if (!w) {
+    w = new ChangeWatch(sqlite);
+    watches.set(sqlite, w);
+  }
+  return w;
+}
+
+function mapWalIndex(sqlite: Database): Uint32Array | null {
+  const file = sqlite.filename;
+  if (!file || file === ":memory:") return null;
+  try {
+    const mode = sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
+    if (mode !== "wal") return null;
+    sqlite.query("SELECT 1 FROM sqlite_master LIMIT 1").get(); // make sure this connection holds the -shm
+    const m = Bun.mmap(`${file}-shm`, { shared: true, size: WAL_INDEX_HEADER } as Parameters<typeof Bun.mmap>[1]);
+    if (m.byteLength < WAL_INDEX_HEADER || m.byteOffset % 4 !== 0) return null;
+    return new Uint32Array(m.buffer, m.byteOffset, WAL_INDEX_HEADER / 4);
+  } catch {
+    return null;
+  }
+}

@@ -17,7 +17,7 @@ import type {
   RadiusReplyAttribute,
 } from "../policy/ports.ts";
 import { AccountingWriter } from "./accounting.ts";
-import { dataVersionReader, localGeneration, type Store } from "./open.ts";
+import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
 
 export { bumpLocalGeneration, localGeneration } from "./open.ts";
 
@@ -152,26 +152,21 @@ export function loadPolicySnapshot(sqlite: Database): PolicySnapshot {
 }
 
 export class StorePolicySource implements PolicySource {
-  private readonly dataVersion: () => number;
-  private seen = { data: -1, local: -1 };
+  private readonly watch: ChangeWatch;
+  private seen = -1;
   private snap: PolicySnapshot | null = null;
   /** How many times the snapshot was rebuilt (tests, metrics). */
   rebuilds = 0;
 
   constructor(private readonly store: Store) {
-    this.dataVersion = dataVersionReader(store.sqlite);
+    this.watch = changeWatch(store.sqlite);
   }
 
   snapshot(): PolicySnapshot {
-    const data = this.dataVersion();
-    const local = localGeneration(this.store.sqlite);
-    if (
-      this.snap === null ||
-      data !== this.seen.data ||
-      local !== this.seen.local
-    ) {
+    const v = this.watch.version();
+    if (this.snap === null || v !== this.seen) {
       this.snap = loadPolicySnapshot(this.store.sqlite);
-      this.seen = { data, local };
+      this.seen = v;
       this.rebuilds++;
     }
     return this.snap;

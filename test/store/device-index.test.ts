@@ -150,6 +150,28 @@ describe("device resolution", () => {
   });
 });
 
+describe("change detection (WAL-index counter, then data_version)", () => {
+  test("a commit by another connection is seen by the very next lookup, even in the same event-loop turn", () => {
+    const g = group("g");
+    const idx = new DeviceIndex(s.sqlite);
+    expect(idx.resolve("10.9.9.9", null)).toBeNull();
+    const other = new Database(s.path);
+    other.query("INSERT INTO devices (name, network, group_id) VALUES ('y', '10.9.0.0/16', ?)").run(g);
+    other.close();
+    expect(idx.resolve("10.9.9.9", null)?.deviceName).toBe("y");
+  });
+  test("our own commits to other tables (accounting) do not rebuild the index", () => {
+    group("g");
+    const idx = new DeviceIndex(s.sqlite);
+    idx.resolve("10.0.0.1", null);
+    const rebuilds = idx.stats.rebuilds;
+    for (let i = 0; i < 20; i++)
+      s.sqlite.query("INSERT INTO accounting (protocol, time, client_ip, record_type) VALUES ('radius', 1, '10.0.0.1', 'start')").run();
+    for (let i = 0; i < 100; i++) idx.resolve("10.0.0.1", null);
+    expect(idx.stats.rebuilds).toBe(rebuilds);
+  });
+});
+
 describe("registered proxies", () => {
   test("proxyStatus answers by CIDR and fails closed on a store error", async () => {
     s.sqlite.query("INSERT INTO proxies (name, network) VALUES ('lb', '127.0.0.0/30')").run();
