@@ -40,9 +40,10 @@ const log = createLogger({
   level: "warn",
   write: (l) => process.stderr.write(l + "\n"),
 });
+const index = new DeviceIndex(store.sqlite);
 const radius = await startRadius({
   config: cfg.radius,
-  index: new DeviceIndex(store.sqlite),
+  index,
   policy: sp.policy,
   registry: new Registry(),
   log,
@@ -66,6 +67,8 @@ const finish = async () => {
       committed: sp.writer.counters.committed,
       failed: sp.writer.counters.failed,
       stats: radius.stats(),
+      device_index: index.stats,
+      policy_snapshot_rebuilds: sp.source.rebuilds,
     }) + "\n",
   );
   store.close();
