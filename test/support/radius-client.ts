@@ -40,7 +40,7 @@ export async function radiusClient(
   });
   return {
     port: sock.port,
-    async exchange(bytes, timeoutMs = 1_000) {
+    async exchange(bytes, timeoutMs = 3_000) {
       queue.length = 0;
       sock.send(bytes, server.port, server.host);
       return new Promise<Uint8Array | null>((resolve) => {
