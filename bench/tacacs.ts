@@ -60,17 +60,21 @@ try {
   const common = ["-t", `127.0.0.1:${port}`, "--key", "bench-key", "-u", "alice", "-p", "alice-pass", "-c", values.conns!];
   // Warm-up: one connection first, so exactly one PAP runs argon2 (16 concurrent cold verifies of
   // 64 MiB each would only measure argon2); then the credential cache answers.
-  load(["-t", `127.0.0.1:${port}`, "--key", "bench-key", "-u", "alice", "-p", "alice-pass", "-c", "1", "-n", "20"]);
-  load([...common, "-n", "2000"]);
+  // aaaload in --count mode waits out its --max-time after the last reply, so every run here is a
+  // --duration run.
+  load(["-t", `127.0.0.1:${port}`, "--key", "bench-key", "-u", "alice", "-p", "alice-pass", "-c", "1", "-d", "1"]);
+  load([...common, "-d", "1"]);
   const rss0 = await rss();
   const runs: Array<[string, Record<string, string>]> = [
     ["connect-per-session", load([...common, "-d", values.seconds!, "--warmup", "1", "--rst"])],
     ["single-connect", load([...common, "-d", values.seconds!, "--warmup", "1", "--single-connect"])],
   ];
   const rss1 = await rss();
-  const long = load([...common, "-n", values.auths!, "--single-connect"]);
+  // Long enough for AUTHS authentications at the measured single-connect rate (+20 %).
+  const rate = Number(runs[1]![1].rps) || 10_000;
+  const long = load([...common, "-d", String(Math.min(280, Math.ceil((Number(values.auths) / rate) * 1.2) + 1)), "--single-connect"]);
   const rss2 = await rss();
-  runs.push([`single-connect x${values.auths}`, long]);
+  runs.push([`single-connect (${long.ok} auths)`, long]);
   console.log(`date ${new Date().toISOString()}  bun ${Bun.version}  server taskset -c 1, aaaload --cpu 0, conns ${values.conns}`);
   for (const [name, r] of runs) {
     console.log(`${name.padEnd(28)} ok=${r.ok} fail=${r.fail} err=${r.err} bad=${r.bad} timeout=${r.timeout} rps=${r.rps} p50_us=${r.p50_us} p99_us=${r.p99_us} loader_cpu=${r.loader_cpu_pct}%`);

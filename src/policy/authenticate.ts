@@ -53,6 +53,9 @@ export interface AuthenticatorDeps {
 export class Authenticator {
   private dummy: Promise<string> | null = null;
 
+  /** Verifications in progress, by credential digest (bounded by the requests in flight). */
+  private readonly inflight = new Map<string, Promise<"ok" | "bad">>();
+
   constructor(private readonly d: AuthenticatorDeps) {}
 
   /** Costs one argon2 verify, as a real wrong password would. */
@@ -69,11 +72,22 @@ export class Authenticator {
     const { cache, hasher } = this.d;
     if (cache.has(purpose, user.id, user.credentialVersion, password))
       return "cached";
+    // Single flight: a burst of identical logins (64 NAS retries, a device after a restart) runs
+    // one argon2 verify and shares its result, instead of one per request.
+    const k = cache.digest(purpose, user.id, user.credentialVersion, password);
+    const running = this.inflight.get(k);
+    if (running !== undefined) return running;
     const hash =
       purpose === "enable" && user.enableHash !== null
         ? user.enableHash
         : user.passwordHash;
-    return (await hasher.verify(password, hash)) ? "ok" : "bad";
+    const p = hasher.verify(password, hash).then((ok): "ok" | "bad" => (ok ? "ok" : "bad"));
+    this.inflight.set(k, p);
+    try {
+      return await p;
+    } finally {
+      this.inflight.delete(k);
+    }
   }
 
   async password(req: PasswordRequest): Promise<Decision> {

@@ -46,7 +46,8 @@ export class CredentialCache {
     private readonly clock: Clock,
   ) {}
 
-  private digest(
+  /** The keyed hash that identifies this credential (also used to coalesce concurrent checks). */
+  digest(
     purpose: CredentialPurpose,
     userId: number,
     version: number,

@@ -168,6 +168,16 @@ describe("password authentication", () => {
     ).toMatchObject({ allow: true });
   });
 
+  test("concurrent identical logins share one verify (single flight); different passwords do not", async () => {
+    const { policy, hasher } = setup();
+    const results = await Promise.all(Array.from({ length: 20 }, () => policy.authenticatePassword(pap("alice", "pw-a"))));
+    expect(results.every((r) => r.allow)).toBe(true);
+    expect(hasher.verifies).toBe(1);
+    const bad = await Promise.all([policy.authenticatePassword(pap("alice", "x1")), policy.authenticatePassword(pap("alice", "x2"))]);
+    expect(bad.map((r) => r.reason)).toEqual(["bad-password", "bad-password"]);
+    expect(hasher.verifies).toBe(3);
+  });
+
   test("credential cache: hit, expiry, invalidation by version bump, failures never cached", async () => {
     const { policy, hasher, clock, source } = setup();
     expect(
