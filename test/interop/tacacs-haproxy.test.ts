@@ -9,6 +9,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
 import { AuthenStatus } from "../../src/tacacs/codec/authentication.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { baseConfig, freePort, startHaproxy, type Haproxy } from "../support/haproxy.ts";
 import { peersAvailable } from "../support/peers.ts";
 import { papOnce } from "../support/tacacs-client.ts";
@@ -68,6 +70,27 @@ backend be_checks
     const r = await papOnce("127.0.0.1", srv.port4, "s3cret-core", "alice", "pw-alice").catch((e: Error) => e.message);
     expect(r).toContain("closed");
     expect(srv.refusals("proxy_required")).toBeGreaterThanOrEqual(1);
+  });
+
+  test("the documented deploy/haproxy.cfg works as written (addresses substituted)", async () => {
+    const doc = readFileSync(join(import.meta.dir, "..", "..", "deploy", "haproxy.cfg"), "utf8");
+    const fe2 = freePort();
+    const cfg = doc
+      .replace("bind 192.0.2.5:49", `bind 127.0.0.1:${fe2}`)
+      .replace(/server aaa1 192\.0\.2\.11:4950/, `server aaa1 127.0.0.1:${srv.port4} source 127.0.0.3`)
+      .replace(/server aaa2 192\.0\.2\.12:4950/, `server aaa2 127.0.0.1:${srv.port4} source 127.0.0.3`)
+      .replace("inter 5s", "inter 200ms")
+      .replace("inter 5s", "inter 200ms");
+    expect(cfg.replace(/#.*$/gm, "")).not.toContain("192.0.2.");
+    const hap2 = await startHaproxy(cfg, { waitForListeners: [{ host: "127.0.0.1", port: fe2 }] });
+    try {
+      expect(await papOnce("127.0.0.1", fe2, TENANT_KEY, "tina", "pw-tina")).toBe(AuthenStatus.PASS);
+      expect(srv.svc.stats().recent_clients).toContainEqual({ client: "127.0.0.1", proxy: "127.0.0.3", device: "tenant-dev", group: "tenant" });
+      await Bun.sleep(600); // a few health probes
+      expect(hap2.output()).not.toMatch(/DOWN|ALERT/);
+    } finally {
+      await hap2.stop();
+    }
   });
 
   test("check and check-send-proxy health probes: LOCAL counted, no warn or error logs", async () => {
