@@ -125,7 +125,7 @@ export async function startRadiusProxy(
               log.limited(
                 "debug",
                 `radius-proxy/socket-error:${h.name}`,
-                "radius-proxy/socket-error",
+                "radius_proxy_socket_error",
                 {
                   home_server: h.name,
                   reason: e instanceof Error ? e.message : String(e),
@@ -142,7 +142,7 @@ export async function startRadiusProxy(
     throw e;
   }
   const timer = setInterval(() => engine.tick(), TICK_MS);
-  log.info("radius-proxy/started", {
+  log.info("radius_proxy_started", {
     home_servers: homes.map((h) => `${h.name}/${h.kind}=${h.address}`),
     sockets: sockets.reduce((a, l) => a + l.length, 0),
   });

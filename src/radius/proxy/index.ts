@@ -253,7 +253,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     if (!t) return;
     m.homeTransitions.inc({ ...s.labels, to: t.to });
     const level = t.to === "up" ? "info" : "warn";
-    log[level]("radius-proxy/home-server-state", {
+    log[level]("radius_proxy_home_server_state", {
       home_server: s.name,
       type: s.kind,
       from: t.from,
@@ -311,7 +311,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
       log.limited(
         "warn",
         `radius-proxy/encode:${enc.code}`,
-        "radius-proxy/encode-failed",
+        "radius_proxy_encode_failed",
         { code: enc.code, detail: enc.detail },
       );
       return false;
@@ -518,7 +518,7 @@ export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
     log.limited(
       "warn",
       `radius-proxy/drop:${s.name}:${reason}`,
-      "radius-proxy/reply-dropped",
+      "radius_proxy_reply_dropped",
       { home_server: s.name, type: s.kind, reason },
     );
   }
