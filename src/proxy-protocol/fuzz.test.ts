@@ -7,17 +7,8 @@ import { normalizeIp } from "../lib/ip.ts";
 import { decodeProxyV2 } from "./decode.ts";
 import { encodeProxyV2, encodeSslTlvValue, type EncodeInput } from "./encode.ts";
 import { PP2_FAMILY, PP2_SIGNATURE, PP2_TYPE, type DecodeResult, type Pp2Family, type ProxyHeader, type Tlv } from "./types.ts";
+import { mulberry32 } from "../../test/support/prng.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FAMILIES = Object.keys(PP2_FAMILY) as Pp2Family[];
 const KNOWN = new Set<number>(Object.values(PP2_TYPE));

@@ -6,7 +6,7 @@ import {
   defaultDictionary,
 } from "./dictionary.ts";
 import { importFreeRadiusDictionary } from "./dictionary-import.ts";
-import { mulberry32 } from "./test-vectors.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 
 const SAMPLE = `
 # comment line

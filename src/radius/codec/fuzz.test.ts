@@ -11,8 +11,8 @@ import {
   RFC2865_7_1_REQUEST,
   RFC2865_7_2_ACCEPT,
   RFC2865_7_2_REQUEST,
-  mulberry32,
 } from "./test-vectors.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 import {
   unhideMppeKey,
   unhidePassword,

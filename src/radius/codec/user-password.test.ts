@@ -4,8 +4,8 @@ import { AttrType, decodePacket, getAttr } from "./packet.ts";
 import {
   RFC2865_7_1_REQUEST,
   RFC2865_SECRET,
-  mulberry32,
 } from "./test-vectors.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 import {
   hideMppeKey,
   hidePassword,

@@ -15,7 +15,7 @@ import {
   type Attribute,
   type Packet,
 } from "../codec/packet.ts";
-import { mulberry32 } from "../codec/test-vectors.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 import { unhidePassword } from "../codec/user-password.ts";
 import type { ProxyRequestContext } from "../proxy-port.ts";
 import {

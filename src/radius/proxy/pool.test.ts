@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { mulberry32 } from "../codec/test-vectors.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 import type { HealthStatus } from "./health.ts";
 import {
   createPool,

@@ -11,17 +11,8 @@ import { parseArg, formatArg } from "./av.ts";
 import { Framer } from "./framer.ts";
 import { decodeHeader, encodeHeader } from "./header.ts";
 import { decodePacket, encodeBody, encodePacket } from "./packet.ts";
+import { mulberry32 } from "../../../test/support/prng.ts";
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rng = mulberry32(0x7ac5);
 const int = (n: number) => Math.floor(rng() * n);
 const bytes = (n: number) => Uint8Array.from({ length: n }, () => int(256));
