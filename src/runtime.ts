@@ -40,6 +40,7 @@ export interface RuntimeOptions {
 export type ReloadResult = { ok: true; changed: string[] } | { ok: false; errors: string[] };
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const LAG_TICK_MS = 100;
 
 /** Forwards every Policy call to whichever policy is current, so a reload can swap it. */
 function forwardingPolicy(current: () => Policy): Policy {
@@ -73,6 +74,8 @@ export class Runtime {
   private readonly rates: RateSampler;
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private reloading: Promise<ReloadResult> | null = null;
+  /** Event-loop lag: how late a 100 ms timer fires; the max over a 10 s window is exported. */
+  private readonly lag = { max: 0, current: 0, windowStart: 0 };
 
   constructor(private readonly o: RuntimeOptions) {
     const log = o.log;
@@ -89,6 +92,8 @@ export class Runtime {
     r.gauge("aaa_device_index_rebuilds", "Times the device index was rebuilt after a store change", () => this.index.stats.rebuilds);
     r.gauge("aaa_process_resident_memory_bytes", "Resident set size", () => process.memoryUsage().rss);
     r.gauge("aaa_process_uptime_seconds", "Seconds since start-up", () => Math.round((Date.now() - this.startedAt) / 1000));
+    r.gauge("aaa_process_event_loop_lag_seconds", "Largest event-loop delay seen in the last 10 s (a 100 ms timer's lateness)", () => this.lag.max / 1000);
+    r.gauge("aaa_open_connections", "Open TACACS+ connections", () => Number(this.tacacs?.stats().active_connections ?? 0));
     r.gauge("aaa_lockouts", "Lockouts started since start-up", () => this.storePolicy.policy.lockout.counters.lockouts);
     r.gauge("aaa_credential_cache_entries", "Verified credentials held (keyed hashes)", () => this.storePolicy.policy.cache.counters.size);
     r.gauge("aaa_accounting_committed", "Accounting records committed since start-up", () => this.storePolicy.writer.counters.committed);
@@ -110,7 +115,19 @@ export class Runtime {
     this.startHttp(cfg);
     const purge = () => this.purge();
     purge();
-    this.timers.push(setInterval(purge, 3_600_000), setInterval(() => this.rates.sample(), this.rates.intervalMs));
+    let expected = performance.now() + LAG_TICK_MS;
+    this.lag.windowStart = performance.now();
+    const lagTick = () => {
+      const now = performance.now();
+      this.lag.current = Math.max(this.lag.current, now - expected);
+      if (now - this.lag.windowStart >= 10_000) {
+        this.lag.max = this.lag.current;
+        this.lag.current = 0;
+        this.lag.windowStart = now;
+      } else this.lag.max = Math.max(this.lag.max, this.lag.current);
+      expected = now + LAG_TICK_MS;
+    };
+    this.timers.push(setInterval(purge, 3_600_000), setInterval(() => this.rates.sample(), this.rates.intervalMs), setInterval(lagTick, LAG_TICK_MS));
     for (const t of this.timers) t.unref();
   }
 

@@ -183,6 +183,23 @@ describe("status page", () => {
   }, 90_000);
 });
 
+describe("metrics", () => {
+  test("Prometheus names follow the conventions; process metrics are there", async () => {
+    const text = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    expect(types.length).toBeGreaterThan(20);
+    for (const t of types) {
+      expect(t.name).toStartWith("aaa_");
+      if (t.type === "counter") expect(t.name).toEndWith("_total");
+      if (t.type === "histogram") expect(t.name).toEndWith("_seconds");
+    }
+    for (const name of ["aaa_process_resident_memory_bytes", "aaa_process_event_loop_lag_seconds", "aaa_open_connections", "aaa_radius_request_duration_seconds"])
+      expect(types.map((t) => t.name)).toContain(name);
+    // Bounded cardinality: no user names in labels.
+    expect(text).not.toContain("carol");
+  });
+});
+
 describe("hot reload (SIGHUP)", () => {
   test("an invalid file is refused with reasons and changes nothing", async () => {
     const mark = logText.length;
