@@ -5,7 +5,7 @@
 // without also taking the key; the password itself is never stored. Failures are never inserted.
 // A password change, disable/enable or expiry change bumps users.credential_version, so old entries
 // stop matching at once (they age out or are evicted); `invalidateUser` and `clear` drop them early.
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import type { Clock } from "../lib/clock.ts";
 
 export interface CredentialCacheConfig {
@@ -39,6 +39,8 @@ export class CredentialCache {
     size: 0,
   };
   private readonly key = randomBytes(32);
+  private readonly head = new Uint8Array(17);
+  private readonly headView = new DataView(this.head.buffer);
   private readonly entries = new Map<string, Entry>();
 
   constructor(
@@ -53,12 +55,13 @@ export class CredentialCache {
     version: number,
     password: string | Uint8Array,
   ): string {
-    const h = createHmac("sha256", this.key);
     // Fixed-width prefix: purpose byte, 8-byte id, 8-byte version, then the password bytes.
-    const head = Buffer.alloc(17);
+    // (Bun's native HMAC and a reused prefix buffer: this runs on every authentication.)
+    const head = this.head;
     head[0] = purpose === "login" ? 1 : 2;
-    head.writeBigUInt64BE(BigInt(userId), 1);
-    head.writeBigUInt64BE(BigInt(version), 9);
+    this.headView.setFloat64(1, userId);
+    this.headView.setFloat64(9, version);
+    const h = new Bun.CryptoHasher("sha256", this.key);
     h.update(head);
     h.update(password);
     return h.digest("base64");

@@ -52,7 +52,7 @@ export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteCon
       return;
     case "authen": {
       const reason = reasonKind(n.reason as ReasonCode);
-      c.authen.inc({ ...P, type: n.authenType, result: n.result, reason });
+      c.authen.inc({ protocol: "tacacs", type: n.authenType, result: n.result, reason });
       if (n.result !== "pass") {
         log.limited("info", `tacacs_authen_fail:${ctx.client}`, "tacacs_authen_fail", { client: ctx.client, device: ctx.device, user: n.username, type: n.authenType, reason });
       }
@@ -60,12 +60,12 @@ export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteCon
     }
     case "author": {
       const reason = reasonKind(n.reason as ReasonCode);
-      c.author.inc({ ...P, result: n.result, reason });
+      c.author.inc({ protocol: "tacacs", result: n.result, reason });
       if (n.result !== "permit") log.limited("info", `tacacs_author_deny:${ctx.client}`, "tacacs_author_deny", { client: ctx.client, device: ctx.device, user: n.username, reason });
       return;
     }
     case "acct":
-      c.acct.inc({ ...P, type: n.recordType, result: n.result });
+      c.acct.inc({ protocol: "tacacs", type: n.recordType, result: n.result });
       if (n.result !== "success") log.limited("error", `tacacs_acct_error:${ctx.client}`, "tacacs_acct_error", { client: ctx.client, device: ctx.device, user: n.username, reason: n.reason });
       return;
     case "session-start":
