@@ -21,7 +21,7 @@ const [
   secret = "testing123",
   user = "alice",
   password = "alice-pass",
-  commitDelay = "2ms",
+  commitDelay = "0ms",
 ] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "aaa-bench-radius-"));
 const store = openStore(join(dir, "bench.sqlite"));

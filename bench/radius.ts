@@ -26,7 +26,7 @@ const million = process.argv.includes("--million");
 const commitDelay =
   process.argv
     .find((a) => a.startsWith("--commit-delay="))
-    ?.slice("--commit-delay=".length) ?? "2ms";
+    ?.slice("--commit-delay=".length) ?? "0ms";
 const AAALOAD_SRC = join(
   import.meta.dir,
   "..",

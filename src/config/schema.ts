@@ -131,7 +131,7 @@ const AccountingSchema = v.strictObject({
   /** Records older than this many days are purged; 0 keeps them forever. */
   retention_days: v.optional(int(0, 36_500), 90),
   /** Group commit: longest wait before a batch is committed, and the largest batch. */
-  commit_delay: v.optional(duration(0, 1_000), "2ms"),
+  commit_delay: v.optional(duration(0, 1_000), "0ms"),
   max_batch: v.optional(int(1, 100_000), 1_000),
 });
 
