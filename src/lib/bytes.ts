@@ -40,7 +40,7 @@ export class Reader {
     this.pos += n;
     return v;
   }
-  skip(n: number): boolean {
+  advance(n: number): boolean {
     if (n < 0 || this.pos + n > this.buf.length) return false;
     this.pos += n;
     return true;

@@ -121,7 +121,7 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
 /** §2.2.5: CRC32C over the whole header with the 4 value bytes taken as zero; value is big-endian. */
 function checkCrc32c(block: Uint8Array, valueAt: number): boolean {
   const r = new Reader(block);
-  if (!r.skip(valueAt)) return false;
+  if (!r.advance(valueAt)) return false;
   const claimed = r.u32();
   if (claimed === undefined) return false;
   let reg = crc32cUpdate(CRC32C_INIT, block.subarray(0, valueAt));

@@ -107,7 +107,7 @@ export function decodePacket(
   }
   const raw = datagram.subarray(0, length);
   const body = new Reader(raw);
-  body.skip(4);
+  body.advance(4);
   const authenticator = body.bytes(AUTHENTICATOR_LENGTH)!;
   const attributes: Attribute[] = [];
   while (body.remaining > 0) {

@@ -87,7 +87,7 @@ export function decodeRequestFields(
   what: string,
 ): Result<RequestFields, BodyError> {
   const r = new Reader(body);
-  r.skip(at);
+  r.advance(at);
   const f = r.bytes(8);
   if (f === undefined)
     return err("tacacs/short-body", `${what} needs ${at + 8} bytes`);
