@@ -332,13 +332,7 @@ export class Runtime {
       .filter((p) => `${p} pass` in totals)
       .map((p) => ({ protocol: p, pass: totals[`${p} pass`] ?? 0, fail: totals[`${p} fail`] ?? 0 }));
     const clients = new Map<string, { client: string; device: string | null; requests: number }>();
-    const requests = this.registry.get("aaa_radius_requests_total")?.toJSON();
-    if (Array.isArray(requests))
-      for (const r of requests as Array<{ client: string; value: number }>) {
-        const c = clients.get(r.client) ?? { client: r.client, device: r.client, requests: 0 };
-        c.requests += r.value;
-        clients.set(r.client, c);
-      }
+    for (const c of this.radius?.server.clients(10) ?? []) clients.set(`radius ${c.device}`, { client: `radius ${c.device}`, device: c.device, requests: c.requests });
     const matches = this.registry.get("aaa_tacacs_device_matches_total")?.toJSON();
     if (Array.isArray(matches))
       for (const r of matches as Array<{ device_group: string; value: number }>) {

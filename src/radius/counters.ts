@@ -1,7 +1,8 @@
 // RADIUS counters and the latency histogram, registered once per process in the metrics Registry
-// (/metrics and /api/stats render them). Label values come from closed sets: the device name of a
-// *known* client (bounded by the device table, and by the Registry's series cap), a reason code
-// from DropReason / the policy's reason codes, the listener kind. Unknown clients share client="".
+// (/metrics and /api/stats render them). Label values come from closed sets: the device group of a
+// *known* client (operators define a handful; a per-device label would grow with the device table),
+// a reason code from DropReason / the policy's reason codes, the listener kind. Unknown clients
+// share device_group="". Per-device figures are in /api/stats (RadiusServer.clients(), bounded).
 import type { Counter, Histogram, Registry } from "../lib/metrics.ts";
 
 /** Why a datagram got no answer. Stable strings: dashboards and tests use them. */
@@ -54,23 +55,23 @@ export function createRadiusCounters(r: Registry): RadiusCounters {
   return {
     requests: r.counter(
       "aaa_radius_requests_total",
-      "RADIUS datagrams received, by listener and client device",
-      ["port", "client"],
+      "RADIUS datagrams received, by listener and device group",
+      ["port", "device_group"],
     ),
     accepted: r.counter(
       "aaa_radius_accepted_total",
-      "Access-Accepts sent, by client device",
-      ["client"],
+      "Access-Accepts sent, by device group",
+      ["device_group"],
     ),
     rejected: r.counter(
       "aaa_radius_rejected_total",
-      "Access-Rejects sent, by client device and reason",
-      ["client", "reason"],
+      "Access-Rejects sent, by device group and reason",
+      ["device_group", "reason"],
     ),
     dropped: r.counter(
       "aaa_radius_dropped_total",
-      "RADIUS datagrams dropped without a reply, by client device and reason",
-      ["client", "reason"],
+      "RADIUS datagrams dropped without a reply, by device group and reason",
+      ["device_group", "reason"],
     ),
     malformed: r.counter(
       "aaa_radius_malformed_total",
@@ -79,8 +80,8 @@ export function createRadiusCounters(r: Registry): RadiusCounters {
     ),
     accounting: r.counter(
       "aaa_radius_accounting_total",
-      "Accounting-Requests committed and acknowledged, by client device and Acct-Status-Type",
-      ["client", "type"],
+      "Accounting-Requests committed and acknowledged, by device group and Acct-Status-Type",
+      ["device_group", "type"],
     ),
     statusServer: r.counter(
       "aaa_radius_status_server_total",

@@ -85,7 +85,7 @@ describe("RadiusServer engine", () => {
     expect(first).toBeInstanceOf(Promise);
     expect(server.handle(req.bytes, src, AUTH)).toBeNull();
     expect(registry.renderPrometheus()).toContain(
-      'aaa_radius_dropped_total{client="nas1",reason="duplicate"} 1',
+      'aaa_radius_dropped_total{device_group="nas",reason="duplicate"} 1',
     );
     expect(server.inFlight).toBe(1);
     pending[0]!(allow(Reason.authenticated));

@@ -81,13 +81,24 @@ interface Ctx {
   start: number;
 }
 
+interface ClientCounts {
+  requests: number;
+  accepted: number;
+  rejected: number;
+  accounting: number;
+}
+const MAX_CLIENTS = 10_000;
+const OTHER_CLIENTS = "(other devices)";
+
 export class RadiusServer {
   readonly duplicates: DuplicateCache;
   inFlight = 0;
   private stopping = false;
   private readonly secrets = new WeakMap<RadiusDevice, Uint8Array>();
   private readonly replies: ReplyAttributeMapper;
-  private readonly labels = new Map<string, { client: string }>();
+  private readonly labels = new Map<string, { device_group: string }>();
+  /** Per-device request counts for /api/stats and the status page, bounded (MAX_CLIENTS). */
+  private readonly perClient = new Map<string, ClientCounts>();
 
   constructor(private readonly d: RadiusServerDeps) {
     this.duplicates = new DuplicateCache(d.duplicates);
@@ -114,8 +125,9 @@ export class RadiusServer {
     const { d } = this;
     const start = d.clock.now();
     const device = d.devices.resolve(source.address, null);
-    const client = device?.deviceName ?? "";
-    d.counters.requests.inc({ port: listener.kind, client });
+    const client = device?.groupName ?? "";
+    d.counters.requests.inc({ port: listener.kind, device_group: client });
+    if (device !== null) this.clientCounts(device.deviceName).requests++;
     if (this.stopping) return this.drop(client, DropReason.stopping);
     if (device === null) {
       d.log.limited(
@@ -301,10 +313,12 @@ export class RadiusServer {
     userName: string | null,
   ): Uint8Array | null {
     const { d } = this;
-    const labels = this.clientLabels(c.device.deviceName);
+    const labels = this.groupLabels(c.device.groupName);
+    const counts = this.clientCounts(c.device.deviceName);
     const attrs: Attribute[] = [];
     if (o.allow) {
       d.counters.accepted.inc(labels);
+      counts.accepted++;
       if (userName !== null)
         this.replies.map(
           d.policy.radiusReply(userName),
@@ -313,8 +327,9 @@ export class RadiusServer {
           attrs,
         );
     } else {
+      counts.rejected++;
       d.counters.rejected.inc({
-        client: labels.client,
+        device_group: labels.device_group,
         reason: reasonKind(o.reason as ReasonCode),
       });
       attrs.push(...REJECT_ATTRS);
@@ -356,7 +371,8 @@ export class RadiusServer {
       () => {
         this.inFlight--;
         const type = recordTypeOf(statusTypeOf(c.packet.attributes));
-        d.counters.accounting.inc({ client: c.device.deviceName, type });
+        d.counters.accounting.inc({ device_group: c.device.groupName, type });
+        this.clientCounts(c.device.deviceName).accounting++;
         return this.finish(
           c,
           this.encode(
@@ -402,7 +418,7 @@ export class RadiusServer {
     const now = this.d.clock.now();
     if (reply === null) {
       this.duplicates.forget(c.key, c.packet.authenticator);
-      this.drop(c.device.deviceName, whyNone);
+      this.drop(c.device.groupName, whyNone);
       return null;
     }
     this.duplicates.complete(c.key, c.packet.authenticator, reply, now);
@@ -434,19 +450,41 @@ export class RadiusServer {
     });
   }
 
-  private drop(client: string, reason: DropReasonCode): null {
-    this.d.counters.dropped.inc({ client, reason });
+  private drop(group: string, reason: DropReasonCode): null {
+    this.d.counters.dropped.inc({ device_group: group, reason });
     return null;
   }
 
-  private clientLabels(client: string): { client: string } {
-    let l = this.labels.get(client);
+  private groupLabels(group: string): { device_group: string } {
+    let l = this.labels.get(group);
     if (l === undefined) {
       if (this.labels.size > 10_000) this.labels.clear();
-      l = { client };
-      this.labels.set(client, l);
+      l = { device_group: group };
+      this.labels.set(group, l);
     }
     return l;
+  }
+
+  private clientCounts(device: string): ClientCounts {
+    let c = this.perClient.get(device);
+    if (c === undefined) {
+      // Bounded: past MAX_CLIENTS devices, the rest share one row.
+      const key = this.perClient.size < MAX_CLIENTS ? device : OTHER_CLIENTS;
+      c = this.perClient.get(key);
+      if (c === undefined) {
+        c = { requests: 0, accepted: 0, rejected: 0, accounting: 0 };
+        this.perClient.set(key, c);
+      }
+    }
+    return c;
+  }
+
+  /** The busiest clients (by requests), for /api/stats and the status page. */
+  clients(limit = 20): Array<{ device: string } & ClientCounts> {
+    return [...this.perClient]
+      .map(([device, c]) => ({ device, ...c }))
+      .sort((a, b) => b.requests - a.requests)
+      .slice(0, limit);
   }
 
   private secretOf(device: RadiusDevice): Uint8Array {

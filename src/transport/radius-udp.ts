@@ -131,7 +131,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         });
       }
       if (!sent)
-        counters.dropped.inc({ client: "", reason: DropReason.sendFailed });
+        counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed });
     };
     try {
       const sock = await Bun.udpSocket({
@@ -142,7 +142,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
           data(s, data, port, addr, flags) {
             if (flags?.truncated) {
               counters.dropped.inc({
-                client: "",
+                device_group: "",
                 reason: DropReason.truncated,
               });
               return;
@@ -216,6 +216,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         accounting: counters.accounting.total(),
         status_server: counters.statusServer.total(),
         duplicates_resent: counters.resent.total(),
+        clients: server.clients(),
       };
     },
   };

@@ -165,13 +165,13 @@ describe("limits and counters", () => {
       expect(dropped(g.registry, "rate-limited")).toBe(2);
       const text = g.registry.renderPrometheus();
       expect(text).toContain(
-        'aaa_radius_dropped_total{client="nas1",reason="rate-limited"} 2',
+        'aaa_radius_dropped_total{device_group="nas",reason="rate-limited"} 2',
       );
       expect(text).toContain(
-        'aaa_radius_accounting_total{client="nas1",type="update"} 3',
+        'aaa_radius_accounting_total{device_group="nas",type="update"} 3',
       );
       expect(text).toContain(
-        'aaa_radius_requests_total{port="acct",client="nas1"} 5',
+        'aaa_radius_requests_total{port="acct",device_group="nas"} 5',
       );
       expect(text).toMatch(
         /aaa_radius_request_duration_seconds_count\{port="acct"\} 3/,

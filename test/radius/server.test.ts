@@ -247,7 +247,7 @@ describe("authentication", () => {
     if (!r.ok) throw new Error(r.code);
     checkReply(await c4.exchange(r.value), auth, NAS_SECRET, Code.AccessReject);
     expect(f.registry.renderPrometheus()).toContain(
-      'aaa_radius_rejected_total{client="nas1",reason="eap-not-supported"} 1',
+      'aaa_radius_rejected_total{device_group="nas",reason="eap-not-supported"} 1',
     );
   });
 
