@@ -14,7 +14,7 @@ import type { DeviceIndex } from "../store/device-index.ts";
 import { Framer } from "../tacacs/codec/framer.ts";
 import { runJob, type JobContext } from "../tacacs/jobs.ts";
 import { newConnection, onAnswer, onFrame, retire, type ConnState } from "../tacacs/session.ts";
-import type { Answer, EngineConfig, Output, RefusalReason } from "../tacacs/types.ts";
+import type { Answer, EngineConfig, Job, Output, RefusalReason } from "../tacacs/types.ts";
 import type { Bucket, ConnectionCaps, RateLimiter } from "./limits.ts";
 import type { ProxyCounters } from "./metrics.ts";
 import { recordNote, recordRefusal, type TacacsCounters } from "./tacacs-metrics.ts";
@@ -39,6 +39,16 @@ export interface Shared {
 
 /** How long a closing connection may take to flush its last reply before it is cut. */
 const CLOSE_FLUSH_MS = 5000;
+/** Label objects per job kind, built once (the histogram is observed on every request). */
+const JOB_LABELS: Record<Job["kind"], { protocol: string; job: string }> = {
+  password: { protocol: "tacacs", job: "password" },
+  chap: { protocol: "tacacs", job: "chap" },
+  mschap1: { protocol: "tacacs", job: "mschap1" },
+  mschap2: { protocol: "tacacs", job: "mschap2" },
+  author: { protocol: "tacacs", job: "author" },
+  acct: { protocol: "tacacs", job: "acct" },
+};
+
 /** A key map this large is rebuilt: secrets change rarely, but never grow it without bound. */
 const MAX_KEYS = 10_000;
 
@@ -273,6 +283,8 @@ export class Conn {
 
   private run(sessionId: number, o: Output & { kind: "job" }): void {
     this.jobs++;
+    const t0 = this.s.clock.now();
+    const labels = JOB_LABELS[o.job.kind];
     let a: Answer | Promise<Answer>;
     try {
       a = runJob(o.job, this.ctx!);
@@ -281,8 +293,12 @@ export class Conn {
       this.s.log.error("tacacs_job_failed", { client: this.clientIp, job: o.job.kind, reason: e instanceof Error ? e.message : String(e) });
       return this.destroy();
     }
-    if (a instanceof Promise) a.then((ans) => this.answered(sessionId, ans));
-    else this.answered(sessionId, a);
+    const done = (ans: Answer) => {
+      this.s.counters.decision.observe((this.s.clock.now() - t0) / 1000, labels);
+      this.answered(sessionId, ans);
+    };
+    if (a instanceof Promise) a.then(done);
+    else done(a);
   }
 
   private answered(sessionId: number, a: Answer): void {

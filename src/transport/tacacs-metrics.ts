@@ -3,11 +3,12 @@
 // are cut off with reasonKind), types are the RFC's, device groups are admin-defined names.
 // Usernames go to logs (rate-limited), never to labels; secrets go nowhere.
 import type { Logger } from "../lib/log.ts";
-import type { Counter, Registry } from "../lib/metrics.ts";
+import type { Counter, Histogram, Registry } from "../lib/metrics.ts";
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
 import type { Note, RefusalReason } from "../tacacs/types.ts";
 
 export interface TacacsCounters {
+  decision: Histogram;
   authen: Counter;
   author: Counter;
   acct: Counter;
@@ -27,6 +28,7 @@ export function createTacacsCounters(r: Registry, gauges: { connections: () => n
     acct: r.counter("aaa_tacacs_accounting_total", "TACACS+ accounting records", ["protocol", "type", "result"]),
     refusals: r.counter("aaa_tacacs_refusals_total", "TACACS+ packets and connections refused, by reason", ["protocol", "reason"]),
     connections: r.counter("aaa_tacacs_connections_total", "TACACS+ connections accepted (device resolved, key known)", ["protocol", "via"]),
+    decision: r.histogram("aaa_tacacs_decision_duration_seconds", "Time from a TACACS+ request to its answer from policy (argon2, rules, accounting commit), by job", ["protocol", "job"]),
     deviceMatches: r.counter("aaa_tacacs_device_matches_total", "TACACS+ connections by matched device group", ["protocol", "device_group", "via"]),
   };
 }

@@ -138,3 +138,16 @@ describe("single-connect", () => {
     expect(await c2.waitClosed(1000)).toBe(true);
   });
 });
+
+describe("decision latency histogram", () => {
+  test("every policy job is observed in aaa_tacacs_decision_duration_seconds, by job", async () => {
+    const h = () => (srv.registry.get("aaa_tacacs_decision_duration_seconds")?.toJSON() ?? []) as Array<{ job: string; count: number }>;
+    const count = (job: string) => h().find((r) => r.job === job)?.count ?? 0;
+    const before = count("password");
+    const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
+    expect((await c.pap("bob", USERS.bob.password)).status).toBe(AuthenStatus.PASS);
+    c.close();
+    expect(count("password")).toBe(before + 1);
+    expect(srv.registry.renderPrometheus()).toMatch(/aaa_tacacs_decision_duration_seconds_bucket\{protocol="tacacs",job="password",le="\+Inf"\} \d+/);
+  });
+});
