@@ -44,6 +44,36 @@ export const groupCommand: CliCommand = (args, ctx) => {
         proxy_network: values["proxy-network"] ?? null,
       });
     }
+    case "set": {
+      // Secret rotation and the like, in place: devices keep their group.
+      const { values, positionals } = parseFlags(rest, {
+        "tacacs-secret": { type: "string" },
+        "radius-secret": { type: "string" },
+        "proxy-network": { type: "string" },
+        description: { type: "string" },
+        "clear-tacacs-secret": { type: "boolean" },
+        "clear-radius-secret": { type: "boolean" },
+        "clear-proxy-network": { type: "boolean" },
+        "require-message-authenticator": { type: "string" },
+      });
+      const name = onePositional(positionals, "group name");
+      const pick = (value: string | undefined, clear: boolean | undefined, flag: string): string | null | undefined => {
+        if (value !== undefined && clear) throw new CliError(`--${flag} and --clear-${flag} together`);
+        return clear ? null : value;
+      };
+      const rma = values["require-message-authenticator"];
+      if (rma !== undefined && rma !== "yes" && rma !== "no") throw new CliError("--require-message-authenticator takes yes or no");
+      const patch = {
+        tacacsSecret: pick(values["tacacs-secret"], values["clear-tacacs-secret"], "tacacs-secret"),
+        radiusSecret: pick(values["radius-secret"], values["clear-radius-secret"], "radius-secret"),
+        proxyNetwork: pick(values["proxy-network"], values["clear-proxy-network"], "proxy-network"),
+        description: values.description,
+        requireMessageAuthenticator: rma === undefined ? undefined : rma === "yes",
+      };
+      const changed = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (changed.length === 0) throw new CliError("nothing to change (see --help)");
+      return done(ctx, store.updateGroup(name, patch), "group.set", name, { changed });
+    }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "group name");
@@ -57,7 +87,7 @@ export const groupCommand: CliCommand = (args, ctx) => {
       return 0;
     }
     default:
-      throw new CliError(`unknown action "group ${verb}": use add, list or remove`);
+      throw new CliError(`unknown action "group ${verb}": use add, set, list or remove`);
   }
 };
 
@@ -72,6 +102,15 @@ export const deviceCommand: CliCommand = (args, ctx) => {
       const group = requireFlag(values.group, "--group");
       return done(ctx, store.addDevice({ name, network, group, enabled: !values.disabled }), "device.add", name, { network, group });
     }
+    case "set": {
+      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, group: { type: "string" }, enable: { type: "boolean" }, disable: { type: "boolean" } });
+      const name = onePositional(positionals, "device name");
+      if (values.enable && values.disable) throw new CliError("--enable and --disable together");
+      const patch = { network: values.network, group: values.group, enabled: values.enable ? true : values.disable ? false : undefined };
+      const changed = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (changed.length === 0) throw new CliError("nothing to change (see --help)");
+      return done(ctx, store.updateDevice(name, patch), "device.set", name, { changed });
+    }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "device name");
@@ -85,7 +124,7 @@ export const deviceCommand: CliCommand = (args, ctx) => {
       return 0;
     }
     default:
-      throw new CliError(`unknown action "device ${verb}": use add, list or remove`);
+      throw new CliError(`unknown action "device ${verb}": use add, set, list or remove`);
   }
 };
 

@@ -84,6 +84,45 @@ describe("bad input: one clear line on stderr, non-zero exit, database unchanged
     });
 });
 
+describe("set: change in place (secret rotation, moves, disable)", () => {
+  test("group set rotates and clears secrets; device set moves and disables; bad input changes nothing", () => {
+    const secretOf = (name: string) => {
+      const d = new Database(db, { readonly: true });
+      const r = d.query<{ t: string | null; r: string | null }, [string]>("SELECT tacacs_secret AS t, radius_secret AS r FROM device_groups WHERE name = ?").get(name);
+      d.close();
+      return r;
+    };
+    expect(runMain(["group", "add", "rot", "--tacacs-secret", "old-key", "--config", cfg]).code).toBe(0);
+    expect(runMain(["group", "set", "rot", "--tacacs-secret", "new-key", "--radius-secret", "rad-new", "--config", cfg]).code).toBe(0);
+    expect(secretOf("rot")).toEqual({ t: "new-key", r: "rad-new" });
+    expect(runMain(["group", "set", "rot", "--clear-radius-secret", "--config", cfg]).code).toBe(0);
+    expect(secretOf("rot")).toEqual({ t: "new-key", r: null });
+    const before = dump();
+    for (const args of [
+      ["group", "set", "rot", "--proxy-network", "10.0.0.0/99"],
+      ["group", "set", "rot", "--tacacs-secret", "x", "--clear-tacacs-secret"],
+      ["group", "set", "rot"],
+      ["group", "set", "ghost", "--description", "x"],
+      ["device", "set", "r1", "--group", "nope"],
+      ["device", "set", "r1", "--enable", "--disable"],
+    ]) {
+      const r = runMain([...args, "--config", cfg]);
+      expect(r.code).toBe(1);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    expect(dump()).toBe(before);
+    expect(runMain(["device", "set", "r1", "--disable", "--config", cfg]).code).toBe(0);
+    expect(JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout)).toContainEqual({ name: "r1", network: "10.0.0.1/32", group: "core", enabled: false, auto_registered: false });
+    expect(runMain(["device", "set", "r1", "--enable", "--config", cfg]).code).toBe(0);
+    const audit = new Database(db, { readonly: true });
+    const rows = audit.query<{ detail: string }, []>("SELECT detail FROM audit WHERE action = 'group.set'").all();
+    audit.close();
+    expect(rows.length).toBe(2);
+    expect(JSON.stringify(rows)).not.toContain("new-key");
+    expect(runMain(["group", "remove", "rot", "--config", cfg]).code).toBe(0);
+  });
+});
+
 describe("config errors", () => {
   test("exit 2 with the key path, and no database created", () => {
     const bad = join(dir.path, "bad.toml");
