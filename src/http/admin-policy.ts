@@ -8,12 +8,14 @@ import {
   addRule,
   listRules,
   removeRule,
+  updateRule,
   type RuleView,
 } from "../store/rules.ts";
 import {
   addUserGroup,
   listUserGroups,
   removeUserGroup,
+  updateUserGroup,
   type UserGroupView,
 } from "../store/user-groups.ts";
 import {
@@ -65,6 +67,22 @@ const UserGroupCreate = v.strictObject({
   priv_lvl: v.optional(Priv),
   av: v.optional(Strings),
   radius_reply: v.optional(Strings),
+  device_groups: v.optional(Names),
+});
+const UserGroupPatch = v.strictObject({
+  description: v.optional(Text),
+  priv_lvl: v.optional(Priv),
+  av: v.optional(Strings),
+  radius_reply: v.optional(Strings),
+  device_groups: v.optional(Names),
+});
+const RulePatch = v.strictObject({
+  action: v.optional(v.picklist(["permit", "deny"])),
+  pattern: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(1024))),
+  position: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  min_priv: v.optional(v.nullable(Priv)),
+  max_priv: v.optional(v.nullable(Priv)),
+  user_groups: v.optional(Names),
   device_groups: v.optional(Names),
 });
 const RuleCreate = v.strictObject({
@@ -203,6 +221,26 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
       201,
     );
   });
+  app.patch("/user-groups/:name", async (c) => {
+    const b = await readBody(c, UserGroupPatch);
+    if (!b.ok) return b.res;
+    const g = b.value;
+    const name = c.req.param("name");
+    const r = updateUserGroup(
+      store,
+      name,
+      {
+        ...(g.description === undefined ? {} : { description: g.description }),
+        ...(g.priv_lvl === undefined ? {} : { privLvl: g.priv_lvl }),
+        ...(g.av === undefined ? {} : { av: g.av }),
+        ...(g.radius_reply === undefined ? {} : { radiusReply: g.radius_reply }),
+        ...(g.device_groups === undefined ? {} : { deviceGroups: g.device_groups }),
+      },
+      c.get("actor"),
+    );
+    if (!r.ok) return fail(c, r);
+    return c.json(userGroupJson(listUserGroups(store).find((x) => x.name === name)!));
+  });
   app.delete("/user-groups/:name", (c) => {
     const r = removeUserGroup(store, c.req.param("name"), c.get("actor"));
     return r.ok ? c.body(null, 204) : fail(c, r);
@@ -237,6 +275,28 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
       ruleJson(listRules(store).find((y) => y.name === x.name)!),
       201,
     );
+  });
+  app.patch("/rules/:name", async (c) => {
+    const b = await readBody(c, RulePatch);
+    if (!b.ok) return b.res;
+    const x = b.value;
+    const name = c.req.param("name");
+    const r = updateRule(
+      store,
+      name,
+      {
+        ...(x.action === undefined ? {} : { action: x.action }),
+        ...(x.pattern === undefined ? {} : { pattern: x.pattern }),
+        ...(x.position === undefined ? {} : { position: x.position }),
+        ...(x.min_priv === undefined ? {} : { minPriv: x.min_priv }),
+        ...(x.max_priv === undefined ? {} : { maxPriv: x.max_priv }),
+        ...(x.user_groups === undefined ? {} : { userGroups: x.user_groups }),
+        ...(x.device_groups === undefined ? {} : { deviceGroups: x.device_groups }),
+      },
+      c.get("actor"),
+    );
+    if (!r.ok) return fail(c, r);
+    return c.json(ruleJson(listRules(store).find((y) => y.name === name)!));
   });
   app.delete("/rules/:name", (c) => {
     const r = removeRule(store, c.req.param("name"), c.get("actor"));

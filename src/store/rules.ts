@@ -56,11 +56,11 @@ function idsByName(
     : ok(rows.map((r) => r.id));
 }
 
-export function addRule(
+/** Everything about a rule that can be checked before writing it (shared by add and update). */
+function checkRule(
   store: Store,
   r: NewRule,
-  actor: string,
-): Result<{ id: number; position: number }> {
+): Result<{ minPriv: number | null; maxPriv: number | null; ug: number[]; dg: number[] }> {
   if (!/^[A-Za-z0-9_.:@-]{1,64}$/.test(r.name))
     return err(
       "rules/bad-name",
@@ -105,6 +105,17 @@ export function addRule(
     "device group",
   );
   if (!dg.ok) return dg;
+  return ok({ minPriv: minPriv.value, maxPriv: maxPriv.value, ug: ug.value, dg: dg.value });
+}
+
+export function addRule(
+  store: Store,
+  r: NewRule,
+  actor: string,
+): Result<{ id: number; position: number }> {
+  const checked = checkRule(store, r);
+  if (!checked.ok) return checked;
+  const { minPriv, maxPriv, ug, dg } = checked.value;
   if (
     store.db
       .select({ id: commandRules.id })
@@ -128,25 +139,25 @@ export function addRule(
           position,
           action: r.action as "permit" | "deny",
           pattern: r.pattern,
-          minPriv: minPriv.value,
-          maxPriv: maxPriv.value,
+          minPriv: minPriv,
+          maxPriv: maxPriv,
         })
         .returning({ id: commandRules.id })
         .get();
-      if (ug.value.length > 0)
+      if (ug.length > 0)
         tx.insert(commandRuleUserGroups)
-          .values(ug.value.map((g) => ({ ruleId: row.id, userGroupId: g })))
+          .values(ug.map((g) => ({ ruleId: row.id, userGroupId: g })))
           .run();
-      if (dg.value.length > 0)
+      if (dg.length > 0)
         tx.insert(commandRuleDeviceGroups)
-          .values(dg.value.map((g) => ({ ruleId: row.id, deviceGroupId: g })))
+          .values(dg.map((g) => ({ ruleId: row.id, deviceGroupId: g })))
           .run();
       audit(tx, actor, "rule.add", r.name, {
         action: r.action,
         pattern: r.pattern,
         position,
-        minPriv: minPriv.value,
-        maxPriv: maxPriv.value,
+        minPriv: minPriv,
+        maxPriv: maxPriv,
         userGroups: r.userGroups ?? [],
         deviceGroups: r.deviceGroups ?? [],
       });
@@ -154,6 +165,72 @@ export function addRule(
     });
     bumpLocalGeneration(store.sqlite);
     return ok(out);
+  } catch (e) {
+    return err("rules/write-failed", (e as Error).message);
+  }
+}
+
+export interface RulePatch {
+  action?: string;
+  pattern?: string;
+  position?: number;
+  /** null clears the bound. */
+  minPriv?: number | null;
+  maxPriv?: number | null;
+  /** Replace the scope; [] makes the rule apply to every group. */
+  userGroups?: string[];
+  deviceGroups?: string[];
+}
+
+/** Change a rule in place (same name, same id), validated like addRule; one transaction. */
+export function updateRule(
+  store: Store,
+  name: string,
+  p: RulePatch,
+  actor: string,
+): Result<{ position: number }> {
+  const cur = listRules(store).find((x) => x.name === name);
+  if (cur === undefined) return err("rules/not-found", `rule ${name} does not exist`);
+  const merged: NewRule = {
+    name,
+    action: p.action ?? cur.action,
+    pattern: p.pattern ?? cur.pattern,
+    position: p.position ?? cur.position,
+    ...(() => {
+      const minP = p.minPriv === undefined ? cur.minPriv : p.minPriv;
+      const maxP = p.maxPriv === undefined ? cur.maxPriv : p.maxPriv;
+      return { ...(minP === null ? {} : { minPriv: minP }), ...(maxP === null ? {} : { maxPriv: maxP }) };
+    })(),
+    userGroups: p.userGroups ?? cur.userGroups,
+    deviceGroups: p.deviceGroups ?? cur.deviceGroups,
+  };
+  const checked = checkRule(store, merged);
+  if (!checked.ok) return checked;
+  const v = checked.value;
+  try {
+    store.db.transaction((tx) => {
+      const row = tx.select({ id: commandRules.id }).from(commandRules).where(eq(commandRules.name, name)).get();
+      if (row === undefined) throw new Error(`rule ${name} vanished`);
+      tx.update(commandRules)
+        .set({ action: merged.action as "permit" | "deny", pattern: merged.pattern, position: merged.position!, minPriv: v.minPriv, maxPriv: v.maxPriv })
+        .where(eq(commandRules.id, row.id))
+        .run();
+      tx.delete(commandRuleUserGroups).where(eq(commandRuleUserGroups.ruleId, row.id)).run();
+      tx.delete(commandRuleDeviceGroups).where(eq(commandRuleDeviceGroups.ruleId, row.id)).run();
+      if (v.ug.length > 0) tx.insert(commandRuleUserGroups).values(v.ug.map((g) => ({ ruleId: row.id, userGroupId: g }))).run();
+      if (v.dg.length > 0) tx.insert(commandRuleDeviceGroups).values(v.dg.map((g) => ({ ruleId: row.id, deviceGroupId: g }))).run();
+      audit(tx, actor, "rule.set", name, {
+        action: merged.action,
+        pattern: merged.pattern,
+        position: merged.position,
+        minPriv: v.minPriv,
+        maxPriv: v.maxPriv,
+        userGroups: merged.userGroups,
+        deviceGroups: merged.deviceGroups,
+      });
+    });
+    bumpLocalGeneration(store.sqlite);
+    return ok({ position: merged.position! });
   } catch (e) {
     return err("rules/write-failed", (e as Error).message);
   }

@@ -149,6 +149,78 @@ export async function addUserGroup(
   }
 }
 
+export interface UserGroupPatch {
+  description?: string;
+  privLvl?: number;
+  /** Replace the AV list / reply attributes / device groups (same syntax as addUserGroup). */
+  av?: string[];
+  radiusReply?: string[];
+  deviceGroups?: string[];
+}
+
+/** Change a user group in place: members keep it; one transaction; validated like addUserGroup. */
+export function updateUserGroup(
+  store: Store,
+  name: string,
+  p: UserGroupPatch,
+  actor: string,
+): Result<void> {
+  const row = store.db.select({ id: userGroups.id }).from(userGroups).where(eq(userGroups.name, name)).get();
+  if (row === undefined) return err("usergroups/not-found", `user group ${name} does not exist`);
+  const set: Partial<typeof userGroups.$inferInsert> = {};
+  const detail: Record<string, unknown> = {};
+  if (p.description !== undefined) set.description = detail.description = p.description;
+  if (p.privLvl !== undefined) {
+    if (!Number.isInteger(p.privLvl) || p.privLvl < 0 || p.privLvl > 15)
+      return err("usergroups/bad-priv", "priv-lvl must be an integer 0..15 (RFC 8907 §6)");
+    set.privLvl = detail.privLvl = p.privLvl;
+  }
+  if (p.av !== undefined) {
+    const tacacsAv: Record<string, string[]> = {};
+    for (const a of p.av) {
+      const r = parseServiceAv(a);
+      if (!r.ok) return r;
+      (tacacsAv[r.value.service] ??= []).push(r.value.av);
+    }
+    set.tacacsAv = JSON.stringify(tacacsAv);
+    detail.av = tacacsAv;
+  }
+  if (p.radiusReply !== undefined) {
+    const reply: RadiusReplyAttribute[] = [];
+    for (const a of p.radiusReply) {
+      const r = parseRadiusReply(a);
+      if (!r.ok) return r;
+      reply.push(r.value);
+    }
+    set.radiusReply = JSON.stringify(reply);
+    detail.radiusReply = reply;
+  }
+  let dgIds: number[] | null = null;
+  if (p.deviceGroups !== undefined) {
+    const names = [...new Set(p.deviceGroups)];
+    const dg = names.length === 0 ? [] : store.db.select({ id: deviceGroups.id, name: deviceGroups.name }).from(deviceGroups).where(inArray(deviceGroups.name, names)).all();
+    const missing = names.filter((n) => !dg.some((r) => r.name === n));
+    if (missing.length > 0) return err("usergroups/unknown-device-group", `device group ${missing.join(", ")} does not exist`);
+    dgIds = dg.map((d) => d.id);
+    detail.deviceGroups = names;
+  }
+  if (Object.keys(detail).length === 0) return err("usergroups/nothing-to-change", "nothing to change");
+  try {
+    store.db.transaction((tx) => {
+      if (Object.keys(set).length > 0) tx.update(userGroups).set(set).where(eq(userGroups.id, row.id)).run();
+      if (dgIds !== null) {
+        tx.delete(userGroupDeviceGroups).where(eq(userGroupDeviceGroups.userGroupId, row.id)).run();
+        if (dgIds.length > 0) tx.insert(userGroupDeviceGroups).values(dgIds.map((d) => ({ userGroupId: row.id, deviceGroupId: d }))).run();
+      }
+      audit(tx, actor, "usergroup.set", name, detail);
+    });
+    bumpLocalGeneration(store.sqlite);
+    return ok(undefined);
+  } catch (e) {
+    return err("usergroups/write-failed", (e as Error).message);
+  }
+}
+
 export interface UserGroupView {
   name: string;
   description: string;

@@ -344,6 +344,35 @@ describe("CRUD walk: secrets are write-only", () => {
   });
 });
 
+describe("update in place: user groups and rules", () => {
+  test("PATCH changes a user group (members keep it) and a rule (same name, validated), audited", async () => {
+    const { call, store } = setup();
+    expect((await call("POST", "/device-groups", { name: "core", tacacs_secret: TAC1 })).status).toBe(201);
+    expect((await call("POST", "/device-groups", { name: "edge" })).status).toBe(201);
+    expect((await call("POST", "/user-groups", { name: "ops", priv_lvl: 1, device_groups: ["core"] })).status).toBe(201);
+    expect((await call("POST", "/users", { username: "ann", password: PW1, groups: ["ops"] })).status).toBe(201);
+    const g = await call("PATCH", "/user-groups/ops", { priv_lvl: 15, av: ["service=shell:priv-lvl=15"], device_groups: ["core", "edge"] });
+    expect(g.status).toBe(200);
+    expect(g.json).toMatchObject({ name: "ops", priv_lvl: 15, device_groups: ["core", "edge"], members: 1 });
+    expect((await call("GET", "/users/ann")).json.groups).toEqual(["ops"]);
+    expect((await call("PATCH", "/user-groups/ops", { device_groups: ["nope"] })).status).toBe(400);
+    expect((await call("PATCH", "/user-groups/ops", { priv_lvl: 16 })).status).toBe(400);
+    expect((await call("PATCH", "/user-groups/ghost", { priv_lvl: 2 })).status).toBe(404);
+    expect((await call("GET", "/user-groups/ops")).json.priv_lvl).toBe(15);
+
+    expect((await call("POST", "/rules", { name: "show", action: "permit", pattern: "^show ", user_groups: ["ops"] })).status).toBe(201);
+    const r = await call("PATCH", "/rules/show", { action: "deny", pattern: "^show run", min_priv: 5, device_groups: ["edge"] });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ name: "show", action: "deny", pattern: "^show run", min_priv: 5, user_groups: ["ops"], device_groups: ["edge"] });
+    expect((await call("PATCH", "/rules/show", { pattern: "(" })).status).toBe(400);
+    expect((await call("PATCH", "/rules/show", { min_priv: 10, max_priv: 2 })).status).toBe(400);
+    expect((await call("PATCH", "/rules/show", { min_priv: null })).json.min_priv).toBeNull();
+    expect((await call("GET", "/rules/show")).json.pattern).toBe("^show run");
+    const rows = store.sqlite.query<{ action: string }, []>("SELECT action FROM audit WHERE action IN ('usergroup.set', 'rule.set')").all();
+    expect(rows.length).toBe(3);
+  });
+});
+
 describe("errors", () => {
   test("validation: OpenAPI-style issues with paths; bad JSON; unknown fields; store rules", async () => {
     const { call } = setup();
