@@ -47,6 +47,7 @@ function forwardingPolicy(current: () => Policy): Policy {
   return {
     authenticatePassword: (r) => current().authenticatePassword(r),
     authenticateEnable: (r) => current().authenticateEnable(r),
+    changePassword: (r) => current().changePassword(r),
     authenticateChap: (r, c) => current().authenticateChap(r, c),
     authenticateMsChap: (r, c) => current().authenticateMsChap(r, c),
     authorizeShell: (r) => current().authorizeShell(r),

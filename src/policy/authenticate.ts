@@ -17,6 +17,8 @@ import type {
   IdentityRequest,
   PasswordHasher,
   PasswordRequest,
+  ChangePasswordRequest,
+  PasswordWriter,
   PolicySource,
   PolicyUser,
 } from "./ports.ts";
@@ -48,7 +50,13 @@ export interface AuthenticatorDeps {
   clock: Clock;
   /** AES-256-GCM key for opt-in CHAP secrets; null: CHAP secrets cannot be read (NT hashes still can). */
   chapKey: Uint8Array | null;
+  /** Where TACACS+ change-password writes; absent: CHPASS is refused. */
+  passwords?: PasswordWriter;
 }
+
+/** Same bound as the store's (src/store/users.ts): longer only costs argon2 time. */
+const MAX_NEW_PASSWORD_BYTES = 1024;
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class Authenticator {
   private dummy: Promise<string> | null = null;
@@ -92,6 +100,26 @@ export class Authenticator {
 
   async password(req: PasswordRequest): Promise<Decision> {
     return this.secret("login", req, null);
+  }
+
+  /**
+   * Change password (TACACS+ CHPASS): the old password authenticates exactly like a login
+   * (lockout, user state, device group), then the new one is hashed and stored; the stored user's
+   * credential version moves, so the credential cache forgets the old password.
+   */
+  async changePassword(req: ChangePasswordRequest): Promise<Decision> {
+    const d = await this.secret("login", req, null);
+    if (!d.allow) return d;
+    let next: string;
+    try {
+      next = typeof req.newPassword === "string" ? req.newPassword : strictUtf8.decode(req.newPassword);
+    } catch {
+      return deny(Reason.badNewPassword);
+    }
+    if (next.length === 0 || Buffer.byteLength(next) > MAX_NEW_PASSWORD_BYTES) return deny(Reason.badNewPassword);
+    if (this.d.passwords === undefined) return deny(Reason.changeFailed);
+    const w = await this.d.passwords.setPassword(normalizeUsername(req.username), next);
+    return w.ok ? { ...d, reason: Reason.passwordChanged } : deny(Reason.changeFailed);
   }
 
   /** TACACS+ enable (service ENABLE): the enable secret, else the login password; priv-lvl bounded. */

@@ -21,6 +21,12 @@ export const Reason = {
   serviceNotAllowed: "service-not-allowed",
   defaultDeny: "default-deny",
   defaultPermit: "default-permit",
+  /** Change password: stored. */
+  passwordChanged: "password-changed",
+  /** Change password: the new password is empty, too long or not valid UTF-8. */
+  badNewPassword: "bad-new-password",
+  /** Change password: no writer configured, or the store refused the write. */
+  changeFailed: "password-change-failed",
 } as const;
 
 export type FixedReason = (typeof Reason)[keyof typeof Reason];

@@ -11,6 +11,7 @@ import { Lockout, type LockoutConfig } from "./lockout.ts";
 import type {
   AccountingSink,
   PasswordHasher,
+  PasswordWriter,
   Policy,
   PolicySource,
   RuleAction,
@@ -26,6 +27,8 @@ export interface PolicyOptions {
   clock?: Clock;
   hasher?: PasswordHasher;
   onLockout?: (username: string, clientIp: string) => void;
+  /** TACACS+ change password writes here; absent: CHPASS is refused. */
+  passwords?: PasswordWriter;
 }
 
 /** The Policy plus the pieces the HTTP layer and tests look at. */
@@ -45,12 +48,14 @@ export function createPolicy(o: PolicyOptions): PolicyService {
     cache,
     clock,
     chapKey: o.chapKey,
+    ...(o.passwords === undefined ? {} : { passwords: o.passwords }),
   });
   return {
     lockout,
     cache,
     authenticatePassword: (req) => auth.password(req),
     authenticateEnable: (req) => auth.enable(req),
+    changePassword: (req) => auth.changePassword(req),
     authenticateChap: (req, check) => auth.chap(req, check),
     authenticateMsChap: (req, check) => auth.msChap(req, check),
     authorizeShell: (req) =>

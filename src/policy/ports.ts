@@ -122,6 +122,16 @@ export interface EnableRequest extends PasswordRequest {
   privLvl: number;
 }
 
+export interface ChangePasswordRequest extends PasswordRequest {
+  /** The new password (the old one is `password`). */
+  newPassword: string | Uint8Array;
+}
+
+/** Writes a new login password for a local user (argon2id, credential version bump, audit). */
+export interface PasswordWriter {
+  setPassword(username: string, password: string): Promise<{ ok: boolean; detail?: string }>;
+}
+
 export interface IdentityRequest {
   username: string;
   clientIp: string;
@@ -152,6 +162,8 @@ export interface CommandRequest {
 export interface Policy {
   authenticatePassword(req: PasswordRequest): Promise<Decision>;
   authenticateEnable(req: EnableRequest): Promise<Decision>;
+  /** TACACS+ CHPASS: the old password must authenticate (lockout applies), then the new one is stored. */
+  changePassword(req: ChangePasswordRequest): Promise<Decision>;
   /** `check` gets the CHAP cleartext (UTF-8 bytes) and returns whether the response matched. */
   authenticateChap(
     req: IdentityRequest,

@@ -18,6 +18,7 @@ import type {
 } from "../policy/ports.ts";
 import { AccountingWriter } from "./accounting.ts";
 import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
+import { setPassword } from "./users.ts";
 
 export { bumpLocalGeneration, localGeneration } from "./open.ts";
 
@@ -221,6 +222,12 @@ export function createStorePolicy(
     ...(o.clock === undefined ? {} : { clock: o.clock }),
     ...(o.hasher === undefined ? {} : { hasher: o.hasher }),
     ...(o.onLockout === undefined ? {} : { onLockout: o.onLockout }),
+    passwords: {
+      setPassword: async (username, password) => {
+        const r = await setPassword(store, username, password, "tacacs:chpass");
+        return r.ok ? { ok: true } : { ok: false, detail: r.detail ?? r.code };
+      },
+    },
   });
   return {
     policy,

@@ -8,8 +8,12 @@
 //          MS-CHAPv2 data = id(1) ‖ challenge(16) ‖ response(49) → job                (§5.4.2.5)
 //   ENABLE (authen_service ENABLE): ASCII (GETPASS dialogue) or PAP, checked against the enable secret
 //          with the requested priv_lvl (§5.4.3).
-//   Anything else (SENDAUTH, CHPASS, ARAP, unknown types) → FAIL: an unimplemented flow is refused,
-//   never guessed at. CHPASS needs a policy port for writing passwords, which Policy does not offer.
+//   CHPASS ASCII   START(user?) → GETUSER → GETPASS "Old password" → GETPASS "New password" →
+//          GETPASS "Retype" → job (§5.4.2, ASCII change password; local users only: policy checks the old password like a
+//          login, then stores the new one). CHPASS with PAP/CHAP/MS-CHAP is refused (the RFC
+//          deprecates inbound PAP change password; the others carry no new password).
+//   Anything else (SENDAUTH, ARAP, unknown types) → FAIL: an unimplemented flow is refused,
+//   never guessed at.
 //
 // Retries are bounded: an empty answer to GETUSER / GETPASS re-prompts at most MAX_PROMPTS times in
 // all. A wrong password ends the session with FAIL (the device starts a new session to retry, and
@@ -25,6 +29,7 @@ import {
   type AuthenReply,
   type AuthenStart,
 } from "./codec/authentication.ts";
+import { timingSafeEqual } from "../lib/bytes.ts";
 import type { EngineConfig, Job } from "./types.ts";
 
 /** Prompts (GETUSER + GETPASS) one ASCII session may send before it gives up. */
@@ -39,8 +44,11 @@ const MSCHAP_RESPONSE_LEN = 49;
 const MAX_PASSWORD_BYTES = 1024;
 
 export interface AsciiFlow {
-  purpose: "login" | "enable";
-  step: "getuser" | "getpass";
+  purpose: "login" | "enable" | "chpass";
+  step: "getuser" | "getpass" | "getnew" | "confirm";
+  /** CHPASS: the old password, then the new one, kept until the confirmation arrives. */
+  old?: Uint8Array;
+  next?: Uint8Array;
   username: string;
   prompts: number;
   privLvl: number;
@@ -77,15 +85,20 @@ function fail(msg: string, reason: string): AuthenStep {
 function prompt(flow: AsciiFlow): AuthenStep {
   flow.prompts++;
   if (flow.prompts > MAX_PROMPTS) return fail("Too many attempts", "too-many-prompts");
-  return flow.step === "getuser"
-    ? { kind: "reply", reply: reply(AuthenStatus.GETUSER, "Username: "), terminal: false, flow }
-    : { kind: "reply", reply: reply(AuthenStatus.GETPASS, "Password: ", AuthenReplyFlag.NOECHO), terminal: false, flow };
+  if (flow.step === "getuser") return { kind: "reply", reply: reply(AuthenStatus.GETUSER, "Username: "), terminal: false, flow };
+  const text =
+    flow.step === "getnew" ? "New password: " : flow.step === "confirm" ? "Retype new password: " : flow.purpose === "chpass" ? "Old password: " : "Password: ";
+  return { kind: "reply", reply: reply(AuthenStatus.GETPASS, text, AuthenReplyFlag.NOECHO), terminal: false, flow };
 }
 
 export function startAuthen(s: AuthenStart, cfg: EngineConfig): AuthenStep {
   if (s.lossyText) return fail("Authentication failed", "bad-text");
-  if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
   const enable = s.authenService === AuthenService.ENABLE;
+  if (s.action === AuthenAction.CHPASS) {
+    if (s.authenType !== AuthenType.ASCII || enable) return fail("Change password needs an ASCII login session", "unsupported-chpass");
+    return prompt({ purpose: "chpass", step: s.user === "" ? "getuser" : "getpass", username: s.user, prompts: 0, privLvl: s.privLvl });
+  }
+  if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
   const purpose = enable ? "enable" : "login";
   const name = authenTypeName(s.authenType);
   if (cfg.onlyChap && !enable && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
@@ -149,6 +162,21 @@ export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
     return prompt(flow);
   }
   if (c.userMsg.length > MAX_PASSWORD_BYTES) return fail("Authentication failed", "password-too-long");
+  if (flow.purpose === "chpass") {
+    if (flow.step === "getpass") {
+      flow.old = c.userMsg.slice();
+      flow.step = "getnew";
+      return prompt(flow);
+    }
+    if (flow.step === "getnew") {
+      flow.next = c.userMsg.slice();
+      flow.step = "confirm";
+      return prompt(flow);
+    }
+    const next = flow.next!;
+    if (!timingSafeEqual(next, c.userMsg)) return fail("New passwords do not match", "chpass-mismatch");
+    return { kind: "job", job: { kind: "chpass", username: flow.username, oldPassword: flow.old!, newPassword: next } };
+  }
   return {
     kind: "job",
     job: { kind: "password", purpose: flow.purpose, authenType: "ascii", username: flow.username, password: c.userMsg, privLvl: flow.privLvl },

@@ -32,6 +32,13 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
         (): Answer => ({ kind: "authen", authenType: job.authenType, decision: deny(Reason.badPassword), username: job.username }),
       );
     }
+    case "chpass": {
+      const req = { username: job.username, password: job.oldPassword, newPassword: job.newPassword, clientIp: ctx.clientIp, device: ctx.device };
+      return ctx.policy.changePassword(req).then(
+        (decision): Answer => ({ kind: "authen", authenType: "ascii", decision, username: job.username }),
+        (): Answer => ({ kind: "authen", authenType: "ascii", decision: deny(Reason.changeFailed), username: job.username }),
+      );
+    }
     case "chap": {
       const decision = ctx.policy.authenticateChap({ username: job.username, clientIp: ctx.clientIp, device: ctx.device }, (clear) =>
         timingSafeEqual(chapResponse(job.id, clear, job.challenge), job.response),

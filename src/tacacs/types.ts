@@ -19,6 +19,7 @@ export interface EngineConfig {
 /** What the machine needs policy to decide. Secrets stay bytes and never reach a log. */
 export type Job =
   | { kind: "password"; purpose: "login" | "enable"; authenType: string; username: string; password: Uint8Array; privLvl: number }
+  | { kind: "chpass"; username: string; oldPassword: Uint8Array; newPassword: Uint8Array }
   | { kind: "chap"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }
   | { kind: "mschap1"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }
   | { kind: "mschap2"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }

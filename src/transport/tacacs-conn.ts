@@ -42,6 +42,7 @@ const CLOSE_FLUSH_MS = 5000;
 /** Label objects per job kind, built once (the histogram is observed on every request). */
 const JOB_LABELS: Record<Job["kind"], { protocol: string; job: string }> = {
   password: { protocol: "tacacs", job: "password" },
+  chpass: { protocol: "tacacs", job: "chpass" },
   chap: { protocol: "tacacs", job: "chap" },
   mschap1: { protocol: "tacacs", job: "mschap1" },
   mschap2: { protocol: "tacacs", job: "mschap2" },
