@@ -77,6 +77,7 @@ export class Runtime {
   private reloading: Promise<ReloadResult> | null = null;
   /** Event-loop lag: how late a 100 ms timer fires; the max over a 10 s window is exported. */
   private readonly lag = { max: 0, current: 0, windowStart: 0 };
+  private readonly adminAuthFailures = this.registry.counter("aaa_admin_auth_failures_total", "Admin API requests refused for a missing or wrong token, by reason", ["reason"]);
 
   constructor(private readonly o: RuntimeOptions) {
     const log = o.log;
@@ -268,7 +269,16 @@ export class Runtime {
       stats: () => this.stats(),
       storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
       status: () => this.statusModel(),
-      admin: { store: this.o.store, token, registry: this.registry, reload: () => this.reload() },
+      admin: {
+        store: this.o.store,
+        token,
+        registry: this.registry,
+        reload: () => this.reload(),
+        onAuthFailure: (reason) => {
+          this.adminAuthFailures.inc({ reason });
+          this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", { reason, protocol: "http", client: "-" });
+        },
+      },
     });
     try {
       this.http = startHttp({ listen: cfg.http.listen, allow: cfg.http.allow, app, log: this.o.log });

@@ -43,7 +43,12 @@ export interface AdminDeps {
   registry: Registry;
   /** Re-read and apply aaa.toml; absent: POST /reload answers 503. */
   reload?: () => Promise<ReloadResult>;
+  /** Told about every refused authentication (for logs and counters). */
+  onAuthFailure?: (reason: "missing-token" | "wrong-token" | "rate-limited") => void;
 }
+
+const FAILURE_BURST = 20;
+const FAILURES_PER_MINUTE = 10;
 
 /** Why the configured token does not enable the API, or null when it does. For a start-up log line. */
 export function adminTokenProblem(
@@ -90,12 +95,26 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   }
   const expected = sha256(deps.token!);
   const actor = `api:${Buffer.from(expected).toString("hex").slice(0, 12)}`;
+  // Wrong tokens are rate-limited (a bucket of FAILURE_BURST refilled at FAILURES_PER_MINUTE):
+  // guessing a 16+ character token is hopeless anyway, this keeps a scanner from even trying.
+  // The right token is never limited, so a flood of bad attempts cannot lock the operator out.
+  let failureTokens = FAILURE_BURST;
+  let refilled = Date.now();
 
   app.use("*", async (c, next) => {
     const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(
       c.req.header("authorization") ?? "",
     );
     if (m === null || !timingSafeEqual(sha256(m[1]!), expected)) {
+      const now = Date.now();
+      failureTokens = Math.min(FAILURE_BURST, failureTokens + ((now - refilled) * FAILURES_PER_MINUTE) / 60_000);
+      refilled = now;
+      if (failureTokens < 1) {
+        deps.onAuthFailure?.("rate-limited");
+        return c.json({ error: "too_many_requests", message: "too many failed authentications; slow down" }, 429, { "Retry-After": "60" });
+      }
+      failureTokens -= 1;
+      deps.onAuthFailure?.(m === null ? "missing-token" : "wrong-token");
       const challenge =
         m === null
           ? 'Bearer realm="aaa-proxy admin"'

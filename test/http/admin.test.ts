@@ -344,6 +344,17 @@ describe("CRUD walk: secrets are write-only", () => {
   });
 });
 
+describe("failed-token rate limit", () => {
+  test("a burst of wrong tokens ends in 429; the right token still works", async () => {
+    const { call } = setup();
+    const codes: number[] = [];
+    for (let i = 0; i < 30; i++) codes.push((await call("GET", "/device-groups", undefined, `wrong-token-${i}-padding`)).status);
+    expect(codes.slice(0, 20).every((c) => c === 401)).toBe(true);
+    expect(codes.slice(20).every((c) => c === 429)).toBe(true);
+    expect((await call("GET", "/device-groups")).status).toBe(200);
+  });
+});
+
 describe("update in place: user groups and rules", () => {
   test("PATCH changes a user group (members keep it) and a rule (same name, validated), audited", async () => {
     const { call, store } = setup();
