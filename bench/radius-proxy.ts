@@ -26,8 +26,10 @@ import { join } from "node:path";
 import { silentLogger } from "../src/lib/log.ts";
 import {
   freeUdpPortPair,
-  startFreeradiusHome,
-} from "../test/support/freeradius-home.ts";
+  startFreeradius,
+  THREAD_POOL_SMALL,
+  type FreeradiusServer,
+} from "../test/support/freeradius.ts";
 import { NAS_SECRET, startProxyFixture } from "../test/radius-proxy/fixture.ts";
 
 const AALOAD = "/tmp/aaaload";
@@ -176,7 +178,7 @@ async function main() {
     kill(sig?: number | NodeJS.Signals): void;
     exited: Promise<number>;
   }> = [echo];
-  let fr: Awaited<ReturnType<typeof startFreeradiusHome>> | undefined;
+  let fr: FreeradiusServer | undefined;
   try {
     await Bun.sleep(200);
     const results: Record<
@@ -222,10 +224,12 @@ async function main() {
       );
 
     const frPort = await freeUdpPortPair();
-    fr = await startFreeradiusHome({
+    fr = await startFreeradius({
       authPort: frPort,
-      secret: NAS_SECRET,
+      clients: [{ name: "loopback", ipaddr: "127.0.0.0/8", secret: NAS_SECRET }],
       users: "",
+      accounting: "none",
+      threadPool: THREAD_POOL_SMALL,
       proxyTo: { host: "127.0.0.1", port: echoPort, secret: HOME_SECRET },
     });
     Bun.spawnSync([
@@ -268,8 +272,7 @@ async function main() {
       `rss_samples_mib=${samples.map((s) => (s / 1024).toFixed(0)).join(",")}`,
     );
   } finally {
-    await fr?.stop();
-    fr?.remove();
+    await fr?.close();
     for (const c of children) c.kill("SIGTERM");
     await Promise.all(children.map((c) => c.exited));
   }

@@ -295,7 +295,7 @@ try {
   }
 } finally {
   if (ours) oursSummary = await ours.stop();
-  if (fr) await fr.stop();
+  if (fr) await fr.close();
 }
 
 const get = (s: string, w: string) =>

@@ -12,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   freeUdpPortPair,
   requireFreeradius,
-  startFreeradiusHome,
-  type FreeradiusHome,
-} from "../support/freeradius-home.ts";
+  startFreeradius,
+  THREAD_POOL_SMALL,
+  type FreeradiusServer,
+} from "../support/freeradius.ts";
 import { requireBinary, runPeer } from "../support/peer.ts";
 import {
   homeStat,
@@ -27,23 +28,24 @@ const RADCLIENT = "/usr/bin/radclient";
 const users = (tag: string) =>
   `bob Cleartext-Password := "bob-pw"\n  Reply-Message := "${tag} user=%{User-Name}", Class := "class-bob", Session-Timeout := 1234\n`;
 
-let hs1: FreeradiusHome;
-let hs2: FreeradiusHome;
+let hs1: FreeradiusServer;
+let hs2: FreeradiusServer;
+// A home server: one client (all of loopback), the users file above, accounting answered at once.
+const startHome = async (secret: string, tag: string) =>
+  startFreeradius({
+    authPort: await freeUdpPortPair(),
+    clients: [{ name: "loopback", ipaddr: "127.0.0.0/8", secret }],
+    users: users(tag),
+    accounting: "none",
+    threadPool: THREAD_POOL_SMALL,
+  });
 let f: ProxyFixture;
 
 beforeAll(async () => {
   requireBinary(RADCLIENT, "freeradius-utils");
   requireFreeradius();
-  hs1 = await startFreeradiusHome({
-    authPort: await freeUdpPortPair(),
-    secret: "home1-s3cret",
-    users: users("hs1"),
-  });
-  hs2 = await startFreeradiusHome({
-    authPort: await freeUdpPortPair(),
-    secret: "home2-s3cret",
-    users: users("hs2"),
-  });
+  hs1 = await startHome("home1-s3cret", "hs1");
+  hs2 = await startHome("home2-s3cret", "hs2");
   const toml = `
 [radius.proxy]
 [radius.proxy.retry]
@@ -101,10 +103,7 @@ pool = "strict"
 
 afterAll(async () => {
   await f?.stop();
-  for (const h of [hs1, hs2]) {
-    await h?.stop();
-    h?.remove();
-  }
+  for (const h of [hs1, hs2]) await h?.close();
 });
 
 async function radclient(kind: "auth" | "acct", attrs: string[], timeoutS = 3) {

@@ -32,7 +32,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await fr?.stop();
+  await fr?.close();
 });
 
 const rc = (port: number, kind: string, attrs: string) =>

@@ -1,25 +1,30 @@
 // A real FreeRADIUS 3.2 server (Debian package `freeradius`) for interop tests and benchmarks: a
 // minimal private raddb in a temporary directory (nothing under /etc is used or changed), listening on
-// loopback auth + acct ports, with the given clients and users, answering Status-Server.
+// loopback auth + acct ports, with the given clients and users, answering Status-Server (RFC 5997).
+// Runs as the current user (no privilege drop), in the foreground, stopped with SIGTERM.
 //
 //   const fr = await startFreeradius({
 //     clients: [{ ipaddr: "127.0.0.1", secret: "s3cret" }],
 //     users: [{ name: "alice", password: "pw", reply: { "Session-Timeout": 3600, "Reply-Message": "hi" } }],
 //   });
-//   fr.authPort, fr.acctPort ... await fr.stop();
+//   fr.authPort, fr.acctPort ... await fr.stop(); await fr.start(); ... await fr.close();
 //
-// Options: fixed ports (default: free ports picked by binding port 0), `address` (127.0.0.1 or ::1),
-// `requireMessageAuthenticator` per client, `accounting: "detail" | "none"` (detail writes every record
-// to a file before answering, FreeRADIUS's default; "none" answers at once), `taskset` to pin it to a
-// CPU (benchmarks), `extraModules` / `extraAuthorize` to splice in more configuration (e.g. a proxy.conf).
-// The process is killed in stop(); logs are kept in memory for failure messages (`log()`).
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+// Options: ports (default: free ports picked by binding port 0; acctPort defaults to authPort + 1 when
+// authPort is given), `address` (127.0.0.1 or ::1), `requireMessageAuthenticator` per client, `users`
+// as a list or as a raw users file, `accounting: "detail" | "none"` (detail writes every record to a
+// file before answering, FreeRADIUS's default; "none" answers at once), `proxyTo` (proxy mode: every
+// request for realm example.com is proxied there), `threadPool`, `taskset` to pin it to a CPU
+// (benchmarks), `flags`, `extraModules` / `extraAuthorize` / `extraTopLevel` / `extraFiles` to splice
+// in more configuration. stop() / start() restart it on the same ports and configuration; close()
+// stops it and deletes the directory. Logs are kept in memory for failure messages (`log()`).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const FREERADIUS_BIN = "/usr/sbin/freeradius";
 
 export interface FreeradiusClient {
+  /** Address or CIDR, e.g. "127.0.0.1" or "127.0.0.0/8". */
   ipaddr: string;
   secret: string;
   name?: string;
@@ -31,19 +36,39 @@ export interface FreeradiusUser {
   /** Reply attributes: numbers written bare, strings quoted. */
   reply?: Record<string, string | number>;
 }
+export interface FreeradiusThreadPool {
+  start: number;
+  max: number;
+  minSpare: number;
+  maxSpare: number;
+}
+/** The default thread pool: room for benchmark load. */
+export const THREAD_POOL_DEFAULT: FreeradiusThreadPool = { start: 5, max: 32, minSpare: 3, maxSpare: 10 };
+/** A smaller pool (home servers of the proxy tests, the FreeRADIUS-as-proxy benchmark figures). */
+export const THREAD_POOL_SMALL: FreeradiusThreadPool = { start: 4, max: 8, minSpare: 2, maxSpare: 8 };
+
 export interface FreeradiusOptions {
   clients: FreeradiusClient[];
-  users: FreeradiusUser[];
+  /** A list, or the body of the users file verbatim (FreeRADIUS "files" syntax). */
+  users: FreeradiusUser[] | string;
   address?: string;
   authPort?: number;
+  /** Default: authPort + 1 when authPort is given, else a free port. */
   acctPort?: number;
+  /** Default "detail". */
   accounting?: "detail" | "none";
+  /** Proxy mode: requests for realm example.com (suffix, not stripped) go to this home server. */
+  proxyTo?: { host: string; port: number; secret: string };
+  /** Default THREAD_POOL_DEFAULT. */
+  threadPool?: FreeradiusThreadPool;
   /** CPU list for `taskset -c` (benchmarks). */
   taskset?: string;
-  /** Inserted into the modules { } section and the authorize { } section verbatim. */
+  /** Extra command-line flags, e.g. ["-X"] while debugging. */
+  flags?: string[];
+  /** Inserted into the modules { } section and (not in proxy mode) the authorize { } section verbatim. */
   extraModules?: string;
   extraAuthorize?: string;
-  /** Extra top-level configuration (e.g. `proxy_requests = yes` + `$INCLUDE proxy.conf`). */
+  /** Extra top-level configuration. */
   extraTopLevel?: string;
   /** Extra files written into the raddb directory, name → content. */
   extraFiles?: Record<string, string>;
@@ -53,9 +78,23 @@ export interface FreeradiusServer {
   authPort: number;
   acctPort: number;
   dir: string;
-  pid: number;
+  /** Of the running process (changes after a restart). */
+  readonly pid: number;
+  /** Everything it printed since it was last started. */
   log(): string;
+  /** Stop the process; the directory stays, so start() can run it again. */
   stop(): Promise<void>;
+  /** Start again on the same ports and configuration. */
+  start(): Promise<void>;
+  /** Stop (if running) and delete the directory. */
+  close(): Promise<void>;
+}
+
+export function requireFreeradius(): void {
+  if (!existsSync(FREERADIUS_BIN))
+    throw new Error(
+      `${FREERADIUS_BIN} not found: install the Debian package freeradius (apt-get install -y freeradius)`,
+    );
 }
 
 /** A port that was free a moment ago (bind port 0, read it, close). */
@@ -66,10 +105,29 @@ export async function freeUdpPort(address = "127.0.0.1"): Promise<number> {
   return p;
 }
 
-const q = (s: string): string =>
-  `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+/** Two consecutive free UDP ports on 127.0.0.1 (auth, acct), found by binding them. */
+export async function freeUdpPortPair(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const base = 20_000 + Math.floor(Math.random() * 30_000) * 2;
+    try {
+      const a = await Bun.udpSocket({ hostname: "127.0.0.1", port: base });
+      const b = await Bun.udpSocket({ hostname: "127.0.0.1", port: base + 1 }).catch(() => null);
+      a.close();
+      if (b) {
+        b.close();
+        return base;
+      }
+    } catch {
+      // taken: try another
+    }
+  }
+  throw new Error("no free UDP port pair on 127.0.0.1");
+}
 
-function usersFile(users: readonly FreeradiusUser[]): string {
+const q = (s: string): string => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+
+function usersFile(users: readonly FreeradiusUser[] | string): string {
+  if (typeof users === "string") return users;
   return users
     .map((u) => {
       const reply = Object.entries(u.reply ?? {}).map(
@@ -94,29 +152,40 @@ function clientsFile(clients: readonly FreeradiusClient[]): string {
     .join("\n");
 }
 
-export async function startFreeradius(
-  o: FreeradiusOptions,
-): Promise<FreeradiusServer> {
-  const { existsSync } = await import("node:fs");
-  if (!existsSync(FREERADIUS_BIN))
-    throw new Error(
-      `${FREERADIUS_BIN} not found: install the Debian package freeradius (apt-get install -y freeradius)`,
-    );
-  const address = o.address ?? "127.0.0.1";
-  const authPort = o.authPort ?? (await freeUdpPort(address));
-  const acctPort = o.acctPort ?? (await freeUdpPort(address));
-  const dir = mkdtempSync(join(tmpdir(), "freeradius-"));
-  for (const d of ["log", "run", "radacct", "mods-config/files"])
-    mkdirSync(join(dir, d), { recursive: true });
+function proxyConf(to: NonNullable<FreeradiusOptions["proxyTo"]>): string {
+  return `proxy server {
+\tdefault_fallback = no
+}
+home_server home {
+\ttype = auth+acct
+\tipaddr = ${to.host}
+\tport = ${to.port}
+\tsecret = ${q(to.secret)}
+\tresponse_window = 20
+\tzombie_period = 40
+\tstatus_check = none
+\tmax_outstanding = 65536
+}
+home_server_pool home_pool {
+\ttype = fail-over
+\thome_server = home
+}
+realm example.com {
+\tauth_pool = home_pool
+\tacct_pool = home_pool
+\tnostrip
+}
+`;
+}
+
+type Config = FreeradiusOptions & { address: string; authPort: number; acctPort: number };
+
+function radiusdConf(dir: string, o: Config): string {
+  const proxying = o.proxyTo !== undefined;
   const detail = o.accounting !== "none";
-  writeFileSync(join(dir, "mods-config/files/authorize"), usersFile(o.users));
-  writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
-  for (const [name, text] of Object.entries(o.extraFiles ?? {}))
-    writeFileSync(join(dir, name), text);
-  const ipKey = address.includes(":") ? "ipv6addr" : "ipaddr";
-  writeFileSync(
-    join(dir, "radiusd.conf"),
-    `prefix = /usr
+  const pool = o.threadPool ?? THREAD_POOL_DEFAULT;
+  const ipKey = o.address.includes(":") ? "ipv6addr" : "ipaddr";
+  return `prefix = /usr
 exec_prefix = /usr
 sysconfdir = /etc
 localstatedir = /var
@@ -147,13 +216,15 @@ security {
 \tstatus_server = yes
 }
 thread pool {
-\tstart_servers = 5
-\tmax_servers = 32
-\tmin_spare_servers = 3
-\tmax_spare_servers = 10
+\tstart_servers = ${pool.start}
+\tmax_servers = ${pool.max}
+\tmin_spare_servers = ${pool.minSpare}
+\tmax_spare_servers = ${pool.maxSpare}
 \tmax_requests_per_server = 0
 \tauto_limit_acct = no
 }
+proxy_requests = ${proxying ? "yes" : "no"}
+${proxying ? "$INCLUDE proxy.conf" : ""}
 ${o.extraTopLevel ?? ""}
 $INCLUDE clients.conf
 modules {
@@ -170,24 +241,31 @@ modules {
 \t\tpermissions = 0600
 \t\tlocking = no
 \t}
+\talways ok {
+\t\trcode = ok
+\t}
+\trealm suffix {
+\t\tformat = suffix
+\t\tdelimiter = "@"
+\t}
 ${o.extraModules ?? ""}
 }
 server default {
 \tlisten {
 \t\ttype = auth
-\t\t${ipKey} = ${address}
-\t\tport = ${authPort}
+\t\t${ipKey} = ${o.address}
+\t\tport = ${o.authPort}
 \t}
 \tlisten {
 \t\ttype = acct
-\t\t${ipKey} = ${address}
-\t\tport = ${acctPort}
+\t\t${ipKey} = ${o.address}
+\t\tport = ${o.acctPort}
 \t}
 \tauthorize {
-\t\tchap
-${o.extraAuthorize ?? ""}
-\t\tfiles
-\t\tpap
+\t\tAutz-Type Status-Server {
+\t\t\tok
+\t\t}
+${proxying ? "\t\tsuffix" : `\t\tchap\n${o.extraAuthorize ?? ""}\n\t\tfiles\n\t\tpap`}
 \t}
 \tauthenticate {
 \t\tAuth-Type PAP {
@@ -198,50 +276,94 @@ ${o.extraAuthorize ?? ""}
 \t\t}
 \t}
 \tpreacct {
+\t\t${proxying ? "suffix" : "ok"}
 \t}
 \taccounting {
 \t\t${detail ? "detail" : "ok"}
 \t}
 \tpost-auth {
+\t\tok
 \t}
 }
-`,
-  );
-  const cmd = [FREERADIUS_BIN, "-f", "-l", "stdout", "-d", dir];
-  const proc = Bun.spawn({
-    cmd: o.taskset ? ["taskset", "-c", o.taskset, ...cmd] : cmd,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
+`;
+}
+
+export async function startFreeradius(o: FreeradiusOptions): Promise<FreeradiusServer> {
+  requireFreeradius();
+  const address = o.address ?? "127.0.0.1";
+  const authPort = o.authPort ?? (await freeUdpPort(address));
+  const acctPort =
+    o.acctPort ?? (o.authPort !== undefined ? o.authPort + 1 : await freeUdpPort(address));
+  const dir = mkdtempSync(join(tmpdir(), "freeradius-"));
+  for (const d of ["log", "run", "radacct", "mods-config/files"])
+    mkdirSync(join(dir, d), { recursive: true });
+  writeFileSync(join(dir, "mods-config/files/authorize"), usersFile(o.users));
+  writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
+  if (o.proxyTo) writeFileSync(join(dir, "proxy.conf"), proxyConf(o.proxyTo));
+  for (const [name, text] of Object.entries(o.extraFiles ?? {}))
+    writeFileSync(join(dir, name), text);
+  writeFileSync(join(dir, "radiusd.conf"), radiusdConf(dir, { ...o, address, authPort, acctPort }));
+
+  const cmd = [FREERADIUS_BIN, "-f", "-l", "stdout", "-d", dir, ...(o.flags ?? [])];
+  let proc: ReturnType<typeof Bun.spawn> | null = null;
   let log = "";
-  let ready = false;
-  const collect = async (stream: ReadableStream<Uint8Array>) => {
-    const dec = new TextDecoder();
-    for await (const chunk of stream) {
-      if (log.length < 1_000_000) log += dec.decode(chunk);
-      if (log.includes("Ready to process requests")) ready = true;
+
+  const stop = async () => {
+    const p = proc;
+    proc = null;
+    if (!p || p.exitCode !== null) return;
+    p.kill("SIGTERM");
+    const t = setTimeout(() => p.kill("SIGKILL"), 3_000);
+    await p.exited;
+    clearTimeout(t);
+  };
+  const start = async () => {
+    log = "";
+    let ready = false;
+    const p = Bun.spawn({
+      cmd: o.taskset ? ["taskset", "-c", o.taskset, ...cmd] : cmd,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    proc = p;
+    const collect = async (stream: ReadableStream<Uint8Array>) => {
+      const dec = new TextDecoder();
+      for await (const chunk of stream) {
+        if (log.length < 1_000_000) log += dec.decode(chunk);
+        if (log.includes("Ready to process requests")) ready = true;
+      }
+    };
+    void collect(p.stdout as ReadableStream<Uint8Array>);
+    void collect(p.stderr as ReadableStream<Uint8Array>);
+    const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
+    while (!ready && p.exitCode === null && Date.now() < deadline) await Bun.sleep(20);
+    if (!ready) {
+      const text = log;
+      await stop();
+      throw new Error(`FreeRADIUS did not start (exit ${p.exitCode}):\n${text.slice(-4000)}`);
     }
   };
-  void collect(proc.stdout);
-  void collect(proc.stderr);
-  const deadline = Date.now() + (o.startTimeoutMs ?? 10_000);
-  while (!ready && proc.exitCode === null && Date.now() < deadline)
-    await Bun.sleep(20);
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 3_000);
-      await proc.exited;
-      clearTimeout(t);
-    }
+  const close = async () => {
+    await stop();
     rmSync(dir, { recursive: true, force: true });
   };
-  if (!ready) {
-    const text = log;
-    await stop();
-    throw new Error(
-      `FreeRADIUS did not start (exit ${proc.exitCode}):\n${text.slice(-4000)}`,
-    );
+
+  try {
+    await start();
+  } catch (e) {
+    await close();
+    throw e;
   }
-  return { authPort, acctPort, dir, pid: proc.pid, log: () => log, stop };
+  return {
+    authPort,
+    acctPort,
+    dir,
+    get pid() {
+      return proc?.pid ?? -1;
+    },
+    log: () => log,
+    stop,
+    start,
+    close,
+  };
 }
