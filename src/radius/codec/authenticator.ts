@@ -13,24 +13,25 @@
 //
 // Trap: the Request Authenticator of an Access-Request is random and *not* verifiable on its own; only
 // accounting-style requests (RFC 2866 §3, RFC 5176 §3.5 for CoA/Disconnect) carry a keyed hash.
-import { createHash } from "node:crypto";
 import { timingSafeEqual } from "../../lib/bytes.ts";
+import { Md5 } from "../../lib/md5.ts";
 import { AUTHENTICATOR_LENGTH, Code, HEADER_LENGTH } from "./packet.ts";
 
 const ZERO16 = new Uint8Array(AUTHENTICATOR_LENGTH);
+const hasher = new Md5();
 
 function hashWith(
   pkt: Uint8Array,
   auth: Uint8Array,
   secret: Uint8Array,
 ): Uint8Array {
-  const h = createHash("md5");
-  h.update(pkt.subarray(0, 4));
-  h.update(auth);
-  h.update(pkt.subarray(HEADER_LENGTH));
-  h.update(secret);
-  const d = h.digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  return hasher
+    .reset()
+    .update(pkt, 0, 4)
+    .update(auth)
+    .update(pkt, HEADER_LENGTH)
+    .update(secret)
+    .digest();
 }
 
 export function responseAuthenticator(

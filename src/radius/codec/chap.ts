@@ -8,8 +8,8 @@
 // Wire trap: CHAP-Password is 1 octet CHAP Ident + 16 octets response (Length 19); a NAS that sends no
 // CHAP-Challenge used the 16-octet Request Authenticator as the challenge (§2.2). CHAP needs the
 // cleartext password on our side: there is nothing to verify against a hash.
-import { createHash } from "node:crypto";
 import { timingSafeEqual } from "../../lib/bytes.ts";
+import { Md5 } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { AttrType, getAttr, type Attribute } from "./packet.ts";
 
@@ -20,12 +20,11 @@ export function chapResponse(
   password: Uint8Array,
   challenge: Uint8Array,
 ): Uint8Array {
-  const d = createHash("md5")
+  return new Md5()
     .update(new Uint8Array([id & 0xff]))
     .update(password)
     .update(challenge)
     .digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
 }
 
 export function chapChallengeOf(p: {

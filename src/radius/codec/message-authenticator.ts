@@ -15,9 +15,9 @@
 //   - no requestAuth, Accounting-/CoA-/Disconnect-Request: 16 zero octets (RFC 5176 §3.3; RFC 3579
 //     treats Accounting-Request the same way), and sign it BEFORE signAccountingRequest().
 //   - no requestAuth, other codes (Access-Request, Status-Server): the packet's own authenticator.
-// The bytes the HMAC covers are assembled once in a reused scratch buffer (see hmacAt).
-import { createHmac } from "node:crypto";
+// The HMAC runs over ranges of the packet with the substitutions fed in between (see hmacAt).
 import { timingSafeEqual } from "../../lib/bytes.ts";
+import { hmacMd5Key } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { usesZeroAuthenticator } from "./authenticator.ts";
 import { AttrType, HEADER_LENGTH } from "./packet.ts";
@@ -56,28 +56,27 @@ export function locateMessageAuthenticator(
 }
 
 /**
- * The packet as the HMAC sees it is copied once into a reused buffer (authenticator substituted,
- * Message-Authenticator zeroed) and hashed in a single update: five update() calls on views cost
- * ~2.1 µs per HMAC here, one ~1.2 µs, and this runs twice per Access-Request.
+ * HMAC-MD5 of the packet as the HMAC sees it — authenticator substituted, the Message-Authenticator
+ * value as 16 zeros — fed as ranges of the original, so nothing is copied or sliced (this runs twice
+ * per Access-Request: check the request, sign the reply).
  */
-let scratch = new Uint8Array(4096);
-
 function hmacAt(
   pkt: Uint8Array,
   at: number,
   secret: Uint8Array,
   requestAuth: Uint8Array | undefined,
 ): Uint8Array {
-  const auth =
-    requestAuth ??
-    (usesZeroAuthenticator(pkt[0]!) ? ZERO16 : pkt.subarray(4, HEADER_LENGTH));
-  if (pkt.length > scratch.length) scratch = new Uint8Array(pkt.length);
-  const buf = scratch.subarray(0, pkt.length);
-  buf.set(pkt);
-  buf.set(auth, 4);
-  buf.fill(0, at, at + MESSAGE_AUTHENTICATOR_LENGTH);
-  const d = createHmac("md5", secret).update(buf).digest();
-  return new Uint8Array(d.buffer, d.byteOffset, d.byteLength);
+  const key = hmacMd5Key(secret);
+  const h = key.start().update(pkt, 0, 4);
+  if (requestAuth !== undefined) h.update(requestAuth);
+  else if (usesZeroAuthenticator(pkt[0]!)) h.update(ZERO16);
+  else h.update(pkt, 4, HEADER_LENGTH);
+  h.update(pkt, HEADER_LENGTH, at)
+    .update(ZERO16)
+    .update(pkt, at + MESSAGE_AUTHENTICATOR_LENGTH, pkt.length);
+  const out = new Uint8Array(MESSAGE_AUTHENTICATOR_LENGTH);
+  key.finish(out, 0);
+  return out;
 }
 
 export function computeMessageAuthenticator(

@@ -14,7 +14,7 @@
 // R is the Request Authenticator of the Access-Request, also when the attribute travels in an
 // Access-Accept. The salted forms prefix the plaintext with one length octet so that padding can be
 // removed exactly; User-Password has no length octet, hence "trailing NULs stripped".
-import { createHash } from "node:crypto";
+import { Md5 } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 
 /** RFC 2865 §5.2: "The String field is between 16 and 128 octets long, inclusive." */
@@ -32,6 +32,9 @@ export type HideErrorCode =
   | "radius/bad-salt"
   | "radius/bad-tag";
 
+const hasher = new Md5();
+const blockKey = new Uint8Array(16);
+
 function xorChain(
   data: Uint8Array,
   secret: Uint8Array,
@@ -39,15 +42,14 @@ function xorChain(
   decrypt: boolean,
 ): Uint8Array {
   const out = new Uint8Array(data.length);
-  let prev: Uint8Array | undefined;
+  const b = blockKey;
   for (let i = 0; i < data.length; i += 16) {
-    const h = createHash("md5").update(secret);
-    if (prev === undefined) for (const f of first) h.update(f);
-    else h.update(prev);
-    const b = h.digest();
-    for (let j = 0; j < 16; j++) out[i + j] = data[i + j]! ^ b[j]!;
+    hasher.reset().update(secret);
+    if (i === 0) for (const f of first) hasher.update(f);
     // The next block is keyed with the previous *cipher* block: the output when hiding, the input when unhiding.
-    prev = decrypt ? data.subarray(i, i + 16) : out.subarray(i, i + 16);
+    else hasher.update(decrypt ? data : out, i - 16, i);
+    hasher.digestInto(b, 0);
+    for (let j = 0; j < 16; j++) out[i + j] = data[i + j]! ^ b[j]!;
   }
   return out;
 }
@@ -84,7 +86,8 @@ export function unhidePassword(
   const plain = xorChain(value, secret, [requestAuth], true);
   let end = plain.length;
   while (end > 0 && plain[end - 1] === 0) end--;
-  return ok(plain.subarray(0, end));
+  // slice, not subarray: a view would make the engine give `plain` a real ArrayBuffer (~0.4 µs).
+  return ok(plain.slice(0, end));
 }
 
 export function randomSalt(): Uint8Array {
@@ -135,7 +138,7 @@ function saltedUnhide(
       "radius/bad-hidden-length",
       `inner length ${n} > ${plain.length - 1}`,
     );
-  return ok(plain.subarray(1, 1 + n));
+  return ok(plain.slice(1, 1 + n));
 }
 
 export function hideTunnelPassword(

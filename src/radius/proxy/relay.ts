@@ -24,6 +24,7 @@
 //   right authenticator, then the Request/Response Authenticator over the signed packet); replies are
 //   verified on one private copy. relay.test.ts checks all of it against independently computed hashes.
 import { timingSafeEqual } from "../../lib/bytes.ts";
+import { hmacMd5, md5 } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { encodeRequest } from "../codec/compose.ts";
 import {
@@ -184,10 +185,6 @@ export function forwardRequest(
   return ok(out);
 }
 
-const md5 = (a: Uint8Array, b: Uint8Array): Uint8Array =>
-  new Bun.CryptoHasher("md5").update(a).update(b).digest();
-const hmacMd5 = (key: Uint8Array, data: Uint8Array): Uint8Array =>
-  new Bun.CryptoHasher("md5", key).update(data).digest();
 
 /**
  * User-Password (RFC 2865 §5.2) from the NAS's chain to the home server's, block by block, written
