@@ -7,9 +7,9 @@
 //   radius.ports.auth  // bound ports (tests listen on port 0)
 //   await radius.stop(graceMs)  // stop taking datagrams, let replies under way finish, close
 //
-// Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded; send()
-// returning false means the kernel buffer is full — the reply is lost (the NAS retransmits and is
-// answered from the duplicate cache) and counted.
+// Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded; send() false
+// or sendMany() short means the kernel buffer is full — those replies are lost (the NAS retransmits
+// and is answered from the duplicate cache) and counted as send-failed.
 import type { Config } from "../config/schema.ts";
 import type { ListenerStatus } from "../http/app.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
@@ -52,6 +52,8 @@ export interface RadiusService {
 
 /** Idle rate-limit buckets are forgotten this often. */
 const SWEEP_MS = 60_000;
+/** Replies queued before a flush is forced within the turn (bounds the batch and its latency). */
+const MAX_BATCH = 256;
 /** Bound on the wait in stop() between in-flight checks. */
 const STOP_POLL_MS = 5;
 
@@ -95,6 +97,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const sockets: Udp[] = [];
   const ports = { auth: [] as number[], acct: [] as number[] };
   let nextId = 1;
+  const flushes: (() => void)[] = [];
 
   const open = async (
     address: string,
@@ -112,27 +115,58 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       return;
     }
     const ref: RadiusListenerRef = { id: nextId++, kind };
+    // Replies are queued and leave with one sendMany() per event-loop turn (setImmediate): a busy
+    // NAS's window of requests arrives in one turn, and one sendmmsg for all the replies costs a
+    // quarter less CPU per request than a sendto each. At most one turn of added latency.
+    let queue: (Uint8Array | number | string)[] = [];
+    let scheduled = false;
+    let target: Udp | null = null;
+    const lost = (n: number, reason?: unknown): void => {
+      if (reason !== undefined)
+        // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
+        // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
+        log.limited("info", `radius/send:${address}`, "radius_send_failed", {
+          address,
+          reason: reason instanceof Error ? reason.message : String(reason),
+        });
+      counters.dropped.inc(
+        { device_group: "", reason: DropReason.sendFailed },
+        n,
+      );
+    };
+    const flush = (): void => {
+      scheduled = false;
+      const q = queue;
+      queue = [];
+      const sock = target;
+      if (sock === null || q.length === 0) return;
+      const count = q.length / 3;
+      if (sock.closed) return lost(count);
+      let sent = 0;
+      try {
+        sent =
+          count > 1
+            ? sock.sendMany(q)
+            : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
+      } catch (e) {
+        return lost(count, e);
+      }
+      if (sent < count) lost(count - sent);
+    };
     const send = (
-      sock: Udp,
       bytes: Uint8Array | null,
       port: number,
       addr: string,
     ): void => {
-      if (bytes === null || sock.closed) return;
-      let sent = false;
-      try {
-        sent = sock.send(bytes, port, addr);
-      } catch (e) {
-        // send() throws a pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port).
-        // It belongs to another datagram; this reply is lost like any UDP loss and the NAS retransmits.
-        log.limited("info", `radius/send:${address}`, "radius_send_failed", {
-          address,
-          reason: e instanceof Error ? e.message : String(e),
-        });
+      if (bytes === null) return;
+      queue.push(bytes, port, addr);
+      if (queue.length >= MAX_BATCH * 3) flush();
+      else if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
       }
-      if (!sent)
-        counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed });
     };
+    flushes.push(flush);
     try {
       const sock = await Bun.udpSocket({
         hostname: hp.value.host,
@@ -156,8 +190,8 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
               });
               return;
             }
-            if (r instanceof Promise) r.then((b) => send(s, b, port, addr));
-            else send(s, r, port, addr);
+            if (r instanceof Promise) r.then((b) => send(b, port, addr));
+            else send(r, port, addr);
           },
           error(_s, e: unknown) {
             // Also ICMP errors for earlier sends (a NAS port that closed): never fatal.
@@ -170,6 +204,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
           },
         },
       });
+      target = sock;
       sockets.push(sock);
       ports[kind].push(sock.port);
       const bound = formatHostPort({ host: hp.value.host, port: sock.port });
@@ -198,6 +233,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       const until = clock.now() + graceMs;
       while (server.inFlight > 0 && clock.now() < until)
         await Bun.sleep(STOP_POLL_MS);
+      for (const f of flushes) f();
       for (const s of sockets) s.close();
       for (const l of listeners)
         if (l.state === "listening") l.state = "stopped";
