@@ -78,4 +78,18 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
     a.fill(4);
     expect(c.check("k", auth(3), 1).kind).toBe("in-progress");
   });
+
+  test("eviction takes the entry closest to expiry: a completed (refreshed) entry outlives older ones", () => {
+    const c = new DuplicateCache({ lifetimeMs: 5_000, maxEntries: 3 });
+    const k = (n: number) => duplicateKey(1, "192.0.2.1", 1812, n);
+    for (let i = 0; i < 3; i++) c.check(k(i), auth(i), i);
+    c.complete(k(0), auth(0), reply(0), 10); // k(0) now expires last
+    c.check(k(3), auth(3), 11); // evicts k(1)
+    expect(c.evicted).toBe(1);
+    expect(c.check(k(0), auth(0), 12).kind).toBe("resend");
+    expect(c.check(k(2), auth(2), 13).kind).toBe("in-progress");
+    expect(c.check(k(1), auth(1), 14).kind).toBe("new"); // was evicted: processed anew (evicts k(2))
+    expect(c.check(k(2), auth(2), 15).kind).toBe("new");
+    expect(c.size).toBe(3);
+  });
 });
