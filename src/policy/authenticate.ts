@@ -72,24 +72,22 @@ export class Authenticator {
     await this.d.hasher.verify(password, await this.dummy);
   }
 
+  /** The argon2 verify behind a credential-cache miss. */
   private async verifySecret(
     purpose: CredentialPurpose,
     user: PolicyUser,
     password: string | Uint8Array,
-  ): Promise<"cached" | "ok" | "bad"> {
-    const { cache, hasher } = this.d;
-    if (cache.has(purpose, user.id, user.credentialVersion, password))
-      return "cached";
+  ): Promise<"ok" | "bad"> {
     // Single flight: a burst of identical logins (64 NAS retries, a device after a restart) runs
     // one argon2 verify and shares its result, instead of one per request.
-    const k = cache.digest(purpose, user.id, user.credentialVersion, password);
+    const k = this.d.cache.digest(purpose, user.id, user.credentialVersion, password);
     const running = this.inflight.get(k);
     if (running !== undefined) return running;
     const hash =
       purpose === "enable" && user.enableHash !== null
         ? user.enableHash
         : user.passwordHash;
-    const p = hasher.verify(password, hash).then((ok): "ok" | "bad" => (ok ? "ok" : "bad"));
+    const p = this.d.hasher.verify(password, hash).then((ok): "ok" | "bad" => (ok ? "ok" : "bad"));
     this.inflight.set(k, p);
     try {
       return await p;
@@ -98,7 +96,7 @@ export class Authenticator {
     }
   }
 
-  async password(req: PasswordRequest): Promise<Decision> {
+  password(req: PasswordRequest): Decision | Promise<Decision> {
     return this.secret("login", req, null);
   }
 
@@ -123,30 +121,54 @@ export class Authenticator {
   }
 
   /** TACACS+ enable (service ENABLE): the enable secret, else the login password; priv-lvl bounded. */
-  async enable(req: EnableRequest): Promise<Decision> {
+  enable(req: EnableRequest): Decision | Promise<Decision> {
     return this.secret("enable", req, req.privLvl);
   }
 
-  private async secret(
+  /**
+   * Synchronous when the credential cache knows this password (no promise, no microtask: most
+   * requests of a busy NAS); otherwise the argon2 verify, then the same conclusion.
+   */
+  private secret(
     purpose: CredentialPurpose,
     req: PasswordRequest,
     wantPriv: number | null,
-  ): Promise<Decision> {
-    const { lockout, source, cache, clock } = this.d;
+  ): Decision | Promise<Decision> {
+    const { lockout, source, cache } = this.d;
     const username = normalizeUsername(req.username);
     if (lockout.isLocked(username, req.clientIp)) return deny(Reason.lockedOut);
     const user = source.snapshot().usersByName.get(username);
-    if (user === undefined) {
-      await this.burnVerify(req.password);
-      lockout.recordFailure(username, req.clientIp);
-      return deny(Reason.unknownUser);
-    }
-    const v = await this.verifySecret(purpose, user, req.password);
-    if (v === "bad") {
+    if (user === undefined) return this.unknownUser(username, req);
+    if (cache.has(purpose, user.id, user.credentialVersion, req.password))
+      return this.conclude(purpose, req, wantPriv, username, user, "cached");
+    return this.verifySecret(purpose, user, req.password).then((v) => {
+      if (v === "ok")
+        return this.conclude(purpose, req, wantPriv, username, user, v);
       lockout.recordFailure(username, req.clientIp);
       return deny(Reason.badPassword);
-    }
-    // Re-read after the await: a disable committed meanwhile must win.
+    });
+  }
+
+  private async unknownUser(
+    username: string,
+    req: PasswordRequest,
+  ): Promise<Decision> {
+    await this.burnVerify(req.password);
+    this.d.lockout.recordFailure(username, req.clientIp);
+    return deny(Reason.unknownUser);
+  }
+
+  /** After the password matched: user state, device group, privilege; then cache and lockout. */
+  private conclude(
+    purpose: CredentialPurpose,
+    req: PasswordRequest,
+    wantPriv: number | null,
+    username: string,
+    user: PolicyUser,
+    v: "cached" | "ok",
+  ): Decision {
+    const { lockout, source, cache, clock } = this.d;
+    // Re-read after a verify: a disable committed meanwhile must win.
     const snap = source.snapshot();
     const now = snap.usersByName.get(username) ?? user;
     if (now.credentialVersion !== user.credentialVersion)
@@ -160,10 +182,13 @@ export class Authenticator {
     if (v === "ok")
       cache.remember(purpose, user.id, user.credentialVersion, req.password);
     lockout.recordSuccess(username, req.clientIp);
-    return allow(Reason.authenticated, {
+    // A literal, not allow(…, extra): no object spread on the hot path.
+    return {
+      allow: true,
+      reason: Reason.authenticated,
       privLvl: priv,
       cached: v === "cached",
-    });
+    };
   }
 
   /** Runs `check` with the CHAP cleartext when the user opted in and the key is configured. */

@@ -38,7 +38,8 @@ export class CredentialCache {
     evictions: 0,
     size: 0,
   };
-  private readonly key = randomBytes(32);
+  /** HMAC-SHA256 keyed with a per-process random key; each digest continues a copy of it. */
+  private readonly keyed = new Bun.CryptoHasher("sha256", randomBytes(32));
   private readonly head = new Uint8Array(17);
   private readonly headView = new DataView(this.head.buffer);
   private readonly entries = new Map<string, Entry>();
@@ -56,12 +57,13 @@ export class CredentialCache {
     password: string | Uint8Array,
   ): string {
     // Fixed-width prefix: purpose byte, 8-byte id, 8-byte version, then the password bytes.
-    // (Bun's native HMAC and a reused prefix buffer: this runs on every authentication.)
+    // (Bun's native HMAC, copied from the keyed state, and a reused prefix buffer: this runs on
+    // every authentication.)
     const head = this.head;
     head[0] = purpose === "login" ? 1 : 2;
     this.headView.setFloat64(1, userId);
     this.headView.setFloat64(9, version);
-    const h = new Bun.CryptoHasher("sha256", this.key);
+    const h = this.keyed.copy();
     h.update(head);
     h.update(password);
     return h.digest("base64");

@@ -51,12 +51,9 @@ export interface ShellDecision extends Decision {
 
 export const allow = (
   reason: ReasonCode,
-  extra: Omit<Decision, "allow" | "reason"> = {},
-): Decision => ({
-  allow: true,
-  reason,
-  ...extra,
-});
+  extra?: Omit<Decision, "allow" | "reason">,
+): Decision =>
+  extra === undefined ? { allow: true, reason } : { allow: true, reason, ...extra };
 
 export const deny = (
   reason: ReasonCode,

@@ -60,7 +60,8 @@ export class Lockout {
 
   /** True when this (user, client) must be refused now without verifying. Counts the refusal. */
   isLocked(username: string, clientIp: string): boolean {
-    if (!this.config.enabled) return false;
+    // Nothing tracked (the normal state): no key to build.
+    if (!this.config.enabled || this.entries.size === 0) return false;
     const e = this.entries.get(Lockout.key(username, clientIp));
     if (e === undefined || e.lockedUntil === 0) return false;
     if (this.clock.now() < e.lockedUntil) {
@@ -105,7 +106,7 @@ export class Lockout {
 
   /** A success clears the failure history of this (user, client). */
   recordSuccess(username: string, clientIp: string): void {
-    if (!this.config.enabled) return;
+    if (!this.config.enabled || this.entries.size === 0) return;
     if (this.entries.delete(Lockout.key(username, clientIp)))
       this.counters.tracked = this.entries.size;
   }

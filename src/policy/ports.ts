@@ -160,8 +160,12 @@ export interface CommandRequest {
  * lockout, user state and device group allow, with the credential material, and counts the outcome.
  */
 export interface Policy {
-  authenticatePassword(req: PasswordRequest): Promise<Decision>;
-  authenticateEnable(req: EnableRequest): Promise<Decision>;
+  /**
+   * A Decision at once when the credential cache answers (no argon2 to wait for: the hot path of a
+   * busy NAS), else a Promise. Callers handle both (`d instanceof Promise`), or simply await.
+   */
+  authenticatePassword(req: PasswordRequest): Decision | Promise<Decision>;
+  authenticateEnable(req: EnableRequest): Decision | Promise<Decision>;
   /** TACACS+ CHPASS: the old password must authenticate (lockout applies), then the new one is stored. */
   changePassword(req: ChangePasswordRequest): Promise<Decision>;
   /** `check` gets the CHAP cleartext (UTF-8 bytes) and returns whether the response matched. */

@@ -2,7 +2,8 @@
 // (RFC 2548, 2433, 2759) with MPPE keys (RFC 3079). The protocol math is the codec's; the decision
 // (lockout, user state, device group) is policy's — CHAP and MS-CHAP hand policy a `check` callback.
 //
-// authenticateAccess(req) → AccessOutcome | Promise<AccessOutcome>   (PAP is async: argon2/cache)
+// authenticateAccess(req) → AccessOutcome | Promise<AccessOutcome>   (PAP waits only for argon2 on a
+// credential-cache miss)
 //
 // Wire traps:
 // - User-Password and CHAP-Password together are contradictory (§5.2 "one of"): rejected.
@@ -58,6 +59,12 @@ const reject = (reason: string, extra: Attribute[] = NONE): AccessOutcome => ({
   extra,
 });
 
+const papOutcome = (d: { allow: boolean; reason: string }): AccessOutcome => ({
+  allow: d.allow,
+  reason: d.reason,
+  extra: NONE,
+});
+
 function msVsa(type: number, value: Uint8Array): Attribute[] {
   const r = encodeVsa(MS_VENDOR_ID, [{ vendorType: type, value }]);
   return r.ok ? [r.value] : [];
@@ -77,9 +84,8 @@ export function authenticateAccess(
   if (pap !== undefined) {
     const pw = unhidePassword(pap, c.secret, p.authenticator);
     if (!pw.ok) return reject("bad-user-password");
-    return c.policy
-      .authenticatePassword({ ...req, password: pw.value })
-      .then((d) => ({ allow: d.allow, reason: d.reason, extra: NONE }));
+    const d = c.policy.authenticatePassword({ ...req, password: pw.value });
+    return d instanceof Promise ? d.then(papOutcome) : papOutcome(d);
   }
   if (chap !== undefined) {
     const challenge = chapChallengeOf(p);

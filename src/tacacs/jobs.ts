@@ -26,11 +26,15 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
   switch (job.kind) {
     case "password": {
       const req = { username: job.username, password: job.password, clientIp: ctx.clientIp, device: ctx.device };
-      const p = job.purpose === "enable" ? ctx.policy.authenticateEnable({ ...req, privLvl: job.privLvl }) : ctx.policy.authenticatePassword(req);
-      return p.then(
-        (decision): Answer => ({ kind: "authen", authenType: job.authenType, decision, username: job.username }),
-        (): Answer => ({ kind: "authen", authenType: job.authenType, decision: deny(Reason.badPassword), username: job.username }),
-      );
+      const answer = (decision: Decision): Answer => ({ kind: "authen", authenType: job.authenType, decision, username: job.username });
+      let p: Decision | Promise<Decision>;
+      try {
+        p = job.purpose === "enable" ? ctx.policy.authenticateEnable({ ...req, privLvl: job.privLvl }) : ctx.policy.authenticatePassword(req);
+      } catch {
+        return answer(deny(Reason.badPassword));
+      }
+      if (!(p instanceof Promise)) return answer(p);
+      return p.then(answer, () => answer(deny(Reason.badPassword)));
     }
     case "chpass": {
       const req = { username: job.username, password: job.oldPassword, newPassword: job.newPassword, clientIp: ctx.clientIp, device: ctx.device };
