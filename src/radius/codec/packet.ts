@@ -15,7 +15,6 @@
 //   or under-read, so they are errors. The attributes must end exactly at Length.
 // - The decoder accepts any code number; deciding that a code is unknown (silently discarded per §3)
 //   is the engine's job, which also needs the identifier to log it.
-import { Reader } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 
 export const Code = {
@@ -88,15 +87,38 @@ export type DecodeErrorCode =
   | "radius/attr-too-short"
   | "radius/attr-overrun";
 
+/**
+ * A decoded attribute whose value view is made on first use: a request has a handful of attributes
+ * and the hot path reads two or three (User-Name, User-Password), while a typed-array view costs
+ * ~70 ns to create. Behaves as a plain { type, value } (value is assignable).
+ */
+class WireAttribute implements Attribute {
+  private view: Uint8Array | undefined;
+  constructor(
+    readonly type: number,
+    private readonly src: Uint8Array,
+    private readonly at: number,
+    private readonly len: number,
+  ) {}
+  get value(): Uint8Array {
+    return (this.view ??= this.src.subarray(this.at, this.at + this.len));
+  }
+  set value(v: Uint8Array) {
+    this.view = v;
+  }
+  toJSON(): Attribute {
+    return { type: this.type, value: this.value };
+  }
+}
+
 export function decodePacket(
   datagram: Uint8Array,
 ): Result<Packet, DecodeErrorCode> {
   if (datagram.length < MIN_PACKET_LENGTH)
     return err("radius/too-short", `${datagram.length} octets`);
-  const r = new Reader(datagram);
-  const code = r.u8()!;
-  const identifier = r.u8()!;
-  const length = r.u16()!;
+  const code = datagram[0]!;
+  const identifier = datagram[1]!;
+  const length = (datagram[2]! << 8) | datagram[3]!;
   if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH)
     return err("radius/bad-length", `Length ${length}`);
   if (length > datagram.length) {
@@ -105,32 +127,32 @@ export function decodePacket(
       `Length ${length} > datagram ${datagram.length}`,
     );
   }
-  const raw = datagram.subarray(0, length);
-  const body = new Reader(raw);
-  body.advance(4);
-  const authenticator = body.bytes(AUTHENTICATOR_LENGTH)!;
+  // Most datagrams are exactly Length octets: no view needed then.
+  const raw =
+    length === datagram.length ? datagram : datagram.subarray(0, length);
+  const authenticator = raw.subarray(4, HEADER_LENGTH);
   const attributes: Attribute[] = [];
-  while (body.remaining > 0) {
-    const at = body.offset;
-    const type = body.u8()!;
-    const alen = body.u8();
-    if (alen === undefined)
+  let o = HEADER_LENGTH;
+  while (o < length) {
+    const type = raw[o]!;
+    if (o + 2 > length)
       return err(
         "radius/attr-overrun",
-        `attribute ${type} header cut at offset ${at}`,
+        `attribute ${type} header cut at offset ${o}`,
       );
+    const alen = raw[o + 1]!;
     if (alen < 2)
       return err(
         "radius/attr-too-short",
-        `attribute ${type} Length ${alen} at offset ${at}`,
+        `attribute ${type} Length ${alen} at offset ${o}`,
       );
-    const value = body.bytes(alen - 2);
-    if (value === undefined)
+    if (o + alen > length)
       return err(
         "radius/attr-overrun",
-        `attribute ${type} Length ${alen} at offset ${at}`,
+        `attribute ${type} Length ${alen} at offset ${o}`,
       );
-    attributes.push({ type, value });
+    attributes.push(new WireAttribute(type, raw, o + 2, alen - 2));
+    o += alen;
   }
   return ok({ code, identifier, authenticator, attributes, raw });
 }
