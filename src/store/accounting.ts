@@ -4,7 +4,19 @@
 // no Accounting-Response), so the device retries. Records queue and are committed together when
 // `maxBatch` are waiting or `commitDelay` ms passed since the first one, whichever comes first:
 // one fsync-bearing COMMIT for many records instead of one each.
+//
+// Durability without blocking the event loop (file stores in WAL mode): a batch commits with
+// `synchronous = NORMAL` (the COMMIT writes the WAL but does not wait for the disk), then the WAL
+// file is fdatasync'ed on the thread pool while the event loop goes on serving requests; the
+// batch's promises resolve only after that fdatasync returned. Batches committed meanwhile share
+// the next fdatasync. So a record is acknowledged exactly when it would be under
+// `synchronous = FULL` — committed and on disk — but a slow disk no longer stalls every other
+// request for the length of each fsync. If the fdatasync fails the batch is rejected (the NAS
+// retries; the record may then be stored twice, never lost). A SQLite checkpoint syncs the WAL
+// itself before copying it (NORMAL's rule), so records it moves are durable either way.
+// `:memory:` and non-WAL stores keep the plain synchronous COMMIT.
 import type { Statement } from "bun:sqlite";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
 import type {
   AccountingProtocol,
@@ -14,11 +26,15 @@ import type {
 import type { Store } from "./open.ts";
 import { accounting } from "./schema.ts";
 
+type Fdatasync = (fd: number, done: (e: Error | null) => void) => void;
+
 export interface AccountingWriterConfig {
   /** ms to wait for more records before committing (config accounting.commit_delay). */
   commitDelay: number;
   /** Commit as soon as this many records wait (config accounting.max_batch). */
   maxBatch: number;
+  /** Tests: stands in for node:fs fdatasync (thread pool) to control when the disk "answers". */
+  fdatasync?: Fdatasync;
 }
 
 interface Pending {
@@ -45,11 +61,25 @@ export class AccountingWriter implements AccountingSink {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private readonly insert: Statement;
   private closed = false;
+  /** Committed batches waiting for the next fdatasync of the WAL (async mode). */
+  private unsynced: Pending[] = [];
+  private syncing = false;
+  /** Read-only descriptor of the WAL file, opened after the first commit; null: plain FULL commits. */
+  private walFd: number | null = null;
+  private readonly walPath: string | null;
 
   constructor(
     private readonly store: Store,
     private readonly config: AccountingWriterConfig,
   ) {
+    const file = store.sqlite.filename;
+    const wal =
+      file !== "" &&
+      file !== ":memory:" &&
+      store.sqlite
+        .query<{ journal_mode: string }, []>("PRAGMA journal_mode")
+        .get()?.journal_mode === "wal";
+    this.walPath = wal ? `${file}-wal` : null;
     this.insert = store.sqlite.prepare(
       "INSERT INTO accounting (protocol, time, client_ip, device, device_group, username, session_id, record_type, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
@@ -77,9 +107,11 @@ export class AccountingWriter implements AccountingSink {
     if (batch.length === 0) return;
     this.queue = [];
     this.counters.queued = 0;
+    const async = this.walPath !== null;
     try {
       // bun:sqlite transaction(): BEGIN, the inserts, COMMIT; ROLLBACK and rethrow on any error,
       // including a failing COMMIT. Nothing is resolved before this returns.
+      if (async) this.store.sqlite.exec("PRAGMA synchronous = NORMAL");
       this.store.sqlite.transaction(() => {
         for (const p of batch) {
           const r = p.record;
@@ -97,20 +129,75 @@ export class AccountingWriter implements AccountingSink {
         }
       })();
     } catch (e) {
-      this.counters.failed += batch.length;
-      const error = e instanceof Error ? e : new Error(String(e));
-      for (const p of batch) p.reject(error);
+      this.fail(batch, e);
+      return;
+    } finally {
+      // Every other write on this connection (admin changes) keeps fsync-at-commit.
+      if (async) this.store.sqlite.exec("PRAGMA synchronous = FULL");
+    }
+    this.counters.batches++;
+    if (!async) return this.settle(batch);
+    for (const p of batch) this.unsynced.push(p);
+    this.sync();
+  }
+
+  /** One fdatasync of the WAL at a time; batches committed while it runs wait for the next. */
+  private sync(): void {
+    if (this.syncing || this.unsynced.length === 0) return;
+    const group = this.unsynced;
+    this.unsynced = [];
+    let fd: number;
+    try {
+      fd = this.walFd ??= openSync(this.walPath!, "r");
+    } catch (e) {
+      this.fail(group, e);
       return;
     }
+    this.syncing = true;
+    (this.config.fdatasync ?? fdatasync)(fd, (e) => {
+      this.syncing = false;
+      if (e) this.fail(group, e);
+      else this.settle(group);
+      if (this.closed) this.closeWal();
+      else this.sync();
+    });
+  }
+
+  private settle(batch: Pending[]): void {
     this.counters.committed += batch.length;
-    this.counters.batches++;
     for (const p of batch) p.resolve();
   }
 
-  /** Commit what is queued and refuse further writes. */
+  private fail(batch: Pending[], e: unknown): void {
+    this.counters.failed += batch.length;
+    const error = e instanceof Error ? e : new Error(String(e));
+    for (const p of batch) p.reject(error);
+  }
+
+  /**
+   * Commit what is queued and refuse further writes. Batches still waiting for their fdatasync
+   * are synced here, synchronously, so nothing committed is left unacknowledged or undurable.
+   */
   close(): void {
     this.flush();
     this.closed = true;
+    if (this.walFd !== null && this.unsynced.length > 0) {
+      const group = this.unsynced;
+      this.unsynced = [];
+      try {
+        fdatasyncSync(this.walFd);
+        this.settle(group);
+      } catch (e) {
+        this.fail(group, e);
+      }
+    }
+    if (!this.syncing) this.closeWal();
+  }
+
+  private closeWal(): void {
+    if (this.walFd === null) return;
+    closeSync(this.walFd);
+    this.walFd = null;
   }
 }
 

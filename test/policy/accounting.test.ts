@@ -111,6 +111,63 @@ describe("accounting writer", () => {
     expect(count(s)).toBe(2);
   });
 
+  test("file store: a committed batch is acknowledged only after the WAL's fdatasync; later batches share the next one; the connection stays synchronous=FULL", async () => {
+    const s = tempStore();
+    const pending: Array<(e: Error | null) => void> = [];
+    const w = new AccountingWriter(s, {
+      commitDelay: 1,
+      maxBatch: 2,
+      fdatasync: (_fd, done) => pending.push(done),
+    });
+    const settled: number[] = [];
+    const track = (i: number) => w.write(rec(i)).then(() => settled.push(i));
+    const first = [track(0), track(1)]; // maxBatch: committed at once, fdatasync started
+    expect(count(s)).toBe(2);
+    expect(pending.length).toBe(1);
+    const later = [track(2), track(3), track(4), track(5)]; // two more commits while it runs
+    expect(count(s)).toBe(6);
+    expect(pending.length).toBe(1);
+    await Bun.sleep(5);
+    expect(settled).toEqual([]); // committed, but the disk has not answered: nothing acknowledged
+    pending.shift()!(null);
+    await Promise.all(first);
+    expect(settled).toEqual([0, 1]);
+    expect(pending.length).toBe(1); // one fdatasync for both later batches
+    pending.shift()!(null);
+    await Promise.all(later);
+    expect(settled).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(w.counters).toMatchObject({ committed: 6, batches: 3, failed: 0 });
+    expect(
+      s.sqlite.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!
+        .synchronous,
+    ).toBe(2); // FULL for every other write on this connection
+  });
+
+  test("file store: a failing fdatasync rejects its batch (the NAS retries); the next batch syncs again", async () => {
+    const s = tempStore();
+    const pending: Array<(e: Error | null) => void> = [];
+    const w = new AccountingWriter(s, {
+      commitDelay: 1,
+      maxBatch: 1,
+      fdatasync: (_fd, done) => pending.push(done),
+    });
+    const bad = w.write(rec(0));
+    pending.shift()!(new Error("EIO: i/o error, fdatasync"));
+    await expect(bad).rejects.toThrow("EIO");
+    const good = w.write(rec(1));
+    pending.shift()!(null);
+    await good;
+    expect(w.counters).toMatchObject({ committed: 1, failed: 1 });
+  });
+
+  test("file store with the real fdatasync: records are acknowledged and stored", async () => {
+    const s = tempStore();
+    const w = new AccountingWriter(s, { commitDelay: 0, maxBatch: 10 });
+    await Promise.all(Array.from({ length: 25 }, (_, i) => w.write(rec(i))));
+    expect(count(s)).toBe(25);
+    expect(w.counters).toMatchObject({ committed: 25, failed: 0 });
+  });
+
   test("close flushes and then refuses", async () => {
     const s = tempStore();
     const w = new AccountingWriter(s, { commitDelay: 1000, maxBatch: 100 });
