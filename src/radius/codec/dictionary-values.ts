@@ -182,6 +182,10 @@ export function valueTag(def: AttrDef, v: Uint8Array): number | undefined {
   return def.dataType === "integer" || (t >= 1 && t <= 0x1f) ? t : undefined;
 }
 
+/** Unsigned big-endian 32-bit integer at v[at]. */
+const be32 = (v: Uint8Array, at = 0): number =>
+  ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0;
+
 export function decodeValue(
   def: AttrDef,
   bytes: Uint8Array,
@@ -191,7 +195,8 @@ export function decodeValue(
   if (tag !== undefined && def.dataType !== "integer") v = v.subarray(1);
   if (def.fixedLength !== undefined && v.length !== def.fixedLength)
     return bad(def, `${v.length} octets, want ${def.fixedLength}`);
-  const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+  // No DataView: making one gives the datagram's view a real ArrayBuffer (~0.4 µs), and this runs
+  // for every attribute of every Accounting-Request.
   const need = (n: number) =>
     v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`);
   switch (def.dataType) {
@@ -209,17 +214,19 @@ export function decodeValue(
         size === 1
           ? v[0]!
           : size === 2
-            ? dv.getUint16(0)
+            ? (v[0]! << 8) | v[1]!
             : def.dataType === "signed"
-              ? dv.getInt32(0)
-              : dv.getUint32(0);
+              ? be32(v) | 0
+              : be32(v);
       if (tag !== undefined) n &= 0xffffff;
       return ok(def.valueNames.get(n) ?? n);
     }
     case "integer64":
-      return need(8) ?? ok(dv.getBigUint64(0).toString());
+      return (
+        need(8) ?? ok(((BigInt(be32(v)) << 32n) | BigInt(be32(v, 4))).toString())
+      );
     case "date":
-      return need(4) ?? ok(new Date(dv.getUint32(0) * 1000).toISOString());
+      return need(4) ?? ok(new Date(be32(v) * 1000).toISOString());
     case "ipaddr":
     case "ipv6addr":
     case "combo-ip": {

@@ -65,6 +65,20 @@ describe("built-in dictionary", () => {
     expect(enc("Session-Timeout", 2 ** 32)).toBe("radius/bad-value");
     expect(enc("Service-Type", "Bogus")).toBe("radius/bad-value");
     expect(dec("Session-Timeout", "0e10")).toBe("radius/bad-value");
+    expect(dec("Session-Timeout", "ffffffff")).toBe(4294967295);
+    // The other widths, on a definition of each type (byte order is network order throughout).
+    const as = (dataType: AttrDef["dataType"], h: string) => {
+      const r = decodeValue(
+        { ...def("Session-Timeout"), dataType, valueNames: new Map() },
+        fromHex(h),
+      );
+      return r.ok ? r.value : r.code;
+    };
+    expect(as("signed", "fffffffe")).toBe(-2);
+    expect(as("short", "0102")).toBe(258);
+    expect(as("byte", "ff")).toBe(255);
+    expect(as("integer64", "0000000100000002")).toBe("4294967298");
+    expect(as("integer64", "ffffffffffffffff")).toBe("18446744073709551615");
   });
 
   test("addresses, prefixes, dates, octets, strings", () => {
