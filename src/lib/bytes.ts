@@ -136,6 +136,18 @@ export function fromHex(s: string): Uint8Array {
 }
 
 /** Constant-time equality for secrets and authenticators (length is not secret). */
+/** Constant-time: a equals b[at, at + a.length) (no view of b needed). */
+export function timingSafeEqualAt(
+  a: Uint8Array,
+  b: Uint8Array,
+  at: number,
+): boolean {
+  if (at < 0 || at + a.length > b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[at + i]!;
+  return d === 0;
+}
+
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;

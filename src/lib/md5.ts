@@ -3,7 +3,7 @@
 //   const h = new Md5(); h.update(a).update(b, 4, 20); h.digestInto(out, 4);   // no allocation
 //   const k = hmacMd5Key(secret);   // per secret, cached: the pad blocks are hashed once
 //   k.start().update(pkt).digestInto(out, 0)   → HMAC-MD5(secret, pkt)
-//   md5(...parts) / hmacMd5(key, ...parts)       one-shot helpers returning a fresh Uint8Array
+//   md5(a, b?) / hmacMd5(key, data)              one-shot helpers returning a fresh Uint8Array
 //
 // Why not node:crypto: every RADIUS request needs four to six MD5/HMAC computations over a few
 // dozen octets (Message-Authenticator check and signature, User-Password, Response Authenticator).
@@ -326,16 +326,17 @@ export function hmacMd5Key(secret: Uint8Array): HmacMd5Key {
 
 const shared = new Md5();
 
-export function md5(...parts: Uint8Array[]): Uint8Array {
-  shared.reset();
-  for (const p of parts) shared.update(p);
+/** MD5(a ‖ b). */
+export function md5(a: Uint8Array, b?: Uint8Array): Uint8Array {
+  shared.reset().update(a);
+  if (b !== undefined) shared.update(b);
   return shared.digest();
 }
 
-export function hmacMd5(key: Uint8Array, ...parts: Uint8Array[]): Uint8Array {
+/** HMAC-MD5(key, data) into a fresh 16-octet array. */
+export function hmacMd5(key: Uint8Array, data: Uint8Array): Uint8Array {
   const k = hmacMd5Key(key);
-  const h = k.start();
-  for (const p of parts) h.update(p);
+  k.start().update(data);
   const out = new Uint8Array(16);
   k.finish(out, 0);
   return out;

@@ -13,7 +13,7 @@
 //
 // Trap: the Request Authenticator of an Access-Request is random and *not* verifiable on its own; only
 // accounting-style requests (RFC 2866 §3, RFC 5176 §3.5 for CoA/Disconnect) carry a keyed hash.
-import { timingSafeEqual } from "../../lib/bytes.ts";
+import { timingSafeEqualAt } from "../../lib/bytes.ts";
 import { Md5 } from "../../lib/md5.ts";
 import { AUTHENTICATOR_LENGTH, Code, HEADER_LENGTH } from "./packet.ts";
 
@@ -57,9 +57,10 @@ export function verifyResponse(
   secret: Uint8Array,
 ): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
-  return timingSafeEqual(
+  return timingSafeEqualAt(
     responseAuthenticator(pkt, requestAuth, secret),
-    pkt.subarray(4, HEADER_LENGTH),
+    pkt,
+    4,
   );
 }
 
@@ -83,10 +84,7 @@ export function verifyAccountingRequest(
   secret: Uint8Array,
 ): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
-  return timingSafeEqual(
-    accountingRequestAuthenticator(pkt, secret),
-    pkt.subarray(4, HEADER_LENGTH),
-  );
+  return timingSafeEqualAt(accountingRequestAuthenticator(pkt, secret), pkt, 4);
 }
 
 export function randomAuthenticator(): Uint8Array {

@@ -16,7 +16,7 @@
 //     treats Accounting-Request the same way), and sign it BEFORE signAccountingRequest().
 //   - no requestAuth, other codes (Access-Request, Status-Server): the packet's own authenticator.
 // The HMAC runs over ranges of the packet with the substitutions fed in between (see hmacAt).
-import { timingSafeEqual } from "../../lib/bytes.ts";
+import { timingSafeEqualAt } from "../../lib/bytes.ts";
 import { hmacMd5Key } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { usesZeroAuthenticator } from "./authenticator.ts";
@@ -107,8 +107,7 @@ export function verifyMessageAuthenticator(
   const at = locateMessageAuthenticator(pkt);
   if (!at.ok) return at;
   const want = hmacAt(pkt, at.value, secret, requestAuth);
-  const got = pkt.subarray(at.value, at.value + MESSAGE_AUTHENTICATOR_LENGTH);
-  return timingSafeEqual(want, got)
+  return timingSafeEqualAt(want, pkt, at.value)
     ? ok(true)
     : err("radius/message-authenticator-mismatch");
 }

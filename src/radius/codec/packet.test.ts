@@ -37,12 +37,17 @@ describe("decodePacket", () => {
     expect(again.ok && hex(again.value)).toBe(hex(RFC2865_7_1_REQUEST));
   });
 
-  test("attribute values are views into the datagram (no copies)", () => {
-    const r = decodePacket(RFC2865_7_2_REQUEST);
+  test("attribute values and the authenticator are copies: writing to them changes neither the datagram nor raw", () => {
+    const dg = RFC2865_7_2_REQUEST.slice();
+    const r = decodePacket(dg);
     if (!r.ok) throw new Error(r.code);
     const v = getAttr(r.value, AttrType.UserName)!;
-    expect(v.buffer).toBe(RFC2865_7_2_REQUEST.buffer);
-    expect(v.byteOffset).toBe(RFC2865_7_2_REQUEST.byteOffset + 22);
+    expect(new TextDecoder().decode(v)).toBe("flopsy");
+    v.fill(0);
+    r.value.authenticator.fill(0);
+    expect(hex(dg)).toBe(hex(RFC2865_7_2_REQUEST));
+    expect(hex(r.value.raw)).toBe(hex(RFC2865_7_2_REQUEST));
+    expect(hex(getAttr(r.value, AttrType.UserName)!)).toBe("000000000000"); // the same copy each time
   });
 
   test("bytes beyond Length are ignored (RFC 2865 §3)", () => {
