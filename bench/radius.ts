@@ -6,6 +6,7 @@
 //   FreeRADIUS 3.2 (Debian freeradius) via test/support/freeradius.ts: users file with the same user,
 //             accounting to its default detail file (written, not fsynced, before the response)
 // Workloads: PAP Access-Request with Message-Authenticator, window 64; Accounting Start/Stop, window 64.
+// Runs --rounds=N (default 3) interleaved rounds and reports each round's ratio and the median.
 // Reports rps, p50/p99 latency, RSS (VmRSS) after each run, the server's CPU time per request (from
 // /proc/PID/stat over a counted run of 100,000: robust when other work shares the machine), the
 // ratios ours/FreeRADIUS, and with
@@ -23,6 +24,11 @@ const USER = "alice";
 const PASS = "alice-pass";
 const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const million = process.argv.includes("--million");
+/** Rounds of the four runs, interleaved: this VM's speed drifts by ±30 % over minutes, so one pair
+ *  of runs can mislead; the summary reports each round's ratio and their median. */
+const rounds = Number(
+  process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 3,
+);
 const commitDelay =
   process.argv
     .find((a) => a.startsWith("--commit-delay="))
@@ -150,6 +156,7 @@ async function startOurs(): Promise<{
 }
 
 interface Row {
+  round: number;
   server: string;
   workload: string;
   rps: number;
@@ -181,6 +188,7 @@ async function measure(
   return row(server, workload, l, rss, cpuPerReq);
 }
 const CPU_SAMPLE = 100_000;
+let round = 0;
 
 const row = (
   server: string,
@@ -190,6 +198,7 @@ const row = (
   cpuPerReq: number,
 ): Row => {
   const r = {
+    round,
     server,
     workload,
     rps: Number(l.rps),
@@ -271,10 +280,12 @@ try {
       "1",
     ]);
   // Interleaved so that background load on the machine hits both alike.
-  await measure("ours", "PAP", ours.pid, pap(ours.auth));
-  await measure("FreeRADIUS", "PAP", fr.pid, pap(fr.authPort));
-  await measure("ours", "accounting", ours.pid, acct(ours.acct));
-  await measure("FreeRADIUS", "accounting", fr.pid, acct(fr.acctPort));
+  for (round = 1; round <= rounds; round++) {
+    await measure("ours", "PAP", ours.pid, pap(ours.auth));
+    await measure("FreeRADIUS", "PAP", fr.pid, pap(fr.authPort));
+    await measure("ours", "accounting", ours.pid, acct(ours.acct));
+    await measure("FreeRADIUS", "accounting", fr.pid, acct(fr.acctPort));
+  }
   if (million) {
     const before = rssKb(ours.pid);
     const line = await load([
@@ -298,25 +309,36 @@ try {
   if (fr) await fr.close();
 }
 
-const get = (s: string, w: string) =>
-  rows.find((r) => r.server === s && r.workload === w)!;
+const get = (s: string, w: string, n: number) =>
+  rows.find((r) => r.server === s && r.workload === w && r.round === n)!;
+const median = (xs: number[]): number => {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+};
 const out: string[] = [];
 out.push(
-  `RADIUS benchmark ${new Date().toISOString()} — ${seconds} s per run after 2 s warm-up, window 64, servers on CPU 1, aaaload on CPU 0`,
+  `RADIUS benchmark ${new Date().toISOString()} — ${rounds} rounds, ${seconds} s per run after 2 s warm-up, window 64, servers on CPU 1, aaaload on CPU 0`,
 );
 out.push(
-  "| server | workload | req/s | p50 µs | p99 µs | ok | timeouts | bad | RSS MB | CPU µs/req |",
+  "| round | server | workload | req/s | p50 µs | p99 µs | ok | timeouts | bad | RSS MB | CPU µs/req |",
 );
-out.push("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+out.push("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
 for (const r of rows)
   out.push(
-    `| ${r.server} | ${r.workload} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.ok} | ${r.timeout} | ${r.bad} | ${(r.rss / 1024).toFixed(0)} | ${r.cpuPerReq.toFixed(1)} |`,
+    `| ${r.round} | ${r.server} | ${r.workload} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(0)} | ${r.p99.toFixed(0)} | ${r.ok} | ${r.timeout} | ${r.bad} | ${(r.rss / 1024).toFixed(0)} | ${r.cpuPerReq.toFixed(1)} |`,
   );
 for (const w of ["PAP", "accounting"]) {
-  const a = get("ours", w);
-  const b = get("FreeRADIUS", w);
+  const pairs = Array.from({ length: rounds }, (_, i) => ({
+    a: get("ours", w, i + 1),
+    b: get("FreeRADIUS", w, i + 1),
+  }));
+  const tp = pairs.map(({ a, b }) => a.rps / b.rps);
+  const p99 = pairs.map(({ a, b }) => a.p99 / b.p99);
   out.push(
-    `${w}: ours/FreeRADIUS throughput ${(a.rps / b.rps).toFixed(2)}×, p99 ${(a.p99 / b.p99).toFixed(2)}×, CPU per request ${(a.cpuPerReq / b.cpuPerReq).toFixed(2)}×`,
+    `${w}: ours/FreeRADIUS throughput ${tp.map((x) => x.toFixed(2)).join(" / ")} (median ${median(tp).toFixed(2)}×); ` +
+      `p99 ${p99.map((x) => x.toFixed(2)).join(" / ")} (median ${median(p99).toFixed(2)}×); ` +
+      `median req/s ours ${median(pairs.map((p) => p.a.rps)).toFixed(0)}, FreeRADIUS ${median(pairs.map((p) => p.b.rps)).toFixed(0)}`,
   );
 }
 if (millionResult) {
