@@ -3,7 +3,10 @@
 // of defence; callers must not pass secrets at all.
 //
 // Bad input must not flood the log: `limited(key, ...)` logs the first event of a burst and then
-// at most one line per interval per key, carrying how many were suppressed in between.
+// at most one line per interval per key, carrying how many were suppressed in between. Keys usually
+// name a source address, and a flood from many (spoofed) addresses would still write one line per
+// address, so each event also has a budget of `maxLinesPerEvent` lines per interval across all its
+// keys; lines over it are counted and reported on the event's next line (`suppressed_other`).
 
 export type Level = "debug" | "info" | "warn" | "error";
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -27,6 +30,8 @@ export interface LoggerOptions {
   intervalMs?: number;
   /** Bound on remembered limiter keys. */
   maxKeys?: number;
+  /** Lines per interval per event, across all keys (default 100). */
+  maxLinesPerEvent?: number;
   /** Sees every record that is written (after the level filter and the flood limiter), redacted. */
   tap?: (record: LogRecord) => void;
 }
@@ -43,7 +48,10 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const now = opts.now ?? Date.now;
   const intervalMs = opts.intervalMs ?? 10_000;
   const maxKeys = opts.maxKeys ?? 10_000;
+  const maxLinesPerEvent = opts.maxLinesPerEvent ?? 100;
   const limiter = new Map<string, { until: number; suppressed: number }>();
+  /** Per event name (a code constant, so a small table): lines written this interval. */
+  const budgets = new Map<string, { until: number; lines: number; suppressed: number }>();
 
   const emit = (level: Level, event: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[logger.level]) return;
@@ -75,13 +83,38 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       }
       const suppressed = slot?.suppressed ?? 0;
       if (!slot && limiter.size >= maxKeys) {
-        // Forget the oldest key rather than grow without bound.
-        const oldest = limiter.keys().next().value;
-        if (oldest !== undefined) limiter.delete(oldest);
+        // Forget every key rather than grow without bound. (Not "evict the oldest": a Map used as
+        // a queue walks its deleted slots from the front, ~25 µs per call once full — under the
+        // very flood this limits.) The worst case is one more line per key, still within budget.
+        limiter.clear();
       }
-      limiter.delete(key);
-      limiter.set(key, { until: t + intervalMs, suppressed: 0 });
-      emit(level, event, suppressed > 0 ? { ...fields, suppressed } : fields);
+      if (slot) {
+        slot.until = t + intervalMs;
+        slot.suppressed = 0;
+      } else limiter.set(key, { until: t + intervalMs, suppressed: 0 });
+      let b = budgets.get(event);
+      if (b === undefined || t >= b.until) {
+        b = { until: t + intervalMs, lines: 0, suppressed: b?.suppressed ?? 0 };
+        budgets.set(event, b);
+      }
+      if (b.lines >= maxLinesPerEvent) {
+        b.suppressed++;
+        return;
+      }
+      b.lines++;
+      const other = b.suppressed;
+      b.suppressed = 0;
+      emit(
+        level,
+        event,
+        suppressed > 0 || other > 0
+          ? {
+              ...fields,
+              ...(suppressed > 0 ? { suppressed } : {}),
+              ...(other > 0 ? { suppressed_other: other } : {}),
+            }
+          : fields,
+      );
     },
   };
   return logger;
