@@ -104,12 +104,14 @@ describe("Accounting-Request authenticator (RFC 2866 §3)", () => {
   });
 });
 
-test("randomAuthenticator: 16 octets, not repeating", () => {
+test("randomAuthenticator: 16 octets, not repeating across pool refills, each a private copy", () => {
   const seen = new Set<string>();
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 1000; i++) {
     const a = randomAuthenticator();
     expect(a.length).toBe(16);
     seen.add(hex(a));
+    a.fill(0); // the caller owns it: must not zero what comes next
   }
-  expect(seen.size).toBe(100);
+  expect(seen.size).toBe(1000);
+  expect(seen.has("00".repeat(16))).toBe(false);
 });
