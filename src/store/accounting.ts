@@ -59,6 +59,7 @@ export class AccountingWriter implements AccountingSink {
   };
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private immediate = false;
   private readonly insert: Statement;
   private closed = false;
   /** Committed batches waiting for the next fdatasync of the WAL (async mode). */
@@ -92,8 +93,18 @@ export class AccountingWriter implements AccountingSink {
       this.queue.push({ record, resolve, reject });
       this.counters.queued = this.queue.length;
       if (this.queue.length >= this.config.maxBatch) this.flush();
-      else if (this.timer === null)
-        this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
+      else if (this.timer === null && !this.immediate) {
+        // commit_delay 0: at the end of this event-loop turn, with everything the turn received
+        // (a setTimeout of 0 would wait a whole millisecond, and every record with it).
+        if (this.config.commitDelay <= 0) {
+          this.immediate = true;
+          setImmediate(() => {
+            this.immediate = false;
+            this.flush();
+          });
+        } else
+          this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
+      }
     });
   }
 
