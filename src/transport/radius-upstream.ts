@@ -71,7 +71,18 @@ export async function startRadiusProxy(
     flushScheduled = false;
     for (const [s, q] of queues) {
       if (q.length === 0) continue;
-      const n = q.length === 1 ? (s.send(q[0]!) ? 1 : 0) : s.sendMany(q);
+      let n = 0;
+      try {
+        n = q.length === 1 ? (s.send(q[0]!) ? 1 : 0) : s.sendMany(q);
+      } catch (e) {
+        // Defensive: Bun 1.4 reports ICMP errors of connected sockets through error() (checked),
+        // but the unconnected server socket's send() does throw them. Should one throw here, the
+        // batch is lost like any UDP loss (retries and failover recover it), the other sockets
+        // still get theirs, and the exception does not escape the setImmediate.
+        log.limited("info", "radius-proxy/send", "radius_proxy_send_failed", {
+          reason: e instanceof Error ? e.message : String(e),
+        });
+      }
       if (n < q.length) {
         sendFailures += q.length - n;
         sendFailed.inc(undefined, q.length - n);
