@@ -65,6 +65,7 @@ const finish = async () => {
   process.stderr.write(
     JSON.stringify({
       committed: sp.writer.counters.committed,
+      batches: sp.writer.counters.batches,
       failed: sp.writer.counters.failed,
       stats: radius.stats(),
       device_index: index.stats,

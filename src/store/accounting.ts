@@ -50,6 +50,30 @@ export interface AccountingWriterCounters {
   queued: number;
 }
 
+const COLUMNS =
+  "protocol, time, client_ip, device, device_group, username, session_id, record_type, attributes";
+/** Rows per multi-row INSERT: 16 × 9 = 144 bound values, far below SQLITE_MAX_VARIABLE_NUMBER. */
+const CHUNK = 16;
+
+function insertSql(rows: number): string {
+  const row = "(?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  return `INSERT INTO accounting (${COLUMNS}) VALUES ${Array(rows).fill(row).join(", ")}`;
+}
+
+function pushRow(out: (string | number | null)[], r: AccountingRecord): void {
+  out.push(
+    r.protocol,
+    r.time,
+    r.clientIp,
+    r.device,
+    r.deviceGroup,
+    r.username,
+    r.sessionId,
+    r.recordType,
+    JSON.stringify(r.attributes),
+  );
+}
+
 export class AccountingWriter implements AccountingSink {
   readonly counters: AccountingWriterCounters = {
     committed: 0,
@@ -61,6 +85,10 @@ export class AccountingWriter implements AccountingSink {
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate = false;
   private readonly insert: Statement;
+  /** One INSERT of CHUNK rows: a statement step and one native call per CHUNK records, not each. */
+  private readonly insertChunk: Statement;
+  /** Reused bind array for insertChunk (CHUNK × COLUMNS values). */
+  private readonly args: (string | number | null)[] = [];
   private closed = false;
   /** Committed batches waiting for the next fdatasync of the WAL (async mode). */
   private unsynced: Pending[] = [];
@@ -81,9 +109,8 @@ export class AccountingWriter implements AccountingSink {
         .query<{ journal_mode: string }, []>("PRAGMA journal_mode")
         .get()?.journal_mode === "wal";
     this.walPath = wal ? `${file}-wal` : null;
-    this.insert = store.sqlite.prepare(
-      "INSERT INTO accounting (protocol, time, client_ip, device, device_group, username, session_id, record_type, attributes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    );
+    this.insert = store.sqlite.prepare(insertSql(1));
+    this.insertChunk = store.sqlite.prepare(insertSql(CHUNK));
   }
 
   write(record: AccountingRecord): Promise<void> {
@@ -123,22 +150,7 @@ export class AccountingWriter implements AccountingSink {
       // bun:sqlite transaction(): BEGIN, the inserts, COMMIT; ROLLBACK and rethrow on any error,
       // including a failing COMMIT. Nothing is resolved before this returns.
       if (async) this.store.sqlite.exec("PRAGMA synchronous = NORMAL");
-      this.store.sqlite.transaction(() => {
-        for (const p of batch) {
-          const r = p.record;
-          this.insert.run(
-            r.protocol,
-            r.time,
-            r.clientIp,
-            r.device,
-            r.deviceGroup,
-            r.username,
-            r.sessionId,
-            r.recordType,
-            JSON.stringify(r.attributes),
-          );
-        }
-      })();
+      this.store.sqlite.transaction(() => this.insertAll(batch))();
     } catch (e) {
       this.fail(batch, e);
       return;
@@ -150,6 +162,22 @@ export class AccountingWriter implements AccountingSink {
     if (!async) return this.settle(batch);
     for (const p of batch) this.unsynced.push(p);
     this.sync();
+  }
+
+  /** The batch's rows, CHUNK at a time through one multi-row INSERT, the remainder one by one. */
+  private insertAll(batch: Pending[]): void {
+    const args = this.args;
+    let i = 0;
+    for (; i + CHUNK <= batch.length; i += CHUNK) {
+      args.length = 0;
+      for (let j = i; j < i + CHUNK; j++) pushRow(args, batch[j]!.record);
+      this.insertChunk.run(...args);
+    }
+    for (; i < batch.length; i++) {
+      args.length = 0;
+      pushRow(args, batch[i]!.record);
+      this.insert.run(...args);
+    }
   }
 
   /** One fdatasync of the WAL at a time; batches committed while it runs wait for the next. */

@@ -67,6 +67,40 @@ describe("accounting writer", () => {
     expect(w.counters).toMatchObject({ committed: 10, batches: 1, failed: 0 });
   });
 
+  test("a batch of 37 (two 16-row INSERTs and five single rows) stores every field of every record, in order", async () => {
+    const s = tempStore();
+    const w = new AccountingWriter(s, { commitDelay: 20, maxBatch: 1000 });
+    const records = Array.from({ length: 37 }, (_, i) =>
+      rec(i, {
+        protocol: i % 2 ? "radius" : "tacacs",
+        device: i % 5 ? `r${i}` : null,
+        deviceGroup: i % 7 ? `g${i}` : null,
+        recordType: i % 3 ? "stop" : "start",
+        attributes: { n: i, s: `v${i}` },
+      }),
+    );
+    await Promise.all(records.map((r) => w.write(r)));
+    expect(w.counters).toMatchObject({ committed: 37, batches: 1 });
+    const rows = s.sqlite
+      .query<Record<string, unknown>, []>(
+        "SELECT protocol, time, client_ip, device, device_group, username, session_id, record_type, attributes FROM accounting ORDER BY id",
+      )
+      .all();
+    expect(rows).toEqual(
+      records.map((r) => ({
+        protocol: r.protocol,
+        time: r.time,
+        client_ip: r.clientIp,
+        device: r.device,
+        device_group: r.deviceGroup,
+        username: r.username,
+        session_id: r.sessionId,
+        record_type: r.recordType,
+        attributes: JSON.stringify(r.attributes),
+      })),
+    );
+  });
+
   test("max_batch triggers an immediate commit", async () => {
     const s = tempStore();
     const w = new AccountingWriter(s, { commitDelay: 1000, maxBatch: 4 });
@@ -103,9 +137,13 @@ describe("accounting writer", () => {
     const w = new AccountingWriter(s, { commitDelay: 1, maxBatch: 100 });
     await w.write(rec(0));
     s.sqlite.exec("PRAGMA query_only = 1");
-    const failed = await Promise.allSettled([w.write(rec(1)), w.write(rec(2))]);
-    expect(failed.map((r) => r.status)).toEqual(["rejected", "rejected"]);
+    // 18 records: one 16-row INSERT and two single rows, all refused together.
+    const failed = await Promise.allSettled(
+      Array.from({ length: 18 }, (_, i) => w.write(rec(1 + i))),
+    );
+    expect(failed.every((r) => r.status === "rejected")).toBe(true);
     expect(count(s)).toBe(1);
+    expect(w.counters.failed).toBe(18);
     s.sqlite.exec("PRAGMA query_only = 0");
     await w.write(rec(3));
     expect(count(s)).toBe(2);
