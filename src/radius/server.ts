@@ -27,11 +27,7 @@
 // bookkeeping (in-flight count, duplicate cache, counters) are kept in one place, in order.
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
 import { authenticateAccess, type AccessOutcome } from "./access.ts";
-import {
-  buildAccountingRecord,
-  recordTypeOf,
-  statusTypeOf,
-} from "./accounting-record.ts";
+import { buildAccountingRecord } from "./accounting-record.ts";
 import { checkAuthenticity, encodeAnswer } from "./checks.ts";
 import {
   AttrType,
@@ -370,8 +366,10 @@ export class RadiusServer {
     return written.then(
       () => {
         this.inFlight--;
-        const type = recordTypeOf(statusTypeOf(c.packet.attributes));
-        d.counters.accounting.inc({ device_group: c.device.groupName, type });
+        d.counters.accounting.inc({
+          device_group: c.device.groupName,
+          type: record.recordType,
+        });
         this.clientCounts(c.device.deviceName).accounting++;
         return this.finish(
           c,

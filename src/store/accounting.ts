@@ -37,10 +37,17 @@ export interface AccountingWriterConfig {
   fdatasync?: Fdatasync;
 }
 
-interface Pending {
-  record: AccountingRecord;
+/** Records committed together share one promise: no promise and no closure per record. */
+interface Batch {
+  records: AccountingRecord[];
+  done: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
+}
+
+function newBatch(): Batch {
+  const { promise, resolve, reject } = Promise.withResolvers<void>();
+  return { records: [], done: promise, resolve, reject };
 }
 
 export interface AccountingWriterCounters {
@@ -81,7 +88,7 @@ export class AccountingWriter implements AccountingSink {
     batches: 0,
     queued: 0,
   };
-  private queue: Pending[] = [];
+  private queue: Batch = newBatch();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate = false;
   private readonly insert: Statement;
@@ -91,7 +98,7 @@ export class AccountingWriter implements AccountingSink {
   private readonly args: (string | number | null)[] = [];
   private closed = false;
   /** Committed batches waiting for the next fdatasync of the WAL (async mode). */
-  private unsynced: Pending[] = [];
+  private unsynced: Batch[] = [];
   private syncing = false;
   /** Read-only descriptor of the WAL file, opened after the first commit; null: plain FULL commits. */
   private walFd: number | null = null;
@@ -116,66 +123,68 @@ export class AccountingWriter implements AccountingSink {
   write(record: AccountingRecord): Promise<void> {
     if (this.closed)
       return Promise.reject(new Error("accounting writer is closed"));
-    return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
-      this.counters.queued = this.queue.length;
-      if (this.queue.length >= this.config.maxBatch) this.flush();
-      else if (this.timer === null && !this.immediate) {
-        // commit_delay 0: at the end of this event-loop turn, with everything the turn received
-        // (a setTimeout of 0 would wait a whole millisecond, and every record with it).
-        if (this.config.commitDelay <= 0) {
-          this.immediate = true;
-          setImmediate(() => {
-            this.immediate = false;
-            this.flush();
-          });
-        } else
-          this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
-      }
-    });
+    const batch = this.queue;
+    batch.records.push(record);
+    this.counters.queued = batch.records.length;
+    if (batch.records.length >= this.config.maxBatch) this.flush();
+    else if (this.timer === null && !this.immediate) {
+      // commit_delay 0: at the end of this event-loop turn, with everything the turn received
+      // (a setTimeout of 0 would wait a whole millisecond, and every record with it).
+      if (this.config.commitDelay <= 0) {
+        this.immediate = true;
+        setImmediate(this.flushSoon);
+      } else
+        this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
+    }
+    return batch.done;
   }
 
-  /** Commit everything queued now. Each record's promise settles with the batch's outcome. */
+  private readonly flushSoon = (): void => {
+    this.immediate = false;
+    this.flush();
+  };
+
+  /** Commit everything queued now. Every record's promise settles with the batch's outcome. */
   flush(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
     const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
+    if (batch.records.length === 0) return;
+    this.queue = newBatch();
     this.counters.queued = 0;
     const async = this.walPath !== null;
     try {
       // bun:sqlite transaction(): BEGIN, the inserts, COMMIT; ROLLBACK and rethrow on any error,
       // including a failing COMMIT. Nothing is resolved before this returns.
       if (async) this.store.sqlite.exec("PRAGMA synchronous = NORMAL");
-      this.store.sqlite.transaction(() => this.insertAll(batch))();
+      this.store.sqlite.transaction(() => this.insertAll(batch.records))();
     } catch (e) {
-      this.fail(batch, e);
+      this.fail([batch], e);
       return;
     } finally {
       // Every other write on this connection (admin changes) keeps fsync-at-commit.
       if (async) this.store.sqlite.exec("PRAGMA synchronous = FULL");
     }
     this.counters.batches++;
-    if (!async) return this.settle(batch);
-    for (const p of batch) this.unsynced.push(p);
+    if (!async) return this.settle([batch]);
+    this.unsynced.push(batch);
     this.sync();
   }
 
   /** The batch's rows, CHUNK at a time through one multi-row INSERT, the remainder one by one. */
-  private insertAll(batch: Pending[]): void {
+  private insertAll(records: AccountingRecord[]): void {
     const args = this.args;
     let i = 0;
-    for (; i + CHUNK <= batch.length; i += CHUNK) {
+    for (; i + CHUNK <= records.length; i += CHUNK) {
       args.length = 0;
-      for (let j = i; j < i + CHUNK; j++) pushRow(args, batch[j]!.record);
+      for (let j = i; j < i + CHUNK; j++) pushRow(args, records[j]!);
       this.insertChunk.run(...args);
     }
-    for (; i < batch.length; i++) {
+    for (; i < records.length; i++) {
       args.length = 0;
-      pushRow(args, batch[i]!.record);
+      pushRow(args, records[i]!);
       this.insert.run(...args);
     }
   }
@@ -202,15 +211,19 @@ export class AccountingWriter implements AccountingSink {
     });
   }
 
-  private settle(batch: Pending[]): void {
-    this.counters.committed += batch.length;
-    for (const p of batch) p.resolve();
+  private settle(batches: Batch[]): void {
+    for (const b of batches) {
+      this.counters.committed += b.records.length;
+      b.resolve();
+    }
   }
 
-  private fail(batch: Pending[], e: unknown): void {
-    this.counters.failed += batch.length;
+  private fail(batches: Batch[], e: unknown): void {
     const error = e instanceof Error ? e : new Error(String(e));
-    for (const p of batch) p.reject(error);
+    for (const b of batches) {
+      this.counters.failed += b.records.length;
+      b.reject(error);
+    }
   }
 
   /**
