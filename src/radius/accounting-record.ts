@@ -42,7 +42,7 @@ const SKIP: ReadonlySet<number> = new Set([
 ]);
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
-export function statusTypeOf(attrs: readonly Attribute[]): number | null {
+function statusTypeOf(attrs: readonly Attribute[]): number | null {
   for (const a of attrs)
     if (a.type === ACCT_STATUS_TYPE && a.value.length === 4)
       return (
@@ -55,7 +55,7 @@ export function statusTypeOf(attrs: readonly Attribute[]): number | null {
   return null;
 }
 
-export function recordTypeOf(status: number | null): AccountingRecordType {
+function recordTypeOf(status: number | null): AccountingRecordType {
   return status === null ? "other" : (RECORD_TYPES.get(status) ?? "other");
 }
 
