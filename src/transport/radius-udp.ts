@@ -7,9 +7,9 @@
 //   radius.ports.auth  // bound ports (tests listen on port 0)
 //   await radius.stop(graceMs)  // stop taking datagrams, let replies under way finish, close
 //
-// Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded; send() false
-// or sendMany() short means the kernel buffer is full — those replies are lost (the NAS retransmits
-// and is answered from the duplicate cache) and counted as send-failed.
+// Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded. Replies the
+// kernel refuses (buffer full, see udp-outbox.ts) are lost — the NAS retransmits and is answered
+// from the duplicate cache — and counted as send-failed.
 import type { Config } from "../config/schema.ts";
 import type { ListenerStatus } from "../http/app.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
@@ -29,6 +29,7 @@ import {
   type RadiusListenerRef,
 } from "../radius/server.ts";
 import { RateLimiter } from "./limits.ts";
+import { UdpOutbox } from "./udp-outbox.ts";
 
 export interface RadiusDeps {
   config: Config["radius"];
@@ -52,8 +53,6 @@ export interface RadiusService {
 
 /** Idle rate-limit buckets are forgotten this often. */
 const SWEEP_MS = 60_000;
-/** Replies queued before a flush is forced within the turn (bounds the batch and its latency). */
-const MAX_BATCH = 256;
 /** Bound on the wait in stop() between in-flight checks. */
 const STOP_POLL_MS = 5;
 
@@ -97,7 +96,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const sockets: Udp[] = [];
   const ports = { auth: [] as number[], acct: [] as number[] };
   let nextId = 1;
-  const flushes: (() => void)[] = [];
+  const outboxes: UdpOutbox[] = [];
 
   const open = async (
     address: string,
@@ -115,58 +114,39 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       return;
     }
     const ref: RadiusListenerRef = { id: nextId++, kind };
-    // Replies are queued and leave with one sendMany() per event-loop turn (setImmediate): a busy
-    // NAS's window of requests arrives in one turn, and one sendmmsg for all the replies costs a
-    // quarter less CPU per request than a sendto each. At most one turn of added latency.
-    let queue: (Uint8Array | number | string)[] = [];
-    let scheduled = false;
+    // Replies leave through an outbox: one sendMany() per turn or per MAX_BATCH (udp-outbox.ts).
     let target: Udp | null = null;
-    const lost = (n: number, reason?: unknown): void => {
-      if (reason !== undefined)
-        // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
-        // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
-        log.limited("info", `radius/send:${address}`, "radius_send_failed", {
-          address,
-          reason: reason instanceof Error ? reason.message : String(reason),
-        });
-      counters.dropped.inc(
-        { device_group: "", reason: DropReason.sendFailed },
-        n,
-      );
-    };
-    const flush = (): void => {
-      scheduled = false;
-      const q = queue;
-      queue = [];
-      const sock = target;
-      if (sock === null || q.length === 0) return;
-      const count = q.length / 3;
-      if (sock.closed) return lost(count);
-      let sent = 0;
-      try {
-        sent =
-          count > 1
-            ? sock.sendMany(q)
-            : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
-      } catch (e) {
-        return lost(count, e);
-      }
-      if (sent < count) lost(count - sent);
-    };
+    const outbox = new UdpOutbox({
+      stride: 3,
+      transmit(q, count) {
+        const sock = target;
+        if (sock === null || sock.closed) return 0;
+        return count > 1
+          ? sock.sendMany(q)
+          : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
+      },
+      lost(n, reason) {
+        if (reason !== undefined)
+          // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
+          // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
+          log.limited("info", `radius/send:${address}`, "radius_send_failed", {
+            address,
+            reason: reason instanceof Error ? reason.message : String(reason),
+          });
+        counters.dropped.inc(
+          { device_group: "", reason: DropReason.sendFailed },
+          n,
+        );
+      },
+    });
     const send = (
       bytes: Uint8Array | null,
       port: number,
       addr: string,
     ): void => {
-      if (bytes === null) return;
-      queue.push(bytes, port, addr);
-      if (queue.length >= MAX_BATCH * 3) flush();
-      else if (!scheduled) {
-        scheduled = true;
-        setImmediate(flush);
-      }
+      if (bytes !== null) outbox.push(bytes, port, addr);
     };
-    flushes.push(flush);
+    outboxes.push(outbox);
     try {
       const sock = await Bun.udpSocket({
         hostname: hp.value.host,
@@ -233,7 +213,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       const until = clock.now() + graceMs;
       while (server.inFlight > 0 && clock.now() < until)
         await Bun.sleep(STOP_POLL_MS);
-      for (const f of flushes) f();
+      for (const o of outboxes) o.flush();
       for (const s of sockets) s.close();
       for (const l of listeners)
         if (l.state === "listening") l.state = "stopped";

@@ -9,11 +9,10 @@
 //   await startRadius({ ..., proxy });
 //   await proxy.stop(graceMs)   // no new requests; wait for those in flight, answer the rest with null
 //
-// Sends are queued per socket and flushed with one sendMany() per socket in a setImmediate: all the
-// requests forwarded in one event-loop turn cost one syscall per socket instead of one each (and wake
-// the home server once), for at most one turn of added latency.
-// Bun facts: send()/sendMany() report fewer datagrams when the kernel buffer is full: they are lost,
-// counted, and the retry timer recovers them. A truncated datagram (flags.truncated) is dropped.
+// Sends go through one outbox per socket (udp-outbox.ts): one sendMany() per turn or per MAX_BATCH,
+// so the requests forwarded in a turn cost a syscall per socket, not each (and wake the home server
+// once). Datagrams the kernel refuses are lost, counted, and the retry timer recovers them. A
+// truncated datagram (flags.truncated) is dropped.
 import type { Config } from "../config/schema.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
@@ -25,6 +24,7 @@ import {
   resolveSecret,
 } from "../radius/proxy/settings.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
+import { UdpOutbox } from "./udp-outbox.ts";
 
 /** Timer resolution: timeouts fire at most this late. Retries are in the 100 ms-seconds range. */
 const TICK_MS = 10;
@@ -65,31 +65,20 @@ export async function startRadiusProxy(
     "Datagrams to home servers the kernel refused (buffer full)",
   );
 
-  const queues = new Map<Conn, Uint8Array[]>();
-  let flushScheduled = false;
-  const flush = () => {
-    flushScheduled = false;
-    for (const [s, q] of queues) {
-      if (q.length === 0) continue;
-      let n = 0;
-      try {
-        n = q.length === 1 ? (s.send(q[0]!) ? 1 : 0) : s.sendMany(q);
-      } catch (e) {
-        // Defensive: Bun 1.4 reports ICMP errors of connected sockets through error() (checked),
-        // but the unconnected server socket's send() does throw them. Should one throw here, the
-        // batch is lost like any UDP loss (retries and failover recover it), the other sockets
-        // still get theirs, and the exception does not escape the setImmediate.
-        log.limited("info", "radius-proxy/send", "radius_proxy_send_failed", {
-          reason: e instanceof Error ? e.message : String(e),
-        });
-      }
-      if (n < q.length) {
-        sendFailures += q.length - n;
-        sendFailed.inc(undefined, q.length - n);
-      }
-      q.length = 0;
-    }
+  const lost = (n: number, reason?: unknown): void => {
+    if (reason !== undefined)
+      // Defensive: Bun 1.4 reports ICMP errors of connected sockets through error() (checked), but
+      // the unconnected server socket's send() does throw them. Should one throw here, the batch
+      // is lost like any UDP loss (retries and failover recover it), the other sockets still get
+      // theirs, and the exception does not escape the setImmediate.
+      log.limited("info", "radius-proxy/send", "radius_proxy_send_failed", {
+        reason: reason instanceof Error ? reason.message : String(reason),
+      });
+    sendFailures += n;
+    sendFailed.inc(undefined, n);
   };
+  /** One outbox per upstream socket, parallel to `sockets`. */
+  const outboxes: UdpOutbox[][] = homes.map(() => []);
   const engine = createRadiusProxy({
     settings: proxySettings(config),
     servers: homes,
@@ -98,22 +87,9 @@ export async function startRadiusProxy(
     registry,
     ...(deps.rand === undefined ? {} : { rand: deps.rand }),
     send(server, socket, bytes) {
-      const s = sockets[server]?.[socket];
-      if (s === undefined || s.closed) {
-        sendFailures++;
-        sendFailed.inc();
-        return;
-      }
-      let q = queues.get(s);
-      if (q === undefined) {
-        q = [];
-        queues.set(s, q);
-      }
-      q.push(bytes);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flush);
-      }
+      const out = outboxes[server]?.[socket];
+      if (out === undefined) lost(1);
+      else out.push(bytes);
     },
   });
 
@@ -146,6 +122,18 @@ export async function startRadiusProxy(
           },
         });
         sockets[i]!.push(conn);
+        outboxes[i]!.push(
+          new UdpOutbox({
+            stride: 1,
+            transmit: (q, count) =>
+              conn.closed
+                ? 0
+                : count > 1
+                  ? conn.sendMany(q as Uint8Array[])
+                  : Number(conn.send(q[0] as Uint8Array)),
+            lost,
+          }),
+        );
       }
     }
   } catch (e) {
