@@ -3,7 +3,7 @@
 // API
 //   handle(e, request, ctx, reply) → ProxyDecision   the port (RadiusProxyPort.handle)
 //   transmit(e, flight, server, req, first) → bool   encode for a server, take an identifier, send
-//   arm(e, flight, timeout)                           (re)arm the flight's timer; older timers go stale
+//   arm(e, flight, timeout)                           (re)arm the flight's timer for the next attempt
 //   finish(e, flight, bytes)                          release identifiers, answer the NAS (null: drop)
 //
 // Our Proxy-State (8-octet instance tag + 32-bit sequence number) goes on every forwarded request;
@@ -20,7 +20,6 @@ import type { EngineState, Entry, Flight } from "./state.ts";
 /** Our Proxy-State: the 8-octet instance tag (loop detection) and a 32-bit sequence number. */
 const PROXY_STATE_LENGTH = 12;
 const textDecoder = new TextDecoder();
-const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
 
 const ourProxyState = (e: EngineState, v: Uint8Array): boolean => {
@@ -82,22 +81,20 @@ export function transmit(
 }
 
 export function arm(e: EngineState, f: Flight, timeout: number) {
-  f.gen++;
-  e.timers.push({ at: e.clock.now() + timeout, flight: f, gen: f.gen });
+  e.timers.remove(f);
+  f.at = e.clock.now() + timeout;
+  e.timers.push(f);
 }
 
 export function finish(e: EngineState, f: Flight, bytes: Uint8Array | null) {
   f.done = true;
+  e.timers.remove(f);
   for (const a of f.attempts) {
     const s = e.servers[a.server]!;
     if (s.ids.get(a.slot)?.kind === "flight") s.ids.release(a.slot);
   }
   e.inFlight--;
   f.ps.outstanding--;
-  // The heap keeps the finished flight until its (lazily deleted) timer comes due: let go of the
-  // packets now so that what stays behind is a few small objects per request of the last second.
-  f.attempts.length = 0;
-  f.raw = EMPTY;
   f.reply(bytes);
 }
 
@@ -184,7 +181,8 @@ export function handle(
     retry: r.state,
     attempts: [],
     tried: [],
-    gen: 0,
+    at: r.deadline,
+    heapIndex: -1,
     done: false,
   };
   if (!transmit(e, f, si, request, true))
@@ -192,7 +190,6 @@ export function handle(
   e.inFlight++;
   ps.outstanding++;
   ps.t.requests.n++;
-  f.gen++;
-  e.timers.push({ at: r.deadline, flight: f, gen: f.gen });
+  e.timers.push(f);
   return decide({ kind: "forwarded" }, `realm-${route.realm}`);
 }

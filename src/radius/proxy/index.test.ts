@@ -218,6 +218,7 @@ describe("forwarding", () => {
         ).kind,
       ).toBe("forwarded");
     expect(sent.map((s) => s.server)).toEqual([0, 1, 0, 1]);
+    expect(engine.stats().timers).toBe(4);
     for (const s of sent) {
       const q = decodePacket(s.bytes);
       if (!q.ok) throw new Error(q.code);
@@ -229,6 +230,8 @@ describe("forwarding", () => {
     expect(r.got.length).toBe(4);
     for (const b of r.got) expect(b![0]).toBe(Code.AccessAccept);
     expect(engine.pending()).toBe(0);
+    // An answered request takes its deadline with it: nothing of it stays reachable until then.
+    expect(engine.stats().timers).toBe(0);
     engine.tick(); // counters are tallied on the hot path and flushed each tick
     const text = registry.renderPrometheus();
     expect(text).toContain(

@@ -65,6 +65,8 @@ function stats(e: EngineState): Record<string, unknown> {
   const { clock } = e;
   return {
     pending: e.inFlight,
+    /** Deadlines waiting (flights in flight and unanswered probes): bounded by what is in flight. */
+    timers: e.timers.size,
     home_servers: e.servers.map((s) => ({
       name: s.name,
       type: s.kind,

@@ -64,7 +64,10 @@ export interface Flight {
   retry: RetryState;
   attempts: Attempt[];
   tried: number[];
-  gen: number;
+  /** The flight is its own timer: the current attempt's deadline, in e.timers while in flight. */
+  at: number;
+  heapIndex?: number;
+  probe?: undefined;
   done: boolean;
 }
 
@@ -77,9 +80,12 @@ export interface Probe {
 
 export type Entry =
   { kind: "flight"; flight: Flight } | { kind: "probe"; probe: Probe };
-export type Timer =
-  | { at: number; flight: Flight; gen: number }
-  | { at: number; probe: Probe; flight?: undefined };
+export interface ProbeTimer {
+  at: number;
+  heapIndex?: number;
+  probe: Probe;
+}
+export type Timer = Flight | ProbeTimer;
 
 export interface ServerState extends HomeServer {
   ids: IdSpace<Entry>;

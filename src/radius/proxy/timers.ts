@@ -4,8 +4,8 @@
 //   tick(e)      fire due timeouts, send due probes, step health, flush tallies (call every few ms)
 //   abandon(e)   answer everything still in flight with null (shutdown), flush tallies
 //
-// Timers sit in one min-heap and are deleted lazily: a flight's timer only counts while its `gen`
-// matches (arm() bumps it) and the flight is not done. On a timeout the backoff of retry.ts decides
+// Timers sit in one min-heap (heap.ts): a flight has one timer, re-armed for each attempt and taken
+// out when the flight finishes, so the heap holds only what is in flight. On a timeout the backoff of retry.ts decides
 // between another attempt (same server: the same bytes again; another server: re-encoded for it) and
 // giving up (Access-Request: our own Access-Reject; Accounting-Request: no answer). Probes follow
 // RFC 5997: a new Identifier and authenticator each, never retransmitted.
@@ -84,7 +84,11 @@ function probe(e: EngineState, si: number, now: number) {
   }
   s.probing = true;
   e.send(si, slotSocket(slot), enc.value);
-  e.timers.push({ at: now + e.settings.health.probeTimeout, probe: p });
+  e.timers.push({
+    at: now + e.settings.health.probeTimeout,
+    heapIndex: -1,
+    probe: p,
+  });
 }
 
 export function tick(e: EngineState) {
@@ -96,9 +100,8 @@ export function tick(e: EngineState) {
     t = timers.peek()
   ) {
     timers.pop();
-    if (t.flight === undefined) onProbeTimeout(e, t.probe, now);
-    else if (!t.flight.done && t.flight.gen === t.gen)
-      onFlightTimeout(e, t.flight, now);
+    if (t.probe !== undefined) onProbeTimeout(e, t.probe, now);
+    else if (!t.done) onFlightTimeout(e, t, now);
   }
   for (let i = 0; i < servers.length; i++) {
     const s = servers[i]!;
@@ -119,8 +122,7 @@ export function tick(e: EngineState) {
 export function abandon(e: EngineState) {
   const { timers } = e;
   for (let t = timers.pop(); t !== undefined; t = timers.pop()) {
-    if (t.flight !== undefined && !t.flight.done && t.flight.gen === t.gen)
-      finish(e, t.flight, null);
+    if (t.probe === undefined && !t.done) finish(e, t, null);
   }
   // After a reload the Registry's counters are shared with the next engine: hand over what is left.
   for (const t of e.tallies) t.flush();
