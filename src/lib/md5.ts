@@ -2,7 +2,7 @@
 //
 //   const h = new Md5(); h.update(a).update(b, 4, 20); h.digestInto(out, 4);   // no allocation
 //   const k = hmacMd5Key(secret);   // per secret, cached: the pad blocks are hashed once
-//   k.start().update(pkt).digestInto(out, 0)   → HMAC-MD5(secret, pkt)
+//   k.start().update(pkt); k.finish(out, 0)     → HMAC-MD5(secret, pkt) into out[0, 16)
 //   md5(a, b?) / hmacMd5(key, data)              one-shot helpers returning a fresh Uint8Array
 //
 // Why not node:crypto: every RADIUS request needs four to six MD5/HMAC computations over a few
@@ -16,7 +16,8 @@
 const INIT = [0x67452301, 0xefcdab89 | 0, 0x98badcfe | 0, 0x10325476];
 
 export class Md5 {
-  private readonly h = new Int32Array(4);
+  /** The state words; HmacMd5Key finishes from them without a second pass through bytes. */
+  readonly h = new Int32Array(4);
   /** Partial block carried between update() calls. */
   private readonly buf = new Uint8Array(64);
   private bufLen = 0;
@@ -282,12 +283,18 @@ function compress(h: Int32Array, d: Uint8Array, o: number): void {
   h[3] = (h[3]! + d_) | 0;
 }
 
+/** The outer hash's one block: the inner digest (octets 0-15), then padding for 64 + 16 octets. */
+const OUTER = new Uint8Array(64);
+OUTER[16] = 0x80;
+OUTER[56] = ((64 + 16) * 8) & 0xff;
+OUTER[57] = ((64 + 16) * 8) >> 8;
+
 /** An HMAC-MD5 key with its padded blocks already hashed (RFC 2104 §4, "precomputations"). */
 export class HmacMd5Key {
   private readonly inner = new Md5();
   private readonly outer = new Md5();
   private readonly work = new Md5();
-  private readonly innerDigest = new Uint8Array(16);
+  private readonly outH = new Int32Array(4);
 
   constructor(key: Uint8Array) {
     // RFC 2104 §2: keys longer than the block are hashed first.
@@ -307,8 +314,23 @@ export class HmacMd5Key {
 
   /** Completes the HMAC begun with start() into out[at, at + 16). */
   finish(out: Uint8Array, at = 0): void {
-    this.work.digestInto(this.innerDigest, 0);
-    this.work.copyFrom(this.outer).update(this.innerDigest).digestInto(out, at);
+    // The outer hash is a single block of fixed shape: the inner digest, written straight into
+    // it, then constant padding. No buffering, no padding loop.
+    this.work.digestInto(OUTER, 0);
+    const h = this.outH;
+    const oh = this.outer.h;
+    h[0] = oh[0]!;
+    h[1] = oh[1]!;
+    h[2] = oh[2]!;
+    h[3] = oh[3]!;
+    compress(h, OUTER, 0);
+    for (let j = 0; j < 4; j++) {
+      const v = h[j]!;
+      out[at + 4 * j] = v;
+      out[at + 4 * j + 1] = v >>> 8;
+      out[at + 4 * j + 2] = v >>> 16;
+      out[at + 4 * j + 3] = v >>> 24;
+    }
   }
 }
 
