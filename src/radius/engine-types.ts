@@ -26,6 +26,13 @@ export interface RadiusListenerRef {
   /** Distinct per socket: part of the duplicate key (RFC 5080 §2.2.2 "receiving socket"). */
   id: number;
   kind: "auth" | "acct";
+  /**
+   * The transport's send, for replies decided after handle() returned (a forwarded request, an
+   * accounting COMMIT): handle() then returns LATER and the reply (or null: nothing to send) comes
+   * through here. Without it, handle() returns a Promise for such replies. The UDP transport sets
+   * it: a proxied request then costs no promise at all, an accounting record one fewer.
+   */
+  respond?: (bytes: Uint8Array | null, source: RadiusSource) => void;
 }
 
 export interface RadiusServerDeps {
@@ -41,4 +48,11 @@ export interface RadiusServerDeps {
   proxy?: RadiusProxyPort;
 }
 
-export type HandleResult = Uint8Array | null | Promise<Uint8Array | null>;
+/** handle()'s answer will come through the listener's respond(). */
+export const LATER: unique symbol = Symbol("radius-reply-later");
+
+export type HandleResult =
+  | Uint8Array
+  | null
+  | Promise<Uint8Array | null>
+  | typeof LATER;

@@ -2,12 +2,16 @@
 // value: the proxy may call `reply` before handle() returns (an answer from its own cache or an
 // immediate give-up) or later (the home server answered); either way exactly once.
 //
-//   consultProxy(proxy, packet, device, secret, source, listener) → ProxyOutcome
+//   consultProxy(proxy, packet, device, secret, source, listener, late?) → ProxyOutcome
+//
+// A reply that comes later goes to `late` when given (outcome reply: LATER), else it settles the
+// Promise in the outcome. An early one is always in the outcome itself.
 import type { Packet } from "./codec/packet.ts";
-import type {
-  RadiusDevice,
-  RadiusListenerRef,
-  RadiusSource,
+import {
+  LATER,
+  type RadiusDevice,
+  type RadiusListenerRef,
+  type RadiusSource,
 } from "./engine-types.ts";
 import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
 
@@ -19,7 +23,7 @@ export type ProxyOutcome =
   /** The bytes to send (already signed for the NAS), or null when the proxy gave up. */
   | {
       kind: "forwarded";
-      reply: Uint8Array | null | Promise<Uint8Array | null>;
+      reply: Uint8Array | null | Promise<Uint8Array | null> | typeof LATER;
     };
 
 export function consultProxy(
@@ -29,6 +33,7 @@ export function consultProxy(
   secret: Uint8Array,
   source: RadiusSource,
   listener: RadiusListenerRef,
+  late?: (bytes: Uint8Array | null) => void,
 ): ProxyOutcome {
   let settle: ((b: Uint8Array | null) => void) | null = null;
   let early: { bytes: Uint8Array | null } | null = null;
@@ -62,6 +67,10 @@ export function consultProxy(
     case "forwarded": {
       const e = early as { bytes: Uint8Array | null } | null;
       if (e !== null) return { kind: "forwarded", reply: e.bytes };
+      if (late !== undefined) {
+        settle = late;
+        return { kind: "forwarded", reply: LATER };
+      }
       return {
         kind: "forwarded",
         reply: new Promise<Uint8Array | null>((resolve) => {

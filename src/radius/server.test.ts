@@ -14,7 +14,7 @@ import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
 import { hidePassword } from "./codec/user-password.ts";
 import { createRadiusCounters } from "./counters.ts";
 import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
-import { RadiusServer, type HandleResult } from "./server.ts";
+import { LATER, RadiusServer, type HandleResult } from "./server.ts";
 
 const SECRET = "engine-secret";
 const device = {
@@ -74,6 +74,7 @@ function pap(id = 5) {
 }
 
 async function settle(r: HandleResult): Promise<Uint8Array | null> {
+  if (r === LATER) throw new Error("LATER without a respond() listener");
   return r instanceof Promise ? await r : r;
 }
 
@@ -211,6 +212,68 @@ describe("RadiusServer engine", () => {
       expect(await settle(server.handle(req.bytes, src, AUTH))).toBeNull();
       expect(n).toBe(2);
       expect(server.inFlight).toBe(0);
+    });
+
+    describe("a listener with respond() (the UDP transport's way): LATER, then the reply through it", () => {
+      const sent: Array<[Uint8Array | null, string]> = [];
+      const respond = (
+        b: Uint8Array | null,
+        to: { address: string; port: number },
+      ) => void sent.push([b, `${to.address}:${to.port}`]);
+      const acctRequest = (id: number) => {
+        const r = encodeRequest(
+          {
+            code: Code.AccountingRequest,
+            identifier: id,
+            attributes: [{ type: 40, value: new Uint8Array([0, 0, 0, 1]) }],
+          },
+          utf8(SECRET),
+        );
+        if (!r.ok) throw new Error(r.code);
+        return r.value;
+      };
+
+      test("forwarded: the proxy's bytes go to respond once, are cached, and nothing is in flight after", () => {
+        sent.length = 0;
+        let deliver: ((b: Uint8Array | null) => void) | null = null;
+        const { server } = setup({
+          proxy: proxyWith(
+            (reply) => ((deliver = reply), { kind: "forwarded" }),
+          ),
+        });
+        const auth = { ...AUTH, id: 11, respond };
+        const req = pap(79);
+        expect(server.handle(req.bytes, src, auth)).toBe(LATER);
+        expect(server.inFlight).toBe(1);
+        expect(server.handle(req.bytes, src, auth)).toBeNull(); // in flight: absorbed
+        const bytes = new Uint8Array([2, 79, 0, 20, ...new Uint8Array(16)]);
+        deliver!(bytes);
+        expect(sent).toEqual([[bytes, "192.0.2.1:40000"]]);
+        expect(server.inFlight).toBe(0);
+        expect(server.handle(req.bytes, src, auth)).toEqual(bytes); // from the duplicate cache
+      });
+
+      test("accounting: Accounting-Response through respond after the store committed; null when it failed", async () => {
+        sent.length = 0;
+        const { server } = setup();
+        const acct = { ...ACCT, id: 12, respond };
+        let fail = false;
+        (server as unknown as { d: { policy: Policy } }).d.policy.account =
+          () =>
+            fail ? Promise.reject(new Error("disk full")) : Promise.resolve();
+        expect(server.handle(acctRequest(21), src, acct)).toBe(LATER);
+        await Bun.sleep(0);
+        expect(sent.length).toBe(1);
+        const ok = decodePacket(sent[0]![0]!);
+        expect(ok.ok && ok.value.code).toBe(Code.AccountingResponse);
+        expect(ok.ok && ok.value.identifier).toBe(21);
+        fail = true;
+        expect(server.handle(acctRequest(22), src, acct)).toBe(LATER);
+        await Bun.sleep(0);
+        expect(sent.length).toBe(2);
+        expect(sent[1]![0]).toBeNull();
+        expect(server.inFlight).toBe(0);
+      });
     });
   });
 });

@@ -3,9 +3,11 @@
 //
 // API
 //   new RadiusServer(deps)
-//   handle(datagram, source, listener) → Uint8Array | null | Promise<Uint8Array | null>
+//   handle(datagram, source, listener) → Uint8Array | null | Promise<Uint8Array | null> | LATER
 //       null = send nothing (every silent drop is counted by reason); a Promise for work that waits
-//       (argon2 / credential cache, accounting COMMIT, a forwarded request).
+//       (argon2 / credential cache, accounting COMMIT, a forwarded request) — or, when the listener
+//       has respond() (the UDP transport), LATER for accounting and forwarded requests, whose reply
+//       then comes through listener.respond (engine-types.ts).
 //   inFlight, duplicates, stop()
 //
 // Order of checks for every datagram, cheapest and least trusting first:
@@ -29,6 +31,7 @@ import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
 import { authenticateAccess, type AccessOutcome } from "./access.ts";
 import { buildAccountingRecord } from "./accounting-record.ts";
 import { checkAuthenticity, encodeAnswer } from "./checks.ts";
+import { LATER } from "./engine-types.ts";
 import {
   AttrType,
   Code,
@@ -46,6 +49,7 @@ import type {
   RadiusServerDeps,
   RadiusSource,
 } from "./engine-types.ts";
+export { LATER } from "./engine-types.ts";
 import { consultProxy } from "./proxy-bridge.ts";
 import { ReplyAttributeMapper } from "./reply-attributes.ts";
 
@@ -215,6 +219,7 @@ export class RadiusServer {
   private askProxy(
     c: Ctx,
   ): { local: string | undefined } | { final: HandleResult } {
+    const respond = c.listener.respond;
     const o = consultProxy(
       this.d.proxy!,
       c.packet,
@@ -222,6 +227,12 @@ export class RadiusServer {
       c.secret,
       c.source,
       c.listener,
+      respond === undefined
+        ? undefined
+        : (bytes) => {
+            this.inFlight--;
+            respond(this.finish(c, bytes, DropReason.proxy), c.source);
+          },
     );
     switch (o.kind) {
       case "local":
@@ -253,6 +264,10 @@ export class RadiusServer {
           ),
         };
       case "forwarded": {
+        if (o.reply === LATER) {
+          this.inFlight++;
+          return { final: LATER };
+        }
         if (!(o.reply instanceof Promise))
           return { final: this.finish(c, o.reply, DropReason.proxy) };
         this.inFlight++;
@@ -363,40 +378,39 @@ export class RadiusServer {
     } catch (e) {
       written = Promise.reject(e);
     }
-    return written.then(
-      () => {
-        this.inFlight--;
-        d.counters.accounting.inc({
-          device_group: c.device.groupName,
-          type: record.recordType,
-        });
-        this.clientCounts(c.device.deviceName).accounting++;
-        return this.finish(
-          c,
-          this.encode(
-            c.packet,
-            c.secret,
-            Code.AccountingResponse,
-            NO_ATTRS,
-            false,
-          ),
-          DropReason.internal,
-        );
-      },
-      (e: unknown) => {
-        this.inFlight--;
-        d.log.limited(
-          "error",
-          "radius/accounting-store",
-          "radius_accounting_not_stored",
-          {
-            device: c.device.deviceName,
-            reason: e instanceof Error ? e.message : String(e),
-          },
-        );
-        return this.finish(c, null, DropReason.storageFailed);
-      },
+    const stored = (): Uint8Array | null => {
+      this.inFlight--;
+      d.counters.accounting.inc({
+        device_group: c.device.groupName,
+        type: record.recordType,
+      });
+      this.clientCounts(c.device.deviceName).accounting++;
+      return this.finish(
+        c,
+        this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false),
+        DropReason.internal,
+      );
+    };
+    const notStored = (e: unknown): Uint8Array | null => {
+      this.inFlight--;
+      d.log.limited(
+        "error",
+        "radius/accounting-store",
+        "radius_accounting_not_stored",
+        {
+          device: c.device.deviceName,
+          reason: e instanceof Error ? e.message : String(e),
+        },
+      );
+      return this.finish(c, null, DropReason.storageFailed);
+    };
+    const respond = c.listener.respond;
+    if (respond === undefined) return written.then(stored, notStored);
+    written.then(
+      () => respond(stored(), c.source),
+      (e: unknown) => respond(notStored(e), c.source),
     );
+    return LATER;
   }
 
   private failed(c: Ctx, e: unknown): null {

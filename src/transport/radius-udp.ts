@@ -24,6 +24,7 @@ import {
 import { createRadiusCounters, DropReason } from "../radius/counters.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import {
+  LATER,
   RadiusServer,
   type DeviceResolver,
   type RadiusListenerRef,
@@ -147,6 +148,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       if (bytes !== null) outbox.push(bytes, port, addr);
     };
     outboxes.push(outbox);
+    ref.respond = (bytes, to) => send(bytes, to.port, to.address);
     try {
       const sock = await Bun.udpSocket({
         hostname: hp.value.host,
@@ -170,6 +172,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
               });
               return;
             }
+            if (r === LATER) return; // comes through ref.respond
             if (r instanceof Promise) r.then((b) => send(b, port, addr));
             else send(r, port, addr);
           },
