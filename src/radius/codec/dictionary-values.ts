@@ -186,6 +186,10 @@ export function valueTag(def: AttrDef, v: Uint8Array): number | undefined {
 const be32 = (v: Uint8Array, at = 0): number =>
   ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0;
 
+function lengthIs(def: AttrDef, v: Uint8Array, n: number) {
+  return v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`);
+}
+
 export function decodeValue(
   def: AttrDef,
   bytes: Uint8Array,
@@ -196,9 +200,7 @@ export function decodeValue(
   if (def.fixedLength !== undefined && v.length !== def.fixedLength)
     return bad(def, `${v.length} octets, want ${def.fixedLength}`);
   // No DataView: making one gives the datagram's view a real ArrayBuffer (~0.4 µs), and this runs
-  // for every attribute of every Accounting-Request.
-  const need = (n: number) =>
-    v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`);
+  // for every attribute of every Accounting-Request (so no closure per call either).
   switch (def.dataType) {
     case "string":
       return ok(fromUtf8(v));
@@ -208,7 +210,7 @@ export function decodeValue(
     case "signed": {
       const size =
         def.dataType === "byte" ? 1 : def.dataType === "short" ? 2 : 4;
-      const e = need(size);
+      const e = lengthIs(def, v, size);
       if (e) return e;
       let n =
         size === 1
@@ -223,18 +225,18 @@ export function decodeValue(
     }
     case "integer64":
       return (
-        need(8) ?? ok(((BigInt(be32(v)) << 32n) | BigInt(be32(v, 4))).toString())
+        lengthIs(def, v, 8) ?? ok(((BigInt(be32(v)) << 32n) | BigInt(be32(v, 4))).toString())
       );
     case "date":
-      return need(4) ?? ok(new Date(be32(v) * 1000).toISOString());
+      return lengthIs(def, v, 4) ?? ok(new Date(be32(v) * 1000).toISOString());
     case "ipaddr":
     case "ipv6addr":
     case "combo-ip": {
       if (def.dataType !== "combo-ip") {
-        const e = need(def.dataType === "ipaddr" ? 4 : 16);
+        const e = lengthIs(def, v, def.dataType === "ipaddr" ? 4 : 16);
         if (e) return e;
       }
-      if (v.length === 4) return ok(Array.from(v).join("."));
+      if (v.length === 4) return ok(`${v[0]}.${v[1]}.${v[2]}.${v[3]}`);
       if (v.length !== 16) return bad(def, `${v.length} octets`);
       const r = parseIp(hex(v).replace(/(.{4})(?!$)/g, "$1:"));
       return r.ok ? ok(r.value.text) : bad(def, "unparsable");
@@ -259,9 +261,9 @@ export function decodeValue(
       return c.ok ? ok(c.value.text) : bad(def, "bad prefix");
     }
     case "ifid":
-      return need(8) ?? ok(hex(v).replace(/(.{4})(?!$)/g, "$1:"));
+      return lengthIs(def, v, 8) ?? ok(hex(v).replace(/(.{4})(?!$)/g, "$1:"));
     case "ether":
-      return need(6) ?? ok(hex(v).replace(/(..)(?!$)/g, "$1:"));
+      return lengthIs(def, v, 6) ?? ok(hex(v).replace(/(..)(?!$)/g, "$1:"));
     default:
       return ok(`0x${hex(v)}`);
   }
