@@ -120,30 +120,31 @@ export function buildAccountingRecord(
     userName: string | null;
   },
 ): AccountingRecord {
-  let session = "";
-  for (const a of attrs)
-    if (a.type === ACCT_SESSION_ID) {
-      session = decoder.decode(a.value);
-      break;
-    }
-  let user = ctx.userName;
-  if (user === null) {
-    user = "";
-    for (const a of attrs)
-      if (a.type === AttrType.UserName) {
-        user = decoder.decode(a.value);
-        break;
-      }
-  }
+  const attributes = accountingAttributes(dict, attrs);
+  // The columns come from the attributes just decoded (the dictionary's string decoding is the
+  // same non-fatal UTF-8); only an attribute the dictionary did not decode as text is read again.
   return {
     protocol: "radius",
     time: ctx.time,
     clientIp: ctx.clientIp,
     device: ctx.device,
     deviceGroup: ctx.deviceGroup,
-    username: user,
-    sessionId: session,
+    username:
+      ctx.userName ?? textOf(attributes["User-Name"], attrs, AttrType.UserName),
+    sessionId: textOf(attributes["Acct-Session-Id"], attrs, ACCT_SESSION_ID),
     recordType: recordTypeOf(statusTypeOf(attrs)),
-    attributes: accountingAttributes(dict, attrs),
+    attributes,
   };
+}
+
+/** The first instance's text: from its decoded value, else from the attribute's octets; "" if absent. */
+function textOf(
+  decoded: unknown,
+  attrs: readonly Attribute[],
+  type: number,
+): string {
+  const v = Array.isArray(decoded) ? (decoded[0] as unknown) : decoded;
+  if (typeof v === "string" && !v.startsWith("0x")) return v;
+  for (const a of attrs) if (a.type === type) return decoder.decode(a.value);
+  return "";
 }
