@@ -358,6 +358,28 @@ export function md5(a: Uint8Array, b?: Uint8Array): Uint8Array {
   return shared.digest();
 }
 
+/** MD5(a ‖ b) into out[at, at + 16); out may be a or b (written after both were hashed). */
+export function md5Into(
+  a: Uint8Array,
+  b: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): void {
+  shared.reset().update(a).update(b).digestInto(out, at);
+}
+
+/** HMAC-MD5(key, data) into out[at, at + 16); out may be data (written after it was hashed). */
+export function hmacMd5Into(
+  key: Uint8Array,
+  data: Uint8Array,
+  out: Uint8Array,
+  at: number,
+): void {
+  const k = hmacMd5Key(key);
+  k.start().update(data);
+  k.finish(out, at);
+}
+
 /** HMAC-MD5(key, data) into a fresh 16-octet array. */
 export function hmacMd5(key: Uint8Array, data: Uint8Array): Uint8Array {
   const k = hmacMd5Key(key);

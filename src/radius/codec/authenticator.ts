@@ -20,18 +20,23 @@ import { AUTHENTICATOR_LENGTH, Code, HEADER_LENGTH } from "./packet.ts";
 const ZERO16 = new Uint8Array(AUTHENTICATOR_LENGTH);
 const hasher = new Md5();
 
+/** The keyed hash into out[at, at + 16), or into a fresh array; pkt may be out (signing in place:
+ *  the digest is written only after every input octet was read). */
 function hashWith(
   pkt: Uint8Array,
   auth: Uint8Array,
   secret: Uint8Array,
+  out: Uint8Array = new Uint8Array(AUTHENTICATOR_LENGTH),
+  at = 0,
 ): Uint8Array {
-  return hasher
+  hasher
     .reset()
     .update(pkt, 0, 4)
     .update(auth)
     .update(pkt, HEADER_LENGTH)
     .update(secret)
-    .digest();
+    .digestInto(out, at);
+  return out;
 }
 
 export function responseAuthenticator(
@@ -48,7 +53,8 @@ export function signResponse(
   requestAuth: Uint8Array,
   secret: Uint8Array,
 ): void {
-  pkt.set(responseAuthenticator(pkt, requestAuth, secret), 4);
+  checkAuth(requestAuth);
+  hashWith(pkt, requestAuth, secret, pkt, 4);
 }
 
 export function verifyResponse(
@@ -76,7 +82,7 @@ export function signAccountingRequest(
   pkt: Uint8Array,
   secret: Uint8Array,
 ): void {
-  pkt.set(accountingRequestAuthenticator(pkt, secret), 4);
+  hashWith(pkt, ZERO16, secret, pkt, 4);
 }
 
 export function verifyAccountingRequest(

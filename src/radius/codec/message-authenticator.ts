@@ -65,6 +65,8 @@ function hmacAt(
   at: number,
   secret: Uint8Array,
   requestAuth: Uint8Array | undefined,
+  out: Uint8Array = new Uint8Array(MESSAGE_AUTHENTICATOR_LENGTH),
+  outAt = 0,
 ): Uint8Array {
   const key = hmacMd5Key(secret);
   const h = key.start().update(pkt, 0, 4);
@@ -74,8 +76,8 @@ function hmacAt(
   h.update(pkt, HEADER_LENGTH, at)
     .update(ZERO16)
     .update(pkt, at + MESSAGE_AUTHENTICATOR_LENGTH, pkt.length);
-  const out = new Uint8Array(MESSAGE_AUTHENTICATOR_LENGTH);
-  key.finish(out, 0);
+  // Written only now, after every octet was hashed: out may be pkt itself (signing in place).
+  key.finish(out, outAt);
   return out;
 }
 
@@ -95,7 +97,7 @@ export function signMessageAuthenticator(
 ): Result<void, MessageAuthenticatorErrorCode> {
   const at = locateMessageAuthenticator(pkt);
   if (!at.ok) return at;
-  pkt.set(hmacAt(pkt, at.value, secret, requestAuth), at.value);
+  hmacAt(pkt, at.value, secret, requestAuth, pkt, at.value);
   return ok(undefined);
 }
 

@@ -23,11 +23,14 @@
 //   hashed in one pass each, in compose.ts's order (Message-Authenticator over the packet holding the
 //   right authenticator, then the Request/Response Authenticator over the signed packet); replies are
 //   verified on one private copy. relay.test.ts checks all of it against independently computed hashes.
-import { timingSafeEqual } from "../../lib/bytes.ts";
-import { hmacMd5, Md5, md5 } from "../../lib/md5.ts";
+import { hmacMd5Into, Md5, md5Into } from "../../lib/md5.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
+import { verifyResponse } from "../codec/authenticator.ts";
 import { encodeRequest } from "../codec/compose.ts";
-import { locateMessageAuthenticator } from "../codec/message-authenticator.ts";
+import {
+  locateMessageAuthenticator,
+  verifyMessageAuthenticator,
+} from "../codec/message-authenticator.ts";
 import {
   AttrType,
   Code,
@@ -181,8 +184,8 @@ export function forwardRequest(
   }
   if (addChallenge) put(AttrType.CHAPChallenge, req.authenticator);
   put(AttrType.ProxyState, f.proxyState);
-  if (withMa) out.set(hmacMd5(homeSecret, out), maAt);
-  if (!access) out.set(md5(out, homeSecret), 4);
+  if (withMa) hmacMd5Into(homeSecret, out, out, maAt);
+  if (!access) md5Into(out, homeSecret, out, 4);
   return ok(out);
 }
 
@@ -256,8 +259,8 @@ function encodeForNas(
     out.set(a.value, o + 2);
     o += 2 + a.value.length;
   }
-  if (withMa) out.set(hmacMd5(nasSecret, out), HEADER_LENGTH + 2);
-  out.set(md5(out, nasSecret), 4);
+  if (withMa) hmacMd5Into(nasSecret, out, out, HEADER_LENGTH + 2);
+  md5Into(out, nasSecret, out, 4);
   return ok(out);
 }
 
@@ -295,10 +298,9 @@ export function checkHomeReply(
       `code ${p.code} for request code ${requestCode}`,
     );
   // Both checks hash the reply with the Request Authenticator we sent in place of the Response
-  // Authenticator: one private copy serves both (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed).
-  const copy = p.raw.slice();
-  copy.set(sentAuth, 4);
-  if (!timingSafeEqual(md5(copy, homeSecret), p.authenticator))
+  // Authenticator (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed), fed as ranges of the
+  // datagram: no copy.
+  if (!verifyResponse(p.raw, sentAuth, homeSecret))
     return err("proxy/bad-response-authenticator");
   // RFC 3579 §3.2: exactly one, exactly 18 octets (a second copy would let a forger choose which
   // one counts); located in the packet itself, where the HMAC zeroes it.
@@ -313,13 +315,7 @@ export function checkHomeReply(
       return err("proxy/missing-message-authenticator");
     return ok(p);
   }
-  copy.fill(0, at.value, at.value + 16);
-  if (
-    !timingSafeEqual(
-      hmacMd5(homeSecret, copy),
-      p.raw.slice(at.value, at.value + 16),
-    )
-  )
+  if (!verifyMessageAuthenticator(p.raw, homeSecret, sentAuth).ok)
     return err("proxy/bad-message-authenticator", "mismatch");
   return ok(p);
 }
