@@ -11,20 +11,13 @@
 // Then 1,000,000 proxied requests through aaa-proxy, with the proxy's RSS sampled as they go.
 // Child mode (`--serve HOME_PORT HOME_SECRET`) is the aaa-proxy process itself, so it can be pinned.
 //
-// Figures (2026-11-22, 2-core VM shared with other jobs, so runs vary by ±30 %; medians of 3 × 5 s):
-//   run 1: aaa-proxy 16.6 k/s (W=16) 12.0 k/s (W=64) | FreeRADIUS-as-proxy 12.3 k/s / 11.3 k/s → 1.05×
-//          added p50 at W=16: aaa-proxy +0.64 ms, FreeRADIUS +1.19 ms
-//   run 2 (after socket fill-first): aaa-proxy 12.2 k/s / 17.1 k/s | FreeRADIUS 17.3 k/s / 16.5 k/s → 1.04×
-//          added p50 at W=16: aaa-proxy +0.92 ms, FreeRADIUS +0.77 ms
-//   1,000,000 proxied at W=64, 0 lost: RSS 258 MiB at 10 %, 260 MiB at the end (max 357): bounded,
-//   dominated by the server's duplicate cache (10 s × rate), not the proxy's tables.
-//   run 3 (JS MD5/HMAC, copies not views in decode, pooled authenticators, batched replies):
-//          aaa-proxy 22.8 k/s / 23.5 k/s | FreeRADIUS 17.0 k/s / 13.2 k/s → 1.77× at W=64
-//          added p50 at W=16: aaa-proxy +0.49 ms, FreeRADIUS +0.79 ms; 1M proxied, 0 lost, RSS 63 →
-//          151 MiB (max 224)
-//   Targets NOT met: ≥ 2× FreeRADIUS and added p50 < 0.3 ms. Where the time goes (cpu profile, run 3):
-//   sendMany ~30 % (kernel; loopback delivery to the home server on the same core is charged here),
-//   MD5/HMAC ~20 % (four HMACs and four MD5s per proxied request), decode/encode and the engine the rest.
+// Figures: README ("RADIUS proxy") and bench/radius.md. Latest (2026-12-01 evening, three runs):
+//   aaa-proxy 52-54 k/s (W=16) 66-68 k/s (W=64) | FreeRADIUS-as-proxy 29-30 k/s / 28-31 k/s
+//   → 2.15-2.40x at W=64; added p50 at W=16 +0.18-0.19 ms (FreeRADIUS +0.42-0.45 ms);
+//   1M proxied, 0 lost, RSS 61 → 80 MiB, flat after the first 10 %. All three targets met.
+//   Earlier figures (1.05x → 1.77x, RSS 250-370 MiB) were before the timer heap let go of finished
+//   requests and before MD5's tail-copy fix; the RSS then was the timer heap's, not the duplicate
+//   cache's (the load generator uses one socket: at most 256 cache entries).
 // Needs: /tmp/aaaload (cc -O2 -o /tmp/aaaload ../shared/tools/aaaload/*.c; built here when missing),
 // Debian freeradius, taskset (util-linux). Every run is bounded (--duration/--count and --max-time).
 import { existsSync, readFileSync } from "node:fs";
