@@ -274,6 +274,33 @@ describe("RadiusServer engine", () => {
         expect(sent[1]![0]).toBeNull();
         expect(server.inFlight).toBe(0);
       });
+
+      test("a respond() that throws is contained: counted as internal, the reply stays cached, the next request is answered", async () => {
+        const { server, registry } = setup();
+        const got: (Uint8Array | null)[] = [];
+        let calls = 0;
+        const acct = {
+          ...ACCT,
+          id: 13,
+          respond: (b: Uint8Array | null) => {
+            if (calls++ === 0) throw new Error("socket gone");
+            got.push(b);
+          },
+        };
+        const first = acctRequest(31);
+        expect(server.handle(first, src, acct)).toBe(LATER);
+        await Bun.sleep(0);
+        expect(server.inFlight).toBe(0);
+        expect(registry.renderPrometheus()).toContain('reason="internal"} 1');
+        // The NAS retransmits: answered from the cache, not stored again.
+        const again = server.handle(first, src, acct);
+        expect(again).toBeInstanceOf(Uint8Array);
+        expect(server.handle(acctRequest(32), src, acct)).toBe(LATER);
+        await Bun.sleep(0);
+        expect(got.length).toBe(1);
+        const d = decodePacket(got[0]!);
+        expect(d.ok && d.value.identifier).toBe(32);
+      });
     });
   });
 });

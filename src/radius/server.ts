@@ -231,7 +231,9 @@ export class RadiusServer {
         ? undefined
         : (bytes) => {
             this.inFlight--;
-            respond(this.finish(c, bytes, DropReason.proxy), c.source);
+            this.answerLater(c, respond, () =>
+              this.finish(c, bytes, DropReason.proxy),
+            );
           },
     );
     switch (o.kind) {
@@ -387,7 +389,13 @@ export class RadiusServer {
       this.clientCounts(c.device.deviceName).accounting++;
       return this.finish(
         c,
-        this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false),
+        this.encode(
+          c.packet,
+          c.secret,
+          Code.AccountingResponse,
+          NO_ATTRS,
+          false,
+        ),
         DropReason.internal,
       );
     };
@@ -407,10 +415,39 @@ export class RadiusServer {
     const respond = c.listener.respond;
     if (respond === undefined) return written.then(stored, notStored);
     written.then(
-      () => respond(stored(), c.source),
-      (e: unknown) => respond(notStored(e), c.source),
+      () => this.answerLater(c, respond, stored),
+      (e: unknown) => this.answerLater(c, respond, () => notStored(e)),
     );
     return LATER;
+  }
+
+  /**
+   * A reply decided after handle() returned, through the listener's respond(). Nothing may escape
+   * from here: it runs in a promise reaction or a proxy callback, where an exception would be an
+   * unhandled rejection — the end of the process, and of every other NAS's service with it.
+   */
+  private answerLater(
+    c: Ctx,
+    respond: NonNullable<RadiusListenerRef["respond"]>,
+    reply: () => Uint8Array | null,
+  ): void {
+    let bytes: Uint8Array | null;
+    try {
+      bytes = reply();
+    } catch (e) {
+      this.failed(c, e);
+      return;
+    }
+    try {
+      respond(bytes, c.source);
+    } catch (e) {
+      // The reply stays in the duplicate cache: the NAS's retransmission gets it, and an
+      // accounting record already committed is not stored a second time.
+      this.d.log.limited("error", "radius/respond", "radius_internal_error", {
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      this.drop(c.device.groupName, DropReason.internal);
+    }
   }
 
   private failed(c: Ctx, e: unknown): null {
