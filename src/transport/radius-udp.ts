@@ -148,6 +148,12 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       if (bytes !== null) outbox.push(bytes, port, addr);
     };
     outboxes.push(outbox);
+    const internal = (e: unknown): void => {
+      log.limited("error", "radius/handle", "radius_internal_error", {
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      counters.dropped.inc({ device_group: "", reason: DropReason.internal });
+    };
     ref.respond = (bytes, to) => send(bytes, to.port, to.address);
     try {
       const sock = await Bun.udpSocket({
@@ -167,13 +173,15 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
             try {
               r = server.handle(data, { address: addr, port }, ref);
             } catch (e) {
-              log.limited("error", "radius/handle", "radius_internal_error", {
-                reason: e instanceof Error ? e.message : String(e),
-              });
-              return;
+              return internal(e);
             }
             if (r === LATER) return; // comes through ref.respond
-            if (r instanceof Promise) r.then((b) => send(b, port, addr));
+            // A rejection must not go unhandled: it would end the process (every NAS's service).
+            if (r instanceof Promise)
+              r.then(
+                (b) => send(b, port, addr),
+                (e: unknown) => internal(e),
+              );
             else send(r, port, addr);
           },
           error(_s, e: unknown) {

@@ -298,8 +298,26 @@ export class Conn {
       this.s.counters.decision.observe((this.s.clock.now() - t0) / 1000, labels);
       this.answered(sessionId, ans);
     };
-    if (a instanceof Promise) a.then(done);
-    else done(a);
+    if (!(a instanceof Promise)) return done(a);
+    // Nothing may escape a promise reaction: an unhandled rejection ends the process, and every
+    // other device's service with it. A failed job closes this connection, as a throwing one does.
+    const failed = (e: unknown) => {
+      this.s.log.error("tacacs_job_failed", { client: this.clientIp, job: o.job.kind, reason: e instanceof Error ? e.message : String(e) });
+      this.destroy();
+    };
+    a.then(
+      (ans) => {
+        try {
+          done(ans);
+        } catch (e) {
+          failed(e);
+        }
+      },
+      (e: unknown) => {
+        this.jobs--;
+        failed(e);
+      },
+    );
   }
 
   private answered(sessionId: number, a: Answer): void {

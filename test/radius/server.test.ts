@@ -478,6 +478,26 @@ describe("socket errors", () => {
     expect(answered).toBe(1);
     await goodPap();
   });
+
+  test("an exception while finishing an asynchronous decision is contained: no reply, counted internal, the server keeps serving", async () => {
+    // A wrong password costs an argon2 verify, so the reply is decided in a promise reaction; make
+    // the engine's bookkeeping there throw once. Unhandled, that rejection would end the process.
+    const counters = (
+      f.radius.server as unknown as {
+        d: { counters: { rejected: { inc: (...a: unknown[]) => void } } };
+      }
+    ).d.counters;
+    const inc = counters.rejected.inc;
+    counters.rejected.inc = () => {
+      counters.rejected.inc = inc;
+      throw new Error("bookkeeping bug");
+    };
+    const before = dropped(f.registry, "internal");
+    const req = papRequest(NAS_SECRET, "alice", "wrong-once");
+    expect(await c4.exchange(req.bytes, 1_500)).toBeNull();
+    expect(dropped(f.registry, "internal")).toBe(before + 1);
+    await goodPap();
+  });
 });
 
 /** A PAP request whose NAS-IP-Address attribute header says Length 0 or 1. */
