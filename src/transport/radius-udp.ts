@@ -124,7 +124,9 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         if (sock === null || sock.closed) return 0;
         return count > 1
           ? sock.sendMany(q)
-          : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
+          : Number(
+              sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string),
+            );
       },
       lost(n, reason) {
         if (reason !== undefined)
