@@ -12,8 +12,8 @@
 // Child mode (`--serve HOME_PORT HOME_SECRET`) is the aaa-proxy process itself, so it can be pinned.
 //
 // Figures: README ("RADIUS proxy") and bench/radius.md. Latest (2026-12-01 evening, three runs):
-//   aaa-proxy 52-54 k/s (W=16) 66-68 k/s (W=64) | FreeRADIUS-as-proxy 29-30 k/s / 28-31 k/s
-//   → 2.15-2.40x at W=64; added p50 at W=16 +0.18-0.19 ms (FreeRADIUS +0.42-0.45 ms);
+//   aaa-proxy 52-54 k/s (W=16) 66-68 k/s (W=64) | FreeRADIUS-as-proxy 29-30 k/s / 28-33 k/s
+//   → 2.04-2.40x at W=64 (four runs); added p50 at W=16 +0.18-0.19 ms (FreeRADIUS +0.42-0.45 ms);
 //   1M proxied, 0 lost, RSS 61 → 80 MiB, flat after the first 10 %. All three targets met.
 //   Earlier figures (1.05x → 1.77x, RSS 250-370 MiB) were before the timer heap let go of finished
 //   requests and before MD5's tail-copy fix; the RSS then was the timer heap's, not the duplicate
