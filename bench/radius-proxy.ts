@@ -11,7 +11,7 @@
 // Then 1,000,000 proxied requests through aaa-proxy, with the proxy's RSS sampled as they go.
 // Child mode (`--serve HOME_PORT HOME_SECRET`) is the aaa-proxy process itself, so it can be pinned.
 //
-// Figures: README ("RADIUS proxy") and bench/radius.md. Latest (2026-12-01 evening, three runs):
+// Figures: README ("RADIUS proxy") and bench/radius.md. Latest (2026-12-01 evening, four runs):
 //   aaa-proxy 52-54 k/s (W=16) 66-68 k/s (W=64) | FreeRADIUS-as-proxy 29-30 k/s / 28-33 k/s
 //   → 2.04-2.40x at W=64 (four runs); added p50 at W=16 +0.18-0.19 ms (FreeRADIUS +0.42-0.45 ms);
 //   1M proxied, 0 lost, RSS 61 → 80 MiB, flat after the first 10 %. All three targets met.
