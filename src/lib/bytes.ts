@@ -28,8 +28,7 @@ export class Reader {
   }
   u32(): number | undefined {
     if (this.pos + 4 > this.buf.length) return undefined;
-    const b = this.buf;
-    const v = ((b[this.pos]! << 24) | (b[this.pos + 1]! << 16) | (b[this.pos + 2]! << 8) | b[this.pos + 3]!) >>> 0;
+    const v = readU32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
@@ -112,6 +111,10 @@ export class Writer {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: false });
 export const utf8 = (s: string): Uint8Array => encoder.encode(s);
+
+/** Unsigned big-endian 32-bit integer at b[at] (network order: RADIUS integers, vendor ids, IPv4). */
+export const readU32 = (b: Uint8Array, at: number): number =>
+  ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
 export const fromUtf8 = (b: Uint8Array): string => decoder.decode(b);
 
 export function concat(parts: readonly Uint8Array[]): Uint8Array {

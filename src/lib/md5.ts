@@ -106,20 +106,24 @@ export class Md5 {
     buf[62] = hi >>> 16;
     buf[63] = hi >>> 24;
     compress(this.h, buf, 0);
-    const h = this.h;
-    for (let j = 0; j < 4; j++) {
-      const v = h[j]!;
-      out[at + 4 * j] = v;
-      out[at + 4 * j + 1] = v >>> 8;
-      out[at + 4 * j + 2] = v >>> 16;
-      out[at + 4 * j + 3] = v >>> 24;
-    }
+    stateInto(this.h, out, at);
   }
 
   digest(): Uint8Array {
     const out = new Uint8Array(16);
     this.digestInto(out, 0);
     return out;
+  }
+}
+
+/** The state words as the 16-octet digest (little-endian words, RFC 1321 §3.5) at out[at]. */
+function stateInto(h: Int32Array, out: Uint8Array, at: number): void {
+  for (let j = 0; j < 4; j++) {
+    const v = h[j]!;
+    out[at + 4 * j] = v;
+    out[at + 4 * j + 1] = v >>> 8;
+    out[at + 4 * j + 2] = v >>> 16;
+    out[at + 4 * j + 3] = v >>> 24;
   }
 }
 
@@ -327,13 +331,7 @@ export class HmacMd5Key {
     h[2] = oh[2]!;
     h[3] = oh[3]!;
     compress(h, OUTER, 0);
-    for (let j = 0; j < 4; j++) {
-      const v = h[j]!;
-      out[at + 4 * j] = v;
-      out[at + 4 * j + 1] = v >>> 8;
-      out[at + 4 * j + 2] = v >>> 16;
-      out[at + 4 * j + 3] = v >>> 24;
-    }
+    stateInto(h, out, at);
   }
 }
 

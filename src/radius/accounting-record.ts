@@ -6,7 +6,7 @@
 // without a VALUE name); several instances of one attribute become an array. Unknown attributes are
 // kept as "Attr-<type>" / "Vendor-<id>-Attr-<type>" with 0x hex, as FreeRADIUS writes them.
 // Message-Authenticator and Proxy-State are transport, not accounting data, and are not stored.
-import { hex } from "../lib/bytes.ts";
+import { hex, readU32 } from "../lib/bytes.ts";
 import type {
   AccountingRecord,
   AccountingRecordType,
@@ -45,13 +45,7 @@ const decoder = new TextDecoder("utf-8", { fatal: false });
 function statusTypeOf(attrs: readonly Attribute[]): number | null {
   for (const a of attrs)
     if (a.type === ACCT_STATUS_TYPE && a.value.length === 4)
-      return (
-        ((a.value[0]! << 24) |
-          (a.value[1]! << 16) |
-          (a.value[2]! << 8) |
-          a.value[3]!) >>>
-        0
-      );
+      return readU32(a.value, 0);
   return null;
 }
 
@@ -74,12 +68,7 @@ export function accountingAttributes(
   for (const a of attrs) {
     if (SKIP.has(a.type)) continue;
     if (a.type === AttrType.VendorSpecific && a.value.length >= 4) {
-      const vendorId =
-        ((a.value[0]! << 24) |
-          (a.value[1]! << 16) |
-          (a.value[2]! << 8) |
-          a.value[3]!) >>>
-        0;
+      const vendorId = readU32(a.value, 0);
       const subs = decodeVsa(a.value, vendorById(dict, vendorId)?.format);
       if (subs.ok) {
         for (const s of subs.value) {

@@ -24,6 +24,8 @@
 // An evicted in-progress entry only means a retransmission arriving meanwhile is processed a second
 // time — the RADIUS norm without a cache, never a wrong answer.
 
+import { readU32 } from "../lib/bytes.ts";
+
 export interface DuplicateConfig {
   /** RFC 5080 §2.2.2 suggests a few seconds to tens of seconds; config allows 5–30 s. */
   lifetimeMs: number;
@@ -62,25 +64,22 @@ export function duplicateKey(
   return `${socketId}|${address}|${port}|${identifier}`;
 }
 
-const word = (b: Uint8Array, i: number): number =>
-  (b[i]! << 24) | (b[i + 1]! << 16) | (b[i + 2]! << 8) | b[i + 3]!;
-
 function sameAuth(e: Entry, b: Uint8Array): boolean {
   // Not a secret comparison: the authenticator travelled in clear text.
   return (
     b.length === 16 &&
-    e.a0 === word(b, 0) &&
-    e.a1 === word(b, 4) &&
-    e.a2 === word(b, 8) &&
-    e.a3 === word(b, 12)
+    e.a0 === readU32(b, 0) &&
+    e.a1 === readU32(b, 4) &&
+    e.a2 === readU32(b, 8) &&
+    e.a3 === readU32(b, 12)
   );
 }
 
 function setAuth(e: Entry, b: Uint8Array): void {
-  e.a0 = word(b, 0);
-  e.a1 = word(b, 4);
-  e.a2 = word(b, 8);
-  e.a3 = word(b, 12);
+  e.a0 = readU32(b, 0);
+  e.a1 = readU32(b, 4);
+  e.a2 = readU32(b, 8);
+  e.a3 = readU32(b, 12);
 }
 
 export class DuplicateCache {

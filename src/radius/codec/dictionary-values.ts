@@ -10,7 +10,7 @@
 // seconds since the epoch or an ISO 8601 string (decoded as ISO). Tags (RFC 2868 §3.1): a tagged integer
 // carries the tag in its first octet (so only 24 bits of value); a tagged string carries it as a prefix
 // octet only when it is 0x01..0x1F. Encrypted attributes are hidden separately (user-password.ts).
-import { fromHex, fromUtf8, hex, utf8 } from "../../lib/bytes.ts";
+import { fromHex, fromUtf8, hex, readU32, utf8 } from "../../lib/bytes.ts";
 import { parseCidr, parseIp } from "../../lib/ip.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import type { AttrDef } from "./dictionary.ts";
@@ -182,10 +182,6 @@ export function valueTag(def: AttrDef, v: Uint8Array): number | undefined {
   return def.dataType === "integer" || (t >= 1 && t <= 0x1f) ? t : undefined;
 }
 
-/** Unsigned big-endian 32-bit integer at v[at]. */
-const be32 = (v: Uint8Array, at = 0): number =>
-  ((v[at]! << 24) | (v[at + 1]! << 16) | (v[at + 2]! << 8) | v[at + 3]!) >>> 0;
-
 function lengthIs(def: AttrDef, v: Uint8Array, n: number) {
   return v.length === n ? undefined : bad(def, `${v.length} octets, want ${n}`);
 }
@@ -218,17 +214,17 @@ export function decodeValue(
           : size === 2
             ? (v[0]! << 8) | v[1]!
             : def.dataType === "signed"
-              ? be32(v) | 0
-              : be32(v);
+              ? readU32(v, 0) | 0
+              : readU32(v, 0);
       if (tag !== undefined) n &= 0xffffff;
       return ok(def.valueNames.get(n) ?? n);
     }
     case "integer64":
       return (
-        lengthIs(def, v, 8) ?? ok(((BigInt(be32(v)) << 32n) | BigInt(be32(v, 4))).toString())
+        lengthIs(def, v, 8) ?? ok(((BigInt(readU32(v, 0)) << 32n) | BigInt(readU32(v, 4))).toString())
       );
     case "date":
-      return lengthIs(def, v, 4) ?? ok(new Date(be32(v) * 1000).toISOString());
+      return lengthIs(def, v, 4) ?? ok(new Date(readU32(v, 0) * 1000).toISOString());
     case "ipaddr":
     case "ipv6addr":
     case "combo-ip": {

@@ -13,7 +13,7 @@
 // do not, e.g. USR (4-octet type, no length: format 4,0), Lucent and Starent (2,2). The format is a
 // property of the vendor in the dictionary (VENDOR ... format=t,l), so callers pass it; WiMAX's
 // continuation flag (format=1,1,c) is not supported and such VSAs stay opaque octets.
-import { Reader } from "../../lib/bytes.ts";
+import { Reader, readU32 } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { AttrType, MAX_ATTR_VALUE_LENGTH, type Attribute } from "./packet.ts";
 
@@ -133,7 +133,7 @@ export function findVendorAttr(
     if (a.type !== AttrType.VendorSpecific) continue;
     const v = a.value;
     if (v.length < 6) continue;
-    const id = ((v[0]! << 24) | (v[1]! << 16) | (v[2]! << 8) | v[3]!) >>> 0;
+    const id = readU32(v, 0);
     if (id !== vendorId) continue;
     let o = 4;
     while (o + 2 <= v.length) {
