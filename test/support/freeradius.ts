@@ -17,11 +17,20 @@
 // (benchmarks), `flags`, `extraModules` / `extraAuthorize` / `extraTopLevel` / `extraFiles` to splice
 // in more configuration. stop() / start() restart it on the same ports and configuration; close()
 // stops it and deletes the directory. Logs are kept in memory for failure messages (`log()`).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const FREERADIUS_BIN = "/usr/sbin/freeradius";
+/** The configuration the Debian package installs (`stock: true` copies it). */
+export const DEBIAN_RADDB = "/etc/freeradius/3.0";
 
 export interface FreeradiusClient {
   /** Address or CIDR, e.g. "127.0.0.1" or "127.0.0.0/8". */
@@ -57,6 +66,17 @@ export interface FreeradiusOptions {
   acctPort?: number;
   /** Default "detail". */
   accounting?: "detail" | "none";
+  /**
+   * Run Debian's shipped configuration instead of the minimal one (benchmarks): a copy of
+   * /etc/freeradius/3.0 with only what must differ changed — clients.conf, the users file (ours
+   * first, the stock entries after), the default site's listen addresses and ports, the directories
+   * (logdir, run_dir, raddbdir inside the copy), no privilege drop, and the inner-tunnel site
+   * (EAP only; its fixed port 18120 would collide) disabled. Every stock module and policy stays:
+   * preprocess, acct_unique, suffix, files, detail (per client and day), unix (radwtmp), exec,
+   * attr_filter for accounting; filter_username … pap for authorization. Only `clients`, `users`,
+   * `address`, ports, `taskset` and `flags` apply.
+   */
+  stock?: boolean;
   /** Proxy mode: requests for realm example.com (suffix, not stripped) go to this home server. */
   proxyTo?: { host: string; port: number; secret: string };
   /** Default THREAD_POOL_DEFAULT. */
@@ -288,6 +308,39 @@ ${proxying ? "\t\tsuffix" : `\t\tchap\n${o.extraAuthorize ?? ""}\n\t\tfiles\n\t\
 `;
 }
 
+/** Replace `pattern` (which must match exactly `count` times) in a file of the copied raddb. */
+function edit(file: string, pattern: RegExp, replace: (m: string, i: number) => string, count: number): void {
+  let i = 0;
+  const text = readFileSync(file, "utf8").replace(pattern, (m) => replace(m, i++));
+  if (i !== count)
+    throw new Error(`${file}: expected ${count} matches of ${pattern}, found ${i} (not Debian's stock raddb?)`);
+  writeFileSync(file, text);
+}
+
+function writeStockRaddb(dir: string, o: Config): void {
+  if (!existsSync(join(DEBIAN_RADDB, "sites-available/default")))
+    throw new Error(`${DEBIAN_RADDB} not found: install the Debian package freeradius`);
+  // cp -a keeps the relative symlinks of mods-enabled/ and sites-enabled/ pointing into the copy.
+  const cp = Bun.spawnSync({ cmd: ["cp", "-a", `${DEBIAN_RADDB}/.`, dir], stderr: "pipe" });
+  if (cp.exitCode !== 0) throw new Error(`cp ${DEBIAN_RADDB}: ${cp.stderr.toString()}`);
+  for (const d of ["log/radacct", "run"]) mkdirSync(join(dir, d), { recursive: true });
+  rmSync(join(dir, "sites-enabled/inner-tunnel"), { force: true });
+  const conf = join(dir, "radiusd.conf");
+  edit(conf, /^logdir = .*$/m, () => `logdir = ${dir}/log`, 1);
+  edit(conf, /^raddbdir = .*$/m, () => `raddbdir = ${dir}`, 1);
+  edit(conf, /^run_dir = .*$/m, () => `run_dir = ${dir}/run`, 1);
+  edit(conf, /^\s*(user|group) = freerad$/gm, (m) => `#${m}`, 2);
+  // The default site listens on auth, acct (IPv4 *) and auth, acct (IPv6 ::), each "port = 0".
+  const site = join(dir, "sites-available/default");
+  const v6 = o.address.includes(":");
+  edit(site, /^\tport = 0$/gm, (_, i) => `\tport = ${i % 2 === 0 ? o.authPort : o.acctPort}`, 4);
+  edit(site, /^\tipaddr = \*$/gm, () => `\tipaddr = ${v6 ? "127.0.0.1" : o.address}`, 2);
+  edit(site, /^\tipv6addr = ::\t.*$|^\tipv6addr = ::$/gm, () => `\tipv6addr = ${v6 ? o.address : "::1"}`, 2);
+  writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
+  const users = join(dir, "mods-config/files/authorize");
+  writeFileSync(users, `${usersFile(o.users)}\n${readFileSync(users, "utf8")}`);
+}
+
 export async function startFreeradius(o: FreeradiusOptions): Promise<FreeradiusServer> {
   requireFreeradius();
   const address = o.address ?? "127.0.0.1";
@@ -295,14 +348,17 @@ export async function startFreeradius(o: FreeradiusOptions): Promise<FreeradiusS
   const acctPort =
     o.acctPort ?? (o.authPort !== undefined ? o.authPort + 1 : await freeUdpPort(address));
   const dir = mkdtempSync(join(tmpdir(), "freeradius-"));
-  for (const d of ["log", "run", "radacct", "mods-config/files"])
-    mkdirSync(join(dir, d), { recursive: true });
-  writeFileSync(join(dir, "mods-config/files/authorize"), usersFile(o.users));
-  writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
-  if (o.proxyTo) writeFileSync(join(dir, "proxy.conf"), proxyConf(o.proxyTo));
-  for (const [name, text] of Object.entries(o.extraFiles ?? {}))
-    writeFileSync(join(dir, name), text);
-  writeFileSync(join(dir, "radiusd.conf"), radiusdConf(dir, { ...o, address, authPort, acctPort }));
+  if (o.stock) writeStockRaddb(dir, { ...o, address, authPort, acctPort });
+  else {
+    for (const d of ["log", "run", "radacct", "mods-config/files"])
+      mkdirSync(join(dir, d), { recursive: true });
+    writeFileSync(join(dir, "mods-config/files/authorize"), usersFile(o.users));
+    writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
+    if (o.proxyTo) writeFileSync(join(dir, "proxy.conf"), proxyConf(o.proxyTo));
+    for (const [name, text] of Object.entries(o.extraFiles ?? {}))
+      writeFileSync(join(dir, name), text);
+    writeFileSync(join(dir, "radiusd.conf"), radiusdConf(dir, { ...o, address, authPort, acctPort }));
+  }
 
   const cmd = [FREERADIUS_BIN, "-f", "-l", "stdout", "-d", dir, ...(o.flags ?? [])];
   let proc: ReturnType<typeof Bun.spawn> | null = null;
