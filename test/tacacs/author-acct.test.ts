@@ -88,6 +88,63 @@ describe("accounting", () => {
   });
 });
 
+describe("a failing asynchronous job", () => {
+  // An accounting job is answered in a promise reaction. Unhandled, an exception there would be an
+  // unhandled rejection: the end of the process and of every other device's service.
+  const acct = (c: TacacsClient) =>
+    c.request(
+      { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
+      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=contained", "service=shell"] } },
+    );
+  const failures = () => srv.logs.filter((l) => l.event === "tacacs_job_failed").length;
+  const stillServing = async () => {
+    const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
+    try {
+      expect(((await acct(c)).body as { status: number }).status).toBe(AcctStatus.SUCCESS);
+    } finally {
+      c.close();
+    }
+  };
+
+  test("a job whose promise rejects: that connection is closed and logged, the next one is served", async () => {
+    const policy = srv.policy.policy;
+    const account = policy.account;
+    // A store rejecting with a value that cannot even be turned into text makes the job's own
+    // rejection handler throw, so the job's promise rejects.
+    policy.account = () => {
+      policy.account = account;
+      return Promise.reject({ toString: () => { throw new Error("unprintable storage error"); } });
+    };
+    const before = failures();
+    const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
+    c.send(
+      { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
+      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=lost", "service=shell"] } },
+    );
+    expect((await c.next()).kind).toBe("closed");
+    expect(failures()).toBe(before + 1);
+    await stillServing();
+  });
+
+  test("an exception while answering a resolved job: that connection is closed and logged, the next one is served", async () => {
+    const h = srv.registry.get("aaa_tacacs_decision_duration_seconds") as unknown as { observe: (...a: unknown[]) => void };
+    const observe = h.observe;
+    h.observe = () => {
+      h.observe = observe;
+      throw new Error("bookkeeping bug");
+    };
+    const before = failures();
+    const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
+    c.send(
+      { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
+      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=lost2", "service=shell"] } },
+    );
+    expect((await c.next()).kind).toBe("closed");
+    expect(failures()).toBe(before + 1);
+    await stillServing();
+  });
+});
+
 describe("single-connect", () => {
   test("granted in the first reply only; interleaved sessions of all three types on one connection", async () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
