@@ -1,7 +1,11 @@
 // The reusable FreeRADIUS helper (test/support/freeradius.ts) works: a private raddb on free loopback
 // ports answers PAP with the configured reply attributes, rejects a wrong password, answers
 // Accounting-Request and Status-Server on both ports, and enforces require_message_authenticator.
+// `stock: true` (Debian's shipped configuration, the benchmark's main baseline) answers PAP and
+// writes accounting through its stock modules (detail per client and day, radwtmp).
 // (The benchmark and the RADIUS proxy's tests build on it.)
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   startFreeradius,
@@ -90,6 +94,32 @@ describe("startFreeradius", () => {
     for (const port of [fr.authPort, fr.acctPort]) {
       const st = await rc(port, "status", "Message-Authenticator = 0x00");
       expect(st.stdout).toMatch(/Received (Access-Accept|Accounting-Response)/);
+    }
+  });
+});
+
+describe("startFreeradius({ stock: true })", () => {
+  test("Debian's configuration with our client and user: PAP accept and reject, accounting written by the stock detail and unix modules", async () => {
+    const stock = await startFreeradius({
+      stock: true,
+      clients: [{ ipaddr: "127.0.0.1", secret: SECRET, requireMessageAuthenticator: true }],
+      users: [{ name: "bob", password: "bob-pw" }],
+    });
+    try {
+      const ok = await rc(stock.authPort, "auth", 'User-Name = "bob", User-Password = "bob-pw", Message-Authenticator = 0x00');
+      expect(ok.stdout).toContain("Received Access-Accept");
+      const bad = await rc(stock.authPort, "auth", 'User-Name = "bob", User-Password = "nope", Message-Authenticator = 0x00');
+      expect(bad.stdout).toContain("Received Access-Reject");
+      const acct = await rc(stock.acctPort, "acct", 'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "stock-1", NAS-Port = 7');
+      expect(acct.stdout).toContain("Received Accounting-Response");
+      // The stock detail module: ${radacctdir}/<client address>/detail-YYYYMMDD; unix: radwtmp.
+      const dir = join(stock.dir, "log/radacct/127.0.0.1");
+      const files = readdirSync(dir);
+      expect(files.some((f) => f.startsWith("detail-"))).toBe(true);
+      expect(readFileSync(join(dir, files[0]!), "utf8")).toContain('Acct-Session-Id = "stock-1"');
+      expect(existsSync(join(stock.dir, "log/radwtmp"))).toBe(true);
+    } finally {
+      await stock.close();
     }
   });
 });
