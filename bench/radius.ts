@@ -18,7 +18,8 @@
 // Reports rps, p50/p99 latency, RSS (VmRSS) after each run, the server's CPU time per request (from
 // /proc/PID/stat over a counted run of 100,000: robust when other work shares the machine), the
 // ratios ours/FreeRADIUS, and with
-// --million the RSS of our server before and after 1,000,000 PAP requests (flat = no leak).
+// --million the RSS of our server before and after 1,000,000 PAP requests, then 1,000,000 accounting
+// requests (flat = no leak).
 // Every run is bounded (aaaload --duration/--count and --max-time); every process is stopped in finally.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -257,7 +258,7 @@ let ours: Awaited<ReturnType<typeof startOurs>> | null = null;
 const FR = ["FreeRADIUS stock", "FreeRADIUS minimal"] as const;
 const frs: FreeradiusServer[] = [];
 let oursSummary = "";
-let millionResult: { before: number; after: number; line: Line } | null = null;
+const millionResults: Array<{ workload: string; before: number; after: number; line: Line }> = [];
 try {
   ours = await startOurs();
   for (const name of FR)
@@ -302,24 +303,16 @@ try {
     for (const [i, f] of frs.entries())
       await measure(FR[i]!, "accounting", f.pid, acct(f.acctPort));
   }
-  if (million) {
-    const before = rssKb(ours.pid);
-    const line = await load([
-      "radius-auth",
-      "-t",
-      `127.0.0.1:${ours.auth}`,
-      "-u",
-      USER,
-      "-p",
-      PASS,
-      "-w",
-      "64",
-      "--msg-auth",
-      "-n",
-      "1000000",
-    ]);
-    millionResult = { before, after: rssKb(ours.pid), line };
-  }
+  if (million)
+    for (const [workload, args] of [
+      ["PAP", pap(ours.auth)],
+      ["accounting", acct(ours.acct)],
+    ] as const) {
+      const before = rssKb(ours.pid);
+      const counted = args.slice(0, args.indexOf("-d")).concat(["-n", "1000000"]);
+      const line = await load(counted);
+      millionResults.push({ workload, before, after: rssKb(ours.pid), line });
+    }
 } finally {
   if (ours) oursSummary = await ours.stop();
   for (const f of frs) await f.close();
@@ -358,10 +351,10 @@ for (const w of ["PAP", "accounting"])
         `median req/s ours ${median(pairs.map((p) => p.a.rps)).toFixed(0)}, ${name} ${median(pairs.map((p) => p.b.rps)).toFixed(0)}`,
     );
   }
-if (millionResult) {
-  const l = millionResult.line;
+for (const m of millionResults) {
+  const l = m.line;
   out.push(
-    `1,000,000 PAP requests: ok=${l.ok} timeout=${l.timeout} rps=${l.rps}; our RSS ${(millionResult.before / 1024).toFixed(0)} MB before, ${(millionResult.after / 1024).toFixed(0)} MB after`,
+    `1,000,000 ${m.workload} requests: ok=${l.ok} timeout=${l.timeout} rps=${l.rps}; our RSS ${(m.before / 1024).toFixed(0)} MB before, ${(m.after / 1024).toFixed(0)} MB after`,
   );
 }
 out.push(`our server at exit: ${oursSummary}`);
