@@ -13,7 +13,7 @@ import { AttrType, Code, getAttr, type Packet } from "../codec/packet.ts";
 import type { ProxyDecision, ProxyRequestContext } from "../proxy-port.ts";
 import { slotId, slotSocket } from "./pending.ts";
 import { keyHash, selectServer } from "./pool.ts";
-import { forwardRequest, nasSideOf } from "./relay.ts";
+import { forwardRequest, nasSideOf } from "./relay-request.ts";
 import { startRetry } from "./retry.ts";
 import type { EngineState, Entry, Flight } from "./state.ts";
 

@@ -26,13 +26,11 @@ import {
 import { encodeVsa, findVendorAttr } from "../codec/vsa.ts";
 import {
   checkHomeReply,
-  forwardRequest,
-  nasSideOf,
   rejectFor,
   relayReply,
-  statusServer,
   VENDOR_MICROSOFT,
-} from "./relay.ts";
+} from "./relay-reply.ts";
+import { forwardRequest, nasSideOf, statusServer } from "./relay-request.ts";
 
 const NAS = utf8(RFC2865_SECRET);
 const HOME = utf8("home-s3cret");

@@ -12,7 +12,7 @@ import { Code } from "../codec/packet.ts";
 import { finish } from "./forward.ts";
 import { healthStep } from "./health.ts";
 import { IDS_PER_SOCKET } from "./pending.ts";
-import { checkHomeReply, relayReply } from "./relay.ts";
+import { checkHomeReply, relayReply } from "./relay-reply.ts";
 import type { EngineState, ServerState } from "./state.ts";
 
 function alive(e: EngineState, s: ServerState, now: number) {

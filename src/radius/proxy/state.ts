@@ -38,7 +38,7 @@ import {
   type RealmRouter,
   type RealmRule,
 } from "./realm.ts";
-import type { NasSide } from "./relay.ts";
+import type { NasSide } from "./relay-request.ts";
 import type { RetryState } from "./retry.ts";
 import type { HomeServer, ProxySettings } from "./settings.ts";
 

@@ -15,7 +15,8 @@ import { arm, finish, transmit } from "./forward.ts";
 import { healthStep } from "./health.ts";
 import { slotId, slotSocket } from "./pending.ts";
 import { selectServer } from "./pool.ts";
-import { rejectFor, statusServer } from "./relay.ts";
+import { rejectFor } from "./relay-reply.ts";
+import { statusServer } from "./relay-request.ts";
 import { onTimeout } from "./retry.ts";
 import type { EngineState, Flight, Probe } from "./state.ts";
 
