@@ -68,8 +68,10 @@ const TacacsSchema = v.strictObject({
   idle_timeout: v.optional(duration(1_000, 86_400_000), "10m"),
   /** Grant single-connect (RFC 8907 §4.3) when a client asks for it. */
   single_connect: v.optional(v.boolean(), true),
-  /** Refuse PAP and ASCII: only CHAP / MS-CHAP (RFC 8907 §10.5.3). */
+  /** Refuse PAP and ASCII login and ASCII change password: only CHAP / MS-CHAP (RFC 8907 §10.5.3). */
   only_chap: v.optional(v.boolean(), false),
+  /** With only_chap: refuse enable by ASCII / PAP too (devices have no other way, so no TACACS+ enable). */
+  only_chap_enable: v.optional(v.boolean(), false),
   proxy_protocol: v.optional(ProxyProtocolSchema, {}),
   limits: v.optional(TacacsLimitsSchema, {}),
 });

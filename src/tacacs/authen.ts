@@ -8,10 +8,14 @@
 //          MS-CHAPv2 data = id(1) ‖ challenge(16) ‖ response(49) → job                (§5.4.2.5)
 //   ENABLE (authen_service ENABLE): ASCII (GETPASS dialogue) or PAP, checked against the enable secret
 //          with the requested priv_lvl (§5.4.3).
-//   CHPASS ASCII   START(user?) → GETUSER → GETPASS "Old password" → GETPASS "New password" →
-//          GETPASS "Retype" → job (§5.4.2, ASCII change password; local users only: policy checks the old password like a
+//   CHPASS ASCII   START(user?) → GETUSER → GETDATA(NOECHO) "Old password" → GETPASS "New password" →
+//          GETPASS "Retype" → job (§5.4.2.7: GETPASS "MUST only be used when requesting the 'new'
+//          password … When requesting the 'old' password, the status value MUST be set to
+//          TAC_PLUS_AUTHEN_STATUS_GETDATA"; local users only: policy checks the old password like a
 //          login, then stores the new one). CHPASS with PAP/CHAP/MS-CHAP is refused (the RFC
 //          deprecates inbound PAP change password; the others carry no new password).
+//   only_chap (§10.5.3) refuses PAP and ASCII login and ASCII change password (it carries the old
+//          password like a login would); enable too only with only_chap_enable.
 //   Anything else (SENDAUTH, ARAP, unknown types) → FAIL: an unimplemented flow is refused,
 //   never guessed at.
 //
@@ -86,8 +90,10 @@ function prompt(flow: AsciiFlow): AuthenStep {
   flow.prompts++;
   if (flow.prompts > MAX_PROMPTS) return fail("Too many attempts", "too-many-prompts");
   if (flow.step === "getuser") return { kind: "reply", reply: reply(AuthenStatus.GETUSER, "Username: "), terminal: false, flow };
-  const text =
-    flow.step === "getnew" ? "New password: " : flow.step === "confirm" ? "Retype new password: " : flow.purpose === "chpass" ? "Old password: " : "Password: ";
+  // §5.4.2.7: the old password of a change is asked with GETDATA (still NOECHO), never GETPASS.
+  if (flow.purpose === "chpass" && flow.step === "getpass")
+    return { kind: "reply", reply: reply(AuthenStatus.GETDATA, "Old password: ", AuthenReplyFlag.NOECHO), terminal: false, flow };
+  const text = flow.step === "getnew" ? "New password: " : flow.step === "confirm" ? "Retype new password: " : "Password: ";
   return { kind: "reply", reply: reply(AuthenStatus.GETPASS, text, AuthenReplyFlag.NOECHO), terminal: false, flow };
 }
 
@@ -96,12 +102,13 @@ export function startAuthen(s: AuthenStart, cfg: EngineConfig): AuthenStep {
   const enable = s.authenService === AuthenService.ENABLE;
   if (s.action === AuthenAction.CHPASS) {
     if (s.authenType !== AuthenType.ASCII || enable) return fail("Change password needs an ASCII login session", "unsupported-chpass");
+    if (cfg.onlyChap) return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
     return prompt({ purpose: "chpass", step: s.user === "" ? "getuser" : "getpass", username: s.user, prompts: 0, privLvl: s.privLvl });
   }
   if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
   const purpose = enable ? "enable" : "login";
   const name = authenTypeName(s.authenType);
-  if (cfg.onlyChap && !enable && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
+  if (cfg.onlyChap && (!enable || cfg.onlyChapEnable === true) && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
     return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
   }
   switch (s.authenType) {

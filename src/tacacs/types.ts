@@ -10,8 +10,13 @@ import type { PacketBody } from "./codec/packet.ts";
 export interface EngineConfig {
   /** Grant single-connect (RFC 8907 §4.3) when a client asks for it. */
   singleConnect: boolean;
-  /** Refuse PAP and ASCII login (RFC 8907 §10.5.3); enable is exempt (devices only do it by ASCII/PAP). */
+  /**
+   * Refuse PAP and ASCII login and ASCII change password (RFC 8907 §10.5.3: "only accept
+   * challenge/response options"). Enable is exempt unless onlyChapEnable: devices only do enable by
+   * ASCII or PAP, so refusing it means no enable through TACACS+ at all.
+   */
   onlyChap: boolean;
+  onlyChapEnable?: boolean;
   /** Concurrent sessions on one single-connect connection (implementation cap, see session.ts). */
   maxSessions: number;
 }

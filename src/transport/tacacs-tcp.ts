@@ -72,7 +72,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
     caps,
     rates,
     keys: new Map(),
-    engine: { singleConnect: config.single_connect, onlyChap: config.only_chap, maxSessions: DEFAULT_MAX_SESSIONS },
+    engine: { singleConnect: config.single_connect, onlyChap: config.only_chap, onlyChapEnable: config.only_chap_enable, maxSessions: DEFAULT_MAX_SESSIONS },
     sessionsDelta: (d) => {
       activeSessions += d;
     },

@@ -1,4 +1,5 @@
-// Change password (TACACS+ CHPASS, ASCII): GETUSER, old password, new password, confirmation; the
+// Change password (TACACS+ CHPASS, ASCII): GETUSER, the old password by GETDATA (RFC 8907 §5.4.2.7:
+// GETPASS is only for the new one), new password, confirmation; the
 // old password must authenticate like a login; afterwards only the new one works (the credential
 // cache forgets the old one), and the change is audited without the passwords.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
@@ -28,7 +29,7 @@ async function chpass(user: string, answers: string[]): Promise<ServerPacket[]> 
   let seq = 3;
   for (const a of [user, ...answers]) {
     const last = out.at(-1)!;
-    if (status(last) !== AuthenStatus.GETUSER && status(last) !== AuthenStatus.GETPASS) break;
+    if (status(last) !== AuthenStatus.GETUSER && status(last) !== AuthenStatus.GETPASS && status(last) !== AuthenStatus.GETDATA) break;
     out.push(await c.request({ type: PacketType.AUTHEN, seqNo: seq, sessionId: sid }, { kind: "authen-continue", body: { userMsg: utf8(a), data: new Uint8Array(0), flags: 0 } }));
     seq += 2;
   }
@@ -44,10 +45,10 @@ async function pap(user: string, password: string): Promise<number> {
 }
 
 describe("CHPASS (ASCII)", () => {
-  test("prompts for user, old, new and retyped password (NOECHO); then only the new password works", async () => {
+  test("prompts for user, old (GETDATA), new and retyped password (GETPASS), all NOECHO; then only the new password works", async () => {
     expect(await pap("bob", USERS.bob.password)).toBe(AuthenStatus.PASS); // now in the credential cache
     const r = await chpass("bob", [USERS.bob.password, "brand-new-pw-1", "brand-new-pw-1"]);
-    expect(r.map(status)).toEqual([AuthenStatus.GETUSER, AuthenStatus.GETPASS, AuthenStatus.GETPASS, AuthenStatus.GETPASS, AuthenStatus.PASS]);
+    expect(r.map(status)).toEqual([AuthenStatus.GETUSER, AuthenStatus.GETDATA, AuthenStatus.GETPASS, AuthenStatus.GETPASS, AuthenStatus.PASS]);
     expect(r.slice(1, 4).map(msg)).toEqual(["Old password: ", "New password: ", "Retype new password: "]);
     for (const p of r.slice(1, 4)) expect(flags(p) & AuthenReplyFlag.NOECHO).toBe(AuthenReplyFlag.NOECHO);
     expect(await pap("bob", "brand-new-pw-1")).toBe(AuthenStatus.PASS);
