@@ -21,6 +21,8 @@
 //     echoed only in the first reply. Without it, one session per connection, closed after the reply.
 //   - minor_version (§5.4.2): 1 for PAP/CHAP/MS-CHAP START, 0 for ASCII, authorization and accounting;
 //     a CONTINUE must use its START's version. Mismatch → ERROR.
+//   - Unknown packet type (§3.6): no body can be built for it, so the client's header comes back with
+//     seq_no + 1 and length 0, and the connection closes.
 import { AcctStatus } from "./codec/accounting.ts";
 import { AuthenStatus, expectedMinorVersion } from "./codec/authentication.ts";
 import { AuthorStatus } from "./codec/authorization.ts";
@@ -34,6 +36,7 @@ import type { Answer, EngineConfig, Job, Output, RefusalReason } from "./types.t
 
 /** §4.1: seq_no is one byte. */
 const MAX_SEQ_NO = 255;
+const EMPTY_BODY = new Uint8Array(0);
 /** Default cap on concurrent sessions per connection: devices multiplex a handful; bounds memory. */
 export const DEFAULT_MAX_SESSIONS = 64;
 
@@ -144,6 +147,14 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
   const h = frame.header;
   if (h.type !== PacketType.AUTHEN && h.type !== PacketType.AUTHOR && h.type !== PacketType.ACCT) {
     note(out, "bad_type", `type ${h.type}`);
+    // §3.6: "If an error occurs but the type of the incoming packet cannot be determined, a packet
+    // with the identical cleartext header but with a sequence number incremented by one and the
+    // length set to zero MUST be returned to indicate an error." Then the connection closes.
+    if (h.seqNo < MAX_SEQ_NO)
+      out.push({
+        kind: "send",
+        bytes: encodePacket({ type: h.type, seqNo: h.seqNo + 1, sessionId: h.sessionId, minorVersion: h.minorVersion, flags: h.flags }, EMPTY_BODY, conn.key),
+      });
     return close(conn, out, "bad_type");
   }
   if ((h.flags & HeaderFlag.UNENCRYPTED) !== 0) {

@@ -18,7 +18,7 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export type Received = { kind: "packet"; packet: ServerPacket; raw: Uint8Array } | { kind: "closed" } | { kind: "timeout" } | { kind: "undecodable"; code: string };
+export type Received = { kind: "packet"; packet: ServerPacket; raw: Uint8Array } | { kind: "closed" } | { kind: "timeout" } | { kind: "undecodable"; code: string; raw?: Uint8Array };
 
 let nextId = 0x1000 + Math.floor(Math.random() * 0x10000);
 export const newSessionId = (): number => (nextId = (nextId * 1103515245 + 12345) >>> 0) || 1;
@@ -63,7 +63,7 @@ export class TacacsClient {
       if (!r.ok) return this.deliver({ kind: "undecodable", code: r.code });
       if (r.value === null) return;
       const p = decodePacket(r.value.header, r.value.body, this.key, "server");
-      this.deliver(p.ok ? { kind: "packet", packet: p.value, raw: r.value.raw } : { kind: "undecodable", code: p.code });
+      this.deliver(p.ok ? { kind: "packet", packet: p.value, raw: r.value.raw } : { kind: "undecodable", code: p.code, raw: r.value.raw });
     }
   }
 

@@ -51,6 +51,20 @@ describe("TACACS+ faults", () => {
     await good();
   });
 
+  test("unknown packet type: the header comes back with seq_no + 1 and length 0 (RFC 8907 §3.6), then the connection closes", async () => {
+    const before = srv.refusals("bad_type");
+    const c = await raw();
+    const h = { majorVersion: 0xc, minorVersion: 0, type: 4, seqNo: 1, flags: 0, sessionId: 0x01020304, length: 0 };
+    c.writeRaw(encodeHeader(h));
+    const r = await c.next();
+    expect(r.kind).toBe("undecodable"); // type 4 is not a reply our codec reads: the bytes are what count
+    if (r.kind !== "undecodable") throw new Error(r.kind);
+    expect(r.raw).toEqual(encodeHeader({ ...h, seqNo: 2 }));
+    expect(await c.waitClosed()).toBe(true);
+    expect(srv.refusals("bad_type")).toBe(before + 1);
+    await good();
+  });
+
   test("bad seq_no: a new session at seq 3 gets ERROR at seq 4", async () => {
     const c = await raw();
     c.send({ type: PacketType.AUTHEN, seqNo: 3, sessionId: newSessionId(), minorVersion: 1 }, papBody("alice", "x"));

@@ -3,8 +3,9 @@
 //   major(4 bits) minor(4 bits) | type | seq_no | flags | session_id (u32) | length (u32)
 //
 // decodeHeader only refuses what makes the stream unreadable (too few bytes, a major version other
-// than 0xC). An unknown type or minor version still frames correctly, so those are checked later, in
-// packet.ts, where the engine can answer with an ERROR reply instead of dropping the connection.
+// than 0xC). An unknown type or minor version still frames correctly, so those are checked later (the
+// engine, session.ts): a bad minor version gets an ERROR reply, an unknown type the header-only
+// error packet of §3.6, instead of a silently dropped connection.
 // Unknown flag bits are preserved as they came (§4.1 defines only 0x01 and 0x04).
 import { Reader, Writer } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
