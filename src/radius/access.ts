@@ -27,7 +27,11 @@ import {
   type Attribute,
   type Packet,
 } from "./codec/packet.ts";
-import { hideMppeKey, unhidePassword } from "./codec/user-password.ts";
+import {
+  hideMppeKey,
+  unhidePassword,
+  type PacketSalts,
+} from "./codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "./codec/vsa.ts";
 
 export interface AccessOutcome {
@@ -45,6 +49,8 @@ export interface AccessRequestContext {
   clientIp: string;
   device: PolicyDevice;
   policy: Policy;
+  /** The reply's salts (MS-MPPE keys here, Tunnel-Password in the reply attributes): one packet. */
+  salts: PacketSalts;
 }
 
 const NONE: Attribute[] = [];
@@ -140,8 +146,18 @@ function msChapV2(
   const ident = response[0] ?? 0;
   const s = success as MsChapV2Success | null;
   if (!d.allow || s === null) return reject(d.reason, msChapError(ident));
-  const send = hideMppeKey(s.sendKey, c.secret, c.packet.authenticator);
-  const recv = hideMppeKey(s.recvKey, c.secret, c.packet.authenticator);
+  const send = hideMppeKey(
+    s.sendKey,
+    c.secret,
+    c.packet.authenticator,
+    c.salts.take(),
+  );
+  const recv = hideMppeKey(
+    s.recvKey,
+    c.secret,
+    c.packet.authenticator,
+    c.salts.take(),
+  );
   s.sendKey.fill(0);
   s.recvKey.fill(0);
   if (!send.ok || !recv.ok) return reject("internal");

@@ -14,7 +14,7 @@ import {
 } from "./codec/dictionary.ts";
 import { encodeValue } from "./codec/dictionary-values.ts";
 import type { Attribute } from "./codec/packet.ts";
-import { hideTunnelPassword } from "./codec/user-password.ts";
+import { hideTunnelPassword, type PacketSalts } from "./codec/user-password.ts";
 import { encodeVsa } from "./codec/vsa.ts";
 
 /** Distinct attribute texts remembered; past this the memo starts over (configuration is small). */
@@ -30,12 +30,13 @@ export class ReplyAttributeMapper {
     private readonly onBad: (attr: RadiusReplyAttribute, why: string) => void,
   ) {}
 
-  /** Appends the wire form of `list` to `out`. */
+  /** Appends the wire form of `list` to `out`; hidden values take their salts from `salts`. */
   map(
     list: readonly RadiusReplyAttribute[],
     secret: Uint8Array,
     requestAuth: Uint8Array,
     out: Attribute[],
+    salts: PacketSalts,
   ): void {
     for (const a of list) {
       const k = `${a.name}\u0000${a.value}`;
@@ -48,7 +49,13 @@ export class ReplyAttributeMapper {
       }
       if ("attr" in m) out.push(m.attr);
       else if ("hidden" in m) {
-        const h = hideTunnelPassword(utf8(a.value), secret, requestAuth);
+        const h = hideTunnelPassword(
+          utf8(a.value),
+          secret,
+          requestAuth,
+          0,
+          salts.take(),
+        );
         const w = h.ok ? this.wrap(m.hidden, h.value) : null;
         if (w !== null) out.push(w);
       }

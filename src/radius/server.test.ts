@@ -11,10 +11,11 @@ import { randomAuthenticator, verifyResponse } from "./codec/authenticator.ts";
 import { encodeRequest } from "./codec/compose.ts";
 import { defaultDictionary } from "./codec/dictionary.ts";
 import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
-import { hidePassword } from "./codec/user-password.ts";
+import { hidePassword, unhideTunnelPassword } from "./codec/user-password.ts";
 import { createRadiusCounters } from "./counters.ts";
 import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
 import { LATER, RadiusServer, type HandleResult } from "./server.ts";
+import { withConstantRandom } from "../../test/support/constant-random.ts";
 
 const SECRET = "engine-secret";
 const device = {
@@ -28,7 +29,12 @@ const src = { address: "192.0.2.1", port: 40000 };
 const AUTH = { id: 1, kind: "auth" as const };
 const ACCT = { id: 2, kind: "acct" as const };
 
-function setup(o: { proxy?: RadiusProxyPort } = {}) {
+function setup(
+  o: {
+    proxy?: RadiusProxyPort;
+    radiusReply?: () => Array<{ name: string; value: string }>;
+  } = {},
+) {
   const pending: Array<(d: Decision) => void> = [];
   let calls = 0;
   const policy = {
@@ -36,7 +42,8 @@ function setup(o: { proxy?: RadiusProxyPort } = {}) {
       calls++;
       return new Promise<Decision>((r) => pending.push(r));
     },
-    radiusReply: () => [{ name: "Session-Timeout", value: "60" }],
+    radiusReply:
+      o.radiusReply ?? (() => [{ name: "Session-Timeout", value: "60" }]),
     account: async () => {},
   } as unknown as Policy;
   const registry = new Registry();
@@ -95,6 +102,84 @@ describe("RadiusServer engine", () => {
     expect(server.handle(req.bytes, src, AUTH)).toEqual(reply);
     expect(calls()).toBe(1);
     expect(server.inFlight).toBe(0);
+  });
+
+  test("an exception while building the reply forgets the request: the retransmission is decided anew and answered", async () => {
+    let fail = true;
+    const { server, pending, calls, registry } = setup({
+      radiusReply: () => {
+        if (fail) {
+          fail = false;
+          throw new Error("policy snapshot unreadable");
+        }
+        return [];
+      },
+    });
+    const req = pap();
+    const first = server.handle(req.bytes, src, AUTH);
+    pending[0]!(allow(Reason.authenticated));
+    expect(await settle(first)).toBeNull();
+    expect(registry.renderPrometheus()).toContain(
+      'aaa_radius_dropped_total{device_group="nas",reason="internal"} 1',
+    );
+    // Not "in progress" any more: the NAS's retransmission is processed, not dropped as a duplicate.
+    const again = server.handle(req.bytes, src, AUTH);
+    expect(again).toBeInstanceOf(Promise);
+    pending[1]!(allow(Reason.authenticated));
+    const reply = await settle(again);
+    expect(reply![0]).toBe(Code.AccessAccept);
+    expect(calls()).toBe(2);
+    expect(server.inFlight).toBe(0);
+  });
+
+  test("an Access-Accept that would exceed 4096 octets becomes a bare Access-Reject, counted reply-too-large", async () => {
+    const long = "x".repeat(250);
+    const { server, pending, registry } = setup({
+      radiusReply: () =>
+        Array.from({ length: 20 }, () => ({ name: "Reply-Message", value: long })),
+    });
+    const req = pap();
+    const r = server.handle(req.bytes, src, AUTH);
+    pending[0]!(allow(Reason.authenticated));
+    const reply = (await settle(r))!;
+    expect(verifyResponse(reply, req.auth, utf8(SECRET))).toBe(true);
+    const d = decodePacket(reply);
+    if (!d.ok) throw new Error(d.code);
+    expect(d.value.code).toBe(Code.AccessReject);
+    expect(d.value.attributes.map((a) => a.type)).toEqual([
+      AttrType.MessageAuthenticator,
+    ]);
+    const text = registry.renderPrometheus();
+    expect(text).toContain('reason="reply-too-large"} 1');
+    expect(text).not.toContain("aaa_radius_accepted_total{");
+  });
+
+  test("hidden reply attributes of one packet get distinct salts, even from a constant random source (RFC 2868 §3.5)", async () => {
+    const { server, pending } = setup({
+      radiusReply: () => [
+        { name: "Tunnel-Password", value: "first-secret" },
+        { name: "Tunnel-Password", value: "second-secret" },
+      ],
+    });
+    const req = pap();
+    const r = server.handle(req.bytes, src, AUTH);
+    // Every salt drawn independently would now be the same 0x8000.
+    const reply = await withConstantRandom(0, () => {
+      pending[0]!(allow(Reason.authenticated));
+      return settle(r);
+    });
+    const d = decodePacket(reply!);
+    if (!d.ok) throw new Error(d.code);
+    const tp = d.value.attributes.filter((a) => a.type === 69);
+    expect(tp.length).toBe(2);
+    const salts = tp.map((a) => (a.value[1]! << 8) | a.value[2]!);
+    expect(salts[0]).not.toBe(salts[1]);
+    for (const s of salts) expect(s & 0x8000).toBe(0x8000);
+    const plain = tp.map((a) => {
+      const u = unhideTunnelPassword(a.value, utf8(SECRET), req.auth);
+      return u.ok ? new TextDecoder().decode(u.value.password) : u.code;
+    });
+    expect(plain).toEqual(["first-secret", "second-secret"]);
   });
 
   test("the same datagram on another socket is a different request", async () => {

@@ -40,6 +40,7 @@ import {
   type Attribute,
   type Packet,
 } from "./codec/packet.ts";
+import { PacketSalts } from "./codec/user-password.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
 import { DuplicateCache, duplicateKey } from "./duplicates.ts";
 import type {
@@ -263,6 +264,7 @@ export class RadiusServer {
             c,
             { allow: false, reason: `proxy-${o.reason}`, extra: [] },
             null,
+            new PacketSalts(),
           ),
         };
       case "forwarded": {
@@ -287,11 +289,13 @@ export class RadiusServer {
     const raw = getAttr(c.packet, AttrType.UserName);
     const userName =
       userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
+    const salts = new PacketSalts();
     if (userName === null || userName.length === 0)
       return this.finishAccess(
         c,
         { allow: false, reason: "no-user-name", extra: [] },
         null,
+        salts,
       );
     let out: AccessOutcome | Promise<AccessOutcome>;
     try {
@@ -302,16 +306,18 @@ export class RadiusServer {
         clientIp: c.source.address,
         device: c.device,
         policy: this.d.policy,
+        salts,
       });
     } catch (e) {
       return this.failed(c, e);
     }
-    if (!(out instanceof Promise)) return this.finishAccess(c, out, userName);
+    if (!(out instanceof Promise))
+      return this.finishAccess(c, out, userName, salts);
     this.inFlight++;
     return out.then(
       (o) => {
         this.inFlight--;
-        return this.finishAccess(c, o, userName);
+        return this.finishAccess(c, o, userName, salts);
       },
       (e: unknown) => {
         this.inFlight--;
@@ -320,45 +326,71 @@ export class RadiusServer {
     );
   }
 
+  /** The reply to a decided Access-Request. Nothing escapes: a throw here forgets the request. */
   private finishAccess(
     c: Ctx,
     o: AccessOutcome,
     userName: string | null,
+    salts: PacketSalts,
+  ): Uint8Array | null {
+    try {
+      return this.answerAccess(c, o, userName, salts);
+    } catch (e) {
+      // Without this the request would stay "in progress" in the duplicate cache and every
+      // retransmission would be dropped until the entry expired (RFC 2865 §4.1: a reply MUST go).
+      return this.failed(c, e);
+    }
+  }
+
+  private answerAccess(
+    c: Ctx,
+    o: AccessOutcome,
+    userName: string | null,
+    salts: PacketSalts,
   ): Uint8Array | null {
     const { d } = this;
-    const labels = this.groupLabels(c.device.groupName);
-    const counts = this.clientCounts(c.device.deviceName);
     const attrs: Attribute[] = [];
     if (o.allow) {
-      d.counters.accepted.inc(labels);
-      counts.accepted++;
       if (userName !== null)
         this.replies.map(
           d.policy.radiusReply(userName),
           c.secret,
           c.packet.authenticator,
           attrs,
+          salts,
         );
-    } else {
+    } else attrs.push(...REJECT_ATTRS);
+    for (const a of o.extra) attrs.push(a);
+    let allow = o.allow;
+    let reason = o.reason as ReasonCode;
+    let reply = this.encode(
+      c.packet,
+      c.secret,
+      allow ? Code.AccessAccept : Code.AccessReject,
+      attrs,
+      false,
+    );
+    if (reply === null && allow) {
+      // An Accept that does not fit in 4096 octets (the user group's reply attributes and the
+      // echoed Proxy-States) cannot be sent; silence would have the NAS retry and then mark us
+      // dead. Fail closed with a bare Access-Reject (Proxy-States only), counted and logged.
+      allow = false;
+      reason = "reply-too-large" as ReasonCode;
+      reply = this.encode(c.packet, c.secret, Code.AccessReject, NO_ATTRS, false);
+    }
+    const labels = this.groupLabels(c.device.groupName);
+    const counts = this.clientCounts(c.device.deviceName);
+    if (reply !== null && allow) {
+      d.counters.accepted.inc(labels);
+      counts.accepted++;
+    } else if (reply !== null) {
       counts.rejected++;
       d.counters.rejected.inc({
         device_group: labels.device_group,
-        reason: reasonKind(o.reason as ReasonCode),
+        reason: reasonKind(reason),
       });
-      attrs.push(...REJECT_ATTRS);
     }
-    for (const a of o.extra) attrs.push(a);
-    return this.finish(
-      c,
-      this.encode(
-        c.packet,
-        c.secret,
-        o.allow ? Code.AccessAccept : Code.AccessReject,
-        attrs,
-        false,
-      ),
-      DropReason.internal,
-    );
+    return this.finish(c, reply, DropReason.internal);
   }
 
   private accounting(

@@ -1,6 +1,7 @@
 // The RADIUS server over real UDP sockets on loopback (IPv4 and IPv6): PAP, CHAP, MS-CHAPv2, EAP,
 // Status-Server, reply attributes, Message-Authenticator rules, duplicates, and every bad input the
 // issue lists — each followed by a good request that must still be answered.
+import { withConstantRandom } from "../support/constant-random.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromUtf8, utf8 } from "../../src/lib/bytes.ts";
 import {
@@ -189,13 +190,14 @@ describe("authentication", () => {
         utf8(NAS_SECRET),
       );
       if (!r2.ok) throw new Error(r2.code);
-      const rep = checkReply(
-        await c4.exchange(r2.value),
-        auth,
-        NAS_SECRET,
-        code,
-      );
+      // A constant random source while the server answers: two independently drawn salts would
+      // be equal, and the two MPPE keys would share a keystream (RFC 2548 §2.4.2: unique salts).
+      const raw = await withConstantRandom(7, () => c4.exchange(r2.value));
+      const rep = checkReply(raw, auth, NAS_SECRET, code);
       if (code === Code.AccessAccept) {
+        const salt = (t: number) =>
+          Array.from(findVendorAttr(rep, MS_VENDOR_ID, t)!.subarray(0, 2));
+        expect(salt(MsAttr.MSMPPESendKey)).not.toEqual(salt(MsAttr.MSMPPERecvKey));
         const success = findVendorAttr(
           rep,
           MS_VENDOR_ID,

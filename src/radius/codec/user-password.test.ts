@@ -5,11 +5,13 @@ import {
   RFC2865_7_1_REQUEST,
   RFC2865_SECRET,
 } from "./test-vectors.ts";
+import { withConstantRandom } from "../../../test/support/constant-random.ts";
 import { mulberry32 } from "../../../test/support/prng.ts";
 import {
   hideMppeKey,
   hidePassword,
   hideTunnelPassword,
+  PacketSalts,
   randomSalt,
   unhideMppeKey,
   unhidePassword,
@@ -133,5 +135,25 @@ describe("salted: Tunnel-Password (RFC 2868 §3.5), MS-MPPE keys (RFC 2548 §2.4
     expect(unhideTunnelPassword(new Uint8Array(0), secret, ra).ok).toBe(false);
     expect(unhideMppeKey(new Uint8Array(17), secret, ra).ok).toBe(false);
     expect(randomSalt()[0]! & 0x80).toBe(0x80);
+  });
+
+  test("PacketSalts: the salts of one packet are distinct and have the high bit set, across the 15-bit wrap", async () => {
+    for (let p = 0; p < 2_000; p++) {
+      const s = new PacketSalts();
+      const seen = new Set<number>();
+      for (let i = 0; i < 8; i++) {
+        const v = s.take();
+        expect(v.length).toBe(2);
+        expect(v[0]! & 0x80).toBe(0x80);
+        seen.add((v[0]! << 8) | v[1]!);
+      }
+      expect(seen.size).toBe(8);
+    }
+    // From 0x7fff the next is 0x0000 (high bit set: 0xffff, then 0x8000).
+    await withConstantRandom(0xff, () => {
+      const s = new PacketSalts();
+      expect(Array.from(s.take())).toEqual([0xff, 0xff]);
+      expect(Array.from(s.take())).toEqual([0x80, 0x00]);
+    });
   });
 });

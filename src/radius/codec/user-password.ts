@@ -96,6 +96,24 @@ export function randomSalt(): Uint8Array {
   return s;
 }
 
+/**
+ * The salts of one packet. RFC 2548 §2.4.2 / RFC 2868 §3.5: "The contents of each Salt field in a
+ * given Access-Accept packet MUST be unique", most significant bit set. Two independent random
+ * salts collide once in 32,768 packets, and two MS-MPPE keys hidden with the same salt, secret and
+ * Request Authenticator share their keystream (c1 ^ c2 = k1 ^ k2). So the first salt is random and
+ * each next one is the previous + 1 in the 15 bits: distinct within the packet by construction.
+ */
+export class PacketSalts {
+  private next = -1;
+  take(): Uint8Array {
+    if (this.next < 0)
+      this.next = crypto.getRandomValues(new Uint16Array(1))[0]! & 0x7fff;
+    const v = this.next;
+    this.next = (v + 1) & 0x7fff;
+    return new Uint8Array([0x80 | (v >>> 8), v & 0xff]);
+  }
+}
+
 function saltedHide(
   data: Uint8Array,
   secret: Uint8Array,
