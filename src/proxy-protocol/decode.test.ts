@@ -62,6 +62,22 @@ describe("families and fields", () => {
     expect(header(decodeProxyV2(localTcp4))).toMatchObject({ consumed: 28, header: { command: "LOCAL", family: "TCP4", addresses: null } });
   });
 
+  test("LOCAL: a block it cannot read is discarded (§2.2) — an undefined family, a malformed TLV area", () => {
+    // Family byte 0x77 (undefined), then 7 bytes that would be a TLV overrunning the block.
+    const odd = concat([PP2_SIGNATURE, Uint8Array.of(0x20, 0x77, 0, 7), Uint8Array.of(0xe0, 0xff, 0xff, 1, 2, 3, 4), utf8("next")]);
+    expect(decodeProxyV2(odd.subarray(0, 20))).toEqual({ kind: "need-more" });
+    expect(header(decodeProxyV2(odd))).toMatchObject({ consumed: 23, header: { command: "LOCAL", family: "UNSPEC", addresses: null, tlvs: [], crc32cVerified: false } });
+    // The same bytes as PROXY are refused.
+    const asProxy = odd.slice();
+    asProxy[12] = 0x21;
+    expect(decodeProxyV2(asProxy)).toMatchObject({ kind: "error", code: "proxy/bad-family" });
+    // UNSPEC family (no addresses) with a TLV overrunning the block: LOCAL skips it, PROXY refuses.
+    const tlvBad = concat([PP2_SIGNATURE, Uint8Array.of(0x20, 0x00, 0, 4), Uint8Array.of(0xe0, 0, 9, 1)]);
+    expect(header(decodeProxyV2(tlvBad))).toMatchObject({ consumed: 20, header: { command: "LOCAL", tlvs: [] } });
+    tlvBad[12] = 0x21;
+    expect(decodeProxyV2(tlvBad).kind).toBe("error");
+  });
+
   test("PROXY UNSPEC: no address block, family recorded, addresses null", () => {
     const buf = fromHex(SIG + "21 00 0000");
     expect(header(decodeProxyV2(buf))).toMatchObject({ consumed: 16, header: { command: "PROXY", family: "UNSPEC", addresses: null } });
@@ -162,7 +178,7 @@ describe("preamble errors, decided as early as possible", () => {
       const r = decodeProxyV2(concat([PP2_SIGNATURE, Uint8Array.of(0x21, fam, 0, len)]));
       expect(r).toMatchObject({ kind: "error", code: "proxy/short-address", headerLength: 16 + len });
     }
-    // LOCAL gets the same bounds check: the block is still skipped by the family's size.
-    expect(decodeProxyV2(concat([PP2_SIGNATURE, Uint8Array.of(0x20, 0x11, 0, 4)]))).toMatchObject({ code: "proxy/short-address" });
+    // LOCAL does not: its block is discarded unread, family included (§2.2).
+    expect(header(decodeProxyV2(concat([PP2_SIGNATURE, Uint8Array.of(0x20, 0x11, 0, 4), new Uint8Array(4)])))).toMatchObject({ consumed: 20, header: { command: "LOCAL", addresses: null } });
   });
 });

@@ -3,7 +3,9 @@
 //   - "not-proxy" on the first byte that differs from the v2 signature (and from the v1 "PROXY "
 //     prefix): a TACACS+ header starts with 0xC0/0xC1, so direct clients are recognised at byte 1;
 //   - version, command and family errors at bytes 13 and 14, "too-long" as soon as `len` is read;
-//   - otherwise "need-more" until 16 + len bytes are there, then the whole header is validated.
+//   - otherwise "need-more" until 16 + len bytes are there, then the whole header is validated —
+//     except LOCAL, whose block §2.2 says to discard: an unknown family, short address block or
+//     malformed TLV area is skipped, not refused (a well-formed CRC32C is still checked).
 // Re-calling on every segment costs O(16) until the header is complete, so byte-by-byte arrival
 // is cheap. v1 text headers are recognised only to be refused ("proxy/v1-unsupported"): we speak
 // v2 only, and a v1 line has no length prefix to skip safely.
@@ -79,15 +81,31 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
   const famByte = r.u8();
   if (famByte === undefined) return NEED_MORE;
   const family = FAMILY_BY_BYTE.get(famByte);
-  if (family === undefined) return fail("proxy/bad-family", `family byte 0x${famByte.toString(16).padStart(2, "0")}`);
+  // LOCAL (§2.2): "the receiver must accept this connection as valid and must use the real
+  // connection endpoints and discard the protocol block including the family which is ignored".
+  // A health check must not fail on a family, address block or TLV area it does not use: those are
+  // skipped. What is well-formed is still read, so a CRC32C TLV (HAProxy's check-send-proxy with
+  // proxy-v2-options crc32c) is verified, and a mismatch is refused like any damaged header.
+  const local = command === "LOCAL";
+  if (family === undefined && !local)
+    return fail("proxy/bad-family", `family byte 0x${famByte.toString(16).padStart(2, "0")}`);
   const len = r.u16();
   if (len === undefined) return NEED_MORE;
 
   const total = PP2_PREAMBLE_LEN + len;
   if (total > max) return fail("proxy/too-long", `header of ${total} bytes exceeds cap ${max}`, total);
+  const skipped = (): DecodeResult => ({
+    kind: "header",
+    header: { version: 2, command, family: family ?? "UNSPEC", addresses: null, tlvs: [], crc32cVerified: false },
+    consumed: total,
+  });
+  if (family === undefined) return buf.length < total ? NEED_MORE : skipped();
   // §2.2: "the receiver must ensure that len is at least the address size"; known before the block arrives.
   const addressLen = PP2_ADDRESS_LEN[family];
-  if (len < addressLen) return fail("proxy/short-address", `len ${len} < ${addressLen} for ${family}`, total);
+  if (len < addressLen) {
+    if (!local) return fail("proxy/short-address", `len ${len} < ${addressLen} for ${family}`, total);
+    return buf.length < total ? NEED_MORE : skipped();
+  }
   if (buf.length < total) return NEED_MORE;
 
   // Private copy: the caller's socket buffer may be reused, and TLV values are views into this.
@@ -98,7 +116,7 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
   const tlvArea = block.subarray(PP2_PREAMBLE_LEN + addressLen);
 
   const parsed = parseTlvs(tlvArea);
-  if (!parsed.ok) return fail(parsed.code, parsed.detail ?? "", total);
+  if (!parsed.ok) return local ? skipped() : fail(parsed.code, parsed.detail ?? "", total);
   let crc32cVerified = false;
   if (parsed.value.crc32cValueOffset >= 0) {
     const at = PP2_PREAMBLE_LEN + addressLen + parsed.value.crc32cValueOffset;
@@ -106,8 +124,8 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
     crc32cVerified = true;
   }
 
-  // LOCAL: "the receiver must ... use the real connection endpoints" (§2.2), whatever the family says.
-  const addresses = command === "LOCAL" ? null : readAddresses(family, addrBytes);
+  // LOCAL: "the receiver must ... use the real connection endpoints", whatever the family says.
+  const addresses = local ? null : readAddresses(family, addrBytes);
   const { tlvs, alpn, authority, uniqueId, netns, ssl } = parsed.value;
   const header: ProxyHeader = { version: 2, command, family, addresses, tlvs, crc32cVerified };
   if (alpn !== undefined) header.alpn = alpn;

@@ -86,7 +86,7 @@ describe("CRC32C TLV", () => {
 
   test("the CRC may sit before other TLVs", () => {
     const tlvs: Tlv[] = [{ type: PP2_TYPE.CRC32C, value: new Uint8Array(4) }, { type: 0xe1, value: utf8("after") }];
-    const h = header(decodeProxyV2(encodeProxyV2({ command: "LOCAL", family: "UNSPEC", tlvs })));
+    const h = header(decodeProxyV2(encodeProxyV2({ command: "PROXY", family: "UNSPEC", tlvs })));
     expect(h.crc32cVerified).toBe(true);
     expect(h.tlvs[1]).toEqual({ type: 0xe1, value: utf8("after") });
   });
