@@ -60,7 +60,9 @@ export interface AsciiFlow {
 
 export type AuthenStep =
   | { kind: "reply"; reply: AuthenReply; terminal: boolean; flow?: AsciiFlow; note?: { result: "fail" | "error"; reason: string } }
-  | { kind: "job"; job: Job };
+  | { kind: "job"; job: Job }
+  /** The session ends without a reply (the client aborted it). */
+  | { kind: "end"; note: { result: "fail"; reason: string } };
 
 const EMPTY = new Uint8Array(0);
 const reply = (status: number, serverMsg: string, flags = 0, data: Uint8Array = EMPTY): AuthenReply => ({ status, flags, serverMsg, data });
@@ -153,8 +155,9 @@ function challengeJob(s: AuthenStart, name: string): AuthenStep {
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
-  // §5.3: the client gave up; the session ends. We answer FAIL so a client still reading gets a verdict.
-  if ((c.flags & AuthenContinueFlag.ABORT) !== 0) return fail("Aborted", "aborted");
+  // §5.4.3: the client "may prematurely terminate a session" with the ABORT flag. It waits for
+  // nothing more: the session ends without a reply (as tac_plus-ng does), counted as a failure.
+  if ((c.flags & AuthenContinueFlag.ABORT) !== 0) return { kind: "end", note: { result: "fail", reason: "aborted" } };
   if (c.userMsg.length === 0) return prompt(flow);
   if (flow.step === "getuser") {
     let name: string;

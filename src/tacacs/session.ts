@@ -237,6 +237,10 @@ function askPolicy(s: Session, h: Header, job: Job, out: Output[]): void {
 
 function authenStep(conn: ConnState, s: Session, h: Header, step: AuthenStep, out: Output[]): void {
   if (step.kind === "job") return askPolicy(s, h, step.job, out);
+  if (step.kind === "end") {
+    out.push({ kind: "note", note: { what: "authen", authenType: "other", result: step.note.result, reason: step.note.reason, username: s.flow?.username ?? "" } });
+    return endSession(conn, h.sessionId, out);
+  }
   if (step.flow !== undefined) s.flow = step.flow;
   if (step.note !== undefined) {
     out.push({ kind: "note", note: { what: "authen", authenType: "other", result: step.note.result, reason: step.note.reason, username: s.flow?.username ?? "" } });

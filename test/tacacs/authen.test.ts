@@ -93,9 +93,22 @@ describe("ASCII login", () => {
     const c2 = await connect4();
     const sid2 = newSessionId();
     await c2.authenStart({ user: "bob", authenType: AuthenType.ASCII }, { sessionId: sid2 });
-    p = await c2.request({ type: PacketType.AUTHEN, seqNo: 3, sessionId: sid2 }, { kind: "authen-continue", body: { userMsg: new Uint8Array(0), data: new Uint8Array(0), flags: AuthenContinueFlag.ABORT } });
-    expect((p.body as { status: number }).status).toBe(AuthenStatus.FAIL);
-    expect(await c2.waitClosed(1000)).toBe(true);
+    // §5.4.3 ABORT: the session ends without a reply, and (no single-connect) the connection closes.
+    c2.send({ type: PacketType.AUTHEN, seqNo: 3, sessionId: sid2 }, { kind: "authen-continue", body: { userMsg: new Uint8Array(0), data: utf8("user hit ^C"), flags: AuthenContinueFlag.ABORT } });
+    expect((await c2.next(1000)).kind).toBe("closed");
+  });
+
+  test("ABORT on a single-connect connection: no reply, the connection stays and serves the next session", async () => {
+    const c = await connect4();
+    const sid = newSessionId();
+    const SC = HeaderFlag.SINGLE_CONNECT;
+    const p = await c.authenStart({ user: "bob", authenType: AuthenType.ASCII }, { sessionId: sid, flags: SC });
+    expect((p.body as { status: number }).status).toBe(AuthenStatus.GETPASS);
+    c.send({ type: PacketType.AUTHEN, seqNo: 3, sessionId: sid, flags: SC }, { kind: "authen-continue", body: { userMsg: new Uint8Array(0), data: new Uint8Array(0), flags: AuthenContinueFlag.ABORT } });
+    const next = await c.authenStart({ user: "bob", authenType: AuthenType.PAP, data: utf8(USERS.bob.password) }, { flags: SC });
+    expect(next.header.sessionId).not.toBe(sid); // nothing came back for the aborted session
+    expect((next.body as { status: number }).status).toBe(AuthenStatus.PASS);
+    c.close();
   });
 });
 
