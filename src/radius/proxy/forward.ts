@@ -129,20 +129,21 @@ export function handle(
   const route = e.router.route(
     un === undefined ? undefined : textDecoder.decode(un),
   );
-  if (route.action.kind === "local")
+  const target = acct ? route.action.acct : route.action.auth;
+  if (target.kind === "local")
     return decide(
       route.userName === undefined
         ? { kind: "local" }
         : { kind: "local", userName: route.userName },
       "realm-local",
     );
-  if (route.action.kind === "reject")
+  if (target.kind === "reject")
     return decide({ kind: "reject", reason: "realm-reject" }, "realm-reject");
-  const pp = e.pools.get(acct ? route.action.acctPool : route.action.pool);
+  const pp = e.pools.get(target.pool);
   if (!pp)
     return decide(
       { kind: "reject", reason: "realm-reject" },
-      `pool-${acct ? route.action.acctPool : route.action.pool}`,
+      `pool-${target.pool}`,
     );
   const ps = acct ? pp.acct : pp.auth;
   const noServer: ProxyDecision = acct

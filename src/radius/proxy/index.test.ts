@@ -349,6 +349,27 @@ describe("forwarding", () => {
     expect(r.got.length).toBe(1);
     expect(r.got[0]![0]).toBe(Code.AccountingResponse);
   });
+  test("acct_pool = local stores that realm's accounting here (it used to be dropped); pool = local with an acct pool proxies only accounting", () => {
+    const servers = [home("a"), home("b"), home("a", "acct")];
+    const { engine, sent } = setup(
+      "round-robin",
+      {
+        realms: [
+          { name: "split.test", match: "exact", pool: "p", acct_pool: "local", strip: true },
+          { name: "here.test", match: "exact", pool: "local", acct_pool: "p", strip: false },
+        ],
+      },
+      servers,
+    );
+    const r = replies();
+    const start = [{ type: 40, value: fromHex("00000001") }];
+    const acctCtx = { ...ctx, port: "acct" as const };
+    expect(engine.handle(nasRequest("bob@split.test", start, Code.AccountingRequest), acctCtx, r.cb)).toEqual({ kind: "local", userName: "bob" });
+    expect(engine.handle(nasRequest("bob@split.test"), ctx, r.cb)).toEqual({ kind: "forwarded" });
+    expect(engine.handle(nasRequest("bob@here.test"), ctx, r.cb)).toEqual({ kind: "local" });
+    expect(engine.handle(nasRequest("bob@here.test", start, Code.AccountingRequest), acctCtx, r.cb)).toEqual({ kind: "forwarded" });
+    expect(sent.map((s) => s.server)).toEqual([0, 2]);
+  });
 });
 
 describe("health through the engine", () => {

@@ -101,53 +101,63 @@ describe("router", () => {
   test("exact beats suffix, the longest suffix beats a shorter one, regex comes last", () => {
     expect(r.route("u@vpn.eu.example.com")).toEqual({
       realm: "exact-host",
-      action: { kind: "local" },
+      action: { auth: { kind: "local" }, acct: { kind: "local" } },
       userName: "u",
     });
     expect(r.route("u@x.eu.example.com")).toEqual({
       realm: "eu-example",
-      action: { kind: "pool", pool: "p2", acctPool: "p2-acct" },
+      action: { auth: { kind: "pool", pool: "p2" }, acct: { kind: "pool", pool: "p2-acct" } },
     });
     expect(r.route("u@example.com")).toEqual({
       realm: "example",
-      action: { kind: "pool", pool: "p1", acctPool: "p1" },
+      action: { auth: { kind: "pool", pool: "p1" }, acct: { kind: "pool", pool: "p1" } },
       userName: "u",
     });
     expect(r.route("u@foo.ORG")).toEqual({
       realm: "regex-any-org",
-      action: { kind: "pool", pool: "orgs", acctPool: "orgs" },
+      action: { auth: { kind: "pool", pool: "orgs" }, acct: { kind: "pool", pool: "orgs" } },
       userName: "u",
     });
+  });
+  test("pool and acct_pool may each be a reserved name: logins here, accounting proxied, or the reverse", () => {
+    const mixed = createRealmRouter([
+      { name: "a", match: "exact", pool: "local", acct_pool: "acct-p", strip: false },
+      { name: "b", match: "exact", pool: "auth-p", acct_pool: "local", strip: false },
+      { name: "c", match: "exact", pool: "auth-p", acct_pool: "reject", strip: false },
+    ]);
+    expect(mixed.route("u@a").action).toEqual({ auth: { kind: "local" }, acct: { kind: "pool", pool: "acct-p" } });
+    expect(mixed.route("u@b").action).toEqual({ auth: { kind: "pool", pool: "auth-p" }, acct: { kind: "local" } });
+    expect(mixed.route("u@c").action).toEqual({ auth: { kind: "pool", pool: "auth-p" }, acct: { kind: "reject" } });
   });
   test("evilexample.com does not reach the example.com pool", () => {
     expect(r.route("u@evilexample.com")).toEqual({
       realm: "",
-      action: { kind: "local" },
+      action: { auth: { kind: "local" }, acct: { kind: "local" } },
     });
   });
   test("prefix form, case-insensitive exact match, reject action", () => {
     expect(r.route("corp\\bob")).toEqual({
       realm: "CORP",
-      action: { kind: "reject" },
+      action: { auth: { kind: "reject" }, acct: { kind: "reject" } },
       userName: "bob",
     });
   });
   test("no realm and no default: local, name unchanged", () => {
-    expect(r.route("alice")).toEqual({ realm: "", action: { kind: "local" } });
+    expect(r.route("alice")).toEqual({ realm: "", action: { auth: { kind: "local" }, acct: { kind: "local" } } });
     expect(r.route(undefined)).toEqual({
       realm: "",
-      action: { kind: "local" },
+      action: { auth: { kind: "local" }, acct: { kind: "local" } },
     });
   });
   test("default realm takes unmatched and realm-less names, without stripping", () => {
     const d = createRealmRouter(rules, "fallback");
     expect(d.route("alice")).toEqual({
       realm: "fallback",
-      action: { kind: "pool", pool: "p3", acctPool: "p3" },
+      action: { auth: { kind: "pool", pool: "p3" }, acct: { kind: "pool", pool: "p3" } },
     });
     expect(d.route("u@evilexample.com")).toEqual({
       realm: "fallback",
-      action: { kind: "pool", pool: "p3", acctPool: "p3" },
+      action: { auth: { kind: "pool", pool: "p3" }, acct: { kind: "pool", pool: "p3" } },
     });
     expect(() => createRealmRouter(rules, "missing")).toThrow();
   });

@@ -18,10 +18,21 @@
 //             "evilexample.com" must NOT match suffix "example.com". The longest pattern wins.
 // 3. regex  — in configuration order; the pattern is not anchored implicitly (write ^...$).
 // No realm, or no match: the default realm if one is configured, else local.
-export type RealmAction =
-  | { kind: "pool"; pool: string; acctPool: string }
+/** Where one port's requests go: a pool, the local server, or an Access-Reject / silence. */
+export type RealmTarget =
+  | { kind: "pool"; pool: string }
   | { kind: "local" }
   | { kind: "reject" };
+
+/**
+ * A realm's targets per port: Access-Requests follow `pool`, Accounting-Requests `acct_pool` (default
+ * `pool`). Either may be a reserved name: pool = "local" with acct_pool = "acct-pool" answers
+ * logins here and proxies the accounting; acct_pool = "local" stores it here.
+ */
+export interface RealmAction {
+  auth: RealmTarget;
+  acct: RealmTarget;
+}
 
 export interface RealmRule {
   name: string;
@@ -81,10 +92,17 @@ export interface RealmRouter {
   route(userName: string | undefined): RealmRoute;
 }
 
+function targetOf(name: string): RealmTarget {
+  if (name === "local") return LOCAL_TARGET;
+  if (name === "reject") return { kind: "reject" };
+  return { kind: "pool", pool: name };
+}
+
+const LOCAL_TARGET: RealmTarget = { kind: "local" };
+const LOCAL: RealmAction = { auth: LOCAL_TARGET, acct: LOCAL_TARGET };
+
 function actionOf(r: RealmRule): RealmAction {
-  if (r.pool === "local") return { kind: "local" };
-  if (r.pool === "reject") return { kind: "reject" };
-  return { kind: "pool", pool: r.pool, acctPool: r.acct_pool ?? r.pool };
+  return { auth: targetOf(r.pool), acct: targetOf(r.acct_pool ?? r.pool) };
 }
 
 /** Patterns come from a validated config (regexes compile): a bad one here is a bug, so it throws. */
@@ -95,7 +113,9 @@ export function createRealmRouter(
   const exact = new Map<string, RealmRule>();
   const suffixes: RealmRule[] = [];
   const regexes: Array<{ re: RegExp; rule: RealmRule }> = [];
+  const actions = new Map<RealmRule, RealmAction>();
   for (const r of rules) {
+    actions.set(r, actionOf(r));
     const p = r.pattern ?? r.name;
     if (r.match === "exact") exact.set(p.toLowerCase(), r);
     else if (r.match === "suffix") suffixes.push(r);
@@ -125,13 +145,13 @@ export function createRealmRouter(
       const split = userName === undefined ? undefined : splitRealm(userName);
       const rule = split ? find(split.realm) : undefined;
       if (rule) {
-        const out: RealmRoute = { realm: rule.name, action: actionOf(rule) };
+        const out: RealmRoute = { realm: rule.name, action: actions.get(rule)! };
         if (rule.strip && split) out.userName = split.user;
         return out;
       }
       // The default realm forwards the name as it is: there is no matched realm to strip.
-      if (fallback) return { realm: fallback.name, action: actionOf(fallback) };
-      return { realm: "", action: { kind: "local" } };
+      if (fallback) return { realm: fallback.name, action: actions.get(fallback)! };
+      return { realm: "", action: LOCAL };
     },
   };
 }
