@@ -305,6 +305,24 @@ describe("forwarding", () => {
     expect(sent.length).toBe(2);
     expect(sent[1]!.bytes).toEqual(sent[0]!.bytes);
   });
+  test("a server at max_outstanding still gets this request's retransmissions (they reuse its identifier)", () => {
+    const { engine, sent, clock } = setup("failover", {}, [
+      { ...home("a"), maxOutstanding: 2, sockets: 1 },
+    ]);
+    const r = replies();
+    engine.handle(nasRequest("x@example.com"), ctx, r.cb);
+    engine.handle(nasRequest("y@example.com"), ctx, r.cb);
+    // Full: a third request finds no server.
+    expect(engine.handle(nasRequest("z@example.com"), ctx, r.cb)).toEqual({ kind: "reject", reason: "no-home-server" });
+    clock.advance(1101); // RT(1) = IRT ± 10 %
+    engine.tick();
+    // Both in-flight requests were retransmitted byte for byte, none given up.
+    expect(sent.length).toBe(4);
+    expect(sent[2]!.bytes).toEqual(sent[0]!.bytes);
+    expect(sent[3]!.bytes).toEqual(sent[1]!.bytes);
+    expect(r.got).toEqual([]);
+  });
+
   test("after the last retry: Access-Reject signed with the NAS secret; accounting gets no answer", () => {
     const { engine, sent, clock, registry } = setup();
     const r = replies();

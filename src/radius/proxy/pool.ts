@@ -7,8 +7,9 @@
 //
 // Tiers come before the strategy: a server not yet tried for this request that is up, then one that
 // is a zombie (RFC 5080-era practice: a zombie gets traffic only when nothing is up), then servers
-// already tried (a one-server pool retries the same server). Down servers and servers at their
-// max_outstanding are never chosen. Within the best tier:
+// already tried (a one-server pool retries the same server). Down servers are never chosen, nor
+// servers at their max_outstanding that this request has not tried yet — one it has tried still
+// holds the request's identifier, so a retransmission to it needs no new one. Within the best tier:
 //   round-robin        the next member after the last one chosen (rotation survives exclusions)
 //   least-outstanding  fewest requests in flight; ties broken by rotation
 //   failover           the first in configured order: traffic returns to the primary as soon as it is up
@@ -91,9 +92,9 @@ function tierOf(
   tried: readonly number[] | undefined,
 ): number {
   const s = view.status(server);
-  if (s === "down" || view.full(server)) return -1;
-  const t = tried !== undefined && tried.includes(server) ? 2 : 0;
-  return t + (s === "up" ? 0 : 1);
+  const wasTried = tried !== undefined && tried.includes(server);
+  if (s === "down" || (!wasTried && view.full(server))) return -1;
+  return (wasTried ? 2 : 0) + (s === "up" ? 0 : 1);
 }
 
 export function selectServer(
