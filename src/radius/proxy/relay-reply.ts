@@ -10,7 +10,7 @@
 //
 // Traps:
 // - What the home server hid with our Request Authenticator must be re-hidden for the NAS with its
-//   own: Tunnel-Password and MS-MPPE-Send/Recv-Key (home secret + our authenticator → NAS secret +
+//   own: Tunnel-Password, MS-CHAP-MPPE-Keys and MS-MPPE-Send/Recv-Key (home secret + our authenticator → NAS secret +
 //   the NAS's).
 // - Proxy-State (§5.33): all Proxy-States of the reply are replaced by the NAS's own, in their
 //   order: a home server that drops or reorders them cannot break the NAS.
@@ -39,16 +39,24 @@ import {
 import {
   hideMppeKey,
   hideTunnelPassword,
+  rehideChain,
   unhideMppeKey,
   unhideTunnelPassword,
 } from "../codec/user-password.ts";
 import { decodeVsa, encodeVsa } from "../codec/vsa.ts";
 import type { NasSide } from "./relay-request.ts";
 
-/** RFC 2548 §2.4.2, §2.4.3: Microsoft (311) MS-MPPE-Send-Key 16, MS-MPPE-Recv-Key 17. */
+/**
+ * Microsoft (311) attributes hidden with the Request Authenticator: MS-CHAP-MPPE-Keys 12 (RFC 2548
+ * §2.4.1, the User-Password chain, MS-CHAPv1), MS-MPPE-Send-Key 16 and -Recv-Key 17 (§2.4.2, §2.4.3,
+ * salted).
+ */
 export const VENDOR_MICROSOFT = 311;
+const MSCHAP_MPPE_KEYS = 12;
 const MPPE_SEND_KEY = 16;
 const MPPE_RECV_KEY = 17;
+const hiddenMs = (t: number): boolean =>
+  t === MSCHAP_MPPE_KEYS || t === MPPE_SEND_KEY || t === MPPE_RECV_KEY;
 
 /**
  * A reply for the NAS, signed like encodeReply (compose.ts): Message-Authenticator first (Access-*),
@@ -157,16 +165,20 @@ function rehideVsa(
 ): Result<Attribute> {
   const subs = decodeVsa(a.value);
   if (!subs.ok) return ok(a); // not the 1,1 layout: nothing we could re-encrypt, pass it on as it is
-  if (
-    !subs.value.some(
-      (s) => s.vendorType === MPPE_SEND_KEY || s.vendorType === MPPE_RECV_KEY,
-    )
-  )
-    return ok(a);
+  if (!subs.value.some((s) => hiddenMs(s.vendorType))) return ok(a);
   const out: Array<{ vendorType: number; value: Uint8Array }> = [];
   for (const s of subs.value) {
-    if (s.vendorType !== MPPE_SEND_KEY && s.vendorType !== MPPE_RECV_KEY) {
+    if (!hiddenMs(s.vendorType)) {
       out.push(s);
+      continue;
+    }
+    if (s.vendorType === MSCHAP_MPPE_KEYS) {
+      // 24 octets of keys padded to 32 and hidden like User-Password: re-keyed without unpadding.
+      if (s.value.length === 0 || s.value.length % 16 !== 0)
+        return err("proxy/rehide-failed", `MS-CHAP-MPPE-Keys ${s.value.length} octets`);
+      const v = new Uint8Array(s.value.length);
+      rehideChain(s.value, from, fromAuth, to, toAuth, v, 0);
+      out.push({ vendorType: s.vendorType, value: v });
       continue;
     }
     const key = unhideMppeKey(s.value, from, fromAuth);

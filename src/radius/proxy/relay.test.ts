@@ -273,6 +273,36 @@ describe("reply from the home server back to the NAS", () => {
     );
     expect(key.ok && hex(key.value)).toBe("00112233445566778899aabbccddeeff");
   });
+  test("MS-CHAP-MPPE-Keys (MS-CHAPv1, RFC 2548 §2.4.1) is re-keyed for the NAS without losing its padding", () => {
+    // Independent User-Password-style chain (node:crypto): c(i) = p(i) xor MD5(S + prev).
+    const chain = (data: Uint8Array, secret: Uint8Array, auth: Uint8Array, hide: boolean) => {
+      const out = new Uint8Array(data.length);
+      let prev: Uint8Array = auth;
+      for (let i = 0; i < data.length; i += 16) {
+        const b = createHash("md5").update(secret).update(prev).digest();
+        for (let j = 0; j < 16; j++) out[i + j] = data[i + j]! ^ b[j]!;
+        prev = hide ? out.subarray(i, i + 16) : data.subarray(i, i + 16);
+      }
+      return out;
+    };
+    // LM key (8) + NT key (16) ending in 0x00, padded with 8 zeros: unpadding would eat a key octet.
+    const keys = fromHex("0102030405060708" + "a1a2a3a4a5a6a7a8a9aaabacadaeaf00" + "0000000000000000");
+    const vsa = encodeVsa(VENDOR_MICROSOFT, [{ vendorType: 12, value: chain(keys, HOME, sentAuth, true) }]);
+    if (!vsa.ok) throw new Error(vsa.code);
+    const reply = encodeReply(
+      { identifier: 7, authenticator: sentAuth },
+      { code: Code.AccessAccept, attributes: [vsa.value, { type: 33, value: PS }] },
+      HOME,
+    );
+    if (!reply.ok) throw new Error(reply.code);
+    const checked = checkHomeReply(reply.value, Code.AccessRequest, sentAuth, HOME, true);
+    if (!checked.ok) throw new Error(checked.code);
+    const out = relayReply(checked.value, sentAuth, HOME, nas, NAS);
+    if (!out.ok) throw new Error(out.code);
+    const hidden = findVendorAttr(decode(out.value), VENDOR_MICROSOFT, 12)!;
+    expect(hex(chain(hidden, NAS, nasReq.authenticator, false))).toBe(hex(keys));
+  });
+
   test("dropped: tampered, wrong secret, missing Message-Authenticator (when required), wrong code", () => {
     const t = home.value.slice();
     t[t.length - 1]! ^= 1;
