@@ -30,6 +30,7 @@ import {
   AttrType,
   Code,
   decodePacket,
+  getAttr,
   HEADER_LENGTH,
   MAX_ATTR_VALUE_LENGTH,
   MAX_PACKET_LENGTH,
@@ -149,6 +150,10 @@ export function checkHomeReply(
       (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer)
     )
       return err("proxy/missing-message-authenticator");
+    // RFC 3579 §3.2: "Any packet that contains an EAP-Message attribute MUST also contain a
+    // Message-Authenticator attribute" — whatever require_message_authenticator says.
+    if (getAttr(p, AttrType.EAPMessage) !== undefined)
+      return err("proxy/missing-message-authenticator", "EAP-Message without it");
     return ok(p);
   }
   if (!verifyMessageAuthenticator(p.raw, homeSecret, sentAuth).ok)

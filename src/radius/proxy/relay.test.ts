@@ -325,6 +325,17 @@ describe("reply from the home server back to the NAS", () => {
     expect(
       checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok,
     ).toBe(true);
+    // EAP-Message without Message-Authenticator: dropped even where it is not required (RFC 3579 §3.2).
+    const eapNoMa = encodeReply(
+      { identifier: 7, authenticator: sentAuth },
+      { code: Code.AccessChallenge, attributes: [{ type: AttrType.EAPMessage, value: fromHex("0101000401") }] },
+      HOME,
+      { messageAuthenticator: false },
+    );
+    if (!eapNoMa.ok) throw new Error(eapNoMa.code);
+    expect(
+      checkHomeReply(eapNoMa.value, Code.AccessRequest, sentAuth, HOME, false),
+    ).toMatchObject({ ok: false, code: "proxy/missing-message-authenticator" });
     expect(
       checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true),
     ).toMatchObject({ ok: false, code: "proxy/unexpected-code" });
