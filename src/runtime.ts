@@ -139,9 +139,16 @@ export class Runtime {
 
   /** Re-read the configuration and apply what changed. Concurrent calls share one reload. */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.doReload().finally(() => {
-      this.reloading = null;
-    });
+    this.reloading ??= this.doReload()
+      .catch((e: unknown): ReloadResult => {
+        // Anything unforeseen is still an answer and a log line, never a silent 500.
+        const errors = [`reload failed: ${e instanceof Error ? e.message : String(e)}`];
+        this.o.log.error("reload_failed", { errors });
+        return { ok: false, errors };
+      })
+      .finally(() => {
+        this.reloading = null;
+      });
     return this.reloading;
   }
 
@@ -166,6 +173,19 @@ export class Runtime {
     }
     const prev = this.cfg;
     const changed: string[] = [];
+    // The new proxy is built before anything changes: if it cannot start, the reload is refused and
+    // the running configuration stays whole (clearing the proxy first would route every realm to
+    // local policy - fail open).
+    let nextProxy: RadiusProxyService | null | undefined;
+    if (!same(prev.radius.proxy, next.radius.proxy)) {
+      try {
+        nextProxy = next.radius.proxy ? await startRadiusProxy({ config: next.radius.proxy, registry: this.registry, log }) : null;
+      } catch (e) {
+        const errors = [`radius.proxy: ${e instanceof Error ? e.message : String(e)}`];
+        log.error("reload_refused", { errors });
+        return { ok: false, errors };
+      }
+    }
     this.cfg = next;
     log.level = next.log.level;
     if (!same(prev.devices, next.devices)) {
@@ -178,10 +198,9 @@ export class Runtime {
       old.writer.close(); // flush what the old writer holds
       changed.push("policy");
     }
-    if (!same(prev.radius.proxy, next.radius.proxy)) {
+    if (nextProxy !== undefined) {
       const old = this.radiusProxy;
-      this.radiusProxy = null;
-      await this.startProxy(next);
+      this.radiusProxy = nextProxy;
       // In-flight requests finish on the home servers they were sent to.
       if (old) void old.stop(30_000);
       changed.push("radius.proxy");

@@ -71,7 +71,16 @@ export function parseConfigText(text: string): Result<Config, "config/invalid"> 
   return validateConfig(doc);
 }
 
-export function loadConfigFile(file: string): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+/**
+ * Read, parse, validate, and check what the file names outside itself: every `secret_env` of a
+ * home server must be set in `env`. Start-up, check-config and reload all come through here, so a
+ * missing variable is a "key.path: reason" line (exit 2, or a refused reload), never a half-applied
+ * configuration.
+ */
+export function loadConfigFile(
+  file: string,
+  env: Record<string, string | undefined> = process.env,
+): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -79,7 +88,20 @@ export function loadConfigFile(file: string): Result<Config, "config/invalid"> &
     const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
     return { ...err("config/invalid"), errors: [{ path: "(file)", reason: `cannot read ${file}: ${code}` }] };
   }
-  return parseConfigText(text);
+  const r = parseConfigText(text);
+  if (!r.ok) return r;
+  const errors = checkEnvironment(r.value, env);
+  return errors.length > 0 ? { ...err("config/invalid"), errors } : r;
+}
+
+/** Environment variables the configuration names for secrets, each set and non-empty. */
+export function checkEnvironment(cfg: Config, env: Record<string, string | undefined>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  cfg.radius.proxy?.home_servers.forEach((h, i) => {
+    if (h.secret_env !== undefined && (env[h.secret_env] ?? "") === "")
+      errors.push({ path: `radius.proxy.home_servers[${i}].secret_env`, reason: `environment variable ${h.secret_env} is not set` });
+  });
+  return errors;
 }
 
 export function tacacsListeners(cfg: Config): TacacsListenerConfig[] {

@@ -63,7 +63,7 @@ let homeA: Awaited<ReturnType<typeof homeServer>>, homeB: Awaited<ReturnType<typ
 let proc: ReturnType<typeof Bun.spawn>;
 let logText = "";
 
-function config(o: { extraAuth?: boolean; realmB?: boolean; broken?: boolean }): string {
+function config(o: { extraAuth?: boolean; realmB?: boolean; broken?: boolean; unsetEnv?: boolean }): string {
   const auth = [`"127.0.0.1:${ports.auth}"`, ...(o.extraAuth ? [`"127.0.0.1:${ports.auth2}"`] : [])].join(", ");
   return `${o.broken ? "[tacacs]\nlisten = 5\n" : ""}
 [store]
@@ -86,7 +86,7 @@ address = "127.0.0.1:${homeB.port}"
 type = "auth"
 secret = "${HOME_SECRET}"
 status_check = false
-[[radius.proxy.pools]]
+${o.unsetEnv ? `[[radius.proxy.home_servers]]\nname = "home-c"\naddress = "127.0.0.1:9"\ntype = "auth"\nsecret_env = "AAA_E2E_NEVER_SET"\n` : ""}[[radius.proxy.pools]]
 name = "pool-a"
 strategy = "failover"
 servers = ["home-a"]
@@ -211,6 +211,22 @@ describe("hot reload (SIGHUP)", () => {
     const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as { listeners: Array<{ address: string }> };
     expect(health.listeners.map((l) => l.address)).not.toContain(`127.0.0.1:${ports.auth2}`);
     expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
+  });
+
+  test("a home server whose secret_env is unset: the reload is refused with the key path, and realm routing stays enforced", async () => {
+    const mark = logText.length;
+    writeFileSync(cfgPath, config({ unsetEnv: true }));
+    proc.kill("SIGHUP");
+    await waitLog("reload_refused", mark);
+    expect(logText.slice(mark)).toContain("radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set");
+    // Still proxied to home-a (a fail-open reload would have answered from local policy).
+    const before = homeA.seen.length;
+    expect(await pap(ports.auth, "frank@example.com", "pw")).toBe(Code.AccessAccept);
+    expect(homeA.seen.length).toBe(before + 1);
+    // check-config says the same, exit 2.
+    const r = runMain(["check-config", "--config", cfgPath]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set");
   });
 
   test("a new realm and a new listener apply without dropping a request in flight", async () => {
