@@ -72,17 +72,24 @@ export class Authenticator {
     await this.d.hasher.verify(password, await this.dummy);
   }
 
-  /** The argon2 verify behind a credential-cache miss. */
+  /**
+   * The argon2 verify behind a credential-cache miss; "locked" when the lockout refuses one more
+   * verification for this (user, client) while others are running (see lockout.ts).
+   */
   private async verifySecret(
     purpose: CredentialPurpose,
     user: PolicyUser,
-    password: string | Uint8Array,
-  ): Promise<"ok" | "bad"> {
+    req: PasswordRequest,
+    username: string,
+  ): Promise<"ok" | "bad" | "locked"> {
+    const password = req.password;
     // Single flight: a burst of identical logins (64 NAS retries, a device after a restart) runs
     // one argon2 verify and shares its result, instead of one per request.
     const k = this.d.cache.digest(purpose, user.id, user.credentialVersion, password);
     const running = this.inflight.get(k);
     if (running !== undefined) return running;
+    const { lockout } = this.d;
+    if (!lockout.begin(username, req.clientIp)) return "locked";
     const hash =
       purpose === "enable" && user.enableHash !== null
         ? user.enableHash
@@ -93,6 +100,7 @@ export class Authenticator {
       return await p;
     } finally {
       this.inflight.delete(k);
+      lockout.end(username, req.clientIp);
     }
   }
 
@@ -141,9 +149,10 @@ export class Authenticator {
     if (user === undefined) return this.unknownUser(username, req);
     if (cache.has(purpose, user.id, user.credentialVersion, req.password))
       return this.conclude(purpose, req, wantPriv, username, user, "cached");
-    return this.verifySecret(purpose, user, req.password).then((v) => {
+    return this.verifySecret(purpose, user, req, username).then((v) => {
       if (v === "ok")
         return this.conclude(purpose, req, wantPriv, username, user, v);
+      if (v === "locked") return deny(Reason.lockedOut);
       lockout.recordFailure(username, req.clientIp);
       return deny(Reason.badPassword);
     });
@@ -153,8 +162,15 @@ export class Authenticator {
     username: string,
     req: PasswordRequest,
   ): Promise<Decision> {
-    await this.burnVerify(req.password);
-    this.d.lockout.recordFailure(username, req.clientIp);
+    // The same gate as for a known user, so a burst against a name does not tell whether it exists.
+    const { lockout } = this.d;
+    if (!lockout.begin(username, req.clientIp)) return deny(Reason.lockedOut);
+    try {
+      await this.burnVerify(req.password);
+    } finally {
+      lockout.end(username, req.clientIp);
+    }
+    lockout.recordFailure(username, req.clientIp);
     return deny(Reason.unknownUser);
   }
 

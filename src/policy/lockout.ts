@@ -6,6 +6,13 @@
 // The table is bounded (`maxEntries`): a Map in insertion order; every touch re-inserts, so the
 // first key is the least recently touched and is evicted first. An attacker spraying usernames can
 // evict older entries — the bound protects memory, which matters more than a perfect counter.
+//
+// Concurrent guesses: a failure is only known after the ~65 ms argon2 verify, so a burst of guesses
+// sent at once would all pass isLocked() before the first failure is recorded. begin() therefore
+// counts verifications in progress as failures-to-be: with `failures + in progress >= maxFailures`
+// another one is refused (as locked). The authenticator calls it once per distinct credential — the
+// same password sent many times at once shares one verify — so a device opening many sessions with
+// the right password is never refused by it. The in-progress map holds only running verifications.
 import type { Clock } from "../lib/clock.ts";
 import { normalizeIp } from "../lib/ip.ts";
 
@@ -42,6 +49,8 @@ export class Lockout {
     tracked: 0,
   };
   private readonly entries = new Map<string, Entry>();
+  /** Verifications in progress per key (removed at 0): bounded by the requests in flight. */
+  private readonly running = new Map<string, number>();
 
   constructor(
     private readonly config: LockoutConfig,
@@ -72,6 +81,35 @@ export class Lockout {
     this.entries.delete(Lockout.key(username, clientIp));
     this.counters.tracked = this.entries.size;
     return false;
+  }
+
+  /**
+   * Before a verification: false (refused, counted like a locked attempt) when the failures so far
+   * plus the verifications already running reach maxFailures. Every true must be paired with end().
+   */
+  begin(username: string, clientIp: string): boolean {
+    if (!this.config.enabled) return true;
+    const key = Lockout.key(username, clientIp);
+    const e = this.entries.get(key);
+    const now = this.clock.now();
+    const failures =
+      e === undefined || now - e.firstFailure > this.config.window ? 0 : e.failures;
+    const running = this.running.get(key) ?? 0;
+    if (failures + running >= this.config.maxFailures) {
+      this.counters.rejectedWhileLocked++;
+      return false;
+    }
+    this.running.set(key, running + 1);
+    return true;
+  }
+
+  /** After the verification that begin() admitted, before recordFailure / recordSuccess. */
+  end(username: string, clientIp: string): void {
+    if (!this.config.enabled) return;
+    const key = Lockout.key(username, clientIp);
+    const n = (this.running.get(key) ?? 1) - 1;
+    if (n <= 0) this.running.delete(key);
+    else this.running.set(key, n);
   }
 
   recordFailure(username: string, clientIp: string): void {
@@ -113,6 +151,7 @@ export class Lockout {
 
   clear(): void {
     this.entries.clear();
+    this.running.clear();
     this.counters.tracked = 0;
   }
 }

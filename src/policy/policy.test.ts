@@ -178,6 +178,28 @@ describe("password authentication", () => {
     expect(hasher.verifies).toBe(3);
   });
 
+  test("a burst of concurrent guesses is cut at max_failures verifications; the right password in it is refused", async () => {
+    const { policy, hasher } = setup(); // max_failures 3
+    const guesses = Array.from({ length: 40 }, (_, i) => (i === 30 ? "pw-a" : `guess-${i}`));
+    const results = await Promise.all(guesses.map((g) => policy.authenticatePassword(pap("alice", g))));
+    expect(hasher.verifies).toBe(3);
+    expect(results.filter((r) => r.reason === "bad-password").length).toBe(3);
+    expect(results.filter((r) => r.reason === "locked-out").length).toBe(37);
+    expect(results[30]).toMatchObject({ allow: false, reason: "locked-out" });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({ reason: "locked-out" });
+    // The same for a user that does not exist: the burst looks the same.
+    const ghost = await Promise.all(Array.from({ length: 10 }, (_, i) => policy.authenticatePassword(pap("ghost", `g${i}`))));
+    expect(ghost.filter((r) => r.reason === "locked-out").length).toBe(7);
+  });
+
+  test("many concurrent logins with the right password are not refused by the in-progress count", async () => {
+    const { policy } = setup(); // max_failures 3
+    // Two wrong guesses first: one slot left. The right password, 30 times at once, shares one verify.
+    for (const g of ["x1", "x2"]) await policy.authenticatePassword(pap("alice", g));
+    const results = await Promise.all(Array.from({ length: 30 }, () => policy.authenticatePassword(pap("alice", "pw-a"))));
+    expect(results.every((r) => r.allow)).toBe(true);
+  });
+
   test("credential cache: hit, expiry, invalidation by version bump, failures never cached", async () => {
     const { policy, hasher, clock, source } = setup();
     expect(
