@@ -67,6 +67,7 @@ export type RefusalReason =
   | "no_secret"
   | "first_packet_timeout"
   | "idle_timeout"
+  | "write_backlog"
   | "proxy_rejected_unknown"
   | "proxy_header_errors"
   | "proxy_required"

@@ -39,6 +39,12 @@ export interface Shared {
 
 /** How long a closing connection may take to flush its last reply before it is cut. */
 const CLOSE_FLUSH_MS = 5000;
+/**
+ * Unread reply bytes one connection may hold. Replies are small (an AUTHOR RESPONSE with many AV
+ * pairs is a few KiB) and a device reads each before its next request, so 1 MiB is hundreds of
+ * replies behind: only a peer that does not read gets there.
+ */
+export const MAX_WRITE_BACKLOG = 1 << 20;
 /** Label objects per job kind, built once (the histogram is observed on every request). */
 const JOB_LABELS: Record<Job["kind"], { protocol: string; job: string }> = {
   password: { protocol: "tacacs", job: "password" },
@@ -71,6 +77,8 @@ export class Conn {
   private deadline: number;
   private jobs = 0;
   private queue: Uint8Array[] = [];
+  /** Bytes waiting in `queue` (bounded by MAX_WRITE_BACKLOG). */
+  private queued = 0;
   private out: Output[] = [];
   private performing = false;
 
@@ -332,13 +340,24 @@ export class Conn {
 
   private write(bytes: Uint8Array): void {
     if (this.phase === "dead") return;
-    if (this.queue.length > 0) {
-      this.queue.push(bytes);
-      return;
-    }
+    if (this.queue.length > 0) return this.enqueue(bytes);
     const n = this.socket.write(bytes);
     if (n < 0) return this.destroy();
-    if (n < bytes.length) this.queue.push(bytes.subarray(n));
+    if (n < bytes.length) this.enqueue(bytes.subarray(n));
+  }
+
+  /**
+   * Replies the peer has not read yet. A client that keeps sending and never reads would grow this
+   * without end (each request pushes the idle deadline back): past MAX_WRITE_BACKLOG the connection
+   * is dropped and counted.
+   */
+  private enqueue(bytes: Uint8Array): void {
+    this.queued += bytes.length;
+    if (this.queued > MAX_WRITE_BACKLOG) {
+      recordRefusal(this.s.counters, this.s.log, "write_backlog", this.clientIp, { peer: this.peerIp, detail: `${this.queued} bytes unread` });
+      return this.destroy();
+    }
+    this.queue.push(bytes);
   }
 
   onDrain(): void {
@@ -346,6 +365,7 @@ export class Conn {
       const b = this.queue[0]!;
       const n = this.socket.write(b);
       if (n < 0) return this.destroy();
+      this.queued -= Math.max(0, n);
       if (n < b.length) {
         this.queue[0] = b.subarray(n);
         return;
@@ -386,6 +406,7 @@ export class Conn {
     if (this.phase === "dead") return;
     this.phase = "dead";
     this.queue.length = 0;
+    this.queued = 0;
     if (this.engine !== null && this.engine.sessions.size > 0) this.s.sessionsDelta(-this.engine.sessions.size);
     if (this.capsHeld) this.s.caps.release(this.clientIp, this.proxyIp);
     this.s.caps.releaseTotal();
