@@ -65,10 +65,44 @@ export function parseConfigText(text: string): Result<Config, "config/invalid"> 
   try {
     doc = Bun.TOML.parse(text);
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    return { ...err("config/invalid"), errors: [{ path: "(toml)", reason: msg.split("\n")[0] ?? msg }] };
+    return { ...err("config/invalid"), errors: [tomlError(text, e instanceof Error ? e.message : String(e))] };
   }
   return validateConfig(doc);
+}
+
+/**
+ * A TOML syntax error as a config error that never repeats a value: the parser's message quotes
+ * the offending text ('Strings must be quoted: "<value>"'), and the value of an unquoted
+ * `secret = …` is a secret — it would reach the log, the reload API's answer and the audit table.
+ * For that case the key path and line are found instead; any other quoted text is elided.
+ */
+function tomlError(text: string, message: string): ConfigError {
+  const first = (message.split("\n")[0] ?? message).replace(/^TOML Parse error: /, "");
+  const unquoted = /^Strings must be quoted: "(.*)"$/.exec(first);
+  if (unquoted) {
+    const value = unquoted[1]!;
+    let table = "";
+    const arrays = new Map<string, number>();
+    const lines = text.split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.trim();
+      const header = /^\[\[\s*([^\]]+?)\s*\]\]$/.exec(line) ?? /^\[\s*([^\]]+?)\s*\]$/.exec(line);
+      if (header) {
+        const name = header[1]!;
+        if (line.startsWith("[[")) {
+          const n = (arrays.get(name) ?? -1) + 1;
+          arrays.set(name, n);
+          table = `${name}[${n}]`;
+        } else table = name;
+        continue;
+      }
+      const kv = /^([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*(#.*)?$/.exec(line);
+      if (kv && kv[2] === value)
+        return { path: table === "" ? kv[1]! : `${table}.${kv[1]!}`, reason: `line ${i + 1}: the value must be a quoted string (not shown here)` };
+    }
+    return { path: "(toml)", reason: "a string value must be quoted (not shown here)" };
+  }
+  return { path: "(toml)", reason: first.replace(/"[^"]*"/g, '"…"') };
 }
 
 /**

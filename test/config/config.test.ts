@@ -52,6 +52,12 @@ describe("config rejections name the key path and the reason", () => {
   test("TOML syntax errors", () => {
     expect(errorsOf(`[store\npath="x"`)[0]).toStartWith("(toml): ");
   });
+  test("an unquoted value (a secret typed without quotes) is reported by key path and line, never echoed", () => {
+    const toml = `${MIN}[[radius.proxy.home_servers]]\nname = "a"\n[[radius.proxy.home_servers]]\nname = "b"\nsecret = Sup3rSecretValue  # oops`;
+    const errors = errorsOf(toml);
+    expect(errors).toEqual(["radius.proxy.home_servers[1].secret: line 7: the value must be a quoted string (not shown here)"]);
+    expect(JSON.stringify(errors)).not.toContain("Sup3rSecretValue");
+  });
 });
 
 describe("defaults", () => {
