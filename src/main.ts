@@ -27,6 +27,7 @@ Admin commands (safe while the server runs; they share its database):
   group add NAME [--tacacs-secret S] [--radius-secret S] [--proxy-network CIDR] [--description D]
   group set NAME [--tacacs-secret S|--clear-tacacs-secret] [--radius-secret S|--clear-radius-secret]
             [--proxy-network CIDR|--clear-proxy-network] [--require-message-authenticator yes|no]
+            (--tacacs-secret-env VAR / --radius-secret-env VAR: read the secret from VAR, not argv)
   group list [--json] | group remove NAME
   device add NAME --network CIDR --group G [--disabled] | device list [--json] | device remove NAME
   device set NAME [--network CIDR] [--group G] [--enable|--disable]

@@ -17,7 +17,22 @@ function done(ctx: CliContext, r: { ok: true } | { ok: false; detail?: string; c
   return 0;
 }
 
+/**
+ * A group secret from --X-secret S or --X-secret-env NAME (the value of that environment variable):
+ * the second keeps the secret out of the command line, where `ps` and shell history show it.
+ */
+function secretFlag(values: Record<string, unknown>, flag: "tacacs-secret" | "radius-secret", env: Record<string, string | undefined>): string | undefined {
+  const direct = values[flag] as string | undefined;
+  const name = values[`${flag}-env`] as string | undefined;
+  if (name === undefined) return direct;
+  if (direct !== undefined) throw new CliError(`--${flag} and --${flag}-env together`);
+  const v = env[name];
+  if (v === undefined || v === "") throw new CliError(`--${flag}-env: environment variable ${name} is not set`);
+  return v;
+}
+
 export const groupCommand: CliCommand = (args, ctx) => {
+  const env = (ctx as CliContext & { env?: Record<string, string | undefined> }).env ?? process.env;
   const store = new DeviceStore(ctx.store.sqlite);
   const [verb, rest] = sub(args);
   switch (verb) {
@@ -25,22 +40,26 @@ export const groupCommand: CliCommand = (args, ctx) => {
       const { values, positionals } = parseFlags(rest, {
         "tacacs-secret": { type: "string" },
         "radius-secret": { type: "string" },
+        "tacacs-secret-env": { type: "string" },
+        "radius-secret-env": { type: "string" },
         "proxy-network": { type: "string" },
         description: { type: "string" },
         "no-require-message-authenticator": { type: "boolean" },
       });
       const name = onePositional(positionals, "group name");
+      const tacacsSecret = secretFlag(values, "tacacs-secret", env);
+      const radiusSecret = secretFlag(values, "radius-secret", env);
       const r = store.addGroup({
         name,
-        tacacsSecret: values["tacacs-secret"],
-        radiusSecret: values["radius-secret"],
+        tacacsSecret,
+        radiusSecret,
         proxyNetwork: values["proxy-network"],
         description: values.description,
         requireMessageAuthenticator: !values["no-require-message-authenticator"],
       });
       return done(ctx, r, "group.add", name, {
-        tacacs_secret_set: values["tacacs-secret"] !== undefined,
-        radius_secret_set: values["radius-secret"] !== undefined,
+        tacacs_secret_set: tacacsSecret !== undefined,
+        radius_secret_set: radiusSecret !== undefined,
         proxy_network: values["proxy-network"] ?? null,
       });
     }
@@ -49,6 +68,8 @@ export const groupCommand: CliCommand = (args, ctx) => {
       const { values, positionals } = parseFlags(rest, {
         "tacacs-secret": { type: "string" },
         "radius-secret": { type: "string" },
+        "tacacs-secret-env": { type: "string" },
+        "radius-secret-env": { type: "string" },
         "proxy-network": { type: "string" },
         description: { type: "string" },
         "clear-tacacs-secret": { type: "boolean" },
@@ -64,8 +85,8 @@ export const groupCommand: CliCommand = (args, ctx) => {
       const rma = values["require-message-authenticator"];
       if (rma !== undefined && rma !== "yes" && rma !== "no") throw new CliError("--require-message-authenticator takes yes or no");
       const patch = {
-        tacacsSecret: pick(values["tacacs-secret"], values["clear-tacacs-secret"], "tacacs-secret"),
-        radiusSecret: pick(values["radius-secret"], values["clear-radius-secret"], "radius-secret"),
+        tacacsSecret: pick(secretFlag(values, "tacacs-secret", env), values["clear-tacacs-secret"], "tacacs-secret"),
+        radiusSecret: pick(secretFlag(values, "radius-secret", env), values["clear-radius-secret"], "radius-secret"),
         proxyNetwork: pick(values["proxy-network"], values["clear-proxy-network"], "proxy-network"),
         description: values.description,
         requireMessageAuthenticator: rma === undefined ? undefined : rma === "yes",

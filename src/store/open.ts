@@ -2,7 +2,7 @@
 // the embedded Drizzle migrations. In the compiled binary the drizzle/ folder is an embedded asset
 // at /$bunfs/root/drizzle; from source it is the repository's drizzle/ folder.
 import { Database } from "bun:sqlite";
-import { mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
@@ -26,7 +26,13 @@ export const WAL_AUTOCHECKPOINT = 4_000;
 
 /** Open (creating if missing) and migrate. Throws with a clear message: callers report it and exit. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
-  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  if (path !== ":memory:") {
+    mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+    // The store holds device secrets in clear and password hashes: a new file is created 0600
+    // (SQLite gives its -wal and -shm files the database file's mode). An existing file keeps the
+    // mode its owner gave it.
+    if (!opts.readonly && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
+  }
   const sqlite = opts.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true });
   // A second process (CLI, another instance) may hold the write lock briefly; wait rather than fail.
   sqlite.exec("PRAGMA busy_timeout = 5000");

@@ -52,6 +52,20 @@ describe("list", () => {
   });
 });
 
+test("--tacacs-secret-env / --radius-secret-env read the secret from the environment (not argv)", () => {
+  const env = { AAA_CLI_TAC: "tac-from-env", AAA_CLI_RAD: "rad-from-env" };
+  expect(runMain(["group", "add", "envg", "--tacacs-secret-env", "AAA_CLI_TAC", "--radius-secret-env", "AAA_CLI_RAD", "--config", cfg], { env }).code).toBe(0);
+  const d = new Database(db, { readonly: true });
+  const row = d.query("SELECT tacacs_secret, radius_secret FROM device_groups WHERE name = 'envg'").get() as { tacacs_secret: string; radius_secret: string };
+  d.close();
+  expect(row).toEqual({ tacacs_secret: "tac-from-env", radius_secret: "rad-from-env" });
+  expect(runMain(["group", "set", "envg", "--tacacs-secret-env", "AAA_CLI_TAC2", "--config", cfg], { env: { AAA_CLI_TAC2: "rotated" } }).code).toBe(0);
+  const d2 = new Database(db, { readonly: true });
+  expect((d2.query("SELECT tacacs_secret FROM device_groups WHERE name = 'envg'").get() as { tacacs_secret: string }).tacacs_secret).toBe("rotated");
+  d2.close();
+  expect(runMain(["group", "remove", "envg", "--config", cfg]).code).toBe(0);
+});
+
 describe("bad input: one clear line on stderr, non-zero exit, database unchanged", () => {
   const cases: Array<[string, string[], RegExp]> = [
     ["unknown group", ["device", "add", "r2", "--network", "10.0.0.2/32", "--group", "nope"], /group "nope" does not exist/],
@@ -67,6 +81,8 @@ describe("bad input: one clear line on stderr, non-zero exit, database unchanged
     ["unknown flag", ["group", "add", "g3", "--tacacs-secet", "x"], /Unknown option '--tacacs-secet'/],
     ["bad name", ["group", "add", "has space"], /group name "has space" must be/],
     ["empty secret", ["group", "add", "g4", "--radius-secret", ""], /--radius-secret must be 1-256 characters/],
+    ["secret env unset", ["group", "add", "g5", "--radius-secret-env", "AAA_CLI_TEST_UNSET"], /--radius-secret-env: environment variable AAA_CLI_TEST_UNSET is not set/],
+    ["secret and secret env", ["group", "add", "g6", "--tacacs-secret", "x", "--tacacs-secret-env", "HOME"], /--tacacs-secret and --tacacs-secret-env together/],
     ["remove unknown device", ["device", "remove", "ghost"], /device "ghost" does not exist/],
     ["remove group in use", ["group", "remove", "core"], /group "core" still has 1 device/],
     ["unknown action", ["device", "frobnicate"], /unknown action "device frobnicate"/],
@@ -115,7 +131,7 @@ describe("set: change in place (secret rotation, moves, disable)", () => {
     expect(JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout)).toContainEqual({ name: "r1", network: "10.0.0.1/32", group: "core", enabled: false, auto_registered: false });
     expect(runMain(["device", "set", "r1", "--enable", "--config", cfg]).code).toBe(0);
     const audit = new Database(db, { readonly: true });
-    const rows = audit.query<{ detail: string }, []>("SELECT detail FROM audit WHERE action = 'group.set'").all();
+    const rows = audit.query<{ detail: string }, []>("SELECT detail FROM audit WHERE action = 'group.set' AND object = 'rot'").all();
     audit.close();
     expect(rows.length).toBe(2);
     expect(JSON.stringify(rows)).not.toContain("new-key");

@@ -1,6 +1,6 @@
 // openStore's connection settings: what durability and checkpoint behaviour rest on.
 import { afterEach, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore, WAL_AUTOCHECKPOINT } from "../../src/store/open.ts";
@@ -22,6 +22,20 @@ test("a file store is WAL, synchronous=FULL, and checkpoints every WAL_AUTOCHECK
     expect(pragma(s, "synchronous")).toBe(2); // FULL
     expect(pragma(s, "wal_autocheckpoint")).toBe(WAL_AUTOCHECKPOINT);
     expect(pragma(s, "foreign_keys")).toBe(1);
+  } finally {
+    s.close();
+  }
+});
+
+test("a new store (it holds device secrets) is created 0600, its -wal and -shm too, in a 0700 directory", () => {
+  const dir = mkdtempSync(join(tmpdir(), "aaa-open-"));
+  dirs.push(dir);
+  const path = join(dir, "new", "aaa.db");
+  const s = openStore(path);
+  try {
+    s.sqlite.exec("CREATE TABLE perm_probe (x)"); // makes SQLite write the WAL
+    const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
+    expect([mode(join(dir, "new")), mode(path), mode(`${path}-wal`), mode(`${path}-shm`)]).toEqual(["700", "600", "600", "600"]);
   } finally {
     s.close();
   }
