@@ -42,6 +42,18 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
     expect(c.check(k, auth(1), 6_000).kind).toBe("new");
   });
 
+  test("a request still in progress past the lifetime stays in progress (a proxied request can take longer), sweeps included", () => {
+    const c = new DuplicateCache({ lifetimeMs: 5_000, maxEntries: 100 });
+    const k = duplicateKey(1, "a", 1, 1);
+    c.check(k, auth(1), 0);
+    // Other requests arrive meanwhile and sweep the head of the expiry list.
+    for (let t = 1_000; t <= 20_000; t += 1_000) c.check(duplicateKey(1, "b", 1, t & 255), auth(3), t);
+    expect(c.check(k, auth(1), 20_000).kind).toBe("in-progress");
+    c.complete(k, auth(1), reply(1), 21_000);
+    expect(c.check(k, auth(1), 25_999).kind).toBe("resend");
+    expect(c.check(k, auth(1), 26_001).kind).toBe("new");
+  });
+
   test("forget(): a request that ended without a reply is processed anew when retransmitted", () => {
     const c = new DuplicateCache({ lifetimeMs: 5_000, maxEntries: 100 });
     const k = duplicateKey(1, "a", 1, 1);

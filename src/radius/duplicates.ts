@@ -22,7 +22,8 @@
 // Map used as its own queue (delete and re-insert, iterate from the first key) degrades to a walk
 // over deleted slots once the cache is full — 190 µs per request at 100,000 entries, measured.
 // An evicted in-progress entry only means a retransmission arriving meanwhile is processed a second
-// time — the RADIUS norm without a cache, never a wrong answer.
+// time — the RADIUS norm without a cache, never a wrong answer. In-progress entries do not expire
+// (the lifetime counts from the reply); the server bounds them by its in-flight limit.
 
 import { readU32 } from "../lib/bytes.ts";
 
@@ -98,7 +99,15 @@ export class DuplicateCache {
 
   check(key: string, authenticator: Uint8Array, now: number): DuplicateVerdict {
     let e = this.entries.get(key);
-    if (e !== undefined && e.expires > now && sameAuth(e, authenticator)) {
+    // A request still in progress stays "in progress" however long it takes (a proxied request
+    // can outlive the lifetime: retries up to max_duration): a retransmission meanwhile must not
+    // become a second request with a new identity upstream (RFC 5080 §2.2.2). The lifetime runs
+    // from the reply.
+    if (
+      e !== undefined &&
+      (e.reply === null || e.expires > now) &&
+      sameAuth(e, authenticator)
+    ) {
       return e.reply === null
         ? IN_PROGRESS
         : { kind: "resend", reply: e.reply };
@@ -151,12 +160,20 @@ export class DuplicateCache {
     if (e !== undefined && sameAuth(e, authenticator)) this.remove(e);
   }
 
-  /** Drops expired entries from the head; bounded work per call keeps latency flat under floods. */
+  /**
+   * Drops expired entries from the head; bounded work per call keeps latency flat under floods.
+   * An expired entry still in progress is moved to the tail with a new lifetime instead (the list
+   * stays ordered by expiry): it leaves when its request completes or is forgotten, or by eviction.
+   */
   private sweep(now: number): void {
     for (let n = 0; n < 64; n++) {
       const h = this.head;
       if (h === null || h.expires > now) return;
-      this.remove(h);
+      if (h.reply === null) {
+        this.unlink(h);
+        h.expires = now + this.cfg.lifetimeMs;
+        this.append(h);
+      } else this.remove(h);
     }
   }
 

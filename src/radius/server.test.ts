@@ -47,17 +47,18 @@ function setup(
     account: async () => {},
   } as unknown as Policy;
   const registry = new Registry();
+  const clock = new ManualClock();
   const server = new RadiusServer({
     devices: { resolve: (ip) => (ip === src.address ? device : null) },
     policy,
     counters: createRadiusCounters(registry),
     log: silentLogger,
-    clock: new ManualClock(),
+    clock,
     dictionary: defaultDictionary(),
     duplicates: { lifetimeMs: 10_000, maxEntries: 1_000 },
     ...(o.proxy ? { proxy: o.proxy } : {}),
   });
-  return { server, pending, calls: () => calls, registry };
+  return { server, pending, calls: () => calls, registry, clock };
 }
 
 function pap(id = 5) {
@@ -180,6 +181,18 @@ describe("RadiusServer engine", () => {
       return u.ok ? new TextDecoder().decode(u.value.password) : u.code;
     });
     expect(plain).toEqual(["first-secret", "second-secret"]);
+  });
+
+  test("a retransmission after the duplicate lifetime, while the first copy is still being decided, is still a duplicate", async () => {
+    const { server, pending, calls, clock } = setup(); // lifetime 10 s
+    const req = pap();
+    const first = server.handle(req.bytes, src, AUTH);
+    clock.advance(11_000); // e.g. a proxied request still retrying upstream
+    expect(server.handle(req.bytes, src, AUTH)).toBeNull();
+    expect(calls()).toBe(1);
+    pending[0]!(allow(Reason.authenticated));
+    const reply = await settle(first);
+    expect(server.handle(req.bytes, src, AUTH)).toEqual(reply);
   });
 
   test("the same datagram on another socket is a different request", async () => {
