@@ -13,6 +13,7 @@ import { AttrType, Code, getAttr, type Packet } from "../codec/packet.ts";
 import type { ProxyDecision, ProxyRequestContext } from "../proxy-port.ts";
 import { slotId, slotSocket } from "./pending.ts";
 import { keyHash, selectServer } from "./pool.ts";
+import { userOctets } from "./realm.ts";
 import { forwardRequest, nasSideOf } from "./relay-request.ts";
 import { startRetry } from "./retry.ts";
 import type { EngineState, Entry, Flight } from "./state.ts";
@@ -175,7 +176,7 @@ export function handle(
     userName:
       route.userName === undefined
         ? undefined
-        : textEncoder.encode(route.userName),
+        : ((un && userOctets(un)?.slice()) ?? textEncoder.encode(route.userName)),
     pool: ps.pool,
     ps,
     key,

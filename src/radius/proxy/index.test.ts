@@ -244,6 +244,29 @@ describe("forwarding", () => {
       'aaa_radius_proxy_home_outstanding{home_server="b",type="auth"} 0',
     );
   });
+  test("a stripped User-Name keeps the NAS's octets, also when they are not UTF-8 (Latin-1 é)", () => {
+    const { engine, sent } = setup();
+    const r = replies();
+    const e = encodeRequest(
+      {
+        code: Code.AccessRequest,
+        identifier: 99,
+        attributes: [
+          { type: AttrType.UserName, value: new Uint8Array([0x6a, 0x6f, 0x73, 0xe9, ...utf8("@example.com")]) },
+          { type: 2, value: new Uint8Array(16) },
+        ],
+      },
+      NAS,
+    );
+    if (!e.ok) throw new Error(e.code);
+    const d = decodePacket(e.value);
+    if (!d.ok) throw new Error(d.code);
+    expect(engine.handle(d.value, ctx, r.cb).kind).toBe("forwarded");
+    const q = decodePacket(sent[0]!.bytes);
+    if (!q.ok) throw new Error(q.code);
+    expect(Array.from(getAttr(q.value, AttrType.UserName)!)).toEqual([0x6a, 0x6f, 0x73, 0xe9]);
+  });
+
   test("a forged or late reply is dropped and the request stays pending", () => {
     const { engine, sent } = setup();
     const r = replies();

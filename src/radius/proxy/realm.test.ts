@@ -1,8 +1,10 @@
 import { describe, expect, test } from "bun:test";
+import { mulberry32 } from "../../../test/support/prng.ts";
 import {
   createRealmRouter,
   splitRealm,
   suffixMatches,
+  userOctets,
   type RealmRule,
 } from "./realm.ts";
 
@@ -95,6 +97,17 @@ const rules: RealmRule[] = [
     strip: true,
   },
 ];
+
+test("userOctets splits the octets where splitRealm splits the text (random names with @ and \\)", () => {
+  const rand = mulberry32(7);
+  const alphabet = ["a", "b", "é", "日", "@", "\\", ".", "x"];
+  for (let i = 0; i < 5_000; i++) {
+    const name = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join("");
+    const octets = userOctets(new TextEncoder().encode(name));
+    const want = splitRealm(name)?.user;
+    expect(octets === undefined ? undefined : new TextDecoder().decode(octets)).toBe(want);
+  }
+});
 
 describe("router", () => {
   const r = createRealmRouter(rules);

@@ -77,6 +77,22 @@ export function splitRealm(userName: string): SplitName | undefined {
   return undefined;
 }
 
+/**
+ * The user part of User-Name's octets, split exactly where splitRealm splits the decoded text: '@'
+ * and '\\' are ASCII and never occur inside a multi-octet UTF-8 sequence, and an undecodable octet
+ * becomes one or more characters, so "one before, one after" holds for both. A stripped name then
+ * goes on with the NAS's own octets — a name that is not UTF-8 (Latin-1 from an old NAS) is not
+ * turned into U+FFFD replacement characters on its way to the home server.
+ */
+export function userOctets(name: Uint8Array): Uint8Array | undefined {
+  const at = name.lastIndexOf(0x40);
+  if (at > 0 && at < name.length - 1) return name.subarray(0, at);
+  if (at >= 0) return undefined;
+  const bs = name.indexOf(0x5c);
+  if (bs > 0 && bs < name.length - 1) return name.subarray(bs + 1);
+  return undefined;
+}
+
 export function suffixMatches(realm: string, suffix: string): boolean {
   const r = realm.toLowerCase();
   const s = suffix.toLowerCase();
