@@ -83,6 +83,15 @@ const SHUTDOWN_GRACE_MS = 10_000;
 
 async function serve(loaded: Loaded, configFile: string | null): Promise<number> {
   const { cfg } = loaded;
+  // SIGHUP before start-up finished (a `systemctl reload` racing `start`) would otherwise end the
+  // process with the default action — a death systemd counts as clean, so nothing restarts it.
+  // From here on it is remembered and applied once the runtime is up.
+  let started: Runtime | null = null;
+  let reloadAsked = false;
+  process.on("SIGHUP", () => {
+    if (started) void started.reload();
+    else reloadAsked = true;
+  });
   const failures = new Ring<{ time: string; protocol: string; client: string; reason: string; user?: string }>(50);
   const log = createLogger({
     level: cfg.log.level,
@@ -127,6 +136,8 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
           },
   });
   await runtime.start(cfg);
+  started = runtime;
+  if (reloadAsked) void runtime.reload();
   const up = runtime.listeners();
   log.info("started", {
     version: VERSION,
@@ -137,7 +148,6 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
   });
   if (loaded.embedded) for (const hint of demoHints(cfg)) log.info("try_it", { command: hint });
 
-  process.on("SIGHUP", () => void runtime.reload());
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) {
@@ -146,8 +156,13 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     }
     stopping = true;
     log.info("stopping", { signal, grace_ms: SHUTDOWN_GRACE_MS });
-    await runtime.shutdown(SHUTDOWN_GRACE_MS);
-    store.close();
+    try {
+      await runtime.shutdown(SHUTDOWN_GRACE_MS);
+      store.close();
+    } catch (e) {
+      log.error("stop_failed", { reason: e instanceof Error ? e.message : String(e) });
+      process.exit(1);
+    }
     log.info("stopped", {});
     process.exit(0);
   };

@@ -75,6 +75,10 @@ export class Runtime {
   private readonly rates: RateSampler;
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private reloading: Promise<ReloadResult> | null = null;
+  /** A reload asked for while one runs: it runs after, so it reads the file as it is then. */
+  private reloadAgain: Promise<ReloadResult> | null = null;
+  /** Set by shutdown(): no reload may bind anything after it. */
+  private stopping = false;
   /** Event-loop lag: how late a 100 ms timer fires; the max over a 10 s window is exported. */
   private readonly lag = { max: 0, current: 0, windowStart: 0 };
   private readonly adminAuthFailures = this.registry.counter("aaa_admin_auth_failures_total", "Admin API requests refused for a missing or wrong token, by reason", ["reason"]);
@@ -139,7 +143,17 @@ export class Runtime {
 
   /** Re-read the configuration and apply what changed. Concurrent calls share one reload. */
   reload(): Promise<ReloadResult> {
-    this.reloading ??= this.doReload()
+    if (this.stopping) return Promise.resolve({ ok: false, errors: ["shutting down"] });
+    // One at a time. A request during a reload gets a second reload after it (requests meanwhile
+    // share that one): the file may have changed since the running one read it.
+    if (this.reloading !== null) {
+      this.reloadAgain ??= this.reloading.then(() => {
+        this.reloadAgain = null;
+        return this.reload();
+      });
+      return this.reloadAgain;
+    }
+    this.reloading = this.doReload()
       .catch((e: unknown): ReloadResult => {
         // Anything unforeseen is still an answer and a log line, never a silent 500.
         const errors = [`reload failed: ${e instanceof Error ? e.message : String(e)}`];
@@ -186,15 +200,39 @@ export class Runtime {
         return { ok: false, errors };
       }
     }
+    // Listeners next, each swapped (old sockets closed, new ones bound) and checked: if any new
+    // address cannot be bound, every swapped section is put back on its old addresses and the
+    // reload is refused — a reload must never leave a protocol unserved while reporting success.
+    const swapped: Array<"tacacs" | "radius" | "http"> = [];
+    const radiusListen = (c: Config) => ({ ...c.radius, proxy: undefined });
+    const sections: Array<["tacacs" | "radius" | "http", boolean]> = [
+      ["tacacs", !same(prev.tacacs, next.tacacs)],
+      ["radius", !same(radiusListen(prev), radiusListen(next))],
+      ["http", !same(prev.http, next.http)],
+    ];
+    for (const [section, differs] of sections) {
+      if (!differs) continue;
+      await this.swapListeners(section, next);
+      swapped.push(section);
+      const failed = this.sectionListeners(section).filter((l) => l.state !== "listening");
+      if (failed.length > 0) {
+        for (const s of swapped.reverse()) await this.swapListeners(s, prev);
+        if (nextProxy) void nextProxy.stop(0);
+        const errors = failed.map((l) => `${section}: cannot listen on ${l.address}: ${l.error ?? l.state}; the previous listeners were restored`);
+        log.error("reload_refused", { errors });
+        return { ok: false, errors };
+      }
+    }
     this.cfg = next;
     log.level = next.log.level;
+    changed.push(...swapped);
     if (!same(prev.devices, next.devices)) {
       this.applyIndexSettings(next);
       changed.push("devices");
     }
     if (!same(prev.policy, next.policy) || !same(prev.accounting, next.accounting)) {
       const old = this.storePolicy;
-      this.storePolicy = this.makePolicy(next);
+      this.storePolicy = this.makePolicy(next, old);
       old.writer.close(); // flush what the old writer holds
       changed.push("policy");
     }
@@ -202,40 +240,45 @@ export class Runtime {
       const old = this.radiusProxy;
       this.radiusProxy = nextProxy;
       // In-flight requests finish on the home servers they were sent to.
-      if (old) void old.stop(30_000);
+      if (old) void old.stop(30_000).catch((e) => log.error("radius_proxy_stop_failed", { reason: String(e) }));
       changed.push("radius.proxy");
-    }
-    if (!same(prev.tacacs, next.tacacs)) {
-      const old = this.tacacs;
-      this.tacacs = null;
-      // stop() closes the listening sockets at once, then lets running sessions finish (their
-      // connections close after them); meanwhile the new service binds.
-      const stopping = old?.stop(30_000).catch((e) => log.error("tacacs_stop_failed", { reason: String(e) }));
-      await this.startTacacs(next);
-      void stopping;
-      changed.push("tacacs");
-    }
-    const radiusListen = (c: Config) => ({ ...c.radius, proxy: undefined });
-    if (!same(radiusListen(prev), radiusListen(next))) {
-      const old = this.radius;
-      this.radius = null;
-      if (old) await old.stop(2_000);
-      await this.startRadius(next);
-      changed.push("radius");
-    }
-    if (!same(prev.http, next.http)) {
-      await this.http?.stop();
-      this.http = null;
-      this.httpListener = null;
-      this.startHttp(next);
-      changed.push("http");
     }
     log.info("reloaded", { changed });
     return { ok: true, changed };
   }
 
+  /** Close one protocol's listeners and open them as `cfg` says (the same or other addresses). */
+  private async swapListeners(section: "tacacs" | "radius" | "http", cfg: Config): Promise<void> {
+    const log = this.o.log;
+    if (section === "tacacs") {
+      const old = this.tacacs;
+      this.tacacs = null;
+      // stop() closes the listening sockets at once, then lets running sessions finish (their
+      // connections close after them); meanwhile the new service binds.
+      void old?.stop(30_000).catch((e) => log.error("tacacs_stop_failed", { reason: String(e) }));
+      await this.startTacacs(cfg);
+    } else if (section === "radius") {
+      const old = this.radius;
+      this.radius = null;
+      if (old) await old.stop(2_000);
+      await this.startRadius(cfg);
+    } else {
+      await this.http?.stop();
+      this.http = null;
+      this.httpListener = null;
+      this.startHttp(cfg);
+    }
+  }
+
+  private sectionListeners(section: "tacacs" | "radius" | "http"): ListenerStatus[] {
+    if (section === "tacacs") return this.tacacs?.listeners ?? [];
+    if (section === "radius") return this.radius?.listeners ?? [];
+    return this.httpListener ? [this.httpListener] : [];
+  }
+
   /** Stop accepting, let running sessions and pending requests finish up to graceMs, flush accounting. */
   async shutdown(graceMs: number): Promise<void> {
+    this.stopping = true;
     for (const t of this.timers) clearInterval(t);
     await Promise.all([this.tacacs?.stop(graceMs), this.radius?.stop(graceMs), this.radiusProxy?.stop(graceMs)]);
     await this.http?.stop();
@@ -251,12 +294,14 @@ export class Runtime {
     });
   }
 
-  private makePolicy(cfg: Config): StorePolicy {
+  /** A policy for `cfg`; on a reload it takes over the previous one's lockout state. */
+  private makePolicy(cfg: Config, previous?: StorePolicy): StorePolicy {
     const log = this.o.log;
     const sp = createStorePolicy(this.o.store, cfg, {
       onLockout: (username, clientIp) => log.limited("warn", `lockout:${clientIp}`, "user_locked_out", { user: username, client: clientIp, reason: "locked-out", protocol: "policy" }),
     });
     if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
+    if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
     return sp;
   }
 

@@ -149,6 +149,24 @@ export class Lockout {
       this.counters.tracked = this.entries.size;
   }
 
+  /**
+   * Take over another Lockout's failures and running lockouts (a reload builds a new policy),
+   * newest kept within this table's bound — a reload must not unlock a user under attack.
+   * Timestamps share the monotonic clock. Verifications in progress stay with the old instance:
+   * they end there (the old authenticator calls its end()), so copying them would never be undone.
+   */
+  adopt(previous: Lockout): void {
+    if (!this.config.enabled) return;
+    const from = [...previous.entries];
+    for (const [key, e] of from.slice(Math.max(0, from.length - this.config.maxEntries)))
+      this.entries.set(key, { ...e });
+    this.counters.lockouts += previous.counters.lockouts;
+    this.counters.failures += previous.counters.failures;
+    this.counters.rejectedWhileLocked += previous.counters.rejectedWhileLocked;
+    this.counters.evictions += previous.counters.evictions;
+    this.counters.tracked = this.entries.size;
+  }
+
   clear(): void {
     this.entries.clear();
     this.running.clear();

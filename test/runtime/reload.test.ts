@@ -71,3 +71,125 @@ test("a proxy that cannot start refuses the reload, is logged, and the old proxy
     await rt.shutdown(100);
   }
 });
+
+const tacacsToml = (port: number, extra = "") => `
+[store]
+path = "${store.dir}/aaa.sqlite"
+[tacacs]
+listen = ["127.0.0.1:${port}"]
+[radius]
+auth_listen = []
+acct_listen = []
+[http]
+listen = ""
+${extra}
+`;
+
+function runtime(next: () => string) {
+  const lines: Array<Record<string, unknown>> = [];
+  const log = createLogger({ level: "info", write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+  let loads = 0;
+  const rt = new Runtime({
+    version: "test",
+    store,
+    log,
+    failures: new Ring(10),
+    loadConfig: () => {
+      loads++;
+      return { ok: true, cfg: parse(next()) };
+    },
+  });
+  return { rt, lines, loads: () => loads };
+}
+
+const freePort = () => {
+  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = s.port;
+  s.stop(true);
+  return p;
+};
+const canConnect = async (port: number) => {
+  try {
+    const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    s.end();
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+test("a reload to a listen address that cannot be bound is refused, and the old listener is back on its address", async () => {
+  const oldPort = freePort();
+  const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  let text = tacacsToml(oldPort);
+  const { rt, lines } = runtime(() => text);
+  await rt.start(parse(text));
+  try {
+    expect(await canConnect(oldPort)).toBe(true);
+    text = tacacsToml(blocker.port);
+    const r = await rt.reload();
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join(" ")).toContain(`cannot listen on 127.0.0.1:${blocker.port}`);
+    expect(lines.some((l) => l.event === "reload_refused")).toBe(true);
+    expect(await canConnect(oldPort)).toBe(true);
+    expect(rt.listeners().map((l) => `${l.address} ${l.state}`)).toEqual([`127.0.0.1:${oldPort} listening`]);
+    expect(rt.config.tacacs.listen).toEqual([`127.0.0.1:${oldPort}`]);
+    // Once the address is free, the same file applies (the running config did not change meanwhile).
+    blocker.stop(true);
+    const again = await rt.reload();
+    expect(again.ok).toBe(true);
+    expect(await canConnect(blocker.port)).toBe(true);
+  } finally {
+    await rt.shutdown(100);
+    blocker.stop(true);
+  }
+});
+
+test("a reload asked for while one runs runs again afterwards and reads the file as it is then; none after shutdown", async () => {
+  const port = freePort();
+  let text = tacacsToml(port);
+  const { rt, loads } = runtime(() => text);
+  await rt.start(parse(text));
+  try {
+    const first = rt.reload();
+    text = tacacsToml(port, '[log]\nlevel = "warn"\n');
+    const second = rt.reload();
+    const third = rt.reload();
+    await first;
+    const r2 = await second;
+    expect(await third).toEqual(r2);
+    expect(loads()).toBe(2);
+    expect(rt.config.log.level).toBe("warn");
+  } finally {
+    await rt.shutdown(100);
+  }
+  expect(await rt.reload()).toEqual({ ok: false, errors: ["shutting down"] });
+});
+
+test("a reload that rebuilds the policy keeps every lockout (a user under attack stays locked)", async () => {
+  const { DeviceStore } = await import("../../src/store/devices.ts");
+  const { addUserGroup } = await import("../../src/store/user-groups.ts");
+  const { addUser } = await import("../../src/store/users.ts");
+  const devices = new DeviceStore(store.sqlite);
+  devices.addGroup({ name: "lock-core", tacacsSecret: "k" });
+  const groupId = (store.sqlite.query("SELECT id FROM device_groups WHERE name = 'lock-core'").get() as { id: number }).id;
+  expect((await addUserGroup(store, { name: "lock-ops", deviceGroups: ["lock-core"] }, "test")).ok).toBe(true);
+  expect((await addUser(store, { username: "locky", password: "right-pw-1", groups: ["lock-ops"] }, "test")).ok).toBe(true);
+  const port = freePort();
+  let text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n");
+  const { rt } = runtime(() => text);
+  await rt.start(parse(text));
+  const policy = () => (rt as unknown as { policy: { authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string } } }).policy;
+  const login = async (pw: string) =>
+    (await policy().authenticatePassword({ username: "locky", password: pw, clientIp: "192.0.2.77", device: { deviceName: "d", groupId, groupName: "lock-core" } })).reason;
+  try {
+    for (let i = 0; i < 3; i++) expect(await login(`wrong-${i}`)).toBe("bad-password");
+    expect(await login("right-pw-1")).toBe("locked-out");
+    text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n");
+    const r = await rt.reload();
+    expect(r.ok && r.changed).toContain("policy");
+    expect(await login("right-pw-1")).toBe("locked-out");
+  } finally {
+    await rt.shutdown(100);
+  }
+});
