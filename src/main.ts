@@ -136,9 +136,20 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
           },
   });
   await runtime.start(cfg);
+  const up = runtime.listeners();
+  const failed = up.filter((l) => l.state !== "listening");
+  if (failed.length > 0) {
+    // A configured listener that cannot bind (port taken, address not on this host, no privilege)
+    // stops start-up: exit 1, so systemd marks the unit failed and restarts it, instead of a
+    // process that runs without serving what the file says.
+    for (const l of failed) process.stderr.write(`error: cannot listen on ${l.protocol} ${l.address}: ${l.error ?? l.state}\n`);
+    log.error("start_failed", { failed: failed.map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`) });
+    await runtime.shutdown(0);
+    store.close();
+    return 1;
+  }
   started = runtime;
   if (reloadAsked) void runtime.reload();
-  const up = runtime.listeners();
   log.info("started", {
     version: VERSION,
     config: loaded.source,

@@ -149,6 +149,18 @@ describe("config errors", () => {
     expect(r.stderr).toContain("tacacs.listen[0]: bad listen address");
     expect(existsSync(dbPath)).toBe(false);
   });
+  test("serve: a listener that cannot bind stops start-up with exit 1 and the address (systemd then restarts it)", () => {
+    const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    try {
+      const busy = join(dir.path, "busy.toml");
+      writeFileSync(busy, `[store]\npath = "${join(dir.path, "busy.sqlite")}"\n[tacacs]\nlisten = ["127.0.0.1:${blocker.port}"]\n[radius]\nauth_listen = []\nacct_listen = []\n[http]\nlisten = ""\n`);
+      const r = runMain(["--config", busy]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(`error: cannot listen on tacacs 127.0.0.1:${blocker.port}`);
+    } finally {
+      blocker.stop(true);
+    }
+  });
   test("check-config: 0 for a valid file, 2 with reasons for an invalid one", () => {
     expect(runMain(["check-config", "--config", cfg])).toMatchObject({ code: 0, stdout: `config ok: ${cfg}\n` });
     const bad = join(dir.path, "bad2.toml");
