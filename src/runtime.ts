@@ -299,6 +299,7 @@ export class Runtime {
     const log = this.o.log;
     const sp = createStorePolicy(this.o.store, cfg, {
       onLockout: (username, clientIp) => log.limited("warn", `lockout:${clientIp}`, "user_locked_out", { user: username, client: clientIp, reason: "locked-out", protocol: "policy" }),
+      ...(previous ? { accountingCounters: previous.writer.counters } : {}),
     });
     if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
     if (previous) sp.policy.lockout.adopt(previous.policy.lockout);

@@ -35,6 +35,11 @@ export interface AccountingWriterConfig {
   maxBatch: number;
   /** Tests: stands in for node:fs fdatasync (thread pool) to control when the disk "answers". */
   fdatasync?: Fdatasync;
+  /**
+   * Counters to continue (a reload's new writer takes the old one's): the old writer may still
+   * settle batches after the swap, and both count into the same totals "since start-up".
+   */
+  counters?: AccountingWriterCounters;
 }
 
 /** Records committed together share one promise: no promise and no closure per record. */
@@ -82,12 +87,7 @@ function pushRow(out: (string | number | null)[], r: AccountingRecord): void {
 }
 
 export class AccountingWriter implements AccountingSink {
-  readonly counters: AccountingWriterCounters = {
-    committed: 0,
-    failed: 0,
-    batches: 0,
-    queued: 0,
-  };
+  readonly counters: AccountingWriterCounters;
   private queue: Batch = newBatch();
   private timer: ReturnType<typeof setTimeout> | null = null;
   private immediate = false;
@@ -108,6 +108,7 @@ export class AccountingWriter implements AccountingSink {
     private readonly store: Store,
     private readonly config: AccountingWriterConfig,
   ) {
+    this.counters = config.counters ?? { committed: 0, failed: 0, batches: 0, queued: 0 };
     const file = store.sqlite.filename;
     const wal =
       file !== "" &&

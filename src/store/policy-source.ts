@@ -16,7 +16,7 @@ import type {
   PolicyUserGroup,
   RadiusReplyAttribute,
 } from "../policy/ports.ts";
-import { AccountingWriter } from "./accounting.ts";
+import { AccountingWriter, type AccountingWriterCounters } from "./accounting.ts";
 import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
 import { setPassword } from "./users.ts";
 
@@ -179,6 +179,8 @@ export interface StorePolicyOptions {
   clock?: Clock;
   hasher?: PasswordHasher;
   onLockout?: (username: string, clientIp: string) => void;
+  /** The previous writer's counters, continued (reload). */
+  accountingCounters?: AccountingWriterCounters;
 }
 
 export interface StorePolicy {
@@ -200,6 +202,7 @@ export function createStorePolicy(
   const writer = new AccountingWriter(store, {
     commitDelay: config.accounting.commit_delay,
     maxBatch: config.accounting.max_batch,
+    ...(o.accountingCounters ? { counters: o.accountingCounters } : {}),
   });
   const p = config.policy;
   const policy = createPolicy({

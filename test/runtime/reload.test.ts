@@ -166,7 +166,7 @@ test("a reload asked for while one runs runs again afterwards and reads the file
   expect(await rt.reload()).toEqual({ ok: false, errors: ["shutting down"] });
 });
 
-test("a reload that rebuilds the policy keeps every lockout (a user under attack stays locked)", async () => {
+test("a reload that rebuilds the policy keeps every lockout (a user under attack stays locked) and the since-start-up counters", async () => {
   const { DeviceStore } = await import("../../src/store/devices.ts");
   const { addUserGroup } = await import("../../src/store/user-groups.ts");
   const { addUser } = await import("../../src/store/users.ts");
@@ -179,16 +179,24 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
   let text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n");
   const { rt } = runtime(() => text);
   await rt.start(parse(text));
-  const policy = () => (rt as unknown as { policy: { authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string } } }).policy;
+  const policy = () =>
+    (rt as unknown as { policy: { authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string }; account(r: unknown): Promise<void> } }).policy;
+  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(rt.registry.renderPrometheus())?.[1] ?? NaN);
+  const record = () =>
+    policy().account({ protocol: "radius", time: Date.now(), clientIp: "192.0.2.77", device: "d", deviceGroup: "lock-core", username: "locky", sessionId: "s", recordType: "start", attributes: {} });
   const login = async (pw: string) =>
     (await policy().authenticatePassword({ username: "locky", password: pw, clientIp: "192.0.2.77", device: { deviceName: "d", groupId, groupName: "lock-core" } })).reason;
   try {
     for (let i = 0; i < 3; i++) expect(await login(`wrong-${i}`)).toBe("bad-password");
     expect(await login("right-pw-1")).toBe("locked-out");
+    await record();
+    expect([gauge("aaa_lockouts"), gauge("aaa_accounting_committed")]).toEqual([1, 1]);
     text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n");
     const r = await rt.reload();
     expect(r.ok && r.changed).toContain("policy");
     expect(await login("right-pw-1")).toBe("locked-out");
+    await record();
+    expect([gauge("aaa_lockouts"), gauge("aaa_accounting_committed")]).toEqual([1, 2]);
   } finally {
     await rt.shutdown(100);
   }
