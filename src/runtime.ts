@@ -263,7 +263,9 @@ export class Runtime {
       if (old) await old.stop(2_000);
       await this.startRadius(cfg);
     } else {
-      await this.http?.stop();
+      // Not awaited, and graceful: the reload may have come in over this listener (POST
+      // /api/admin/reload), and its answer is still to be written.
+      void this.http?.stop({ graceful: true }).catch((e) => log.error("http_stop_failed", { reason: String(e) }));
       this.http = null;
       this.httpListener = null;
       this.startHttp(cfg);

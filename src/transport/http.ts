@@ -6,7 +6,11 @@ import type { Logger } from "../lib/log.ts";
 
 export interface HttpListener {
   port: number;
-  stop(): Promise<void>;
+  /**
+   * Stop listening. Default: in-flight requests are cut. `graceful`: they finish first (a reload
+   * asked for over this very listener gets its answer); the listening socket closes at once.
+   */
+  stop(o?: { graceful?: boolean }): Promise<void>;
 }
 
 export function startHttp(o: { listen: string; allow: readonly string[]; app: Hono; log: Logger }): HttpListener {
@@ -30,5 +34,5 @@ export function startHttp(o: { listen: string; allow: readonly string[]; app: Ho
       return o.app.fetch(req, srv);
     },
   });
-  return { port: server.port ?? hp.value.port, stop: () => server.stop(true) };
+  return { port: server.port ?? hp.value.port, stop: (s) => server.stop(s?.graceful !== true) };
 }

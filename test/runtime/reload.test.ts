@@ -201,3 +201,38 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
     await rt.shutdown(100);
   }
 });
+
+test("POST /api/admin/reload that changes [http] still gets its answer (the old listener drains, the new one binds)", async () => {
+  process.env.AAA_RT_TEST_TOKEN = "runtime-test-token-0123456789";
+  const port = freePort();
+  const httpToml = (allow: string) => `
+[store]
+path = "${store.dir}/aaa.sqlite"
+[tacacs]
+listen = []
+[radius]
+auth_listen = []
+acct_listen = []
+[http]
+listen = "127.0.0.1:${port}"
+allow = [${allow}]
+admin_token_env = "AAA_RT_TEST_TOKEN"
+`;
+  let text = httpToml('"127.0.0.0/8"');
+  const { rt } = runtime(() => text);
+  await rt.start(parse(text));
+  try {
+    text = httpToml('"127.0.0.0/8", "::1/128"');
+    const res = await fetch(`http://127.0.0.1:${port}/api/admin/reload`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${process.env.AAA_RT_TEST_TOKEN}` },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ ok: true });
+    expect(rt.config.http.allow).toEqual(["127.0.0.0/8", "::1/128"]);
+    expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
+  } finally {
+    await rt.shutdown(100);
+    delete process.env.AAA_RT_TEST_TOKEN;
+  }
+});
