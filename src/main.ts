@@ -137,13 +137,13 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
   });
   await runtime.start(cfg);
   const up = runtime.listeners();
-  const failed = up.filter((l) => l.state !== "listening");
+  const failed = up.filter((l) => l.state !== "listening").map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`);
   if (failed.length > 0) {
     // A configured listener that cannot bind (port taken, address not on this host, no privilege)
     // stops start-up: exit 1, so systemd marks the unit failed and restarts it, instead of a
     // process that runs without serving what the file says.
-    for (const l of failed) process.stderr.write(`error: cannot listen on ${l.protocol} ${l.address}: ${l.error ?? l.state}\n`);
-    log.error("start_failed", { failed: failed.map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`) });
+    for (const f of failed) process.stderr.write(`error: cannot listen on ${f}\n`);
+    log.error("start_failed", { failed });
     await runtime.shutdown(0);
     store.close();
     return 1;
@@ -154,8 +154,7 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     version: VERSION,
     config: loaded.source,
     store: cfg.store.path,
-    listeners: up.filter((l) => l.state === "listening").map((l) => `${l.protocol} ${l.address}`),
-    failed: up.filter((l) => l.state !== "listening").map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`),
+    listeners: up.map((l) => `${l.protocol} ${l.address}`),
   });
   if (loaded.embedded) for (const hint of demoHints(cfg)) log.info("try_it", { command: hint });
 

@@ -115,7 +115,7 @@ export class Runtime {
     this.cfg = cfg;
     this.applyIndexSettings(cfg);
     this.storePolicy = this.makePolicy(cfg);
-    await this.startProxy(cfg);
+    this.radiusProxy = await this.buildProxy(cfg);
     await this.startTacacs(cfg);
     await this.startRadius(cfg);
     this.startHttp(cfg);
@@ -141,7 +141,7 @@ export class Runtime {
     return [...(this.tacacs?.listeners ?? []), ...(this.radius?.listeners ?? []), ...(this.httpListener ? [this.httpListener] : []), ...this.failedListeners];
   }
 
-  /** Re-read the configuration and apply what changed. Concurrent calls share one reload. */
+  /** Re-read the configuration and apply what changed; one at a time (see below). */
   reload(): Promise<ReloadResult> {
     if (this.stopping) return Promise.resolve({ ok: false, errors: ["shutting down"] });
     // One at a time. A request during a reload gets a second reload after it (requests meanwhile
@@ -193,7 +193,7 @@ export class Runtime {
     let nextProxy: RadiusProxyService | null | undefined;
     if (!same(prev.radius.proxy, next.radius.proxy)) {
       try {
-        nextProxy = next.radius.proxy ? await startRadiusProxy({ config: next.radius.proxy, registry: this.registry, log }) : null;
+        nextProxy = await this.buildProxy(next);
       } catch (e) {
         const errors = [`radius.proxy: ${e instanceof Error ? e.message : String(e)}`];
         log.error("reload_refused", { errors });
@@ -308,9 +308,9 @@ export class Runtime {
     return sp;
   }
 
-  private async startProxy(cfg: Config): Promise<void> {
-    if (!cfg.radius.proxy) return;
-    this.radiusProxy = await startRadiusProxy({ config: cfg.radius.proxy, registry: this.registry, log: this.o.log });
+  private async buildProxy(cfg: Config): Promise<RadiusProxyService | null> {
+    if (!cfg.radius.proxy) return null;
+    return startRadiusProxy({ config: cfg.radius.proxy, registry: this.registry, log: this.o.log });
   }
 
   private async startTacacs(cfg: Config): Promise<void> {

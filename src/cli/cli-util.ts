@@ -96,6 +96,4 @@ export interface PolicyCliContext extends CliContext {
   ) => TraceDevice | null;
   /** Standard input, for --password-stdin (tests pass a string). */
   stdin?: () => Promise<string>;
-  /** Environment for the CHAP key (defaults to process.env). */
-  env?: Record<string, string | undefined>;
 }

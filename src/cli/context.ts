@@ -10,6 +10,8 @@ export interface CliContext {
   err(line: string): void;
   /** Who is acting, for the audit table (e.g. "cli:root"). */
   actor: string;
+  /** Environment for secrets named by variable (CHAP key, --X-secret-env); defaults to process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 export type CliCommand = (args: string[], ctx: CliContext) => Promise<number> | number;

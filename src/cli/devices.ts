@@ -32,7 +32,7 @@ function secretFlag(values: Record<string, unknown>, flag: "tacacs-secret" | "ra
 }
 
 export const groupCommand: CliCommand = (args, ctx) => {
-  const env = (ctx as CliContext & { env?: Record<string, string | undefined> }).env ?? process.env;
+  const env = ctx.env ?? process.env;
   const store = new DeviceStore(ctx.store.sqlite);
   const [verb, rest] = sub(args);
   switch (verb) {

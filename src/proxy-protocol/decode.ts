@@ -99,10 +99,10 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
     header: { version: 2, command, family: family ?? "UNSPEC", addresses: null, tlvs: [], crc32cVerified: false },
     consumed: total,
   });
-  if (family === undefined) return buf.length < total ? NEED_MORE : skipped();
-  // §2.2: "the receiver must ensure that len is at least the address size"; known before the block arrives.
-  const addressLen = PP2_ADDRESS_LEN[family];
-  if (len < addressLen) {
+  // §2.2: "the receiver must ensure that len is at least the address size"; known before the block
+  // arrives. (An unknown family only gets here for LOCAL.)
+  const addressLen = family === undefined ? Infinity : PP2_ADDRESS_LEN[family];
+  if (family === undefined || len < addressLen) {
     if (!local) return fail("proxy/short-address", `len ${len} < ${addressLen} for ${family}`, total);
     return buf.length < total ? NEED_MORE : skipped();
   }

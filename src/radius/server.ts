@@ -264,7 +264,6 @@ export class RadiusServer {
             c,
             { allow: false, reason: `proxy-${o.reason}`, extra: [] },
             null,
-            new PacketSalts(),
           ),
         };
       case "forwarded": {
@@ -289,14 +288,14 @@ export class RadiusServer {
     const raw = getAttr(c.packet, AttrType.UserName);
     const userName =
       userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
-    const salts = new PacketSalts();
     if (userName === null || userName.length === 0)
       return this.finishAccess(
         c,
         { allow: false, reason: "no-user-name", extra: [] },
         null,
-        salts,
       );
+    // One reply's salts: MS-MPPE keys (access.ts) and Tunnel-Passwords (the reply attributes).
+    const salts = new PacketSalts();
     let out: AccessOutcome | Promise<AccessOutcome>;
     try {
       out = authenticateAccess({
@@ -326,12 +325,15 @@ export class RadiusServer {
     );
   }
 
-  /** The reply to a decided Access-Request. Nothing escapes: a throw here forgets the request. */
+  /**
+   * The reply to a decided Access-Request. Nothing escapes: a throw here forgets the request.
+   * `salts`: those the decision already drew from (MS-CHAPv2's MPPE keys); default a fresh set.
+   */
   private finishAccess(
     c: Ctx,
     o: AccessOutcome,
     userName: string | null,
-    salts: PacketSalts,
+    salts = new PacketSalts(),
   ): Uint8Array | null {
     try {
       return this.answerAccess(c, o, userName, salts);

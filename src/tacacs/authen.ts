@@ -110,7 +110,7 @@ export function startAuthen(s: AuthenStart, cfg: EngineConfig): AuthenStep {
   if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
   const purpose = enable ? "enable" : "login";
   const name = authenTypeName(s.authenType);
-  if (cfg.onlyChap && (!enable || cfg.onlyChapEnable === true) && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
+  if (cfg.onlyChap && (!enable || cfg.onlyChapEnable) && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
     return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
   }
   switch (s.authenType) {

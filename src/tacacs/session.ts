@@ -237,14 +237,14 @@ function askPolicy(s: Session, h: Header, job: Job, out: Output[]): void {
 
 function authenStep(conn: ConnState, s: Session, h: Header, step: AuthenStep, out: Output[]): void {
   if (step.kind === "job") return askPolicy(s, h, step.job, out);
+  const noted = (n: { result: "fail" | "error"; reason: string }) =>
+    out.push({ kind: "note", note: { what: "authen", authenType: "other", result: n.result, reason: n.reason, username: s.flow?.username ?? "" } });
   if (step.kind === "end") {
-    out.push({ kind: "note", note: { what: "authen", authenType: "other", result: step.note.result, reason: step.note.reason, username: s.flow?.username ?? "" } });
+    noted(step.note);
     return endSession(conn, h.sessionId, out);
   }
   if (step.flow !== undefined) s.flow = step.flow;
-  if (step.note !== undefined) {
-    out.push({ kind: "note", note: { what: "authen", authenType: "other", result: step.note.result, reason: step.note.reason, username: s.flow?.username ?? "" } });
-  }
+  if (step.note !== undefined) noted(step.note);
   reply(conn, h, { kind: "authen-reply", body: step.reply }, step.terminal, out);
 }
 

@@ -16,7 +16,7 @@ export interface EngineConfig {
    * ASCII or PAP, so refusing it means no enable through TACACS+ at all.
    */
   onlyChap: boolean;
-  onlyChapEnable?: boolean;
+  onlyChapEnable: boolean;
   /** Concurrent sessions on one single-connect connection (implementation cap, see session.ts). */
   maxSessions: number;
 }

@@ -365,7 +365,7 @@ export class Conn {
       const b = this.queue[0]!;
       const n = this.socket.write(b);
       if (n < 0) return this.destroy();
-      this.queued -= Math.max(0, n);
+      this.queued -= n;
       if (n < b.length) {
         this.queue[0] = b.subarray(n);
         return;

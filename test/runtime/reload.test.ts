@@ -1,7 +1,9 @@
-// Runtime.reload() when the new RADIUS proxy cannot start: the reload is refused, logged, and the
-// running proxy keeps routing (clearing it first would answer every realm from local policy — fail
-// open). The loader here skips main.ts's environment check on purpose, to reach the runtime's own
-// guard; with the real loader the same file is refused earlier, with the key path (e2e test).
+// Runtime.reload() refuses what it cannot apply whole and keeps what runs: a RADIUS proxy that
+// cannot start (clearing it first would answer every realm from local policy — fail open), a
+// listen address that cannot be bound; it keeps lockouts and counters across a policy rebuild,
+// runs a reload asked for meanwhile after the running one, and answers a reload over the HTTP
+// listener it replaces. The loader here skips main.ts's environment check on purpose, to reach the
+// runtime's own guard; with the real loader an unset secret_env is refused earlier (e2e test).
 import { afterAll, expect, test } from "bun:test";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
@@ -13,15 +15,26 @@ import { tempStore } from "../support/tmp.ts";
 const store = tempStore();
 afterAll(() => store.remove());
 
-const toml = (secretLine: string) => `
+/**
+ * An aaa.toml on the shared store: every listener off unless given. `http` is the body of [http]
+ * (default: off); `extra` is appended (more tables).
+ */
+const cfgToml = (o: { tacacs?: number; radiusAuth?: boolean; http?: string; extra?: string } = {}) => `
 [store]
 path = "${store.dir}/aaa.sqlite"
 [tacacs]
-listen = []
+listen = [${o.tacacs === undefined ? "" : `"127.0.0.1:${o.tacacs}"`}]
 [radius]
-auth_listen = ["127.0.0.1:0"]
+auth_listen = [${o.radiusAuth ? '"127.0.0.1:0"' : ""}]
 acct_listen = []
-[[radius.proxy.home_servers]]
+[http]
+${o.http ?? 'listen = ""'}
+${o.extra ?? ""}
+`;
+const proxyToml = (secretLine: string) =>
+  cfgToml({
+    radiusAuth: true,
+    extra: `[[radius.proxy.home_servers]]
 name = "home-a"
 address = "127.0.0.1:9"
 type = "auth"
@@ -34,56 +47,13 @@ servers = ["home-a"]
 name = "example.com"
 match = "suffix"
 pool = "pool-a"
-[http]
-listen = ""
-`;
+`,
+  });
 const parse = (text: string): Config => {
   const r = parseConfigText(text);
   if (!r.ok) throw new Error(JSON.stringify(r.errors));
   return r.value;
 };
-
-test("a proxy that cannot start refuses the reload, is logged, and the old proxy stays in place", async () => {
-  const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({ level: "info", write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
-  let next = toml('secret = "s1"');
-  const rt = new Runtime({
-    version: "test",
-    store,
-    log,
-    failures: new Ring(10),
-    loadConfig: () => ({ ok: true, cfg: parse(next) }),
-  });
-  await rt.start(parse(next));
-  try {
-    const homes = () =>
-      (rt.stats().radius_proxy as { home_servers: Array<{ name: string; address: string }> } | undefined)?.home_servers.map((h) => `${h.name} ${h.address}`);
-    expect(homes()).toEqual(["home-a 127.0.0.1:9"]);
-    next = toml('secret_env = "AAA_RUNTIME_TEST_NEVER_SET"');
-    const r = await rt.reload();
-    expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.errors.join(" ")).toContain("AAA_RUNTIME_TEST_NEVER_SET");
-    expect(lines.some((l) => l.event === "reload_refused")).toBe(true);
-    // The proxy is still there (a fail-open reload left none), and the running configuration unchanged.
-    expect(homes()).toEqual(["home-a 127.0.0.1:9"]);
-    expect(rt.config.radius.proxy?.home_servers[0]?.secret).toBe("s1");
-  } finally {
-    await rt.shutdown(100);
-  }
-});
-
-const tacacsToml = (port: number, extra = "") => `
-[store]
-path = "${store.dir}/aaa.sqlite"
-[tacacs]
-listen = ["127.0.0.1:${port}"]
-[radius]
-auth_listen = []
-acct_listen = []
-[http]
-listen = ""
-${extra}
-`;
 
 function runtime(next: () => string) {
   const lines: Array<Record<string, unknown>> = [];
@@ -101,6 +71,29 @@ function runtime(next: () => string) {
   });
   return { rt, lines, loads: () => loads };
 }
+
+test("a proxy that cannot start refuses the reload, is logged, and the old proxy stays in place", async () => {
+  let next = proxyToml('secret = "s1"');
+  const { rt, lines } = runtime(() => next);
+  await rt.start(parse(next));
+  try {
+    const homes = () =>
+      (rt.stats().radius_proxy as { home_servers: Array<{ name: string; address: string }> } | undefined)?.home_servers.map((h) => `${h.name} ${h.address}`);
+    expect(homes()).toEqual(["home-a 127.0.0.1:9"]);
+    next = proxyToml('secret_env = "AAA_RUNTIME_TEST_NEVER_SET"');
+    const r = await rt.reload();
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.errors.join(" ")).toContain("AAA_RUNTIME_TEST_NEVER_SET");
+    expect(lines.some((l) => l.event === "reload_refused")).toBe(true);
+    // The proxy is still there (a fail-open reload left none), and the running configuration unchanged.
+    expect(homes()).toEqual(["home-a 127.0.0.1:9"]);
+    expect(rt.config.radius.proxy?.home_servers[0]?.secret).toBe("s1");
+  } finally {
+    await rt.shutdown(100);
+  }
+});
+
+
 
 const freePort = () => {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -121,12 +114,12 @@ const canConnect = async (port: number) => {
 test("a reload to a listen address that cannot be bound is refused, and the old listener is back on its address", async () => {
   const oldPort = freePort();
   const blocker = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  let text = tacacsToml(oldPort);
+  let text = cfgToml({ tacacs: oldPort });
   const { rt, lines } = runtime(() => text);
   await rt.start(parse(text));
   try {
     expect(await canConnect(oldPort)).toBe(true);
-    text = tacacsToml(blocker.port);
+    text = cfgToml({ tacacs: blocker.port });
     const r = await rt.reload();
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.join(" ")).toContain(`cannot listen on 127.0.0.1:${blocker.port}`);
@@ -147,12 +140,12 @@ test("a reload to a listen address that cannot be bound is refused, and the old 
 
 test("a reload asked for while one runs runs again afterwards and reads the file as it is then; none after shutdown", async () => {
   const port = freePort();
-  let text = tacacsToml(port);
+  let text = cfgToml({ tacacs: port });
   const { rt, loads } = runtime(() => text);
   await rt.start(parse(text));
   try {
     const first = rt.reload();
-    text = tacacsToml(port, '[log]\nlevel = "warn"\n');
+    text = cfgToml({ tacacs: port, extra: '[log]\nlevel = "warn"\n' });
     const second = rt.reload();
     const third = rt.reload();
     await first;
@@ -176,7 +169,7 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
   expect((await addUserGroup(store, { name: "lock-ops", deviceGroups: ["lock-core"] }, "test")).ok).toBe(true);
   expect((await addUser(store, { username: "locky", password: "right-pw-1", groups: ["lock-ops"] }, "test")).ok).toBe(true);
   const port = freePort();
-  let text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n");
+  let text = cfgToml({ tacacs: port, extra: "[policy.lockout]\nmax_failures = 3\n" });
   const { rt } = runtime(() => text);
   await rt.start(parse(text));
   const policy = () =>
@@ -191,7 +184,7 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
     expect(await login("right-pw-1")).toBe("locked-out");
     await record();
     expect([gauge("aaa_lockouts"), gauge("aaa_accounting_committed")]).toEqual([1, 1]);
-    text = tacacsToml(port, "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n");
+    text = cfgToml({ tacacs: port, extra: "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n" });
     const r = await rt.reload();
     expect(r.ok && r.changed).toContain("policy");
     expect(await login("right-pw-1")).toBe("locked-out");
@@ -205,19 +198,8 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
 test("POST /api/admin/reload that changes [http] still gets its answer (the old listener drains, the new one binds)", async () => {
   process.env.AAA_RT_TEST_TOKEN = "runtime-test-token-0123456789";
   const port = freePort();
-  const httpToml = (allow: string) => `
-[store]
-path = "${store.dir}/aaa.sqlite"
-[tacacs]
-listen = []
-[radius]
-auth_listen = []
-acct_listen = []
-[http]
-listen = "127.0.0.1:${port}"
-allow = [${allow}]
-admin_token_env = "AAA_RT_TEST_TOKEN"
-`;
+  const httpToml = (allow: string) =>
+    cfgToml({ http: `listen = "127.0.0.1:${port}"\nallow = [${allow}]\nadmin_token_env = "AAA_RT_TEST_TOKEN"` });
   let text = httpToml('"127.0.0.0/8"');
   const { rt } = runtime(() => text);
   await rt.start(parse(text));

@@ -21,7 +21,6 @@ import type { EngineState, Entry, Flight } from "./state.ts";
 /** Our Proxy-State: the 8-octet instance tag (loop detection) and a 32-bit sequence number. */
 const PROXY_STATE_LENGTH = 12;
 const textDecoder = new TextDecoder();
-const textEncoder = new TextEncoder();
 
 const ourProxyState = (e: EngineState, v: Uint8Array): boolean => {
   if (v.length !== PROXY_STATE_LENGTH) return false;
@@ -173,10 +172,12 @@ export function handle(
     nasSecret: ctx.nasSecret,
     reply,
     raw: request.raw.slice(),
+    // route.userName is set only when splitRealm split the decoded name, and userOctets splits
+    // the octets at the same place (realm.ts): the NAS's own octets go on.
     userName:
-      route.userName === undefined
+      route.userName === undefined || un === undefined
         ? undefined
-        : ((un && userOctets(un)?.slice()) ?? textEncoder.encode(route.userName)),
+        : userOctets(un)?.slice(),
     pool: ps.pool,
     ps,
     key,

@@ -10,8 +10,8 @@
 //
 // Traps:
 // - What the home server hid with our Request Authenticator must be re-hidden for the NAS with its
-//   own: Tunnel-Password, MS-CHAP-MPPE-Keys and MS-MPPE-Send/Recv-Key (home secret + our authenticator → NAS secret +
-//   the NAS's).
+//   own: Tunnel-Password, MS-CHAP-MPPE-Keys and MS-MPPE-Send/Recv-Key (home secret + our
+//   authenticator → NAS secret + the NAS's).
 // - Proxy-State (§5.33): all Proxy-States of the reply are replaced by the NAS's own, in their
 //   order: a home server that drops or reorders them cannot break the NAS.
 // - Message-Authenticator is never copied: it is recomputed for the NAS, first in the packet for
