@@ -54,4 +54,6 @@ for (const d of ["data", "tmp", "etc"]) mkdirSync(join(rootfs, d), { recursive: 
 chmodSync(join(rootfs, "tmp"), 0o1777);
 
 const mb = (p: string) => (statSync(p).size / 1e6).toFixed(1);
-console.log(`built ${outfile} (${mb(outfile)} MB), rootfs with ${libs.size} libraries: ${[...libs].join(" ")}`);
+console.log(
+  `built ${outfile} (${mb(outfile)} MB), rootfs with ${libs.size} libraries: ${[...libs].join(" ")}`,
+);

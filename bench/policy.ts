@@ -71,9 +71,7 @@ try {
     20_000,
     256,
   );
-  console.log(
-    `accounting ratio group/single: ${(grouped / single).toFixed(1)}x`,
-  );
+  console.log(`accounting ratio group/single: ${(grouped / single).toFixed(1)}x`);
 
   // PAP
   const gid = store.db
@@ -82,11 +80,7 @@ try {
     .returning({ id: deviceGroups.id })
     .get().id;
   await addUserGroup(store, { name: "ops", deviceGroups: ["core"] }, "bench");
-  await addUser(
-    store,
-    { username: "alice", password: "correct horse", groups: ["ops"] },
-    "bench",
-  );
+  await addUser(store, { username: "alice", password: "correct horse", groups: ["ops"] }, "bench");
   const cfg = validateConfig({
     store: { path: ":memory:" },
     policy: { lockout: { enabled: false } },
@@ -122,12 +116,7 @@ try {
     return rate;
   }
   const cached = await papRate("credential cache hit", true, 2000, 500_000);
-  const uncached = await papRate(
-    "argon2id every time (m=19 MiB, t=2)",
-    false,
-    3000,
-    200,
-  );
+  const uncached = await papRate("argon2id every time (m=19 MiB, t=2)", false, 3000, 200);
   console.log(`PAP ratio cached/uncached: ${(cached / uncached).toFixed(0)}x`);
   store.close();
 } finally {

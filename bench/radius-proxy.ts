@@ -101,8 +101,7 @@ async function aaaload(
   };
 }
 
-const median = (xs: number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function series(
   label: string,
@@ -114,14 +113,7 @@ async function series(
 ) {
   const rs: LoadResult[] = [];
   for (let i = 0; i < runs; i++)
-    rs.push(
-      await aaaload(port, secret, window, [
-        "-d",
-        String(seconds),
-        "--warmup",
-        "1",
-      ]),
-    );
+    rs.push(await aaaload(port, secret, window, ["-d", String(seconds), "--warmup", "1"]));
   const r = {
     rps: median(rs.map((x) => x.rps)),
     p50: median(rs.map((x) => x.p50_us)),
@@ -143,13 +135,8 @@ async function main() {
   const seconds = Number(process.argv[2] ?? 5);
   if (!existsSync(AALOAD)) {
     const src = join(import.meta.dir, "..", "..", "shared", "tools", "aaaload");
-    const cc = Bun.spawnSync([
-      "sh",
-      "-c",
-      `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c`,
-    ]);
-    if (cc.exitCode !== 0)
-      throw new Error(`building aaaload failed: ${cc.stderr}`);
+    const cc = Bun.spawnSync(["sh", "-c", `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c`]);
+    if (cc.exitCode !== 0) throw new Error(`building aaaload failed: ${cc.stderr}`);
   }
   console.log(
     `# RADIUS proxy benchmark, ${new Date().toISOString()}, ${navigator.hardwareConcurrency} CPUs, Bun ${Bun.version}`,
@@ -180,18 +167,13 @@ async function main() {
   let fr: FreeradiusServer | undefined;
   try {
     await Bun.sleep(200);
-    const results: Record<
-      string,
-      Record<number, { rps: number; p50: number; p99: number }>
-    > = { direct: {}, "aaa-proxy": {}, freeradius: {} };
+    const results: Record<string, Record<number, { rps: number; p50: number; p99: number }>> = {
+      direct: {},
+      "aaa-proxy": {},
+      freeradius: {},
+    };
     for (const w of [16, 64])
-      results.direct![w] = await series(
-        "direct",
-        echoPort,
-        HOME_SECRET,
-        w,
-        seconds,
-      );
+      results.direct![w] = await series("direct", echoPort, HOME_SECRET, w, seconds);
 
     const child = Bun.spawn({
       cmd: [
@@ -210,17 +192,12 @@ async function main() {
     children.push(child);
     const reader = (child.stdout as ReadableStream<Uint8Array>).getReader();
     const first = await reader.read();
-    const { auth, pid } = JSON.parse(
-      new TextDecoder().decode(first.value).split("\n")[0]!,
-    ) as { auth: number; pid: number };
+    const { auth, pid } = JSON.parse(new TextDecoder().decode(first.value).split("\n")[0]!) as {
+      auth: number;
+      pid: number;
+    };
     for (const w of [16, 64])
-      results["aaa-proxy"]![w] = await series(
-        "aaa-proxy",
-        auth,
-        NAS_SECRET,
-        w,
-        seconds,
-      );
+      results["aaa-proxy"]![w] = await series("aaa-proxy", auth, NAS_SECRET, w, seconds);
 
     const frPort = await freeUdpPortPair();
     fr = await startFreeradius({
@@ -237,13 +214,7 @@ async function main() {
       `for t in /proc/${fr.pid}/task/*; do taskset -pc ${SERVER_CPU} $(basename $t) >/dev/null; done`,
     ]);
     for (const w of [16, 64])
-      results.freeradius![w] = await series(
-        "freeradius",
-        frPort,
-        NAS_SECRET,
-        w,
-        seconds,
-      );
+      results.freeradius![w] = await series("freeradius", frPort, NAS_SECRET, w, seconds);
     await fr.stop();
 
     const d16 = results.direct![16]!;
@@ -267,9 +238,7 @@ async function main() {
     console.log(
       `1M proxied: ok=${big.ok} fail=${big.fail} timeout=${big.timeout} rps=${big.rps.toFixed(0)}; RSS MiB start ${(samples[0]! / 1024).toFixed(1)}, at 10% ${(tenth / 1024).toFixed(1)}, max ${(Math.max(...samples) / 1024).toFixed(1)}, end ${(samples.at(-1)! / 1024).toFixed(1)}`,
     );
-    console.log(
-      `rss_samples_mib=${samples.map((s) => (s / 1024).toFixed(0)).join(",")}`,
-    );
+    console.log(`rss_samples_mib=${samples.map((s) => (s / 1024).toFixed(0)).join(",")}`);
   } finally {
     await fr?.close();
     for (const c of children) c.kill("SIGTERM");
@@ -298,9 +267,7 @@ strip = false
 `,
     { log: silentLogger },
   );
-  process.stdout.write(
-    JSON.stringify({ auth: f.auth, pid: process.pid }) + "\n",
-  );
+  process.stdout.write(JSON.stringify({ auth: f.auth, pid: process.pid }) + "\n");
   const finish = async () => {
     process.stderr.write(JSON.stringify(f.proxy.stats()) + "\n");
     await f.stop();

@@ -17,12 +17,8 @@ import { addUserGroup } from "../src/store/user-groups.ts";
 import { addUser } from "../src/store/users.ts";
 import { startRadius } from "../src/transport/radius-udp.ts";
 
-const [
-  secret = "testing123",
-  user = "alice",
-  password = "alice-pass",
-  commitDelay = "0ms",
-] = process.argv.slice(2);
+const [secret = "testing123", user = "alice", password = "alice-pass", commitDelay = "0ms"] =
+  process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "aaa-bench-radius-"));
 const store = openStore(join(dir, "bench.sqlite"));
 const parsed = parseConfigText(

@@ -23,10 +23,7 @@
 // Every run is bounded (aaaload --duration/--count and --max-time); every process is stopped in finally.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  startFreeradius,
-  type FreeradiusServer,
-} from "../test/support/freeradius.ts";
+import { startFreeradius, type FreeradiusServer } from "../test/support/freeradius.ts";
 
 const SECRET = "bench-s3cret";
 const USER = "alice";
@@ -35,21 +32,11 @@ const seconds = Number(process.argv.find((a) => /^\d+$/.test(a)) ?? 10);
 const million = process.argv.includes("--million");
 /** Rounds of the four runs, interleaved: this VM's speed drifts by ±30 % over minutes, so one pair
  *  of runs can mislead; the summary reports each round's ratio and their median. */
-const rounds = Number(
-  process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 3,
-);
+const rounds = Number(process.argv.find((a) => a.startsWith("--rounds="))?.slice(9) ?? 3);
 const commitDelay =
-  process.argv
-    .find((a) => a.startsWith("--commit-delay="))
-    ?.slice("--commit-delay=".length) ?? "0ms";
-const AAALOAD_SRC = join(
-  import.meta.dir,
-  "..",
-  "..",
-  "shared",
-  "tools",
-  "aaaload",
-);
+  process.argv.find((a) => a.startsWith("--commit-delay="))?.slice("--commit-delay=".length) ??
+  "0ms";
+const AAALOAD_SRC = join(import.meta.dir, "..", "..", "shared", "tools", "aaaload");
 const AAALOAD = "/tmp/aaaload-bench";
 
 function buildLoadGenerator(): void {
@@ -68,33 +55,19 @@ function buildLoadGenerator(): void {
 
 /** utime + stime of a process (all threads), in µs: CPU cost per request survives a noisy machine. */
 const cpuUs = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8")
-    .split(") ")[1]!
-    .split(" ");
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return (Number(f[11]) + Number(f[12])) * (1e6 / 100);
 };
 
 const rssKb = (pid: number): number => {
-  const m = /VmRSS:\s+(\d+) kB/.exec(
-    readFileSync(`/proc/${pid}/status`, "utf8"),
-  );
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Number(m[1]) : NaN;
 };
 
 type Line = Record<string, string>;
 async function load(args: string[]): Promise<Line> {
   const p = Bun.spawn({
-    cmd: [
-      AAALOAD,
-      ...args,
-      "-s",
-      SECRET,
-      "--cpu",
-      "0",
-      "-q",
-      "--max-time",
-      "300",
-    ],
+    cmd: [AAALOAD, ...args, "-s", SECRET, "--cpu", "0", "-q", "--max-time", "300"],
     stdout: "pipe",
     stderr: "pipe",
     timeout: 320_000,
@@ -141,9 +114,7 @@ async function startOurs(): Promise<{
   reader.releaseLock();
   if (!text.includes("\n")) {
     p.kill("SIGKILL");
-    throw new Error(
-      `our server did not start: ${await new Response(p.stderr).text()}`,
-    );
+    throw new Error(`our server did not start: ${await new Response(p.stderr).text()}`);
   }
   const info = JSON.parse(text.split("\n")[0]!) as {
     auth: number;
@@ -187,25 +158,16 @@ async function measure(
 ): Promise<Row> {
   const l = await load(args);
   const rss = rssKb(pid);
-  const counted = args
-    .slice(0, args.indexOf("-d"))
-    .concat(["-n", String(CPU_SAMPLE)]);
+  const counted = args.slice(0, args.indexOf("-d")).concat(["-n", String(CPU_SAMPLE)]);
   const c0 = cpuUs(pid);
   const lc = await load(counted);
-  const cpuPerReq =
-    (cpuUs(pid) - c0) / Math.max(1, Number(lc.ok) + Number(lc.fail));
+  const cpuPerReq = (cpuUs(pid) - c0) / Math.max(1, Number(lc.ok) + Number(lc.fail));
   return row(server, workload, l, rss, cpuPerReq);
 }
 const CPU_SAMPLE = 100_000;
 let round = 0;
 
-const row = (
-  server: string,
-  workload: string,
-  l: Line,
-  rss: number,
-  cpuPerReq: number,
-): Row => {
+const row = (server: string, workload: string, l: Line, rss: number, cpuPerReq: number): Row => {
   const r = {
     round,
     server,
@@ -297,8 +259,7 @@ try {
   // Interleaved so that background load on the machine hits both alike.
   for (round = 1; round <= rounds; round++) {
     await measure("ours", "PAP", ours.pid, pap(ours.auth));
-    for (const [i, f] of frs.entries())
-      await measure(FR[i]!, "PAP", f.pid, pap(f.authPort));
+    for (const [i, f] of frs.entries()) await measure(FR[i]!, "PAP", f.pid, pap(f.authPort));
     await measure("ours", "accounting", ours.pid, acct(ours.acct));
     for (const [i, f] of frs.entries())
       await measure(FR[i]!, "accounting", f.pid, acct(f.acctPort));

@@ -24,7 +24,12 @@ const r = validateConfig({
   log: { level: "warn" },
   tacacs: {
     listen: ["127.0.0.1:0"],
-    limits: { max_connections: 100_000, max_connections_per_client: 100_000, packets_per_second: 1_000_000, burst: 1_000_000 },
+    limits: {
+      max_connections: 100_000,
+      max_connections_per_client: 100_000,
+      packets_per_second: 1_000_000,
+      burst: 1_000_000,
+    },
   },
   policy: { lockout: { enabled: false } },
 });

@@ -61,9 +61,30 @@ async function serve(homePort: number) {
 
 async function load(port: number, window: number, seconds: number): Promise<string> {
   const p = Bun.spawn({
-    cmd: [AALOAD, "radius-auth", "-t", `127.0.0.1:${port}`, "-s", SECRET, "-u", "bob", "-p", "bob-pw",
-      "-w", String(window), "--msg-auth", "--cpu", "0", "-q", "-d", String(seconds), "--warmup", "1",
-      "--max-time", "120"],
+    cmd: [
+      AALOAD,
+      "radius-auth",
+      "-t",
+      `127.0.0.1:${port}`,
+      "-s",
+      SECRET,
+      "-u",
+      "bob",
+      "-p",
+      "bob-pw",
+      "-w",
+      String(window),
+      "--msg-auth",
+      "--cpu",
+      "0",
+      "-q",
+      "-d",
+      String(seconds),
+      "--warmup",
+      "1",
+      "--max-time",
+      "120",
+    ],
     stdout: "pipe",
   });
   const out = await new Response(p.stdout).text();
@@ -80,8 +101,20 @@ async function main() {
   }
   const homePort = await freeUdpPortPair();
   const echo = Bun.spawn({
-    cmd: [AALOAD, "radius-echo", "-t", `127.0.0.1:${homePort}`, "-s", SECRET, "-p", "bob-pw", "--cpu", "1",
-      "--max-time", "120"],
+    cmd: [
+      AALOAD,
+      "radius-echo",
+      "-t",
+      `127.0.0.1:${homePort}`,
+      "-s",
+      SECRET,
+      "-p",
+      "bob-pw",
+      "--cpu",
+      "1",
+      "--max-time",
+      "120",
+    ],
     stdout: "ignore",
     stderr: "ignore",
   });
@@ -91,7 +124,9 @@ async function main() {
   });
   try {
     const reader = relay.stdout.getReader();
-    const { auth } = JSON.parse(new TextDecoder().decode((await reader.read()).value).split("\n")[0]!) as {
+    const { auth } = JSON.parse(
+      new TextDecoder().decode((await reader.read()).value).split("\n")[0]!,
+    ) as {
       auth: number;
     };
     for (const w of [16, 64]) {

@@ -48,7 +48,8 @@ function takeConfigFlag(args: string[]): { file: string | null; rest: string[]; 
     const a = args[i]!;
     if (a === "--config" || a === "-c") {
       const v = args[++i];
-      if (v === undefined || v.startsWith("-")) return { file, rest, error: "--config needs a file path" };
+      if (v === undefined || v.startsWith("-"))
+        return { file, rest, error: "--config needs a file path" };
       file = v;
     } else if (a.startsWith("--config=")) file = a.slice("--config=".length);
     else rest.push(a);
@@ -70,8 +71,11 @@ function loadConfig(file: string | null): Loaded | { errors: string } {
 /** Checks that need the store: names in the config must exist there. */
 function checkAgainstStore(cfg: Config, store: Store, source: string): string | null {
   if (cfg.devices.auto_register) {
-    const g = store.sqlite.query("SELECT 1 FROM device_groups WHERE name = ?").get(cfg.devices.default_group);
-    if (!g) return `config error: ${source}: devices.default_group: group "${cfg.devices.default_group}" does not exist in the store`;
+    const g = store.sqlite
+      .query("SELECT 1 FROM device_groups WHERE name = ?")
+      .get(cfg.devices.default_group);
+    if (!g)
+      return `config error: ${source}: devices.default_group: group "${cfg.devices.default_group}" does not exist in the store`;
   }
   return null;
 }
@@ -92,15 +96,25 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     if (started) void started.reload();
     else reloadAsked = true;
   });
-  const failures = new Ring<{ time: string; protocol: string; client: string; reason: string; user?: string }>(50);
+  const failures = new Ring<{
+    time: string;
+    protocol: string;
+    client: string;
+    reason: string;
+    user?: string;
+  }>(50);
   const log = createLogger({
     level: cfg.log.level,
     tap: (r) => {
       // Failures for the status page: any record with a reason whose event names a failure.
-      if (typeof r.reason === "string" && (r.level === "warn" || r.level === "error" || FAILURE_EVENT.test(r.event)))
+      if (
+        typeof r.reason === "string" &&
+        (r.level === "warn" || r.level === "error" || FAILURE_EVENT.test(r.event))
+      )
         failures.push({
           time: r.time,
-          protocol: typeof r.protocol === "string" ? r.protocol : (r.event.split("_")[0] ?? r.event),
+          protocol:
+            typeof r.protocol === "string" ? r.protocol : (r.event.split("_")[0] ?? r.event),
           client: String(r.client ?? r.client_ip ?? r.peer ?? "-"),
           reason: r.reason,
           ...(typeof r.user === "string" ? { user: r.user } : {}),
@@ -111,7 +125,10 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
   try {
     store = openStore(cfg.store.path);
   } catch (e) {
-    log.error("store_open_failed", { path: cfg.store.path, reason: e instanceof Error ? e.message : String(e) });
+    log.error("store_open_failed", {
+      path: cfg.store.path,
+      reason: e instanceof Error ? e.message : String(e),
+    });
     return 1;
   }
   const bad = checkAgainstStore(cfg, store, loaded.source);
@@ -132,12 +149,16 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
         ? null
         : () => {
             const r = loadConfigFile(configFile);
-            return r.ok ? { ok: true, cfg: r.value } : { ok: false, errors: (r.errors ?? []).map((e) => `${e.path}: ${e.reason}`) };
+            return r.ok
+              ? { ok: true, cfg: r.value }
+              : { ok: false, errors: (r.errors ?? []).map((e) => `${e.path}: ${e.reason}`) };
           },
   });
   await runtime.start(cfg);
   const up = runtime.listeners();
-  const failed = up.filter((l) => l.state !== "listening").map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`);
+  const failed = up
+    .filter((l) => l.state !== "listening")
+    .map((l) => `${l.protocol} ${l.address}: ${l.error ?? l.state}`);
   if (failed.length > 0) {
     // A configured listener that cannot bind (port taken, address not on this host, no privilege)
     // stops start-up: exit 1, so systemd marks the unit failed and restarts it, instead of a
@@ -228,7 +249,9 @@ async function main(argv: string[]): Promise<number> {
   try {
     store = openStore(loaded.cfg.store.path);
   } catch (e) {
-    process.stderr.write(`error: cannot open store ${loaded.cfg.store.path}: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.stderr.write(
+      `error: cannot open store ${loaded.cfg.store.path}: ${e instanceof Error ? e.message : String(e)}\n`,
+    );
     return 1;
   }
   try {

@@ -81,29 +81,70 @@ export class Runtime {
   private stopping = false;
   /** Event-loop lag: how late a 100 ms timer fires; the max over a 10 s window is exported. */
   private readonly lag = { max: 0, current: 0, windowStart: 0 };
-  private readonly adminAuthFailures = this.registry.counter("aaa_admin_auth_failures_total", "Admin API requests refused for a missing or wrong token, by reason", ["reason"]);
+  private readonly adminAuthFailures = this.registry.counter(
+    "aaa_admin_auth_failures_total",
+    "Admin API requests refused for a missing or wrong token, by reason",
+    ["reason"],
+  );
 
   constructor(private readonly o: RuntimeOptions) {
     const log = o.log;
     this.index = new DeviceIndex(o.store.sqlite, undefined, undefined, (e) =>
-      log.limited("error", "store", "store_error", { reason: e instanceof Error ? e.message : String(e) }),
+      log.limited("error", "store", "store_error", {
+        reason: e instanceof Error ? e.message : String(e),
+      }),
     );
     this.proxyCounters = createProxyCounters(this.registry);
     this.policy = forwardingPolicy(() => this.storePolicy.policy);
     // With no proxy configured every request is local; a reload can add or remove the proxy.
-    this.proxyPort = { handle: (req, ctx, reply) => (this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" }) };
+    this.proxyPort = {
+      handle: (req, ctx, reply) =>
+        this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" },
+    };
     this.rates = new RateSampler(() => this.totals(), 10_000, 30);
     const r = this.registry;
     r.gauge("aaa_devices", "Devices in the resolution index", () => this.index.stats.devices);
-    r.gauge("aaa_device_index_rebuilds", "Times the device index was rebuilt after a store change", () => this.index.stats.rebuilds);
-    r.gauge("aaa_process_resident_memory_bytes", "Resident set size", () => process.memoryUsage().rss);
-    r.gauge("aaa_process_uptime_seconds", "Seconds since start-up", () => Math.round((Date.now() - this.startedAt) / 1000));
-    r.gauge("aaa_process_event_loop_lag_seconds", "Largest event-loop delay seen in the last 10 s (a 100 ms timer's lateness)", () => this.lag.max / 1000);
-    r.gauge("aaa_open_connections", "Open TACACS+ connections", () => Number(this.tacacs?.stats().active_connections ?? 0));
-    r.gauge("aaa_lockouts", "Lockouts started since start-up", () => this.storePolicy.policy.lockout.counters.lockouts);
-    r.gauge("aaa_credential_cache_entries", "Verified credentials held (keyed hashes)", () => this.storePolicy.policy.cache.counters.size);
-    r.gauge("aaa_accounting_committed", "Accounting records committed since start-up", () => this.storePolicy.writer.counters.committed);
-    r.gauge("aaa_accounting_failed", "Accounting records whose commit failed since start-up", () => this.storePolicy.writer.counters.failed);
+    r.gauge(
+      "aaa_device_index_rebuilds",
+      "Times the device index was rebuilt after a store change",
+      () => this.index.stats.rebuilds,
+    );
+    r.gauge(
+      "aaa_process_resident_memory_bytes",
+      "Resident set size",
+      () => process.memoryUsage().rss,
+    );
+    r.gauge("aaa_process_uptime_seconds", "Seconds since start-up", () =>
+      Math.round((Date.now() - this.startedAt) / 1000),
+    );
+    r.gauge(
+      "aaa_process_event_loop_lag_seconds",
+      "Largest event-loop delay seen in the last 10 s (a 100 ms timer's lateness)",
+      () => this.lag.max / 1000,
+    );
+    r.gauge("aaa_open_connections", "Open TACACS+ connections", () =>
+      Number(this.tacacs?.stats().active_connections ?? 0),
+    );
+    r.gauge(
+      "aaa_lockouts",
+      "Lockouts started since start-up",
+      () => this.storePolicy.policy.lockout.counters.lockouts,
+    );
+    r.gauge(
+      "aaa_credential_cache_entries",
+      "Verified credentials held (keyed hashes)",
+      () => this.storePolicy.policy.cache.counters.size,
+    );
+    r.gauge(
+      "aaa_accounting_committed",
+      "Accounting records committed since start-up",
+      () => this.storePolicy.writer.counters.committed,
+    );
+    r.gauge(
+      "aaa_accounting_failed",
+      "Accounting records whose commit failed since start-up",
+      () => this.storePolicy.writer.counters.failed,
+    );
   }
 
   get config(): Config {
@@ -133,12 +174,21 @@ export class Runtime {
       } else this.lag.max = Math.max(this.lag.max, this.lag.current);
       expected = now + LAG_TICK_MS;
     };
-    this.timers.push(setInterval(purge, 3_600_000), setInterval(() => this.rates.sample(), this.rates.intervalMs), setInterval(lagTick, LAG_TICK_MS));
+    this.timers.push(
+      setInterval(purge, 3_600_000),
+      setInterval(() => this.rates.sample(), this.rates.intervalMs),
+      setInterval(lagTick, LAG_TICK_MS),
+    );
     for (const t of this.timers) t.unref();
   }
 
   listeners(): ListenerStatus[] {
-    return [...(this.tacacs?.listeners ?? []), ...(this.radius?.listeners ?? []), ...(this.httpListener ? [this.httpListener] : []), ...this.failedListeners];
+    return [
+      ...(this.tacacs?.listeners ?? []),
+      ...(this.radius?.listeners ?? []),
+      ...(this.httpListener ? [this.httpListener] : []),
+      ...this.failedListeners,
+    ];
   }
 
   /** Re-read the configuration and apply what changed; one at a time (see below). */
@@ -168,15 +218,26 @@ export class Runtime {
 
   private async doReload(): Promise<ReloadResult> {
     const log = this.o.log;
-    if (!this.o.loadConfig) return { ok: false, errors: ["running on the embedded default configuration: nothing to reload"] };
+    if (!this.o.loadConfig)
+      return {
+        ok: false,
+        errors: ["running on the embedded default configuration: nothing to reload"],
+      };
     const loaded = this.o.loadConfig();
     if (!loaded.ok) {
       log.error("reload_refused", { errors: loaded.errors });
       return { ok: false, errors: loaded.errors };
     }
     const next = loaded.cfg;
-    if (next.devices.auto_register && !this.o.store.sqlite.query("SELECT 1 FROM device_groups WHERE name = ?").get(next.devices.default_group)) {
-      const errors = [`devices.default_group: group "${next.devices.default_group}" does not exist in the store`];
+    if (
+      next.devices.auto_register &&
+      !this.o.store.sqlite
+        .query("SELECT 1 FROM device_groups WHERE name = ?")
+        .get(next.devices.default_group)
+    ) {
+      const errors = [
+        `devices.default_group: group "${next.devices.default_group}" does not exist in the store`,
+      ];
       log.error("reload_refused", { errors });
       return { ok: false, errors };
     }
@@ -218,7 +279,10 @@ export class Runtime {
       if (failed.length > 0) {
         for (const s of swapped.reverse()) await this.swapListeners(s, prev);
         if (nextProxy) void nextProxy.stop(0);
-        const errors = failed.map((l) => `${section}: cannot listen on ${l.address}: ${l.error ?? l.state}; the previous listeners were restored`);
+        const errors = failed.map(
+          (l) =>
+            `${section}: cannot listen on ${l.address}: ${l.error ?? l.state}; the previous listeners were restored`,
+        );
         log.error("reload_refused", { errors });
         return { ok: false, errors };
       }
@@ -240,7 +304,10 @@ export class Runtime {
       const old = this.radiusProxy;
       this.radiusProxy = nextProxy;
       // In-flight requests finish on the home servers they were sent to.
-      if (old) void old.stop(30_000).catch((e) => log.error("radius_proxy_stop_failed", { reason: String(e) }));
+      if (old)
+        void old
+          .stop(30_000)
+          .catch((e) => log.error("radius_proxy_stop_failed", { reason: String(e) }));
       changed.push("radius.proxy");
     }
     log.info("reloaded", { changed });
@@ -265,7 +332,9 @@ export class Runtime {
     } else {
       // Not awaited, and graceful: the reload may have come in over this listener (POST
       // /api/admin/reload), and its answer is still to be written.
-      void this.http?.stop({ graceful: true }).catch((e) => log.error("http_stop_failed", { reason: String(e) }));
+      void this.http
+        ?.stop({ graceful: true })
+        .catch((e) => log.error("http_stop_failed", { reason: String(e) }));
       this.http = null;
       this.httpListener = null;
       this.startHttp(cfg);
@@ -282,7 +351,11 @@ export class Runtime {
   async shutdown(graceMs: number): Promise<void> {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
-    await Promise.all([this.tacacs?.stop(graceMs), this.radius?.stop(graceMs), this.radiusProxy?.stop(graceMs)]);
+    await Promise.all([
+      this.tacacs?.stop(graceMs),
+      this.radius?.stop(graceMs),
+      this.radiusProxy?.stop(graceMs),
+    ]);
     await this.http?.stop();
     this.storePolicy.writer.close();
   }
@@ -300,7 +373,13 @@ export class Runtime {
   private makePolicy(cfg: Config, previous?: StorePolicy): StorePolicy {
     const log = this.o.log;
     const sp = createStorePolicy(this.o.store, cfg, {
-      onLockout: (username, clientIp) => log.limited("warn", `lockout:${clientIp}`, "user_locked_out", { user: username, client: clientIp, reason: "locked-out", protocol: "policy" }),
+      onLockout: (username, clientIp) =>
+        log.limited("warn", `lockout:${clientIp}`, "user_locked_out", {
+          user: username,
+          client: clientIp,
+          reason: "locked-out",
+          protocol: "policy",
+        }),
       ...(previous ? { accountingCounters: previous.writer.counters } : {}),
     });
     if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
@@ -315,19 +394,38 @@ export class Runtime {
 
   private async startTacacs(cfg: Config): Promise<void> {
     if (cfg.tacacs.listen.length === 0) return;
-    this.tacacs = await startTacacs({ config: cfg.tacacs, index: this.index, policy: this.policy, registry: this.registry, proxyCounters: this.proxyCounters, log: this.o.log });
+    this.tacacs = await startTacacs({
+      config: cfg.tacacs,
+      index: this.index,
+      policy: this.policy,
+      registry: this.registry,
+      proxyCounters: this.proxyCounters,
+      log: this.o.log,
+    });
   }
 
   private async startRadius(cfg: Config): Promise<void> {
     if (cfg.radius.auth_listen.length === 0 && cfg.radius.acct_listen.length === 0) return;
-    this.radius = await startRadius({ config: cfg.radius, index: this.index, policy: this.policy, registry: this.registry, log: this.o.log, proxy: this.proxyPort });
+    this.radius = await startRadius({
+      config: cfg.radius,
+      index: this.index,
+      policy: this.policy,
+      registry: this.registry,
+      log: this.o.log,
+      proxy: this.proxyPort,
+    });
   }
 
   private startHttp(cfg: Config): void {
     if (cfg.http.listen === "") return;
     const token = process.env[cfg.http.admin_token_env];
     const problem = adminTokenProblem(token);
-    this.o.log.info(problem ? "admin_api_off" : "admin_api_on", problem ? { reason: problem, env: cfg.http.admin_token_env } : { env: cfg.http.admin_token_env });
+    this.o.log.info(
+      problem ? "admin_api_off" : "admin_api_on",
+      problem
+        ? { reason: problem, env: cfg.http.admin_token_env }
+        : { env: cfg.http.admin_token_env },
+    );
     const app = createHttpApp({
       version: this.o.version,
       startedAt: this.startedAt,
@@ -343,16 +441,29 @@ export class Runtime {
         reload: () => this.reload(),
         onAuthFailure: (reason) => {
           this.adminAuthFailures.inc({ reason });
-          this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", { reason, protocol: "http", client: "-" });
+          this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", {
+            reason,
+            protocol: "http",
+            client: "-",
+          });
         },
       },
     });
     try {
-      this.http = startHttp({ listen: cfg.http.listen, allow: cfg.http.allow, app, log: this.o.log });
+      this.http = startHttp({
+        listen: cfg.http.listen,
+        allow: cfg.http.allow,
+        app,
+        log: this.o.log,
+      });
       this.httpListener = { protocol: "http", address: cfg.http.listen, state: "listening" };
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);
-      this.o.log.error("listen_failed", { protocol: "http", address: cfg.http.listen, reason: error });
+      this.o.log.error("listen_failed", {
+        protocol: "http",
+        address: cfg.http.listen,
+        reason: error,
+      });
       this.httpListener = { protocol: "http", address: cfg.http.listen, state: "failed", error };
     }
   }
@@ -364,7 +475,9 @@ export class Runtime {
       const n = purgeAccounting(this.o.store, days);
       if (n > 0) this.o.log.info("accounting_purged", { records: n, retention_days: days });
     } catch (e) {
-      this.o.log.error("accounting_purge_failed", { reason: e instanceof Error ? e.message : String(e) });
+      this.o.log.error("accounting_purge_failed", {
+        reason: e instanceof Error ? e.message : String(e),
+      });
     }
   }
 
@@ -372,7 +485,10 @@ export class Runtime {
     return {
       proxy: proxyStats(this.proxyCounters),
       devices: { ...this.index.stats },
-      policy: { lockout: { ...this.storePolicy.policy.lockout.counters }, credential_cache: { ...this.storePolicy.policy.cache.counters } },
+      policy: {
+        lockout: { ...this.storePolicy.policy.lockout.counters },
+        credential_cache: { ...this.storePolicy.policy.cache.counters },
+      },
       accounting: { ...this.storePolicy.writer.counters },
       ...(this.tacacs ? { tacacs: this.tacacs.stats() } : {}),
       ...(this.radius ? { radius: this.radius.stats() } : {}),
@@ -387,19 +503,29 @@ export class Runtime {
       const m = this.registry.get(name)?.toJSON();
       if (!Array.isArray(m)) return 0;
       let n = 0;
-      for (const row of m as Array<Record<string, string> & { value: number }>) if (pred(row)) n += row.value;
+      for (const row of m as Array<Record<string, string> & { value: number }>)
+        if (pred(row)) n += row.value;
       return n;
     };
     if (this.tacacs) {
-      const pass = (r: Record<string, string>) => r.result === "pass" || r.result === "permit" || r.result === "success";
-      for (const metric of ["aaa_tacacs_authentications_total", "aaa_tacacs_authorizations_total", "aaa_tacacs_accounting_total"]) {
+      const pass = (r: Record<string, string>) =>
+        r.result === "pass" || r.result === "permit" || r.result === "success";
+      for (const metric of [
+        "aaa_tacacs_authentications_total",
+        "aaa_tacacs_authorizations_total",
+        "aaa_tacacs_accounting_total",
+      ]) {
         out["tacacs pass"] = (out["tacacs pass"] ?? 0) + sumWhere(metric, pass);
         out["tacacs fail"] = (out["tacacs fail"] ?? 0) + sumWhere(metric, (r) => !pass(r));
       }
     }
     if (this.radius) {
-      out["radius pass"] = sumWhere("aaa_radius_accepted_total", () => true) + sumWhere("aaa_radius_accounting_total", () => true);
-      out["radius fail"] = sumWhere("aaa_radius_rejected_total", () => true) + sumWhere("aaa_radius_dropped_total", () => true);
+      out["radius pass"] =
+        sumWhere("aaa_radius_accepted_total", () => true) +
+        sumWhere("aaa_radius_accounting_total", () => true);
+      out["radius fail"] =
+        sumWhere("aaa_radius_rejected_total", () => true) +
+        sumWhere("aaa_radius_dropped_total", () => true);
     }
     return out;
   }
@@ -408,9 +534,18 @@ export class Runtime {
     const totals = this.totals();
     const protocols = ["tacacs", "radius"]
       .filter((p) => `${p} pass` in totals)
-      .map((p) => ({ protocol: p, pass: totals[`${p} pass`] ?? 0, fail: totals[`${p} fail`] ?? 0 }));
+      .map((p) => ({
+        protocol: p,
+        pass: totals[`${p} pass`] ?? 0,
+        fail: totals[`${p} fail`] ?? 0,
+      }));
     const clients = new Map<string, { client: string; device: string | null; requests: number }>();
-    for (const c of this.radius?.server.clients(10) ?? []) clients.set(`radius ${c.device}`, { client: `radius ${c.device}`, device: c.device, requests: c.requests });
+    for (const c of this.radius?.server.clients(10) ?? [])
+      clients.set(`radius ${c.device}`, {
+        client: `radius ${c.device}`,
+        device: c.device,
+        requests: c.requests,
+      });
     const matches = this.registry.get("aaa_tacacs_device_matches_total")?.toJSON();
     if (Array.isArray(matches))
       for (const r of matches as Array<{ device_group: string; value: number }>) {
@@ -419,7 +554,8 @@ export class Runtime {
         c.requests += r.value;
         clients.set(key, c);
       }
-    const proxy = this.radiusProxy?.stats() as { home_servers?: Array<{ name: string; state: string; outstanding: number }> } | undefined;
+    const proxy = this.radiusProxy?.stats() as
+      { home_servers?: Array<{ name: string; state: string; outstanding: number }> } | undefined;
     const pools = this.cfg.radius.proxy?.pools ?? [];
     return {
       version: this.o.version,
@@ -431,7 +567,10 @@ export class Runtime {
       topClients: [...clients.values()].sort((a, b) => b.requests - a.requests).slice(0, 10),
       homeServers: (proxy?.home_servers ?? []).map((h) => ({
         name: h.name,
-        pool: pools.filter((p) => (p.servers as readonly string[]).includes(h.name)).map((p) => p.name).join(", "),
+        pool: pools
+          .filter((p) => (p.servers as readonly string[]).includes(h.name))
+          .map((p) => p.name)
+          .join(", "),
         state: h.state,
         outstanding: h.outstanding,
       })),

@@ -26,7 +26,10 @@ const ALLOWED: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
   codec: { layers: ["lib"], packages: /^node:crypto$/ },
   policy: { layers: ["lib", "codec"], packages: /^node:crypto$/ },
   engine: { layers: ["lib", "codec", "policy"], packages: /^node:crypto$/ },
-  adapter: { layers: ["lib", "codec", "policy", "engine", "adapter"], packages: /^(node:.*|bun:sqlite|bun|hono(\/.*)?|drizzle-orm(\/.*)?|valibot|ipaddr\.js)$/ },
+  adapter: {
+    layers: ["lib", "codec", "policy", "engine", "adapter"],
+    packages: /^(node:.*|bun:sqlite|bun|hono(\/.*)?|drizzle-orm(\/.*)?|valibot|ipaddr\.js)$/,
+  },
   root: { layers: ["lib", "codec", "policy", "engine", "adapter"], packages: /.*/ },
 };
 
@@ -40,7 +43,8 @@ describe("layering", () => {
   const files = sources(SRC);
   test("there are source files in every layer", () => {
     const seen = new Set(files.map(layerOf));
-    for (const l of ["lib", "codec", "policy", "adapter", "root"] as const) expect(seen.has(l)).toBe(true);
+    for (const l of ["lib", "codec", "policy", "adapter", "root"] as const)
+      expect(seen.has(l)).toBe(true);
   });
   for (const file of files) {
     const from = layerOf(file);
@@ -54,8 +58,10 @@ describe("layering", () => {
             continue;
           }
           const to = layerOf(target);
-          if (relative(SRC, target) === "main.ts") bad.push(`${imp.path} (nothing imports the root)`);
-          else if (to !== from && !ALLOWED[from].layers.includes(to)) bad.push(`${imp.path} (${to})`);
+          if (relative(SRC, target) === "main.ts")
+            bad.push(`${imp.path} (nothing imports the root)`);
+          else if (to !== from && !ALLOWED[from].layers.includes(to))
+            bad.push(`${imp.path} (${to})`);
         } else if (!ALLOWED[from].packages.test(imp.path)) bad.push(imp.path);
       }
       expect(bad).toEqual([]);

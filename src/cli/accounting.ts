@@ -8,19 +8,13 @@ const LIST =
   "accounting list [--since ISO|1h] [--until ISO|1h] [--user U] [--device D] [--protocol tacacs|radius] [--limit N] [--offset N] [--json]";
 
 /** An ISO 8601 time, or a duration ("90m", "1h", "7d") meaning that long before now. */
-export function parseTimeArg(
-  s: string | undefined,
-  what: string,
-  now: number,
-): number | undefined {
+export function parseTimeArg(s: string | undefined, what: string, now: number): number | undefined {
   if (s === undefined) return undefined;
   const d = /^\d/.test(s) && !s.includes("-") ? parseDuration(s) : null;
   if (d !== null) return now - d;
   const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
   if (Number.isNaN(t))
-    throw new CliError(
-      `${what} must be an ISO 8601 time or a duration like 1h, got "${s}"`,
-    );
+    throw new CliError(`${what} must be an ISO 8601 time or a duration like 1h, got "${s}"`);
   return t;
 }
 
@@ -40,9 +34,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
     LIST,
   );
   if (positionals.length > 0)
-    throw new CliError(
-      `unexpected argument "${positionals[0]}" (usage: ${LIST})`,
-    );
+    throw new CliError(`unexpected argument "${positionals[0]}" (usage: ${LIST})`);
   const now = Date.now();
   const since = parseTimeArg(values.since, "--since", now);
   const until = parseTimeArg(values.until, "--until", now);
@@ -50,8 +42,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
   if (p !== undefined && p !== "tacacs" && p !== "radius")
     throw new CliError('--protocol must be "tacacs" or "radius"');
   const limit = int(values.limit, "--limit") ?? 100;
-  if (limit < 1 || limit > MAX_PAGE)
-    throw new CliError(`--limit must be 1..${MAX_PAGE}`);
+  if (limit < 1 || limit > MAX_PAGE) throw new CliError(`--limit must be 1..${MAX_PAGE}`);
   const offset = int(values.offset, "--offset") ?? 0;
   if (offset < 0) throw new CliError("--offset must not be negative");
   const rows = queryAccounting(ctx.store, {

@@ -3,7 +3,10 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { CliError } from "./context.ts";
 
-export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: T) {
+export function parseFlags<T extends NonNullable<ParseArgsConfig["options"]>>(
+  args: string[],
+  options: T,
+) {
   try {
     return parseArgs({ args, options, strict: true, allowPositionals: true });
   } catch (e) {
@@ -17,7 +20,12 @@ export function requireFlag(value: string | undefined, flag: string): string {
 }
 
 export function onePositional(positionals: string[], what: string): string {
-  if (positionals.length !== 1) throw new CliError(positionals.length === 0 ? `missing ${what}` : `expected one ${what}, got: ${positionals.join(" ")}`);
+  if (positionals.length !== 1)
+    throw new CliError(
+      positionals.length === 0
+        ? `missing ${what}`
+        : `expected one ${what}, got: ${positionals.join(" ")}`,
+    );
   return positionals[0]!;
 }
 
@@ -25,6 +33,13 @@ export function onePositional(positionals: string[], what: string): string {
 export function table(rows: Array<Record<string, unknown>>, columns: string[]): string[] {
   const cell = (v: unknown) => (v === null || v === undefined ? "-" : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((r) => line(columns.map((c) => cell(r[c]))))];
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(widths[i]!))
+      .join("  ")
+      .trimEnd();
+  return [
+    line(columns.map((c) => c.toUpperCase())),
+    ...rows.map((r) => line(columns.map((c) => cell(r[c])))),
+  ];
 }

@@ -12,9 +12,7 @@ export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new CliError(
-      `${(e as Error).message.split("\n")[0]} (usage: ${usage})`,
-    );
+    throw new CliError(`${(e as Error).message.split("\n")[0]} (usage: ${usage})`);
   }
 }
 
@@ -24,15 +22,13 @@ export function need<T>(r: Result<T>): T {
 }
 
 export function onePositional(positionals: string[], usage: string): string {
-  if (positionals.length !== 1)
-    throw new CliError(`expected exactly one name (usage: ${usage})`);
+  if (positionals.length !== 1) throw new CliError(`expected exactly one name (usage: ${usage})`);
   return positionals[0]!;
 }
 
 export function int(v: string | undefined, what: string): number | undefined {
   if (v === undefined) return undefined;
-  if (!/^-?\d+$/.test(v))
-    throw new CliError(`${what} must be an integer, got "${v}"`);
+  if (!/^-?\d+$/.test(v)) throw new CliError(`${what} must be an integer, got "${v}"`);
   return Number(v);
 }
 
@@ -44,21 +40,16 @@ export async function secretArg(
   if (values.password !== undefined && values["password-stdin"])
     throw new CliError("give --password or --password-stdin, not both");
   if (!values["password-stdin"]) return values.password;
-  const text =
-    ctx.stdin !== undefined ? await ctx.stdin() : await Bun.stdin.text();
+  const text = ctx.stdin !== undefined ? await ctx.stdin() : await Bun.stdin.text();
   const line = text.split(/\r?\n/)[0] ?? "";
-  if (line === "")
-    throw new CliError("--password-stdin: no password on standard input");
+  if (line === "") throw new CliError("--password-stdin: no password on standard input");
   return line;
 }
 
 /** Sub-command dispatch: `user add ...` → handlers.add(["..."]). */
 export function dispatch(
   name: string,
-  handlers: Record<
-    string,
-    (args: string[], ctx: PolicyCliContext) => Promise<number> | number
-  >,
+  handlers: Record<string, (args: string[], ctx: PolicyCliContext) => Promise<number> | number>,
 ) {
   return async (args: string[], ctx: PolicyCliContext): Promise<number> => {
     const [sub, ...rest] = args;
@@ -90,10 +81,7 @@ export interface TraceDevice {
 
 export interface PolicyCliContext extends CliContext {
   /** Device resolution for `policy test` (the main CLI passes DeviceIndex.resolve). */
-  resolveDevice?: (
-    clientIp: string,
-    proxyIp: string | null,
-  ) => TraceDevice | null;
+  resolveDevice?: (clientIp: string, proxyIp: string | null) => TraceDevice | null;
   /** Standard input, for --password-stdin (tests pass a string). */
   stdin?: () => Promise<string>;
 }

@@ -3,9 +3,7 @@ import { cell, parseCsv, parseCsvTable } from "./csv.ts";
 
 describe("parseCsv (RFC 4180)", () => {
   test("quotes, doubled quotes, commas and newlines inside quotes, CRLF, BOM, blank lines; records keep their first line", () => {
-    const r = parseCsv(
-      '\uFEFFa,b\r\n"x, y","say ""hi"""\r\n\r\n"multi\nline",z\nlast,\n',
-    );
+    const r = parseCsv('\uFEFFa,b\r\n"x, y","say ""hi"""\r\n\r\n"multi\nline",z\nlast,\n');
     expect(r).toEqual({
       ok: true,
       value: [
@@ -45,16 +43,11 @@ describe("parseCsv (RFC 4180)", () => {
       const r = parseCsv(s);
       if (!r.ok) continue;
       const again = r.value
-        .map((rec) =>
-          rec.fields.map((f) => `"${f.replace(/"/g, '""')}"`).join(","),
-        )
+        .map((rec) => rec.fields.map((f) => `"${f.replace(/"/g, '""')}"`).join(","))
         .join("\n");
       const back = parseCsv(again);
       expect(back.ok).toBe(true);
-      if (back.ok)
-        expect(back.value.map((x) => x.fields)).toEqual(
-          r.value.map((x) => x.fields),
-        );
+      if (back.ok) expect(back.value.map((x) => x.fields)).toEqual(r.value.map((x) => x.fields));
     }
   });
 });
@@ -90,8 +83,9 @@ describe("parseCsvTable", () => {
       line: 1,
       message: "missing column network",
     });
-    expect(
-      parseCsvTable("name,network\na,b\nc\n", ["name", "network"], []),
-    ).toMatchObject({ ok: false, line: 3 });
+    expect(parseCsvTable("name,network\na,b\nc\n", ["name", "network"], [])).toMatchObject({
+      ok: false,
+      line: 3,
+    });
   });
 });

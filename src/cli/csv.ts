@@ -9,8 +9,7 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export type CsvResult<T> =
-  { ok: true; value: T } | { ok: false; line: number; message: string };
+export type CsvResult<T> = { ok: true; value: T } | { ok: false; line: number; message: string };
 
 /** A record with more fields than this is not a device or user list; refuse rather than guess. */
 const MAX_FIELDS = 64;
@@ -60,17 +59,11 @@ export function parseCsv(text: string): CsvResult<CsvRecord[]> {
           field += ch;
           i++;
         }
-        if (
-          i < s.length &&
-          s[i] !== "," &&
-          s[i] !== "\n" &&
-          !(s[i] === "\r" && s[i + 1] === "\n")
-        )
+        if (i < s.length && s[i] !== "," && s[i] !== "\n" && !(s[i] === "\r" && s[i + 1] === "\n"))
           return {
             ok: false,
             line,
-            message:
-              "text after a closing quote (quote the whole field and double inner quotes)",
+            message: "text after a closing quote (quote the whole field and double inner quotes)",
           };
       } else {
         while (

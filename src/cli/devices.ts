@@ -10,7 +10,13 @@ function sub(args: string[]): [string, string[]] {
   return [verb, rest];
 }
 
-function done(ctx: CliContext, r: { ok: true } | { ok: false; detail?: string; code: string }, action: string, object: string, detail: Record<string, unknown> = {}): number {
+function done(
+  ctx: CliContext,
+  r: { ok: true } | { ok: false; detail?: string; code: string },
+  action: string,
+  object: string,
+  detail: Record<string, unknown> = {},
+): number {
   if (!r.ok) throw new CliError(r.detail ?? r.code);
   audit(ctx.store.db, ctx.actor, action, object, detail);
   ctx.out(`ok: ${action} ${object}`);
@@ -21,13 +27,18 @@ function done(ctx: CliContext, r: { ok: true } | { ok: false; detail?: string; c
  * A group secret from --X-secret S or --X-secret-env NAME (the value of that environment variable):
  * the second keeps the secret out of the command line, where `ps` and shell history show it.
  */
-function secretFlag(values: Record<string, unknown>, flag: "tacacs-secret" | "radius-secret", env: Record<string, string | undefined>): string | undefined {
+function secretFlag(
+  values: Record<string, unknown>,
+  flag: "tacacs-secret" | "radius-secret",
+  env: Record<string, string | undefined>,
+): string | undefined {
   const direct = values[flag] as string | undefined;
   const name = values[`${flag}-env`] as string | undefined;
   if (name === undefined) return direct;
   if (direct !== undefined) throw new CliError(`--${flag} and --${flag}-env together`);
   const v = env[name];
-  if (v === undefined || v === "") throw new CliError(`--${flag}-env: environment variable ${name} is not set`);
+  if (v === undefined || v === "")
+    throw new CliError(`--${flag}-env: environment variable ${name} is not set`);
   return v;
 }
 
@@ -78,20 +89,36 @@ export const groupCommand: CliCommand = (args, ctx) => {
         "require-message-authenticator": { type: "string" },
       });
       const name = onePositional(positionals, "group name");
-      const pick = (value: string | undefined, clear: boolean | undefined, flag: string): string | null | undefined => {
-        if (value !== undefined && clear) throw new CliError(`--${flag} and --clear-${flag} together`);
+      const pick = (
+        value: string | undefined,
+        clear: boolean | undefined,
+        flag: string,
+      ): string | null | undefined => {
+        if (value !== undefined && clear)
+          throw new CliError(`--${flag} and --clear-${flag} together`);
         return clear ? null : value;
       };
       const rma = values["require-message-authenticator"];
-      if (rma !== undefined && rma !== "yes" && rma !== "no") throw new CliError("--require-message-authenticator takes yes or no");
+      if (rma !== undefined && rma !== "yes" && rma !== "no")
+        throw new CliError("--require-message-authenticator takes yes or no");
       const patch = {
-        tacacsSecret: pick(secretFlag(values, "tacacs-secret", env), values["clear-tacacs-secret"], "tacacs-secret"),
-        radiusSecret: pick(secretFlag(values, "radius-secret", env), values["clear-radius-secret"], "radius-secret"),
+        tacacsSecret: pick(
+          secretFlag(values, "tacacs-secret", env),
+          values["clear-tacacs-secret"],
+          "tacacs-secret",
+        ),
+        radiusSecret: pick(
+          secretFlag(values, "radius-secret", env),
+          values["clear-radius-secret"],
+          "radius-secret",
+        ),
         proxyNetwork: pick(values["proxy-network"], values["clear-proxy-network"], "proxy-network"),
         description: values.description,
         requireMessageAuthenticator: rma === undefined ? undefined : rma === "yes",
       };
-      const changed = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+      const changed = Object.entries(patch)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
       if (changed.length === 0) throw new CliError("nothing to change (see --help)");
       return done(ctx, store.updateGroup(name, patch), "group.set", name, { changed });
     }
@@ -104,7 +131,15 @@ export const groupCommand: CliCommand = (args, ctx) => {
       const { values } = parseFlags(rest, { json: { type: "boolean" } });
       const rows = store.listGroups();
       if (values.json) ctx.out(JSON.stringify(rows));
-      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "tacacs_secret_set", "radius_secret_set", "proxy_network", "devices"])) ctx.out(l);
+      else
+        for (const l of table(rows as unknown as Record<string, unknown>[], [
+          "name",
+          "tacacs_secret_set",
+          "radius_secret_set",
+          "proxy_network",
+          "devices",
+        ]))
+          ctx.out(l);
       return 0;
     }
     default:
@@ -117,18 +152,39 @@ export const deviceCommand: CliCommand = (args, ctx) => {
   const [verb, rest] = sub(args);
   switch (verb) {
     case "add": {
-      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, group: { type: "string" }, disabled: { type: "boolean" } });
+      const { values, positionals } = parseFlags(rest, {
+        network: { type: "string" },
+        group: { type: "string" },
+        disabled: { type: "boolean" },
+      });
       const name = onePositional(positionals, "device name");
       const network = requireFlag(values.network, "--network");
       const group = requireFlag(values.group, "--group");
-      return done(ctx, store.addDevice({ name, network, group, enabled: !values.disabled }), "device.add", name, { network, group });
+      return done(
+        ctx,
+        store.addDevice({ name, network, group, enabled: !values.disabled }),
+        "device.add",
+        name,
+        { network, group },
+      );
     }
     case "set": {
-      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, group: { type: "string" }, enable: { type: "boolean" }, disable: { type: "boolean" } });
+      const { values, positionals } = parseFlags(rest, {
+        network: { type: "string" },
+        group: { type: "string" },
+        enable: { type: "boolean" },
+        disable: { type: "boolean" },
+      });
       const name = onePositional(positionals, "device name");
       if (values.enable && values.disable) throw new CliError("--enable and --disable together");
-      const patch = { network: values.network, group: values.group, enabled: values.enable ? true : values.disable ? false : undefined };
-      const changed = Object.entries(patch).filter(([, v]) => v !== undefined).map(([k]) => k);
+      const patch = {
+        network: values.network,
+        group: values.group,
+        enabled: values.enable ? true : values.disable ? false : undefined,
+      };
+      const changed = Object.entries(patch)
+        .filter(([, v]) => v !== undefined)
+        .map(([k]) => k);
       if (changed.length === 0) throw new CliError("nothing to change (see --help)");
       return done(ctx, store.updateDevice(name, patch), "device.set", name, { changed });
     }
@@ -141,7 +197,15 @@ export const deviceCommand: CliCommand = (args, ctx) => {
       const { values } = parseFlags(rest, { json: { type: "boolean" } });
       const rows = store.listDevices();
       if (values.json) ctx.out(JSON.stringify(rows));
-      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "network", "group", "enabled", "auto_registered"])) ctx.out(l);
+      else
+        for (const l of table(rows as unknown as Record<string, unknown>[], [
+          "name",
+          "network",
+          "group",
+          "enabled",
+          "auto_registered",
+        ]))
+          ctx.out(l);
       return 0;
     }
     default:
@@ -154,10 +218,19 @@ export const proxyCommand: CliCommand = (args, ctx) => {
   const [verb, rest] = sub(args);
   switch (verb) {
     case "add": {
-      const { values, positionals } = parseFlags(rest, { network: { type: "string" }, description: { type: "string" } });
+      const { values, positionals } = parseFlags(rest, {
+        network: { type: "string" },
+        description: { type: "string" },
+      });
       const name = onePositional(positionals, "proxy name");
       const network = requireFlag(values.network, "--network");
-      return done(ctx, store.addProxy({ name, network, description: values.description }), "proxy.add", name, { network });
+      return done(
+        ctx,
+        store.addProxy({ name, network, description: values.description }),
+        "proxy.add",
+        name,
+        { network },
+      );
     }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
@@ -168,7 +241,13 @@ export const proxyCommand: CliCommand = (args, ctx) => {
       const { values } = parseFlags(rest, { json: { type: "boolean" } });
       const rows = store.listProxies();
       if (values.json) ctx.out(JSON.stringify(rows));
-      else for (const l of table(rows as unknown as Record<string, unknown>[], ["name", "network", "description"])) ctx.out(l);
+      else
+        for (const l of table(rows as unknown as Record<string, unknown>[], [
+          "name",
+          "network",
+          "description",
+        ]))
+          ctx.out(l);
       return 0;
     }
     default:

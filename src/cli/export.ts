@@ -11,8 +11,7 @@ import { listUsers } from "../store/users.ts";
 /** Bumped when the document's shape changes incompatibly. */
 export const EXPORT_VERSION = 1;
 
-const iso = (t: number | null): string | null =>
-  t === null ? null : new Date(t).toISOString();
+const iso = (t: number | null): string | null => (t === null ? null : new Date(t).toISOString());
 
 export function exportStore(
   store: Store,
@@ -62,12 +61,10 @@ export function exportStore(
     version: EXPORT_VERSION,
     exported_at: new Date(now).toISOString(),
     includes_secrets: includeSecrets,
-    device_groups: ds
-      .listGroups()
-      .map(({ devices: _count, ...g }) => ({
-        ...g,
-        ...groupSecrets.get(g.name),
-      })),
+    device_groups: ds.listGroups().map(({ devices: _count, ...g }) => ({
+      ...g,
+      ...groupSecrets.get(g.name),
+    })),
     devices: ds.listDevices(),
     proxies: ds.listProxies(),
     users: listUsers(store).map((u) => ({

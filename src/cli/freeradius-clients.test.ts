@@ -22,9 +22,7 @@ clients tenant {
       r.clients.map((c) => [
         c.name,
         c.line,
-        Object.fromEntries(
-          [...c.attrs].map(([k, v]) => [k, `${v.value}@${v.line}`]),
-        ),
+        Object.fromEntries([...c.attrs].map(([k, v]) => [k, `${v.value}@${v.line}`])),
       ]),
     ).toEqual([
       ["a", 2, { ipaddr: "10.0.0.1@3", secret: 'x "y" # z@4' }],
@@ -66,8 +64,7 @@ clients tenant {
     ];
     for (let n = 0; n < 3000; n++) {
       let s = "";
-      for (let i = Math.floor(rnd() * 30); i > 0; i--)
-        s += parts[Math.floor(rnd() * parts.length)];
+      for (let i = Math.floor(rnd() * 30); i > 0; i--) s += parts[Math.floor(rnd() * parts.length)];
       const r = parseClientsConf(s);
       if (!r.ok) {
         expect(r.line).toBeGreaterThanOrEqual(1);

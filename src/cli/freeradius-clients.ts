@@ -24,8 +24,7 @@ export interface ClientBlock {
   attrs: Map<string, ClientAttr>;
 }
 export type ParseResult =
-  | { ok: true; clients: ClientBlock[] }
-  | { ok: false; line: number; message: string };
+  { ok: true; clients: ClientBlock[] } | { ok: false; line: number; message: string };
 
 type Tok = {
   kind: "word" | "string" | "{" | "}" | "=";
@@ -54,20 +53,15 @@ function tokenize(s: string): Tok[] {
       i++;
     } else if (ch === " " || ch === "\t" || ch === "\r") i++;
     else if (ch === "#") while (i < s.length && s[i] !== "\n") i++;
-    else if (ch === "{" || ch === "}" || ch === "=")
-      (out.push({ kind: ch, text: ch, line }), i++);
+    else if (ch === "{" || ch === "}" || ch === "=") (out.push({ kind: ch, text: ch, line }), i++);
     else if (ch === "`")
-      throw new Fail(
-        line,
-        "back-quoted values run commands in FreeRADIUS; write the value itself",
-      );
+      throw new Fail(line, "back-quoted values run commands in FreeRADIUS; write the value itself");
     else if (ch === '"' || ch === "'") {
       const start = line;
       let v = "";
       i++;
       for (;;) {
-        if (i >= s.length || s[i] === "\n")
-          throw new Fail(start, "unterminated quoted string");
+        if (i >= s.length || s[i] === "\n") throw new Fail(start, "unterminated quoted string");
         const c = s[i]!;
         if (c === ch) break;
         if (c === "\\" && ch === '"' && i + 1 < s.length) {
@@ -104,12 +98,8 @@ export function parseClientsConf(text: string): ParseResult {
     const expect = (kind: Tok["kind"], what: string): Tok => {
       const t = toks[p];
       if (t === undefined)
-        throw new Fail(
-          toks[p - 1]?.line ?? 1,
-          `unexpected end of file: expected ${what}`,
-        );
-      if (t.kind !== kind)
-        throw new Fail(t.line, `expected ${what}, found "${t.text}"`);
+        throw new Fail(toks[p - 1]?.line ?? 1, `unexpected end of file: expected ${what}`);
+      if (t.kind !== kind) throw new Fail(t.line, `expected ${what}, found "${t.text}"`);
       p++;
       return t;
     };
@@ -117,14 +107,10 @@ export function parseClientsConf(text: string): ParseResult {
       for (;;) {
         const t = toks[p++];
         if (t === undefined)
-          throw new Fail(
-            toks[toks.length - 1]?.line ?? 1,
-            'unexpected end of file: missing "}"',
-          );
+          throw new Fail(toks[toks.length - 1]?.line ?? 1, 'unexpected end of file: missing "}"');
         if (t.kind === "}") return;
         if (t.kind === "{") {
-          if (depth >= MAX_DEPTH)
-            throw new Fail(t.line, "sections nested too deeply");
+          if (depth >= MAX_DEPTH) throw new Fail(t.line, "sections nested too deeply");
           skipSection(depth + 1);
         }
       }
@@ -132,18 +118,14 @@ export function parseClientsConf(text: string): ParseResult {
     const client = (): void => {
       const kw = expect("word", "client");
       const name = peek();
-      if (
-        name === undefined ||
-        (name.kind !== "word" && name.kind !== "string")
-      )
+      if (name === undefined || (name.kind !== "word" && name.kind !== "string"))
         throw new Fail(kw.line, "client needs a name");
       p++;
       expect("{", `"{" after client ${name.text}`);
       const attrs = new Map<string, ClientAttr>();
       for (;;) {
         const t = peek();
-        if (t === undefined)
-          throw new Fail(kw.line, `client ${name.text}: missing "}"`);
+        if (t === undefined) throw new Fail(kw.line, `client ${name.text}: missing "}"`);
         if (t.kind === "}") {
           p++;
           break;
@@ -174,10 +156,7 @@ export function parseClientsConf(text: string): ParseResult {
         const t = peek();
         if (t === undefined) {
           if (closing)
-            throw new Fail(
-              toks[p - 1]?.line ?? 1,
-              'unexpected end of file: missing "}"',
-            );
+            throw new Fail(toks[p - 1]?.line ?? 1, 'unexpected end of file: missing "}"');
           return;
         }
         if (t.kind === "}" && closing) {
@@ -185,27 +164,18 @@ export function parseClientsConf(text: string): ParseResult {
           return;
         }
         if (t.kind === "word" && t.text === "client") client();
-        else if (
-          t.kind === "word" &&
-          t.text === "clients" &&
-          depth < MAX_DEPTH
-        ) {
+        else if (t.kind === "word" && t.text === "clients" && depth < MAX_DEPTH) {
           p++;
           if (peek()?.kind === "word") p++; // optional section name
           expect("{", '"{" after clients');
           items(depth + 1, true);
-        } else
-          throw new Fail(
-            t.line,
-            `expected a client section, found "${t.text}"`,
-          );
+        } else throw new Fail(t.line, `expected a client section, found "${t.text}"`);
       }
     };
     items(0, false);
     return { ok: true, clients };
   } catch (e) {
-    if (e instanceof Fail)
-      return { ok: false, line: e.line, message: e.message };
+    if (e instanceof Fail) return { ok: false, line: e.line, message: e.message };
     throw e;
   }
 }

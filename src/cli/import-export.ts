@@ -13,13 +13,7 @@ import { cell, parseCsvTable } from "./csv.ts";
 import { parseClientsConf } from "./freeradius-clients.ts";
 import { planClients } from "./import-freeradius.ts";
 import { csvUsers } from "./import-users.ts";
-import {
-  csvOrFail,
-  progressOf,
-  readFile,
-  RowError,
-  type ImportContext,
-} from "./import-util.ts";
+import { csvOrFail, progressOf, readFile, RowError, type ImportContext } from "./import-util.ts";
 import { exportStore } from "./export.ts";
 import { parseFlags } from "./args.ts";
 import { CliError, type CliCommand } from "./context.ts";
@@ -34,11 +28,7 @@ async function freeradiusClients(
   const parsed = parseClientsConf(await readFile(file));
   if (!parsed.ok) throw new RowError(parsed.line, parsed.message);
   const ds = new DeviceStore(ctx.store.sqlite);
-  const plan = planClients(
-    parsed.clients,
-    prefix,
-    (n) => ds.getGroup(n) !== null,
-  );
+  const plan = planClients(parsed.clients, prefix, (n) => ds.getGroup(n) !== null);
   const progress = progressOf(ctx, plan.devices.length);
   ctx.store.sqlite.transaction(() => {
     for (const g of plan.groups) {
@@ -55,13 +45,10 @@ async function freeradiusClients(
       if (!r.ok) throw new RowError(d.line, r.detail ?? r.code);
       progress(i + 1, "devices");
     }
-    audit(
-      ctx.store.db,
-      ctx.actor,
-      "import.freeradius-clients",
-      basename(file),
-      { devices: plan.devices.length, groups: plan.groups.map((g) => g.name) },
-    );
+    audit(ctx.store.db, ctx.actor, "import.freeradius-clients", basename(file), {
+      devices: plan.devices.length,
+      groups: plan.groups.map((g) => g.name),
+    });
   })();
   if (plan.ignored.length > 0)
     ctx.err(
@@ -79,11 +66,7 @@ function parseEnabled(v: string, line: number): boolean {
 
 async function csvDevices(file: string, ctx: ImportContext): Promise<string> {
   const t = csvOrFail(
-    parseCsvTable(
-      await readFile(file),
-      ["name", "network", "group"],
-      ["enabled"],
-    ),
+    parseCsvTable(await readFile(file), ["name", "network", "group"], ["enabled"]),
   );
   const ds = new DeviceStore(ctx.store.sqlite);
   const rows = t.rows.map((r) => ({
@@ -120,8 +103,7 @@ export const importCommand: CliCommand = async (args, c) => {
   let run: (file: string) => Promise<string>;
   if (kind === "freeradius-clients" && rest.length === 1) {
     file = rest[0];
-    run = (f) =>
-      freeradiusClients(f, values["group-prefix"] ?? "freeradius-", ctx);
+    run = (f) => freeradiusClients(f, values["group-prefix"] ?? "freeradius-", ctx);
   } else if (
     kind === "csv" &&
     rest.length === 2 &&
@@ -130,8 +112,7 @@ export const importCommand: CliCommand = async (args, c) => {
     if (values["group-prefix"] !== undefined)
       throw new CliError("--group-prefix only applies to freeradius-clients");
     file = rest[1];
-    run = (f) =>
-      rest[0] === "devices" ? csvDevices(f, ctx) : csvUsers(f, ctx);
+    run = (f) => (rest[0] === "devices" ? csvDevices(f, ctx) : csvUsers(f, ctx));
   } else throw new CliError(`usage: ${IMPORT_USAGE}`);
   try {
     ctx.out(await run(file!));

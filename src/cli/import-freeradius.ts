@@ -43,8 +43,7 @@ function network(c: ClientBlock): string {
       `client ${c.name}: give one of ${keys.join(", ")}, not several`,
     );
   const key = keys[0];
-  const a =
-    key === undefined ? { value: c.name, line: c.line } : c.attrs.get(key)!;
+  const a = key === undefined ? { value: c.name, line: c.line } : c.attrs.get(key)!;
   let v = a.value.trim();
   if (v === "*") v = key === "ipv6addr" ? "::/0" : "0.0.0.0/0";
   const mask = c.attrs.get("netmask");
@@ -73,19 +72,13 @@ function network(c: ClientBlock): string {
         a.line,
         `client ${c.name}: "${v}" is a host name; FreeRADIUS resolves it once at start-up, aaa-proxy needs the address`,
       );
-    throw new RowError(
-      a.line,
-      `client ${c.name}: "${a.value}" is not a valid address or CIDR`,
-    );
+    throw new RowError(a.line, `client ${c.name}: "${a.value}" is not a valid address or CIDR`);
   }
   if (
     (key === "ipv4addr" && cidr.value.family !== 4) ||
     (key === "ipv6addr" && cidr.value.family !== 6)
   )
-    throw new RowError(
-      a.line,
-      `client ${c.name}: ${key} = ${a.value} is the wrong address family`,
-    );
+    throw new RowError(a.line, `client ${c.name}: ${key} = ${a.value} is the wrong address family`);
   return cidr.value.text;
 }
 
@@ -108,14 +101,9 @@ function deviceName(c: ClientBlock): string {
   const short = c.attrs.get("shortname")?.value;
   if (short !== undefined && DEVICE_NAME.test(short)) return short;
   // "10.0.0.0/8" → "10.0.0.0_8": keeps the name recognisable.
-  const s = c.name
-    .replace(/[^A-Za-z0-9._:@-]/g, "_")
-    .replace(/^[^A-Za-z0-9]/, "c");
+  const s = c.name.replace(/[^A-Za-z0-9._:@-]/g, "_").replace(/^[^A-Za-z0-9]/, "c");
   if (!DEVICE_NAME.test(s))
-    throw new RowError(
-      c.line,
-      `client ${c.name}: cannot make a device name from it`,
-    );
+    throw new RowError(c.line, `client ${c.name}: cannot make a device name from it`);
   return s;
 }
 
@@ -133,13 +121,9 @@ export function planClients(
     for (const k of c.attrs.keys()) if (!USED_ATTRIBUTES.has(k)) ignored.add(k);
     const net = network(c);
     const s = c.attrs.get("secret");
-    if (s === undefined)
-      throw new RowError(c.line, `client ${c.name}: no secret`);
+    if (s === undefined) throw new RowError(c.line, `client ${c.name}: no secret`);
     if (s.value.length === 0 || s.value.length > MAX_SECRET)
-      throw new RowError(
-        s.line,
-        `client ${c.name}: secret must be 1-${MAX_SECRET} characters`,
-      );
+      throw new RowError(s.line, `client ${c.name}: secret must be 1-${MAX_SECRET} characters`);
     const rma = requireMA(c);
     const key = JSON.stringify([s.value, rma]);
     let g = groups.get(key);

@@ -9,13 +9,7 @@ import { userGroupMembers, userGroups, users } from "../store/schema.ts";
 import { listUserGroups } from "../store/user-groups.ts";
 import { checkPassword, checkUsername, hashPassword } from "../store/users.ts";
 import { cell, parseCsvTable } from "./csv.ts";
-import {
-  csvOrFail,
-  progressOf,
-  readFile,
-  RowError,
-  type ImportContext,
-} from "./import-util.ts";
+import { csvOrFail, progressOf, readFile, RowError, type ImportContext } from "./import-util.ts";
 
 /** Argon2 hashes in flight at once: Bun hashes on its thread pool; more only queues. */
 const HASH_CONCURRENCY = 4;
@@ -23,21 +17,13 @@ const HASH_CONCURRENCY = 4;
 function parseExpires(v: string, line: number): number | null {
   const s = v.trim();
   if (s === "" || s === "never") return null;
-  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)
-    ? Date.parse(s)
-    : NaN;
+  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) ? Date.parse(s) : NaN;
   if (Number.isNaN(t))
-    throw new RowError(
-      line,
-      `expires must be an ISO 8601 date, "never" or empty, got "${v}"`,
-    );
+    throw new RowError(line, `expires must be an ISO 8601 date, "never" or empty, got "${v}"`);
   return t;
 }
 
-export async function csvUsers(
-  file: string,
-  ctx: ImportContext,
-): Promise<string> {
+export async function csvUsers(file: string, ctx: ImportContext): Promise<string> {
   const t = csvOrFail(
     parseCsvTable(
       await readFile(file),
@@ -58,8 +44,7 @@ export async function csvUsers(
     const name = checkUsername(cell(t, r, "username").trim());
     if (!name.ok) throw new RowError(r.line, name.detail ?? name.code);
     const username = name.value;
-    if (existing.has(username))
-      throw new RowError(r.line, `user ${username} already exists`);
+    if (existing.has(username)) throw new RowError(r.line, `user ${username} already exists`);
     const first = seen.get(username);
     if (first !== undefined)
       throw new RowError(r.line, `user ${username} is also on line ${first}`);
@@ -83,10 +68,7 @@ export async function csvUsers(
     ];
     const missing = groups.filter((g) => !known.has(g));
     if (missing.length > 0)
-      throw new RowError(
-        r.line,
-        `user group ${missing.join(", ")} does not exist`,
-      );
+      throw new RowError(r.line, `user group ${missing.join(", ")} does not exist`);
     return {
       line: r.line,
       username,
@@ -98,9 +80,7 @@ export async function csvUsers(
   });
   const progress = progressOf(ctx, rows.length);
   let hashed = 0;
-  const hashes: Array<{ password: string; enable: string | null }> = new Array(
-    rows.length,
-  );
+  const hashes: Array<{ password: string; enable: string | null }> = new Array(rows.length);
   let next = 0;
   const worker = async () => {
     while (next < rows.length) {
@@ -113,9 +93,7 @@ export async function csvUsers(
       progress(++hashed, "hashing passwords");
     }
   };
-  await Promise.all(
-    Array.from({ length: Math.min(HASH_CONCURRENCY, rows.length) }, worker),
-  );
+  await Promise.all(Array.from({ length: Math.min(HASH_CONCURRENCY, rows.length) }, worker));
   const groupIds = new Map(
     ctx.store.db
       .select({ id: userGroups.id, name: userGroups.name })
@@ -138,10 +116,7 @@ export async function csvUsers(
         .get();
       const gids = r.groups.map((g) => groupIds.get(g));
       if (gids.some((g) => g === undefined))
-        throw new RowError(
-          r.line,
-          "a user group was removed during the import",
-        );
+        throw new RowError(r.line, "a user group was removed during the import");
       if (gids.length > 0)
         tx.insert(userGroupMembers)
           .values(gids.map((g) => ({ userId: row.id, userGroupId: g! })))

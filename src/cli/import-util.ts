@@ -32,17 +32,14 @@ export function progressOf(
   const step = Math.max(1, Math.floor(total / 100));
   return (done, what) => {
     if (done % step !== 0 && done !== total) return;
-    process.stderr.write(
-      `\r\x1b[K${what} ${done}/${total}${done === total ? "\n" : ""}`,
-    );
+    process.stderr.write(`\r\x1b[K${what} ${done}/${total}${done === total ? "\n" : ""}`);
   };
 }
 
 export async function readFile(file: string): Promise<string> {
   const f = Bun.file(file);
   if (!(await f.exists())) throw new CliError(`${file}: no such file`);
-  if (f.size > MAX_FILE_BYTES)
-    throw new CliError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
+  if (f.size > MAX_FILE_BYTES) throw new CliError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
   return f.text();
 }
 

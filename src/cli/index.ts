@@ -16,7 +16,11 @@ export const adminCommands: Record<string, CliCommand> = {
 };
 
 /** Run one admin command; a CliError becomes one line on stderr and exit code 1. */
-export async function runAdminCommand(name: string, args: string[], ctx: CliContext): Promise<number> {
+export async function runAdminCommand(
+  name: string,
+  args: string[],
+  ctx: CliContext,
+): Promise<number> {
   const cmd = adminCommands[name];
   if (!cmd) {
     ctx.err(`error: unknown command "${name}" (see --help)`);

@@ -16,7 +16,4 @@ export const policyCommands: Record<string, CliCommand> = {
   rule: ruleCommand,
   accounting: accountingCommand,
   policy: policyCommand,
-} satisfies Record<
-  string,
-  (args: string[], ctx: CliContext) => Promise<number>
->;
+} satisfies Record<string, (args: string[], ctx: CliContext) => Promise<number>>;

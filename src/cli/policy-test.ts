@@ -6,13 +6,7 @@ import { normalizeIp } from "../lib/ip.ts";
 import { traceAccess, traceCommand } from "../policy/trace.ts";
 import { createStorePolicy } from "../store/policy-source.ts";
 import { CliError } from "./context.ts";
-import {
-  dispatch,
-  int,
-  parse,
-  secretArg,
-  type PolicyCliContext,
-} from "./cli-util.ts";
+import { dispatch, int, parse, secretArg, type PolicyCliContext } from "./cli-util.ts";
 
 const TEST =
   'policy test --user U --device-ip IP [--proxy-ip IP] [--password P | --password-stdin] [--command "show run"] [--priv-lvl N] [--json]';
@@ -33,26 +27,16 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
     TEST,
   );
   if (positionals.length > 0)
-    throw new CliError(
-      `unexpected argument "${positionals[0]}" (usage: ${TEST})`,
-    );
+    throw new CliError(`unexpected argument "${positionals[0]}" (usage: ${TEST})`);
   if (values.user === undefined || values["device-ip"] === undefined)
     throw new CliError(`--user and --device-ip are required (usage: ${TEST})`);
   const ip = normalizeIp(values["device-ip"]);
-  if (ip === null)
-    throw new CliError(
-      `--device-ip: not an IP address: "${values["device-ip"]}"`,
-    );
-  const proxy =
-    values["proxy-ip"] === undefined ? null : normalizeIp(values["proxy-ip"]);
+  if (ip === null) throw new CliError(`--device-ip: not an IP address: "${values["device-ip"]}"`);
+  const proxy = values["proxy-ip"] === undefined ? null : normalizeIp(values["proxy-ip"]);
   if (values["proxy-ip"] !== undefined && proxy === null)
-    throw new CliError(
-      `--proxy-ip: not an IP address: "${values["proxy-ip"]}"`,
-    );
+    throw new CliError(`--proxy-ip: not an IP address: "${values["proxy-ip"]}"`);
   if (ctx.resolveDevice === undefined)
-    throw new CliError(
-      "no device resolver available (the CLI must pass the device index)",
-    );
+    throw new CliError("no device resolver available (the CLI must pass the device index)");
   const device = ctx.resolveDevice(ip, proxy);
   if (device === null)
     throw new CliError(
@@ -125,14 +109,11 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
   ctx.out(
     `user ${access.user}${access.known ? "" : " (unknown)"} on device ${device.deviceName} (group ${device.groupName}) from ${ip}${proxy === null ? "" : ` via ${proxy}`}`,
   );
-  ctx.out(
-    `  user groups: ${access.userGroups.join(", ") || "-"}; priv-lvl ${access.privLvl}`,
-  );
+  ctx.out(`  user groups: ${access.userGroups.join(", ") || "-"}; priv-lvl ${access.privLvl}`);
   ctx.out(
     `  access: ${report.access}${access.shellAv.length > 0 ? `; shell AV: ${access.shellAv.join(" ")}` : ""}`,
   );
-  if (report.authentication !== undefined)
-    ctx.out(`  authentication: ${report.authentication}`);
+  if (report.authentication !== undefined) ctx.out(`  authentication: ${report.authentication}`);
   if (values.command !== undefined) {
     const c = report.command as {
       line: string;
@@ -141,8 +122,7 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
       rule: string | null;
       steps: { rule: string; position: number; verdict: string }[];
     };
-    for (const s of c.steps)
-      ctx.out(`    rule ${s.position} ${s.rule}: ${s.verdict}`);
+    for (const s of c.steps) ctx.out(`    rule ${s.position} ${s.rule}: ${s.verdict}`);
     ctx.out(
       `  command "${c.line}": ${c.decision} (${c.reason})${c.rule === null ? "" : ` by rule ${c.rule}`}`,
     );

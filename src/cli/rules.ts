@@ -1,14 +1,7 @@
 // `aaa-proxy rule add|list|remove` — command authorization rules (first match wins, by position).
 import { addRule, listRules, removeRule } from "../store/rules.ts";
 import { CliError } from "./context.ts";
-import {
-  dispatch,
-  int,
-  need,
-  onePositional,
-  parse,
-  type PolicyCliContext,
-} from "./cli-util.ts";
+import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
 
 const ADD =
   "rule add NAME --action permit|deny --pattern REGEX [--position N] [--min-priv N] [--max-priv N] [--user-group G ...] [--device-group G ...]";
@@ -54,11 +47,7 @@ function add(args: string[], ctx: PolicyCliContext): number {
 }
 
 function list(args: string[], ctx: PolicyCliContext): number {
-  const { values } = parse(
-    args,
-    { json: { type: "boolean" } },
-    "rule list [--json]",
-  );
+  const { values } = parse(args, { json: { type: "boolean" } }, "rule list [--json]");
   const rules = listRules(ctx.store);
   if (values.json) {
     ctx.out(JSON.stringify(rules));

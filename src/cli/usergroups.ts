@@ -1,17 +1,6 @@
 // `aaa-proxy usergroup add|list|remove`.
-import {
-  addUserGroup,
-  listUserGroups,
-  removeUserGroup,
-} from "../store/user-groups.ts";
-import {
-  dispatch,
-  int,
-  need,
-  onePositional,
-  parse,
-  type PolicyCliContext,
-} from "./cli-util.ts";
+import { addUserGroup, listUserGroups, removeUserGroup } from "../store/user-groups.ts";
+import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
 
 const ADD =
   "usergroup add NAME [--priv-lvl N] [--av service=shell:priv-lvl=15 ...] [--radius-reply Name=Value ...] [--device-group G ...] [--description TEXT]";
@@ -36,9 +25,7 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
       {
         name,
         ...(privLvl === undefined ? {} : { privLvl }),
-        ...(values.description === undefined
-          ? {}
-          : { description: values.description }),
+        ...(values.description === undefined ? {} : { description: values.description }),
         av: values.av ?? [],
         radiusReply: values["radius-reply"] ?? [],
         deviceGroups: values["device-group"] ?? [],
@@ -51,20 +38,14 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
 }
 
 function list(args: string[], ctx: PolicyCliContext): number {
-  const { values } = parse(
-    args,
-    { json: { type: "boolean" } },
-    "usergroup list [--json]",
-  );
+  const { values } = parse(args, { json: { type: "boolean" } }, "usergroup list [--json]");
   const groups = listUserGroups(ctx.store);
   if (values.json) {
     ctx.out(JSON.stringify(groups));
     return 0;
   }
   for (const g of groups) {
-    const av = Object.entries(g.av).flatMap(([svc, l]) =>
-      l.map((a) => `${svc}:${a}`),
-    );
+    const av = Object.entries(g.av).flatMap(([svc, l]) => l.map((a) => `${svc}:${a}`));
     const reply = g.radiusReply.map((r) => `${r.name}=${r.value}`);
     ctx.out(
       `${g.name}\tpriv-lvl=${g.privLvl}\tdevice-groups=${g.deviceGroups.join(",") || "-"}\tmembers=${g.members}\tav=${av.join(" ") || "-"}\tradius-reply=${reply.join(" ") || "-"}`,

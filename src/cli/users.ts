@@ -25,13 +25,9 @@ function parseExpiry(s: string | undefined): number | null | undefined {
   if (s === undefined) return undefined;
   if (s === "never") return null;
   // ISO 8601 with a date; Date.parse accepts more, so require the shape.
-  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)
-    ? Date.parse(s)
-    : NaN;
+  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) ? Date.parse(s) : NaN;
   if (Number.isNaN(t))
-    throw new CliError(
-      `--expires must be an ISO 8601 date or "never", got "${s}"`,
-    );
+    throw new CliError(`--expires must be an ISO 8601 date or "never", got "${s}"`);
   return t;
 }
 
@@ -52,19 +48,11 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
   const username = onePositional(positionals, ADD);
   const password = await secretArg(values, ctx);
   if (password === undefined)
-    throw new CliError(
-      `--password or --password-stdin is required (usage: ${ADD})`,
-    );
+    throw new CliError(`--password or --password-stdin is required (usage: ${ADD})`);
   let chapKey: Uint8Array | null = null;
   if (values["chap-secret"] !== undefined) {
-    const k = loadChapKey(
-      ctx.env ?? process.env,
-      ctx.config.policy.chap_key_env,
-    );
-    if (!k.ok)
-      throw new CliError(
-        `--chap-secret needs the encryption key: ${k.detail ?? k.code}`,
-      );
+    const k = loadChapKey(ctx.env ?? process.env, ctx.config.policy.chap_key_env);
+    if (!k.ok) throw new CliError(`--chap-secret needs the encryption key: ${k.detail ?? k.code}`);
     chapKey = k.value;
   }
   const expiresAt = parseExpiry(values.expires);
@@ -75,13 +63,9 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
         username,
         password,
         groups: values.group ?? [],
-        ...(values["enable-secret"] === undefined
-          ? {}
-          : { enableSecret: values["enable-secret"] }),
+        ...(values["enable-secret"] === undefined ? {} : { enableSecret: values["enable-secret"] }),
         ...(expiresAt === undefined ? {} : { expiresAt }),
-        ...(values["chap-secret"] === undefined
-          ? {}
-          : { chapSecret: values["chap-secret"] }),
+        ...(values["chap-secret"] === undefined ? {} : { chapSecret: values["chap-secret"] }),
         ntHashFromPassword: values["nt-hash-from-password"] ?? false,
         chapKey,
       },
@@ -93,21 +77,14 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
 }
 
 function list(args: string[], ctx: PolicyCliContext): number {
-  const { values } = parse(
-    args,
-    { json: { type: "boolean" } },
-    "user list [--json]",
-  );
+  const { values } = parse(args, { json: { type: "boolean" } }, "user list [--json]");
   const users = listUsers(ctx.store);
   if (values.json) {
     ctx.out(JSON.stringify(users));
     return 0;
   }
   for (const u of users) {
-    const exp =
-      u.expiresAt === null
-        ? ""
-        : ` expires=${new Date(u.expiresAt).toISOString()}`;
+    const exp = u.expiresAt === null ? "" : ` expires=${new Date(u.expiresAt).toISOString()}`;
     ctx.out(
       `${u.username}\t${u.enabled ? "enabled" : "disabled"}\tgroups=${u.groups.join(",") || "-"}\tenable-secret=${u.enableSecret ? "yes" : "no"}\tchap=${u.chap}${exp}`,
     );
@@ -139,9 +116,7 @@ async function passwd(args: string[], ctx: PolicyCliContext): Promise<number> {
   const name = onePositional(positionals, usage);
   const password = await secretArg(values, ctx);
   if (password === undefined)
-    throw new CliError(
-      `--password or --password-stdin is required (usage: ${usage})`,
-    );
+    throw new CliError(`--password or --password-stdin is required (usage: ${usage})`);
   need(await setPassword(ctx.store, name, password, ctx.actor));
   ctx.out(`password of ${name} changed`);
   return 0;
@@ -149,19 +124,12 @@ async function passwd(args: string[], ctx: PolicyCliContext): Promise<number> {
 
 function expire(args: string[], ctx: PolicyCliContext): number {
   const usage = "user expire NAME --expires ISO8601|never";
-  const { values, positionals } = parse(
-    args,
-    { expires: { type: "string" } },
-    usage,
-  );
+  const { values, positionals } = parse(args, { expires: { type: "string" } }, usage);
   const name = onePositional(positionals, usage);
   const t = parseExpiry(values.expires);
-  if (t === undefined)
-    throw new CliError(`--expires is required (usage: ${usage})`);
+  if (t === undefined) throw new CliError(`--expires is required (usage: ${usage})`);
   need(setExpiry(ctx.store, name, t, ctx.actor));
-  ctx.out(
-    `expiry of ${name} set to ${t === null ? "never" : new Date(t).toISOString()}`,
-  );
+  ctx.out(`expiry of ${name} set to ${t === null ? "never" : new Date(t).toISOString()}`);
   return 0;
 }
 
@@ -170,11 +138,7 @@ export const userCommand = dispatch("user", {
   list,
   remove: named("remove", (ctx, n) => removeUser(ctx.store, n, ctx.actor)),
   passwd,
-  disable: named("disable", (ctx, n) =>
-    setEnabled(ctx.store, n, false, ctx.actor),
-  ),
-  enable: named("enable", (ctx, n) =>
-    setEnabled(ctx.store, n, true, ctx.actor),
-  ),
+  disable: named("disable", (ctx, n) => setEnabled(ctx.store, n, false, ctx.actor)),
+  enable: named("enable", (ctx, n) => setEnabled(ctx.store, n, true, ctx.actor)),
   expire,
 });

@@ -14,11 +14,16 @@ export function parseDuration(x: unknown): number | null {
 /** A valibot schema that accepts a duration and outputs milliseconds within [minMs, maxMs]. */
 export const duration = (minMs: number, maxMs: number) =>
   v.pipe(
-    v.union([v.string(), v.number()], 'must be a duration such as "5s", "500ms", "10m" or a number of seconds'),
+    v.union(
+      [v.string(), v.number()],
+      'must be a duration such as "5s", "500ms", "10m" or a number of seconds',
+    ),
     v.rawTransform(({ dataset, addIssue, NEVER }) => {
       const ms = parseDuration(dataset.value);
       if (ms === null) {
-        addIssue({ message: `"${String(dataset.value)}" is not a duration (use e.g. "5s", "500ms", "10m")` });
+        addIssue({
+          message: `"${String(dataset.value)}" is not a duration (use e.g. "5s", "500ms", "10m")`,
+        });
         return NEVER;
       }
       if (ms < minMs || ms > maxMs) {

@@ -30,7 +30,9 @@ function describe(issue: v.BaseIssue<unknown>): string {
 }
 
 /** Validate an already-parsed TOML document. */
-export function validateConfig(doc: unknown): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+export function validateConfig(
+  doc: unknown,
+): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
   const parsed = v.safeParse(ConfigSchema, doc, { abortPipeEarly: true });
   if (!parsed.success) {
     const errors = parsed.issues.map((i) => ({ path: pathOf(i), reason: describe(i) }));
@@ -39,7 +41,10 @@ export function validateConfig(doc: unknown): Result<Config, "config/invalid"> &
   const cfg = parsed.output;
   const errors: ConfigError[] = [];
   if (cfg.devices.auto_register && cfg.devices.default_group === "")
-    errors.push({ path: "devices.default_group", reason: "is required when devices.auto_register = true" });
+    errors.push({
+      path: "devices.default_group",
+      reason: "is required when devices.auto_register = true",
+    });
   // One address may be bound by one listener only.
   const seen = new Map<string, string>();
   const claim = (addr: string, path: string, proto: "tcp" | "udp") => {
@@ -47,7 +52,8 @@ export function validateConfig(doc: unknown): Result<Config, "config/invalid"> &
     if (!hp.ok) return;
     const key = `${proto}:${hp.value.host}:${hp.value.port}`;
     const prev = seen.get(key);
-    if (prev && hp.value.port !== 0) errors.push({ path, reason: `${addr} is already used by ${prev}` });
+    if (prev && hp.value.port !== 0)
+      errors.push({ path, reason: `${addr} is already used by ${prev}` });
     else seen.set(key, path);
   };
   tacacsListeners(cfg).forEach((l, i) => claim(l.address, `tacacs.listen[${i}]`, "tcp"));
@@ -60,12 +66,17 @@ export function validateConfig(doc: unknown): Result<Config, "config/invalid"> &
 }
 
 /** Parse TOML text and validate it. */
-export function parseConfigText(text: string): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
+export function parseConfigText(
+  text: string,
+): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
   let doc: unknown;
   try {
     doc = Bun.TOML.parse(text);
   } catch (e) {
-    return { ...err("config/invalid"), errors: [tomlError(text, e instanceof Error ? e.message : String(e))] };
+    return {
+      ...err("config/invalid"),
+      errors: [tomlError(text, e instanceof Error ? e.message : String(e))],
+    };
   }
   return validateConfig(doc);
 }
@@ -98,7 +109,10 @@ function tomlError(text: string, message: string): ConfigError {
       }
       const kv = /^([A-Za-z0-9_.-]+)\s*=\s*(.*?)\s*(#.*)?$/.exec(line);
       if (kv && kv[2] === value)
-        return { path: table === "" ? kv[1]! : `${table}.${kv[1]!}`, reason: `line ${i + 1}: the value must be a quoted string (not shown here)` };
+        return {
+          path: table === "" ? kv[1]! : `${table}.${kv[1]!}`,
+          reason: `line ${i + 1}: the value must be a quoted string (not shown here)`,
+        };
     }
     return { path: "(toml)", reason: "a string value must be quoted (not shown here)" };
   }
@@ -120,7 +134,10 @@ export function loadConfigFile(
     text = readFileSync(file, "utf8");
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? "unreadable";
-    return { ...err("config/invalid"), errors: [{ path: "(file)", reason: `cannot read ${file}: ${code}` }] };
+    return {
+      ...err("config/invalid"),
+      errors: [{ path: "(file)", reason: `cannot read ${file}: ${code}` }],
+    };
   }
   const r = parseConfigText(text);
   if (!r.ok) return r;
@@ -129,17 +146,25 @@ export function loadConfigFile(
 }
 
 /** Environment variables the configuration names for secrets, each set and non-empty. */
-export function checkEnvironment(cfg: Config, env: Record<string, string | undefined>): ConfigError[] {
+export function checkEnvironment(
+  cfg: Config,
+  env: Record<string, string | undefined>,
+): ConfigError[] {
   const errors: ConfigError[] = [];
   cfg.radius.proxy?.home_servers.forEach((h, i) => {
     if (h.secret_env !== undefined && (env[h.secret_env] ?? "") === "")
-      errors.push({ path: `radius.proxy.home_servers[${i}].secret_env`, reason: `environment variable ${h.secret_env} is not set` });
+      errors.push({
+        path: `radius.proxy.home_servers[${i}].secret_env`,
+        reason: `environment variable ${h.secret_env} is not set`,
+      });
   });
   return errors;
 }
 
 export function tacacsListeners(cfg: Config): TacacsListenerConfig[] {
-  return cfg.tacacs.listen.map((l) => (typeof l === "string" ? { address: l, require_proxy_protocol: false } : l));
+  return cfg.tacacs.listen.map((l) =>
+    typeof l === "string" ? { address: l, require_proxy_protocol: false } : l,
+  );
 }
 
 export function formatConfigErrors(errors: readonly ConfigError[], file: string): string {

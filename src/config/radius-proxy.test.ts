@@ -18,10 +18,7 @@ describe("[radius.proxy]", () => {
   test("a complete configuration is accepted, with defaults filled in", () => {
     const r = parseConfigText(
       MIN +
-        HS("a", 'secret_env = "X"\ntype = "both"').replace(
-          'secret = "s"\n',
-          "",
-        ) +
+        HS("a", 'secret_env = "X"\ntype = "both"').replace('secret = "s"\n', "") +
         HS("b") +
         POOL("p", ["a", "b"], 'strategy = "keyed"') +
         REALM("example.com", "p", 'match = "suffix"') +
@@ -41,29 +38,20 @@ describe("[radius.proxy]", () => {
     expect(p.realms[0]!.strip).toBe(true);
   });
   test("unknown pool, unknown server, duplicates, empty pool — each with its key path", () => {
-    expect(
-      errorsOf(
-        HS("a") + POOL("p", ["a"]) + REALM("x", "p") + REALM("y", "nope"),
-      ),
-    ).toEqual(['radius.proxy.realms[1].pool: unknown pool "nope"']);
+    expect(errorsOf(HS("a") + POOL("p", ["a"]) + REALM("x", "p") + REALM("y", "nope"))).toEqual([
+      'radius.proxy.realms[1].pool: unknown pool "nope"',
+    ]);
     expect(errorsOf(HS("a") + POOL("p", ["a", "zz"]))).toEqual([
       'radius.proxy.pools[0].servers[1]: unknown home server "zz"',
     ]);
     expect(errorsOf(HS("a") + HS("a"))).toEqual([
       'radius.proxy.home_servers[1].name: duplicate home server "a"',
     ]);
+    expect(errorsOf(HS("a") + POOL("p", ["a"]) + REALM("x", "p") + REALM("x", "local"))).toContain(
+      'radius.proxy.realms[1].name: duplicate realm "x"',
+    );
     expect(
-      errorsOf(
-        HS("a") + POOL("p", ["a"]) + REALM("x", "p") + REALM("x", "local"),
-      ),
-    ).toContain('radius.proxy.realms[1].name: duplicate realm "x"');
-    expect(
-      errorsOf(
-        HS("a") +
-          POOL("p", ["a"]) +
-          REALM("x", "p") +
-          REALM("y", "local", 'pattern = "X"'),
-      ),
+      errorsOf(HS("a") + POOL("p", ["a"]) + REALM("x", "p") + REALM("y", "local", 'pattern = "X"')),
     ).toEqual(["radius.proxy.realms[1]: duplicate realm match exact:x"]);
     expect(errorsOf(POOL("p", []))).toEqual([
       "radius.proxy.pools[0].servers: a pool needs at least one home server",
@@ -73,12 +61,12 @@ describe("[radius.proxy]", () => {
     ]);
   });
   test("bad addresses, secrets, regexes, attributes and references", () => {
-    expect(
-      errorsOf(HS("a").replace("127.0.0.1:1812", "radius.example.com:1812"))[0],
-    ).toStartWith("radius.proxy.home_servers[0].address: bad address");
-    expect(
-      errorsOf(HS("a").replace("127.0.0.1:1812", "127.0.0.1:0"))[0],
-    ).toStartWith("radius.proxy.home_servers[0].address: port 0");
+    expect(errorsOf(HS("a").replace("127.0.0.1:1812", "radius.example.com:1812"))[0]).toStartWith(
+      "radius.proxy.home_servers[0].address: bad address",
+    );
+    expect(errorsOf(HS("a").replace("127.0.0.1:1812", "127.0.0.1:0"))[0]).toStartWith(
+      "radius.proxy.home_servers[0].address: port 0",
+    );
     expect(errorsOf(HS("a").replace('secret = "s"\n', ""))).toEqual([
       "radius.proxy.home_servers[0]: needs exactly one of secret or secret_env",
     ]);
@@ -87,19 +75,13 @@ describe("[radius.proxy]", () => {
     ]);
     expect(
       errorsOf(
-        HS("a") +
-          POOL("p", ["a"]) +
-          REALM("r", "p", 'match = "regex"\npattern = "(unclosed"'),
+        HS("a") + POOL("p", ["a"]) + REALM("r", "p", 'match = "regex"\npattern = "(unclosed"'),
       )[0],
     ).toStartWith("radius.proxy.realms[0].pattern: invalid regex");
-    expect(
-      errorsOf(HS("a") + POOL("p", ["a"], 'key_attributes = ["No-Such-Attr"]')),
-    ).toEqual([
+    expect(errorsOf(HS("a") + POOL("p", ["a"], 'key_attributes = ["No-Such-Attr"]'))).toEqual([
       'radius.proxy.pools[0].key_attributes[0]: unknown standard attribute "No-Such-Attr"',
     ]);
-    expect(
-      errorsOf(HS("a") + POOL("p", ["a"]) + REALM("r", "p", 'acct_pool = "p"')),
-    ).toEqual([
+    expect(errorsOf(HS("a") + POOL("p", ["a"]) + REALM("r", "p", 'acct_pool = "p"'))).toEqual([
       'radius.proxy.realms[0].acct_pool: pool "p" has no accounting server (type "acct" or "both")',
     ]);
     expect(errorsOf(`[radius.proxy]\ndefault_realm = "nope"\n`)).toEqual([
@@ -108,14 +90,10 @@ describe("[radius.proxy]", () => {
     expect(errorsOf(HS("a", 'strategy = "x"'))[0]).toStartWith(
       "radius.proxy.home_servers[0].strategy: unknown key",
     );
-    expect(
-      errorsOf(HS("a") + POOL("p", ["a"], 'strategy = "fastest"'))[0],
-    ).toStartWith("radius.proxy.pools[0].strategy: must be one of");
-    expect(
-      errorsOf(
-        `[radius.proxy.retry]\ninitial_timeout = "5s"\nmax_timeout = "1s"\n`,
-      ),
-    ).toEqual([
+    expect(errorsOf(HS("a") + POOL("p", ["a"], 'strategy = "fastest"'))[0]).toStartWith(
+      "radius.proxy.pools[0].strategy: must be one of",
+    );
+    expect(errorsOf(`[radius.proxy.retry]\ninitial_timeout = "5s"\nmax_timeout = "1s"\n`)).toEqual([
       "radius.proxy.retry.max_timeout: must not be below retry.initial_timeout",
     ]);
   });

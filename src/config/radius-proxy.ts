@@ -25,9 +25,7 @@ const hostPort = v.pipe(
     },
     (issue) => {
       const r = parseHostPort(String(issue.input));
-      return r.ok
-        ? "port 0 is not a home server port"
-        : `bad address: ${r.detail}`;
+      return r.ok ? "port 0 is not a home server port" : `bad address: ${r.detail}`;
     },
   ),
 );
@@ -66,9 +64,7 @@ const HomeServerSchema = v.strictObject({
     v.picklist(["auth", "acct", "both"], 'must be "auth", "acct" or "both"'),
     "auth",
   ),
-  secret: v.optional(
-    v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty")),
-  ),
+  secret: v.optional(v.pipe(v.string("must be a string"), v.minLength(1, "must not be empty"))),
   secret_env: v.optional(envName),
   /** First retransmission timeout (RFC 5080 IRT) for attempts on this server; default retry.initial_timeout. */
   response_timeout: v.optional(duration(10, 60_000)),
@@ -87,25 +83,19 @@ const PoolSchema = v.strictObject({
     "round-robin",
   ),
   /** Home server names; for "failover" the order is the preference order. */
-  servers: v.array(
-    v.string("must be a home server name"),
-    "must be a list of home server names",
-  ),
+  servers: v.array(v.string("must be a home server name"), "must be a list of home server names"),
   /** "keyed": hash of the first of these attributes present in the request. */
-  key_attributes: v.optional(
-    v.array(v.string(), "must be a list of attribute names"),
-    ["Calling-Station-Id", "User-Name"],
-  ),
+  key_attributes: v.optional(v.array(v.string(), "must be a list of attribute names"), [
+    "Calling-Station-Id",
+    "User-Name",
+  ]),
 });
 
 const RealmSchema = v.strictObject({
   name,
   /** exact: the realm equals pattern; suffix: equals it or ends in "." + pattern; regex: pattern matches. */
   match: v.optional(
-    v.picklist(
-      ["exact", "suffix", "regex"],
-      'must be "exact", "suffix" or "regex"',
-    ),
+    v.picklist(["exact", "suffix", "regex"], 'must be "exact", "suffix" or "regex"'),
     "exact",
   ),
   /** Default: name. Compared case-insensitively. */
@@ -142,15 +132,9 @@ const HealthSchema = v.strictObject({
 });
 
 export const RadiusProxySchema = v.strictObject({
-  home_servers: v.optional(
-    v.array(HomeServerSchema, "must be a list of home server tables"),
-    [],
-  ),
+  home_servers: v.optional(v.array(HomeServerSchema, "must be a list of home server tables"), []),
   pools: v.optional(v.array(PoolSchema, "must be a list of pool tables"), []),
-  realms: v.optional(
-    v.array(RealmSchema, "must be a list of realm tables"),
-    [],
-  ),
+  realms: v.optional(v.array(RealmSchema, "must be a list of realm tables"), []),
   /** Realm (by name) for user names with no realm or no matching realm; "" answers them locally. */
   default_realm: v.optional(v.string(), ""),
   /** Loop protection: drop requests already carrying more Proxy-State attributes than this. */
@@ -172,17 +156,13 @@ export interface ProxyConfigError {
 }
 
 /** Cross-reference checks; `cfg` is the validated [radius.proxy] table (undefined: nothing to check). */
-export function checkRadiusProxy(
-  cfg: RadiusProxyConfig | undefined,
-): ProxyConfigError[] {
+export function checkRadiusProxy(cfg: RadiusProxyConfig | undefined): ProxyConfigError[] {
   const errors: ProxyConfigError[] = [];
   if (!cfg) return errors;
-  const at = (p: string, reason: string) =>
-    errors.push({ path: `radius.proxy.${p}`, reason });
+  const at = (p: string, reason: string) => errors.push({ path: `radius.proxy.${p}`, reason });
   const servers = new Map<string, HomeServerConfig>();
   cfg.home_servers.forEach((h, i) => {
-    if (servers.has(h.name))
-      at(`home_servers[${i}].name`, `duplicate home server "${h.name}"`);
+    if (servers.has(h.name)) at(`home_servers[${i}].name`, `duplicate home server "${h.name}"`);
     servers.set(h.name, h);
     if ((h.secret === undefined) === (h.secret_env === undefined))
       at(`home_servers[${i}]`, "needs exactly one of secret or secret_env");
@@ -199,28 +179,19 @@ export function checkRadiusProxy(
     if ((RESERVED_POOLS as readonly string[]).includes(p.name))
       at(`pools[${i}].name`, `"${p.name}" is reserved`);
     pools.set(p.name, p);
-    if (p.servers.length === 0)
-      at(`pools[${i}].servers`, "a pool needs at least one home server");
+    if (p.servers.length === 0) at(`pools[${i}].servers`, "a pool needs at least one home server");
     const seen = new Set<string>();
     p.servers.forEach((s, j) => {
-      if (!servers.has(s))
-        at(`pools[${i}].servers[${j}]`, `unknown home server "${s}"`);
-      if (seen.has(s))
-        at(`pools[${i}].servers[${j}]`, `"${s}" is listed twice`);
+      if (!servers.has(s)) at(`pools[${i}].servers[${j}]`, `unknown home server "${s}"`);
+      if (seen.has(s)) at(`pools[${i}].servers[${j}]`, `"${s}" is listed twice`);
       seen.add(s);
     });
     p.key_attributes.forEach((a, j) => {
       if (!attrByName(dict, a) || attrByName(dict, a)!.vendorId !== 0)
-        at(
-          `pools[${i}].key_attributes[${j}]`,
-          `unknown standard attribute "${a}"`,
-        );
+        at(`pools[${i}].key_attributes[${j}]`, `unknown standard attribute "${a}"`);
     });
     if (p.strategy === "keyed" && p.key_attributes.length === 0)
-      at(
-        `pools[${i}].key_attributes`,
-        "a keyed pool needs at least one attribute",
-      );
+      at(`pools[${i}].key_attributes`, "a keyed pool needs at least one attribute");
   });
   const serves = (pool: string, kind: "auth" | "acct") =>
     (pools.get(pool)?.servers ?? []).some((s) => {
@@ -230,26 +201,20 @@ export function checkRadiusProxy(
   const realmNames = new Set<string>();
   const patterns = new Set<string>();
   cfg.realms.forEach((r, i) => {
-    if (realmNames.has(r.name))
-      at(`realms[${i}].name`, `duplicate realm "${r.name}"`);
+    if (realmNames.has(r.name)) at(`realms[${i}].name`, `duplicate realm "${r.name}"`);
     realmNames.add(r.name);
     const pattern = `${r.match}:${(r.pattern ?? r.name).toLowerCase()}`;
-    if (patterns.has(pattern))
-      at(`realms[${i}]`, `duplicate realm match ${pattern}`);
+    if (patterns.has(pattern)) at(`realms[${i}]`, `duplicate realm match ${pattern}`);
     patterns.add(pattern);
     if (r.match === "regex") {
       try {
         new RegExp(r.pattern ?? r.name, "i");
       } catch (e) {
-        at(
-          `realms[${i}].pattern`,
-          `invalid regex: ${e instanceof Error ? e.message : String(e)}`,
-        );
+        at(`realms[${i}].pattern`, `invalid regex: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
     const special = (RESERVED_POOLS as readonly string[]).includes(r.pool);
-    if (!special && !pools.has(r.pool))
-      at(`realms[${i}].pool`, `unknown pool "${r.pool}"`);
+    if (!special && !pools.has(r.pool)) at(`realms[${i}].pool`, `unknown pool "${r.pool}"`);
     else if (
       !special &&
       pools.get(r.pool)!.servers.length > 0 &&
@@ -258,10 +223,7 @@ export function checkRadiusProxy(
     )
       at(`realms[${i}].pool`, `pool "${r.pool}" has no usable home server`);
     if (r.acct_pool !== undefined) {
-      if (
-        !(RESERVED_POOLS as readonly string[]).includes(r.acct_pool) &&
-        !pools.has(r.acct_pool)
-      )
+      if (!(RESERVED_POOLS as readonly string[]).includes(r.acct_pool) && !pools.has(r.acct_pool))
         at(`realms[${i}].acct_pool`, `unknown pool "${r.acct_pool}"`);
       else if (pools.has(r.acct_pool) && !serves(r.acct_pool, "acct"))
         at(

@@ -6,20 +6,31 @@ import { duration } from "./duration.ts";
 import { RadiusProxySchema } from "./radius-proxy.ts";
 
 const hostPort = v.pipe(
-  v.string("must be a string like \"127.0.0.1:49\" or \"[::1]:49\""),
-  v.check((s) => parseHostPort(s).ok, (issue) => {
-    const r = parseHostPort(String(issue.input));
-    return r.ok ? "bad listen address" : `bad listen address: ${r.detail}`;
-  }),
+  v.string('must be a string like "127.0.0.1:49" or "[::1]:49"'),
+  v.check(
+    (s) => parseHostPort(s).ok,
+    (issue) => {
+      const r = parseHostPort(String(issue.input));
+      return r.ok ? "bad listen address" : `bad listen address: ${r.detail}`;
+    },
+  ),
 );
 
 export const cidr = v.pipe(
-  v.string("must be a CIDR string like \"10.0.0.0/8\""),
-  v.check((s) => parseCidr(s).ok, (issue) => `"${String(issue.input)}" is not a valid CIDR`),
+  v.string('must be a CIDR string like "10.0.0.0/8"'),
+  v.check(
+    (s) => parseCidr(s).ok,
+    (issue) => `"${String(issue.input)}" is not a valid CIDR`,
+  ),
 );
 
 const int = (min: number, max: number) =>
-  v.pipe(v.number("must be a number"), v.integer("must be an integer"), v.minValue(min, `must be at least ${min}`), v.maxValue(max, `must be at most ${max}`));
+  v.pipe(
+    v.number("must be a number"),
+    v.integer("must be an integer"),
+    v.minValue(min, `must be at least ${min}`),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 
 /** A TACACS+ listener: "addr:port", or a table when the listener needs options. */
 const tacacsListener = v.union(
@@ -35,7 +46,13 @@ const tacacsListener = v.union(
 );
 
 const LogSchema = v.strictObject({
-  level: v.optional(v.picklist(["debug", "info", "warn", "error"], 'must be one of "debug", "info", "warn", "error"'), "info"),
+  level: v.optional(
+    v.picklist(
+      ["debug", "info", "warn", "error"],
+      'must be one of "debug", "info", "warn", "error"',
+    ),
+    "info",
+  ),
 });
 
 const StoreSchema = v.strictObject({
@@ -95,7 +112,10 @@ const HttpSchema = v.strictObject({
   /** Client networks allowed to reach the HTTP endpoint at all (others get 403). */
   allow: v.optional(v.array(cidr, "must be a list of CIDRs"), ["127.0.0.0/8", "::1/128"]),
   /** Name of the environment variable holding the admin API bearer token. Unset: admin API off. */
-  admin_token_env: v.optional(v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")), "AAA_ADMIN_TOKEN"),
+  admin_token_env: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")),
+    "AAA_ADMIN_TOKEN",
+  ),
 });
 
 const DevicesSchema = v.strictObject({
@@ -122,9 +142,15 @@ const CredentialCacheSchema = v.strictObject({
 });
 
 const PolicySchema = v.strictObject({
-  default_command_action: v.optional(v.picklist(["permit", "deny"], 'must be "permit" or "deny"'), "deny"),
+  default_command_action: v.optional(
+    v.picklist(["permit", "deny"], 'must be "permit" or "deny"'),
+    "deny",
+  ),
   /** Environment variable holding the key (64 hex chars) that encrypts opt-in CHAP credentials. */
-  chap_key_env: v.optional(v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")), "AAA_CHAP_KEY"),
+  chap_key_env: v.optional(
+    v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")),
+    "AAA_CHAP_KEY",
+  ),
   lockout: v.optional(LockoutSchema, {}),
   credential_cache: v.optional(CredentialCacheSchema, {}),
 });

@@ -13,11 +13,7 @@ export interface Issue {
   message: string;
 }
 
-export function validationError(
-  c: Context,
-  message: string,
-  issues: Issue[],
-): Response {
+export function validationError(c: Context, message: string, issues: Issue[]): Response {
   return c.json({ error: "validation_failed", message, issues }, 400);
 }
 
@@ -32,9 +28,7 @@ function issuesOf(issues: readonly v.BaseIssue<unknown>[]): Issue[] {
 export async function readBody<S extends v.GenericSchema>(
   c: Context,
   schema: S,
-): Promise<
-  { ok: true; value: v.InferOutput<S> } | { ok: false; res: Response }
-> {
+): Promise<{ ok: true; value: v.InferOutput<S> } | { ok: false; res: Response }> {
   let raw: unknown;
   try {
     raw = JSON.parse(await c.req.text());
@@ -50,11 +44,7 @@ export async function readBody<S extends v.GenericSchema>(
   if (!r.success)
     return {
       ok: false,
-      res: validationError(
-        c,
-        "request body does not match the schema",
-        issuesOf(r.issues),
-      ),
+      res: validationError(c, "request body does not match the schema", issuesOf(r.issues)),
     };
   return { ok: true, value: r.output };
 }
@@ -68,11 +58,7 @@ export function readQuery<S extends v.GenericSchema>(
   if (!r.success)
     return {
       ok: false,
-      res: validationError(
-        c,
-        "query parameters do not match the schema",
-        issuesOf(r.issues),
-      ),
+      res: validationError(c, "query parameters do not match the schema", issuesOf(r.issues)),
     };
   return { ok: true, value: r.output };
 }
@@ -83,11 +69,7 @@ export function readQuery<S extends v.GenericSchema>(
  * object (a device's group, a user's group) and is the caller's bad input: 400. Duplicates and
  * objects still in use are 409. A failed write is 500.
  */
-export function fail(
-  c: Context,
-  r: Err,
-  on: "path" | "create" = "path",
-): Response {
+export function fail(c: Context, r: Err, on: "path" | "create" = "path"): Response {
   const message = r.detail ?? r.code;
   if (/not-found$/.test(r.code) && on === "path")
     return c.json({ error: "not_found", code: r.code, message }, 404);
@@ -106,10 +88,7 @@ export function fail(
 }
 
 export const notFound = (c: Context, what: string, name: string): Response =>
-  c.json(
-    { error: "not_found", message: `${what} "${name}" does not exist` },
-    404,
-  );
+  c.json({ error: "not_found", message: `${what} "${name}" does not exist` }, 404);
 
 /** Bounded free text (descriptions). */
 export const Text = v.pipe(v.string(), v.maxLength(1024));
@@ -117,25 +96,17 @@ export const Text = v.pipe(v.string(), v.maxLength(1024));
 export const Name = v.pipe(v.string(), v.minLength(1), v.maxLength(253));
 export const Names = v.pipe(v.array(Name), v.maxLength(1000));
 /** Shared secrets and passwords: presence and type here, length rules in the store. */
-export const Secret = v.pipe(
-  v.string(),
-  v.minLength(1, "must not be empty"),
-  v.maxLength(1024),
-);
+export const Secret = v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1024));
 
 /** ISO 8601 date or date-time → epoch ms; null for anything else. */
 export function parseIsoTime(s: string): number | null {
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s))
-    return null;
+  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) return null;
   const t = Date.parse(s);
   return Number.isNaN(t) ? null : t;
 }
 export const IsoTime = v.pipe(
   v.string(),
-  v.check(
-    (s) => parseIsoTime(s) !== null,
-    "must be an ISO 8601 date or date-time",
-  ),
+  v.check((s) => parseIsoTime(s) !== null, "must be an ISO 8601 date or date-time"),
 );
 
 /** Query-string integer in [min, max]. */

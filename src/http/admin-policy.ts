@@ -4,13 +4,7 @@
 import { Hono } from "hono";
 import * as v from "valibot";
 import type { Store } from "../store/open.ts";
-import {
-  addRule,
-  listRules,
-  removeRule,
-  updateRule,
-  type RuleView,
-} from "../store/rules.ts";
+import { addRule, listRules, removeRule, updateRule, type RuleView } from "../store/rules.ts";
 import {
   addUserGroup,
   listUserGroups,
@@ -43,10 +37,7 @@ import {
 } from "./admin-common.ts";
 
 const Priv = v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(15));
-const Strings = v.pipe(
-  v.array(v.pipe(v.string(), v.maxLength(1024))),
-  v.maxLength(1000),
-);
+const Strings = v.pipe(v.array(v.pipe(v.string(), v.maxLength(1024))), v.maxLength(1000));
 
 const UserCreate = v.strictObject({
   username: Name,
@@ -131,8 +122,7 @@ const expiry = (s: string | null | undefined): number | null | undefined =>
 
 export function policyRoutes(store: Store): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
-  const user = (name: string) =>
-    listUsers(store).find((u) => u.username === name.normalize("NFC"));
+  const user = (name: string) => listUsers(store).find((u) => u.username === name.normalize("NFC"));
 
   // ---- users
   app.get("/users", (c) => c.json({ items: listUsers(store).map(userJson) }));
@@ -167,17 +157,12 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
     const p = b.value;
     const actor = c.get("actor");
     if (!user(name)) return notFound(c, "user", name);
-    const steps: Array<
-      () => ReturnType<typeof setEnabled> | ReturnType<typeof setPassword>
-    > = [];
-    if (p.groups !== undefined)
-      steps.push(() => setUserGroups(store, name, p.groups!, actor));
+    const steps: Array<() => ReturnType<typeof setEnabled> | ReturnType<typeof setPassword>> = [];
+    if (p.groups !== undefined) steps.push(() => setUserGroups(store, name, p.groups!, actor));
     if (p.expires_at !== undefined)
       steps.push(() => setExpiry(store, name, expiry(p.expires_at)!, actor));
-    if (p.enabled !== undefined)
-      steps.push(() => setEnabled(store, name, p.enabled!, actor));
-    if (p.password !== undefined)
-      steps.push(() => setPassword(store, name, p.password!, actor));
+    if (p.enabled !== undefined) steps.push(() => setEnabled(store, name, p.enabled!, actor));
+    if (p.password !== undefined) steps.push(() => setPassword(store, name, p.password!, actor));
     for (const step of steps) {
       const r = await step();
       if (!r.ok) return fail(c, r);
@@ -190,14 +175,10 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
   });
 
   // ---- user groups
-  app.get("/user-groups", (c) =>
-    c.json({ items: listUserGroups(store).map(userGroupJson) }),
-  );
+  app.get("/user-groups", (c) => c.json({ items: listUserGroups(store).map(userGroupJson) }));
   app.get("/user-groups/:name", (c) => {
     const g = listUserGroups(store).find((x) => x.name === c.req.param("name"));
-    return g
-      ? c.json(userGroupJson(g))
-      : notFound(c, "user group", c.req.param("name"));
+    return g ? c.json(userGroupJson(g)) : notFound(c, "user group", c.req.param("name"));
   });
   app.post("/user-groups", async (c) => {
     const b = await readBody(c, UserGroupCreate);
@@ -216,10 +197,7 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
       c.get("actor"),
     );
     if (!r.ok) return fail(c, r, "create");
-    return c.json(
-      userGroupJson(listUserGroups(store).find((x) => x.name === g.name)!),
-      201,
-    );
+    return c.json(userGroupJson(listUserGroups(store).find((x) => x.name === g.name)!), 201);
   });
   app.patch("/user-groups/:name", async (c) => {
     const b = await readBody(c, UserGroupPatch);
@@ -271,10 +249,7 @@ export function policyRoutes(store: Store): Hono<AdminEnv> {
       c.get("actor"),
     );
     if (!r.ok) return fail(c, r, "create");
-    return c.json(
-      ruleJson(listRules(store).find((y) => y.name === x.name)!),
-      201,
-    );
+    return c.json(ruleJson(listRules(store).find((y) => y.name === x.name)!), 201);
   });
   app.patch("/rules/:name", async (c) => {
     const b = await readBody(c, RulePatch);

@@ -15,14 +15,7 @@ import type { Registry } from "../lib/metrics.ts";
 import { MAX_PAGE, queryAccounting } from "../store/accounting.ts";
 import { audit } from "../store/audit.ts";
 import type { Store } from "../store/open.ts";
-import {
-  IsoTime,
-  Name,
-  parseIsoTime,
-  QueryInt,
-  readQuery,
-  type AdminEnv,
-} from "./admin-common.ts";
+import { IsoTime, Name, parseIsoTime, QueryInt, readQuery, type AdminEnv } from "./admin-common.ts";
 import { deviceRoutes } from "./admin-devices.ts";
 import { policyRoutes } from "./admin-policy.ts";
 
@@ -51,11 +44,8 @@ const FAILURE_BURST = 20;
 const FAILURES_PER_MINUTE = 10;
 
 /** Why the configured token does not enable the API, or null when it does. For a start-up log line. */
-export function adminTokenProblem(
-  token: string | null | undefined,
-): string | null {
-  if (token === null || token === undefined || token === "")
-    return "no admin token configured";
+export function adminTokenProblem(token: string | null | undefined): string | null {
+  if (token === null || token === undefined || token === "") return "no admin token configured";
   if (token.length < MIN_TOKEN_LENGTH)
     return `admin token shorter than ${MIN_TOKEN_LENGTH} characters`;
   return null;
@@ -102,16 +92,21 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
   let refilled = Date.now();
 
   app.use("*", async (c, next) => {
-    const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(
-      c.req.header("authorization") ?? "",
-    );
+    const m = /^Bearer +([\x21-\x7e]+) *$/i.exec(c.req.header("authorization") ?? "");
     if (m === null || !timingSafeEqual(sha256(m[1]!), expected)) {
       const now = Date.now();
-      failureTokens = Math.min(FAILURE_BURST, failureTokens + ((now - refilled) * FAILURES_PER_MINUTE) / 60_000);
+      failureTokens = Math.min(
+        FAILURE_BURST,
+        failureTokens + ((now - refilled) * FAILURES_PER_MINUTE) / 60_000,
+      );
       refilled = now;
       if (failureTokens < 1) {
         deps.onAuthFailure?.("rate-limited");
-        return c.json({ error: "too_many_requests", message: "too many failed authentications; slow down" }, 429, { "Retry-After": "60" });
+        return c.json(
+          { error: "too_many_requests", message: "too many failed authentications; slow down" },
+          429,
+          { "Retry-After": "60" },
+        );
       }
       failureTokens -= 1;
       deps.onAuthFailure?.(m === null ? "missing-token" : "wrong-token");
@@ -119,11 +114,9 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
         m === null
           ? 'Bearer realm="aaa-proxy admin"'
           : 'Bearer realm="aaa-proxy admin", error="invalid_token"';
-      return c.json(
-        { error: "unauthorized", message: "missing or wrong bearer token" },
-        401,
-        { "WWW-Authenticate": challenge },
-      );
+      return c.json({ error: "unauthorized", message: "missing or wrong bearer token" }, 401, {
+        "WWW-Authenticate": challenge,
+      });
     }
     c.set("actor", actor);
     await next();

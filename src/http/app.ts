@@ -61,11 +61,23 @@ export function createHttpApp(deps: HttpDeps): Hono {
   );
 
   if (deps.admin) app.route("/api/admin", createAdminApp(deps.admin));
-  else app.all("/api/admin/*", (c) => c.json({ error: "admin_api_disabled", message: "the admin API is off: no admin token configured" }, 404));
+  else
+    app.all("/api/admin/*", (c) =>
+      c.json(
+        { error: "admin_api_disabled", message: "the admin API is off: no admin token configured" },
+        404,
+      ),
+    );
 
-  app.get("/metrics", (c) => c.text(deps.registry.renderPrometheus(), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8" }));
+  app.get("/metrics", (c) =>
+    c.text(deps.registry.renderPrometheus(), 200, {
+      "content-type": "text/plain; version=0.0.4; charset=utf-8",
+    }),
+  );
 
-  app.notFound((c) => c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404));
+  app.notFound((c) =>
+    c.json({ error: "not_found", message: `no route for ${c.req.method} ${c.req.path}` }, 404),
+  );
   app.onError((e, c) => c.json({ error: "internal", message: "internal error" }, 500));
   return app;
 }

@@ -16,7 +16,13 @@ export interface StatusModel {
   rateIntervalS: number;
   topClients: Array<{ client: string; device: string | null; requests: number }>;
   homeServers: Array<{ name: string; pool: string; state: string; outstanding: number }>;
-  recentFailures: Array<{ time: string; protocol: string; client: string; reason: string; user?: string }>;
+  recentFailures: Array<{
+    time: string;
+    protocol: string;
+    client: string;
+    reason: string;
+    user?: string;
+  }>;
 }
 
 const CSS = `
@@ -35,19 +41,30 @@ function ratio(pass: number, fail: number): string {
 }
 
 const Sparkline: FC<{ points: number[]; color: string }> = ({ points, color }) => {
-  const w = 160, h = 28;
-  if (points.length < 2) return <svg width={w} height={h} role="img" aria-label="not enough samples yet" />;
+  const w = 160,
+    h = 28;
+  if (points.length < 2)
+    return <svg width={w} height={h} role="img" aria-label="not enough samples yet" />;
   const max = Math.max(1, ...points);
   const step = w / (points.length - 1);
-  const d = points.map((p, i) => `${(i * step).toFixed(1)},${(h - 2 - (p / max) * (h - 4)).toFixed(1)}`).join(" ");
+  const d = points
+    .map((p, i) => `${(i * step).toFixed(1)},${(h - 2 - (p / max) * (h - 4)).toFixed(1)}`)
+    .join(" ");
   return (
-    <svg width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`last ${points.length} samples, max ${max}`}>
+    <svg
+      width={w}
+      height={h}
+      viewBox={`0 0 ${w} ${h}`}
+      role="img"
+      aria-label={`last ${points.length} samples, max ${max}`}
+    >
       <polyline fill="none" stroke={color} stroke-width="1.5" points={d} />
     </svg>
   );
 };
 
-const stateClass = (s: string) => (s === "listening" || s === "up" ? "ok" : s === "zombie" ? "warn" : "bad");
+const stateClass = (s: string) =>
+  s === "listening" || s === "up" ? "ok" : s === "zombie" ? "warn" : "bad";
 
 export const StatusPage: FC<{ m: StatusModel }> = ({ m }) => {
   const series = (name: string) => m.rates.find((r) => r.name === name)?.points ?? [];
@@ -67,21 +84,39 @@ export const StatusPage: FC<{ m: StatusModel }> = ({ m }) => {
 
         <h2>Listeners</h2>
         <table id="listeners">
-          <tr><th>protocol</th><th>address</th><th>state</th></tr>
+          <tr>
+            <th>protocol</th>
+            <th>address</th>
+            <th>state</th>
+          </tr>
           {m.listeners.map((l) => (
             <tr>
               <td>{l.protocol}</td>
               <td>{l.address}</td>
-              <td class={stateClass(l.state)}>{l.state}{l.error ? ` (${l.error})` : ""}</td>
+              <td class={stateClass(l.state)}>
+                {l.state}
+                {l.error ? ` (${l.error})` : ""}
+              </td>
             </tr>
           ))}
         </table>
 
         <h2>Requests</h2>
         <table id="protocols">
-          <tr><th>protocol</th><th>pass</th><th>fail</th><th>pass ratio</th><th>pass / {m.rateIntervalS} s</th><th>fail / {m.rateIntervalS} s</th></tr>
+          <tr>
+            <th>protocol</th>
+            <th>pass</th>
+            <th>fail</th>
+            <th>pass ratio</th>
+            <th>pass / {m.rateIntervalS} s</th>
+            <th>fail / {m.rateIntervalS} s</th>
+          </tr>
           {m.protocols.length === 0 ? (
-            <tr><td colspan={6} class="empty">no protocol service is running</td></tr>
+            <tr>
+              <td colspan={6} class="empty">
+                no protocol service is running
+              </td>
+            </tr>
           ) : (
             m.protocols.map((p) => (
               <tr data-protocol={p.protocol}>
@@ -89,8 +124,12 @@ export const StatusPage: FC<{ m: StatusModel }> = ({ m }) => {
                 <td class="num pass">{p.pass}</td>
                 <td class="num fail">{p.fail}</td>
                 <td class="num">{ratio(p.pass, p.fail)}</td>
-                <td><Sparkline points={series(`${p.protocol} pass`)} color="#1a7f37" /></td>
-                <td><Sparkline points={series(`${p.protocol} fail`)} color="#b42318" /></td>
+                <td>
+                  <Sparkline points={series(`${p.protocol} pass`)} color="#1a7f37" />
+                </td>
+                <td>
+                  <Sparkline points={series(`${p.protocol} fail`)} color="#b42318" />
+                </td>
               </tr>
             ))
           )}
@@ -98,36 +137,78 @@ export const StatusPage: FC<{ m: StatusModel }> = ({ m }) => {
 
         <h2>Top clients</h2>
         <table id="clients">
-          <tr><th>client</th><th>device</th><th>requests</th></tr>
+          <tr>
+            <th>client</th>
+            <th>device</th>
+            <th>requests</th>
+          </tr>
           {m.topClients.length === 0 ? (
-            <tr><td colspan={3} class="empty">none yet</td></tr>
+            <tr>
+              <td colspan={3} class="empty">
+                none yet
+              </td>
+            </tr>
           ) : (
             m.topClients.map((c) => (
-              <tr><td>{c.client}</td><td>{c.device ?? "–"}</td><td class="num">{c.requests}</td></tr>
+              <tr>
+                <td>{c.client}</td>
+                <td>{c.device ?? "–"}</td>
+                <td class="num">{c.requests}</td>
+              </tr>
             ))
           )}
         </table>
 
         <h2>Home servers</h2>
         <table id="home-servers">
-          <tr><th>server</th><th>pool</th><th>state</th><th>outstanding</th></tr>
+          <tr>
+            <th>server</th>
+            <th>pool</th>
+            <th>state</th>
+            <th>outstanding</th>
+          </tr>
           {m.homeServers.length === 0 ? (
-            <tr><td colspan={4} class="empty">no RADIUS proxy configured</td></tr>
+            <tr>
+              <td colspan={4} class="empty">
+                no RADIUS proxy configured
+              </td>
+            </tr>
           ) : (
             m.homeServers.map((h) => (
-              <tr><td>{h.name}</td><td>{h.pool}</td><td class={stateClass(h.state)}>{h.state}</td><td class="num">{h.outstanding}</td></tr>
+              <tr>
+                <td>{h.name}</td>
+                <td>{h.pool}</td>
+                <td class={stateClass(h.state)}>{h.state}</td>
+                <td class="num">{h.outstanding}</td>
+              </tr>
             ))
           )}
         </table>
 
         <h2>Recent failures</h2>
         <table id="failures">
-          <tr><th>time</th><th>protocol</th><th>client</th><th>user</th><th>reason</th></tr>
+          <tr>
+            <th>time</th>
+            <th>protocol</th>
+            <th>client</th>
+            <th>user</th>
+            <th>reason</th>
+          </tr>
           {m.recentFailures.length === 0 ? (
-            <tr><td colspan={5} class="empty">none</td></tr>
+            <tr>
+              <td colspan={5} class="empty">
+                none
+              </td>
+            </tr>
           ) : (
             [...m.recentFailures].reverse().map((f) => (
-              <tr><td>{f.time}</td><td>{f.protocol}</td><td>{f.client}</td><td>{f.user ?? "–"}</td><td>{f.reason}</td></tr>
+              <tr>
+                <td>{f.time}</td>
+                <td>{f.protocol}</td>
+                <td>{f.client}</td>
+                <td>{f.user ?? "–"}</td>
+                <td>{f.reason}</td>
+              </tr>
             ))
           )}
         </table>

@@ -140,11 +140,7 @@ export function fromHex(s: string): Uint8Array {
 
 /** Constant-time equality for secrets and authenticators (length is not secret). */
 /** Constant-time: a equals b[at, at + a.length) (no view of b needed). */
-export function timingSafeEqualAt(
-  a: Uint8Array,
-  b: Uint8Array,
-  at: number,
-): boolean {
+export function timingSafeEqualAt(a: Uint8Array, b: Uint8Array, at: number): boolean {
   if (at < 0 || at + a.length > b.length) return false;
   let d = 0;
   for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[at + i]!;

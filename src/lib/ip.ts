@@ -52,7 +52,8 @@ export function parseCidr(s: string): Result<Cidr> {
   }
   const bytes = ip.value.bytes.slice();
   for (let bit = prefix; bit < max; bit++) bytes[bit >> 3]! &= ~(0x80 >> (bit & 7));
-  const addr = ip.value.family === 4 ? bytes.join(".") : ipaddr.fromByteArray(Array.from(bytes)).toString();
+  const addr =
+    ip.value.family === 4 ? bytes.join(".") : ipaddr.fromByteArray(Array.from(bytes)).toString();
   const text = `${addr}/${prefix}`;
   return ok({ family: ip.value.family, bytes, prefix, text });
 }
@@ -80,7 +81,8 @@ export function parseHostPort(s: string): Result<HostPort> {
   let portText: string;
   if (s.startsWith("[")) {
     const close = s.indexOf("]");
-    if (close < 0 || s[close + 1] !== ":") return err("hostport/invalid", `expected [ipv6]:port, got "${s}"`);
+    if (close < 0 || s[close + 1] !== ":")
+      return err("hostport/invalid", `expected [ipv6]:port, got "${s}"`);
     host = s.slice(1, close);
     portText = s.slice(close + 2);
   } else {
@@ -88,7 +90,8 @@ export function parseHostPort(s: string): Result<HostPort> {
     if (colon < 0) return err("hostport/invalid", `expected address:port, got "${s}"`);
     host = s.slice(0, colon);
     portText = s.slice(colon + 1);
-    if (host.includes(":")) return err("hostport/invalid", `IPv6 addresses need brackets: "[${host}]:${portText}"`);
+    if (host.includes(":"))
+      return err("hostport/invalid", `IPv6 addresses need brackets: "[${host}]:${portText}"`);
   }
   if (!/^\d{1,5}$/.test(portText)) return err("hostport/invalid", `bad port in "${s}"`);
   const port = Number(portText);
@@ -105,7 +108,9 @@ export function formatHostPort(h: { host: string; port: number }): string {
 /** Parse a strict dotted quad (no leading zeros, which some parsers read as octal) by hand. */
 function parseQuad(s: string, from: number): Uint8Array | null {
   const out = new Uint8Array(4);
-  let part = 0, value = 0, digits = 0;
+  let part = 0,
+    value = 0,
+    digits = 0;
   for (let i = from; i <= s.length; i++) {
     const c = i < s.length ? s.charCodeAt(i) : 46; // a virtual '.' ends the last part
     if (c >= 48 && c <= 57) {
@@ -128,8 +133,17 @@ function parseQuad(s: string, from: number): Uint8Array | null {
  */
 export function parseV4Number(s: string): number {
   let i = 0;
-  if (s.length > 7 && s.charCodeAt(0) === 58 && s.charCodeAt(1) === 58 && (s.startsWith("::ffff:") || s.startsWith("::FFFF:"))) i = 7;
-  let n = 0, part = 0, value = 0, digits = 0;
+  if (
+    s.length > 7 &&
+    s.charCodeAt(0) === 58 &&
+    s.charCodeAt(1) === 58 &&
+    (s.startsWith("::ffff:") || s.startsWith("::FFFF:"))
+  )
+    i = 7;
+  let n = 0,
+    part = 0,
+    value = 0,
+    digits = 0;
   for (; i <= s.length; i++) {
     const c = i < s.length ? s.charCodeAt(i) : 46;
     if (c >= 48 && c <= 57) {
@@ -159,10 +173,19 @@ function parseV6(s: string): Uint8Array | null {
     if (s.length === 2) return new Uint8Array(16);
   } else if (s.charCodeAt(0) === 58) return null;
   while (i < s.length) {
-    let value = 0, digits = 0, j = i;
+    let value = 0,
+      digits = 0,
+      j = i;
     for (; j < s.length; j++) {
       const c = s.charCodeAt(j);
-      const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+      const d =
+        c >= 48 && c <= 57
+          ? c - 48
+          : c >= 97 && c <= 102
+            ? c - 87
+            : c >= 65 && c <= 70
+              ? c - 55
+              : -1;
       if (d < 0) break;
       value = value * 16 + d;
       if (++digits > 4) return null;
@@ -177,7 +200,10 @@ function parseV6(s: string): Uint8Array | null {
     }
     if (digits === 0) return null;
     groups.push(value);
-    if (j === s.length) { i = j; break; }
+    if (j === s.length) {
+      i = j;
+      break;
+    }
     if (s.charCodeAt(j) !== 58) return null;
     if (s.charCodeAt(j + 1) === 58) {
       if (gap >= 0) return null; // a second "::"
@@ -189,7 +215,8 @@ function parseV6(s: string): Uint8Array | null {
       if (i === s.length) return null; // trailing single ":"
     }
   }
-  if (groups.length > 8 || (gap < 0 && groups.length !== 8) || (gap >= 0 && groups.length > 7)) return null;
+  if (groups.length > 8 || (gap < 0 && groups.length !== 8) || (gap >= 0 && groups.length > 7))
+    return null;
   const out = new Uint8Array(16);
   const tail = gap < 0 ? 0 : groups.length - gap;
   for (let g = 0; g < groups.length; g++) {
@@ -215,7 +242,12 @@ export function fastParseIp(s: string): ParsedIp | null {
     const b = parseQuad(s, 0);
     return b ? { family: 4, bytes: b, text: s } : null;
   }
-  if (s.length <= 22 && s.length > 7 && (s.startsWith("::ffff:") || s.startsWith("::FFFF:")) && s.includes(".")) {
+  if (
+    s.length <= 22 &&
+    s.length > 7 &&
+    (s.startsWith("::ffff:") || s.startsWith("::FFFF:")) &&
+    s.includes(".")
+  ) {
     const b = parseQuad(s, 7);
     return b ? { family: 4, bytes: b, text: s.slice(7) } : null;
   }
@@ -227,7 +259,13 @@ export function fastParseIp(s: string): ParsedIp | null {
       return { family: 4, bytes: v4, text: v4.join(".") };
     }
     // Canonical text (RFC 5952) only matters off the hot path; ipaddr.js formats it.
-    return { family: 6, bytes: b, get text() { return ipaddr.fromByteArray(Array.from(b)).toString(); } };
+    return {
+      family: 6,
+      bytes: b,
+      get text() {
+        return ipaddr.fromByteArray(Array.from(b)).toString();
+      },
+    };
   }
   return null;
 }

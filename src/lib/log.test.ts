@@ -58,7 +58,15 @@ describe("limited()", () => {
     log.level = "warn";
     log.limited("info", "k", "quiet");
     expect(lines.length).toBe(0);
-    log.limited("warn", "k", "loud", { radius_secret: "s3cret", token: "t", client_ip: "192.0.2.1" });
-    expect(lines[0]).toMatchObject({ radius_secret: "[redacted]", token: "[redacted]", client_ip: "192.0.2.1" });
+    log.limited("warn", "k", "loud", {
+      radius_secret: "s3cret",
+      token: "t",
+      client_ip: "192.0.2.1",
+    });
+    expect(lines[0]).toMatchObject({
+      radius_secret: "[redacted]",
+      token: "[redacted]",
+      client_ip: "192.0.2.1",
+    });
   });
 });

@@ -56,11 +56,14 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
   const emit = (level: Level, event: string, fields?: Record<string, unknown>) => {
     if (RANK[level] < RANK[logger.level]) return;
     const rec: LogRecord = { time: new Date(now()).toISOString(), level, event };
-    if (fields) for (const [k, v] of Object.entries(fields)) rec[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
+    if (fields)
+      for (const [k, v] of Object.entries(fields)) rec[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
     opts.tap?.(rec);
     let line: string;
     try {
-      line = JSON.stringify(rec, (_k, v) => (typeof v === "bigint" ? v.toString() : v instanceof Error ? v.message : v));
+      line = JSON.stringify(rec, (_k, v) =>
+        typeof v === "bigint" ? v.toString() : v instanceof Error ? v.message : v,
+      );
     } catch {
       line = JSON.stringify({ time: rec.time, level, event, note: "unserialisable fields" });
     }

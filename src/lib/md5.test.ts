@@ -9,8 +9,7 @@ import { mulberry32 } from "../../test/support/prng.ts";
 const prng = (seed: number) => {
   const r = mulberry32(seed);
   return {
-    bytes: (n: number): Uint8Array =>
-      Uint8Array.from({ length: n }, () => Math.floor(r() * 256)),
+    bytes: (n: number): Uint8Array => Uint8Array.from({ length: n }, () => Math.floor(r() * 256)),
   };
 };
 
@@ -28,10 +27,7 @@ describe("MD5 (RFC 1321 §A.5 test suite)", () => {
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
       "d174ab98d277d9f5a5611c2c9f419d9f",
     ],
-    [
-      "1234567890".repeat(8),
-      "57edf4a22be3c955ac49da2e2107b67a",
-    ],
+    ["1234567890".repeat(8), "57edf4a22be3c955ac49da2e2107b67a"],
   ];
   for (const [input, want] of suite)
     test(JSON.stringify(input.slice(0, 20)), () => {
@@ -43,7 +39,11 @@ describe("HMAC-MD5 (RFC 2202 §2)", () => {
   const cases: [Uint8Array, Uint8Array, string][] = [
     [new Uint8Array(16).fill(0x0b), text("Hi There"), "9294727a3638bb1c13f48ef8158bfc9d"],
     [text("Jefe"), text("what do ya want for nothing?"), "750c783e6ab0b503eaa86e310a5db738"],
-    [new Uint8Array(16).fill(0xaa), new Uint8Array(50).fill(0xdd), "56be34521d144c88dbb8c733f0e8b3f6"],
+    [
+      new Uint8Array(16).fill(0xaa),
+      new Uint8Array(50).fill(0xdd),
+      "56be34521d144c88dbb8c733f0e8b3f6",
+    ],
     [
       new Uint8Array(80).fill(0xaa),
       text("Test Using Larger Than Block-Size Key - Hash Key First"),
@@ -76,9 +76,7 @@ describe("against node:crypto", () => {
       const key = rnd.bytes(k);
       for (const n of [0, 1, 55, 56, 63, 64, 65, 119, 120, 200]) {
         const d = rnd.bytes(n);
-        expect(hex(hmacMd5(key, d))).toBe(
-          createHmac("md5", key).update(d).digest("hex"),
-        );
+        expect(hex(hmacMd5(key, d))).toBe(createHmac("md5", key).update(d).digest("hex"));
       }
       expect(hmacMd5Key(key)).toBe(hmacMd5Key(key));
     }

@@ -88,7 +88,8 @@ export class Counter extends Metric {
   inc(labels?: Labels, by = 1): void {
     const s = this.series.find(labels);
     if (s) s.v += by;
-    else if (this.series.size < this.maxSeries) this.series.add(labels, { values: this.labelNames.map((n) => labels?.[n] ?? ""), v: by });
+    else if (this.series.size < this.maxSeries)
+      this.series.add(labels, { values: this.labelNames.map((n) => labels?.[n] ?? ""), v: by });
     else this.dropped++;
   }
   get(labels?: Labels): number {
@@ -102,12 +103,16 @@ export class Counter extends Metric {
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} counter\n`;
     if (this.series.size === 0 && this.labelNames.length === 0) out += `${this.name} 0\n`;
-    for (const s of this.series.list) out += `${this.name}${renderLabels(this.labelNames, s.values)} ${s.v}\n`;
+    for (const s of this.series.list)
+      out += `${this.name}${renderLabels(this.labelNames, s.values)} ${s.v}\n`;
     return out;
   }
   toJSON(): unknown {
     if (this.labelNames.length === 0) return this.get();
-    return this.series.list.map((s) => ({ ...Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])), value: s.v }));
+    return this.series.list.map((s) => ({
+      ...Object.fromEntries(this.labelNames.map((n, i) => [n, s.values[i]])),
+      value: s.v,
+    }));
   }
   reset(): void {
     this.series.clear();
@@ -115,14 +120,24 @@ export class Counter extends Metric {
 }
 
 export class Gauge extends Metric {
-  constructor(name: string, help: string, public read: () => number | Array<{ labels: Labels; value: number }>, labelNames: readonly string[] = []) {
+  constructor(
+    name: string,
+    help: string,
+    public read: () => number | Array<{ labels: Labels; value: number }>,
+    labelNames: readonly string[] = [],
+  ) {
     super(name, help, labelNames, Infinity);
   }
   render(): string {
     let out = `# HELP ${this.name} ${this.help}\n# TYPE ${this.name} gauge\n`;
     const v = this.read();
     if (typeof v === "number") out += `${this.name} ${v}\n`;
-    else for (const s of v) out += `${this.name}${renderLabels(this.labelNames, this.labelNames.map((n) => s.labels[n] ?? ""))} ${s.value}\n`;
+    else
+      for (const s of v)
+        out += `${this.name}${renderLabels(
+          this.labelNames,
+          this.labelNames.map((n) => s.labels[n] ?? ""),
+        )} ${s.value}\n`;
     return out;
   }
   toJSON(): unknown {
@@ -133,7 +148,13 @@ export class Gauge extends Metric {
 
 export class Histogram extends Metric {
   private series: SeriesIndex<{ values: string[]; counts: number[]; sum: number; n: number }>;
-  constructor(name: string, help: string, readonly buckets: readonly number[], labelNames: readonly string[], maxSeries: number) {
+  constructor(
+    name: string,
+    help: string,
+    readonly buckets: readonly number[],
+    labelNames: readonly string[],
+    maxSeries: number,
+  ) {
     super(name, help, labelNames, maxSeries);
     this.series = new SeriesIndex(labelNames);
   }
@@ -144,10 +165,19 @@ export class Histogram extends Metric {
         this.dropped++;
         return;
       }
-      s = { values: this.labelNames.map((n) => labels?.[n] ?? ""), counts: new Array(this.buckets.length).fill(0), sum: 0, n: 0 };
+      s = {
+        values: this.labelNames.map((n) => labels?.[n] ?? ""),
+        counts: new Array(this.buckets.length).fill(0),
+        sum: 0,
+        n: 0,
+      };
       this.series.add(labels, s);
     }
-    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) { s.counts[i]!++; break; }
+    for (let i = 0; i < this.buckets.length; i++)
+      if (value <= this.buckets[i]!) {
+        s.counts[i]!++;
+        break;
+      }
     s.sum += value;
     s.n++;
   }
@@ -178,7 +208,10 @@ export class Histogram extends Metric {
 }
 
 /** Latency buckets in seconds: 50 µs .. 5 s. */
-export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] as const;
+export const LATENCY_BUCKETS = [
+  0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5,
+] as const;
 
 export class Registry {
   private metrics = new Map<string, Metric>();
@@ -193,7 +226,11 @@ export class Registry {
     if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(m.name)) throw new Error(`bad metric name ${m.name}`);
     const existing = this.metrics.get(m.name);
     if (existing) {
-      if (existing.constructor !== m.constructor || existing.labelNames.join() !== m.labelNames.join()) throw new Error(`metric ${m.name} registered twice with different shapes`);
+      if (
+        existing.constructor !== m.constructor ||
+        existing.labelNames.join() !== m.labelNames.join()
+      )
+        throw new Error(`metric ${m.name} registered twice with different shapes`);
       if (existing instanceof Gauge && m instanceof Gauge) existing.read = m.read;
       return existing as M;
     }
@@ -203,10 +240,20 @@ export class Registry {
   counter(name: string, help: string, labelNames: readonly string[] = []): Counter {
     return this.add(new Counter(name, help, labelNames, this.maxSeries));
   }
-  gauge(name: string, help: string, read: () => number | Array<{ labels: Labels; value: number }>, labelNames: readonly string[] = []): Gauge {
+  gauge(
+    name: string,
+    help: string,
+    read: () => number | Array<{ labels: Labels; value: number }>,
+    labelNames: readonly string[] = [],
+  ): Gauge {
     return this.add(new Gauge(name, help, read, labelNames));
   }
-  histogram(name: string, help: string, labelNames: readonly string[] = [], buckets: readonly number[] = LATENCY_BUCKETS): Histogram {
+  histogram(
+    name: string,
+    help: string,
+    labelNames: readonly string[] = [],
+    buckets: readonly number[] = LATENCY_BUCKETS,
+  ): Histogram {
     return this.add(new Histogram(name, help, buckets, labelNames, this.maxSeries));
   }
   get(name: string): Metric | undefined {

@@ -46,11 +46,18 @@ export class PrefixTable<T> {
     const levels = cidr.family === 4 ? this.v4 : this.v6;
     let level = levels.find((l) => l.prefix === cidr.prefix);
     if (!level) {
-      level = { prefix: cidr.prefix, mask: cidr.family === 4 ? v4Mask(cidr.prefix) : 0, entries: new Map() };
+      level = {
+        prefix: cidr.prefix,
+        mask: cidr.family === 4 ? v4Mask(cidr.prefix) : 0,
+        entries: new Map(),
+      };
       levels.push(level);
       levels.sort((a, b) => b.prefix - a.prefix);
     }
-    const key: Key = cidr.family === 4 ? (v4ToNumber(cidr.bytes) & v4Mask(cidr.prefix)) >>> 0 : v6Key(cidr.bytes, cidr.prefix);
+    const key: Key =
+      cidr.family === 4
+        ? (v4ToNumber(cidr.bytes) & v4Mask(cidr.prefix)) >>> 0
+        : v6Key(cidr.bytes, cidr.prefix);
     const list = level.entries.get(key);
     if (list) list.push(value);
     else level.entries.set(key, [value]);
@@ -85,7 +92,11 @@ export class PrefixTable<T> {
    * Calls `visit` with the entries of each matching prefix, longest prefix first, until it
    * returns something other than undefined, and returns that.
    */
-  find<R>(family: Family, bytes: Uint8Array, visit: (entries: T[], prefix: number) => R | undefined): R | undefined {
+  find<R>(
+    family: Family,
+    bytes: Uint8Array,
+    visit: (entries: T[], prefix: number) => R | undefined,
+  ): R | undefined {
     if (family === 4) {
       const n = v4ToNumber(bytes);
       for (const level of this.v4) {

@@ -22,12 +22,7 @@ import type {
   PolicySource,
   PolicyUser,
 } from "./ports.ts";
-import {
-  accountState,
-  maxPrivLvl,
-  normalizeUsername,
-  userGroups,
-} from "./authorize.ts";
+import { accountState, maxPrivLvl, normalizeUsername, userGroups } from "./authorize.ts";
 
 /**
  * argon2id parameters: OWASP's first recommendation (m = 19 MiB, t = 2, p = 1), ~65 ms per verify
@@ -91,9 +86,7 @@ export class Authenticator {
     const { lockout } = this.d;
     if (!lockout.begin(username, req.clientIp)) return "locked";
     const hash =
-      purpose === "enable" && user.enableHash !== null
-        ? user.enableHash
-        : user.passwordHash;
+      purpose === "enable" && user.enableHash !== null ? user.enableHash : user.passwordHash;
     const p = this.d.hasher.verify(password, hash).then((ok): "ok" | "bad" => (ok ? "ok" : "bad"));
     this.inflight.set(k, p);
     try {
@@ -118,11 +111,13 @@ export class Authenticator {
     if (!d.allow) return d;
     let next: string;
     try {
-      next = typeof req.newPassword === "string" ? req.newPassword : strictUtf8.decode(req.newPassword);
+      next =
+        typeof req.newPassword === "string" ? req.newPassword : strictUtf8.decode(req.newPassword);
     } catch {
       return deny(Reason.badNewPassword);
     }
-    if (next.length === 0 || Buffer.byteLength(next) > MAX_NEW_PASSWORD_BYTES) return deny(Reason.badNewPassword);
+    if (next.length === 0 || Buffer.byteLength(next) > MAX_NEW_PASSWORD_BYTES)
+      return deny(Reason.badNewPassword);
     if (this.d.passwords === undefined) return deny(Reason.changeFailed);
     const w = await this.d.passwords.setPassword(normalizeUsername(req.username), next);
     return w.ok ? { ...d, reason: Reason.passwordChanged } : deny(Reason.changeFailed);
@@ -150,18 +145,14 @@ export class Authenticator {
     if (cache.has(purpose, user.id, user.credentialVersion, req.password))
       return this.conclude(purpose, req, wantPriv, username, user, "cached");
     return this.verifySecret(purpose, user, req, username).then((v) => {
-      if (v === "ok")
-        return this.conclude(purpose, req, wantPriv, username, user, v);
+      if (v === "ok") return this.conclude(purpose, req, wantPriv, username, user, v);
       if (v === "locked") return deny(Reason.lockedOut);
       lockout.recordFailure(username, req.clientIp);
       return deny(Reason.badPassword);
     });
   }
 
-  private async unknownUser(
-    username: string,
-    req: PasswordRequest,
-  ): Promise<Decision> {
+  private async unknownUser(username: string, req: PasswordRequest): Promise<Decision> {
     // The same gate as for a known user, so a burst against a name does not tell whether it exists.
     const { lockout } = this.d;
     if (!lockout.begin(username, req.clientIp)) return deny(Reason.lockedOut);
@@ -193,10 +184,8 @@ export class Authenticator {
     const state = accountState(now, groups, req.device, clock.wall());
     if (state !== null) return state;
     const priv = maxPrivLvl(groups);
-    if (wantPriv !== null && wantPriv > priv)
-      return deny(Reason.privLvlTooHigh, { privLvl: priv });
-    if (v === "ok")
-      cache.remember(purpose, user.id, user.credentialVersion, req.password);
+    if (wantPriv !== null && wantPriv > priv) return deny(Reason.privLvlTooHigh, { privLvl: priv });
+    if (v === "ok") cache.remember(purpose, user.id, user.credentialVersion, req.password);
     lockout.recordSuccess(username, req.clientIp);
     // A literal, not allow(…, extra): no object spread on the hot path.
     return {
@@ -208,18 +197,12 @@ export class Authenticator {
   }
 
   /** Runs `check` with the CHAP cleartext when the user opted in and the key is configured. */
-  chap(
-    req: IdentityRequest,
-    check: (cleartext: Uint8Array) => boolean,
-  ): Decision {
+  chap(req: IdentityRequest, check: (cleartext: Uint8Array) => boolean): Decision {
     return this.challenge(req, (user) => this.cleartext(user), check);
   }
 
   /** Runs `check` with the NT hash: derived from the CHAP secret if present, else the stored NT hash. */
-  msChap(
-    req: IdentityRequest,
-    check: (ntHash: Uint8Array) => boolean,
-  ): Decision {
+  msChap(req: IdentityRequest, check: (ntHash: Uint8Array) => boolean): Decision {
     return this.challenge(
       req,
       (user) => {
@@ -235,11 +218,7 @@ export class Authenticator {
 
   private cleartext(user: PolicyUser): Uint8Array | null {
     if (user.chapSecretEnc === null || this.d.chapKey === null) return null;
-    const r = decryptChapSecret(
-      this.d.chapKey,
-      user.username,
-      user.chapSecretEnc,
-    );
+    const r = decryptChapSecret(this.d.chapKey, user.username, user.chapSecretEnc);
     return r.ok ? r.value : null;
   }
 

@@ -1,12 +1,6 @@
 // Authorization: account state checks shared by every decision, shell start (priv-lvl + AV pairs),
 // and command rules. Pure functions over a PolicySnapshot; time is an argument.
-import {
-  Reason,
-  allow,
-  deny,
-  type Decision,
-  type ShellDecision,
-} from "./decisions.ts";
+import { Reason, allow, deny, type Decision, type ShellDecision } from "./decisions.ts";
 import type {
   CommandRequest,
   PolicyDevice,
@@ -22,10 +16,7 @@ import type {
 /** RFC 8265 UsernameCasePreserved: width-mapped input is out of scope; NFC, then exact comparison. */
 export const normalizeUsername = (u: string): string => u.normalize("NFC");
 
-export function userGroups(
-  snap: PolicySnapshot,
-  user: PolicyUser,
-): PolicyUserGroup[] {
+export function userGroups(snap: PolicySnapshot, user: PolicyUser): PolicyUserGroup[] {
   const out: PolicyUserGroup[] = [];
   for (const id of user.userGroupIds) {
     const g = snap.groupsById.get(id);
@@ -52,8 +43,7 @@ export function accountState(
   nowWall: number,
 ): Decision | null {
   if (!user.enabled) return deny(Reason.disabled);
-  if (user.expiresAt !== null && nowWall >= user.expiresAt)
-    return deny(Reason.expired);
+  if (user.expiresAt !== null && nowWall >= user.expiresAt) return deny(Reason.expired);
   if (!groups.some((g) => g.deviceGroupIds.includes(device.groupId)))
     return deny(Reason.notAllowedOnDeviceGroup);
   return null;
@@ -100,8 +90,7 @@ export function authorizeShell(
       av.push(pair);
     }
   }
-  if (!listed)
-    return { ...deny(Reason.serviceNotAllowed, { privLvl: priv }), av: [] };
+  if (!listed) return { ...deny(Reason.serviceNotAllowed, { privLvl: priv }), av: [] };
   if (req.service === "shell") av.unshift(`priv-lvl=${priv}`);
   return { ...allow(Reason.permitted, { privLvl: priv }), av };
 }
@@ -128,15 +117,9 @@ export function matchRule(
   privLvl: number,
   line: string,
 ): RuleVerdict {
-  if (
-    rule.userGroupIds.length > 0 &&
-    !rule.userGroupIds.some((id) => userGroupIds.includes(id))
-  )
+  if (rule.userGroupIds.length > 0 && !rule.userGroupIds.some((id) => userGroupIds.includes(id)))
     return "skip-user-group";
-  if (
-    rule.deviceGroupIds.length > 0 &&
-    !rule.deviceGroupIds.includes(device.groupId)
-  )
+  if (rule.deviceGroupIds.length > 0 && !rule.deviceGroupIds.includes(device.groupId))
     return "skip-device-group";
   if (
     (rule.minPriv !== null && privLvl < rule.minPriv) ||
@@ -152,10 +135,7 @@ export function ruleDecision(rule: PolicyRule, privLvl: number): Decision {
     : deny(`command-denied:${rule.name}`, { rule: rule.name, privLvl });
 }
 
-export const defaultDecision = (
-  action: RuleAction,
-  privLvl?: number,
-): Decision =>
+export const defaultDecision = (action: RuleAction, privLvl?: number): Decision =>
   action === "permit"
     ? allow(Reason.defaultPermit, privLvl === undefined ? {} : { privLvl })
     : deny(Reason.defaultDeny, privLvl === undefined ? {} : { privLvl });
@@ -174,20 +154,14 @@ export function authorizeCommand(
   if (state !== null) return state;
   const line = commandLine(req.cmd, req.args);
   for (const rule of snap.rules) {
-    if (
-      matchRule(rule, user.userGroupIds, req.device, req.privLvl, line) ===
-      "match"
-    )
+    if (matchRule(rule, user.userGroupIds, req.device, req.privLvl, line) === "match")
       return ruleDecision(rule, req.privLvl);
   }
   return defaultDecision(defaultAction, req.privLvl);
 }
 
 /** Union of the groups' RADIUS reply attributes (group id order, duplicates by name+value dropped). */
-export function radiusReply(
-  snap: PolicySnapshot,
-  username: string,
-): RadiusReplyAttribute[] {
+export function radiusReply(snap: PolicySnapshot, username: string): RadiusReplyAttribute[] {
   const user = snap.usersByName.get(normalizeUsername(username));
   if (user === undefined) return [];
   const seen = new Set<string>();

@@ -8,12 +8,7 @@
 //     for MS-CHAP (pass-the-hash); a leak allows offline cracking. MS-CHAP only. Use only if the key
 //     cannot be managed.
 // Without a configured key, opting in to a CHAP secret is refused (no silent cleartext).
-import {
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  randomBytes,
-} from "node:crypto";
+import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
 import { utf8 } from "../lib/bytes.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 
@@ -35,11 +30,7 @@ export function loadChapKey(
 }
 
 /** The username is authenticated data: a ciphertext copied onto another user's row does not decrypt. */
-export function encryptChapSecret(
-  key: Uint8Array,
-  username: string,
-  secret: string,
-): string {
+export function encryptChapSecret(key: Uint8Array, username: string, secret: string): string {
   const iv = randomBytes(IV_LEN);
   const c = createCipheriv("aes-256-gcm", key, iv);
   c.setAAD(utf8(username));
@@ -59,10 +50,7 @@ export function decryptChapSecret(
     const d = createDecipheriv("aes-256-gcm", key, raw.subarray(0, IV_LEN));
     d.setAAD(utf8(username));
     d.setAuthTag(raw.subarray(raw.length - TAG_LEN));
-    const out = Buffer.concat([
-      d.update(raw.subarray(IV_LEN, raw.length - TAG_LEN)),
-      d.final(),
-    ]);
+    const out = Buffer.concat([d.update(raw.subarray(IV_LEN, raw.length - TAG_LEN)), d.final()]);
     return ok(new Uint8Array(out));
   } catch {
     // Wrong key, tampered ciphertext or a row copied from another user.
@@ -72,11 +60,6 @@ export function decryptChapSecret(
 
 /** NtPasswordHash (RFC 2759 §8.3): MD4 over the UTF-16LE password. */
 export function ntHashOf(password: string | Uint8Array): Uint8Array {
-  const text =
-    typeof password === "string"
-      ? password
-      : new TextDecoder().decode(password);
-  return new Uint8Array(
-    createHash("md4").update(Buffer.from(text, "utf16le")).digest(),
-  );
+  const text = typeof password === "string" ? password : new TextDecoder().decode(password);
+  return new Uint8Array(createHash("md4").update(Buffer.from(text, "utf16le")).digest());
 }

@@ -115,8 +115,7 @@ export class CredentialCache {
   }
 
   invalidateUser(userId: number): void {
-    for (const [k, e] of this.entries)
-      if (e.userId === userId) this.entries.delete(k);
+    for (const [k, e] of this.entries) if (e.userId === userId) this.entries.delete(k);
     this.counters.size = this.entries.size;
   }
 

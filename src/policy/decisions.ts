@@ -30,8 +30,7 @@ export const Reason = {
 } as const;
 
 export type FixedReason = (typeof Reason)[keyof typeof Reason];
-export type ReasonCode =
-  FixedReason | `command-denied:${string}` | `permitted:${string}`;
+export type ReasonCode = FixedReason | `command-denied:${string}` | `permitted:${string}`;
 
 export interface Decision {
   allow: boolean;
@@ -49,10 +48,7 @@ export interface ShellDecision extends Decision {
   av: string[];
 }
 
-export const allow = (
-  reason: ReasonCode,
-  extra?: Omit<Decision, "allow" | "reason">,
-): Decision =>
+export const allow = (reason: ReasonCode, extra?: Omit<Decision, "allow" | "reason">): Decision =>
   extra === undefined ? { allow: true, reason } : { allow: true, reason, ...extra };
 
 export const deny = (

@@ -37,7 +37,11 @@ describe("lockout", () => {
   test("begin() counts verifications in progress: failures + running reach max → refused; end() frees the slot", () => {
     const clock = new ManualClock();
     const l = new Lockout(cfg, clock);
-    expect([l.begin("a", "192.0.2.1"), l.begin("a", "192.0.2.1"), l.begin("a", "192.0.2.1")]).toEqual([true, true, true]);
+    expect([
+      l.begin("a", "192.0.2.1"),
+      l.begin("a", "192.0.2.1"),
+      l.begin("a", "192.0.2.1"),
+    ]).toEqual([true, true, true]);
     expect(l.begin("a", "192.0.2.1")).toBe(false); // 0 failures + 3 running
     expect(l.begin("a", "192.0.2.9")).toBe(true); // another client has its own count
     l.end("a", "192.0.2.1");
@@ -52,7 +56,11 @@ describe("lockout", () => {
     l.recordFailure("b", "192.0.2.1");
     l.recordFailure("b", "192.0.2.1");
     clock.advance(60_001);
-    expect([l.begin("b", "192.0.2.1"), l.begin("b", "192.0.2.1"), l.begin("b", "192.0.2.1")]).toEqual([true, true, true]);
+    expect([
+      l.begin("b", "192.0.2.1"),
+      l.begin("b", "192.0.2.1"),
+      l.begin("b", "192.0.2.1"),
+    ]).toEqual([true, true, true]);
     expect(l.counters.rejectedWhileLocked).toBe(2);
     // Off: always admitted.
     const off = new Lockout({ ...cfg, enabled: false }, clock);

@@ -56,10 +56,7 @@ export class Lockout {
     private readonly config: LockoutConfig,
     private readonly clock: Clock,
     /** Called once each time a key becomes locked (for logging). */
-    private readonly onLockout: (
-      username: string,
-      clientIp: string,
-    ) => void = () => {},
+    private readonly onLockout: (username: string, clientIp: string) => void = () => {},
   ) {}
 
   private static key(username: string, clientIp: string): string {
@@ -92,8 +89,7 @@ export class Lockout {
     const key = Lockout.key(username, clientIp);
     const e = this.entries.get(key);
     const now = this.clock.now();
-    const failures =
-      e === undefined || now - e.firstFailure > this.config.window ? 0 : e.failures;
+    const failures = e === undefined || now - e.firstFailure > this.config.window ? 0 : e.failures;
     const running = this.running.get(key) ?? 0;
     if (failures + running >= this.config.maxFailures) {
       this.counters.rejectedWhileLocked++;

@@ -78,60 +78,63 @@ function setup(
   return { policy, clock, hasher, source, written };
 }
 
-const pap = (
-  username: string,
-  password: string | Uint8Array,
-  clientIp = IP,
-  device = core,
-) => ({ username, password, clientIp, device });
+const pap = (username: string, password: string | Uint8Array, clientIp = IP, device = core) => ({
+  username,
+  password,
+  clientIp,
+  device,
+});
 
 describe("password authentication", () => {
   test("each reason code", async () => {
     const { policy, clock } = setup();
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: true,
+      reason: "authenticated",
+      privLvl: 15,
+    });
     expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: true, reason: "authenticated", privLvl: 15 });
-    expect(
-      await policy.authenticatePassword(
-        pap("alice", new TextEncoder().encode("pw-a")),
-      ),
+      await policy.authenticatePassword(pap("alice", new TextEncoder().encode("pw-a"))),
     ).toMatchObject({ allow: true });
-    expect(
-      await policy.authenticatePassword(pap("alice", "nope")),
-    ).toMatchObject({ allow: false, reason: "bad-password" });
+    expect(await policy.authenticatePassword(pap("alice", "nope"))).toMatchObject({
+      allow: false,
+      reason: "bad-password",
+    });
     expect(await policy.authenticatePassword(pap("zed", "pw"))).toMatchObject({
       allow: false,
       reason: "unknown-user",
     });
-    expect(
-      await policy.authenticatePassword(pap("Alice", "pw-a")),
-    ).toMatchObject({ reason: "unknown-user" }); // case-preserved, exact
-    expect(
-      await policy.authenticatePassword(pap("dave", "pw-d")),
-    ).toMatchObject({ allow: false, reason: "disabled" });
-    expect(
-      await policy.authenticatePassword(pap("erin", "pw-e")),
-    ).toMatchObject({ allow: true });
+    expect(await policy.authenticatePassword(pap("Alice", "pw-a"))).toMatchObject({
+      reason: "unknown-user",
+    }); // case-preserved, exact
+    expect(await policy.authenticatePassword(pap("dave", "pw-d"))).toMatchObject({
+      allow: false,
+      reason: "disabled",
+    });
+    expect(await policy.authenticatePassword(pap("erin", "pw-e"))).toMatchObject({ allow: true });
     clock.advance(1000);
-    expect(
-      await policy.authenticatePassword(pap("erin", "pw-e")),
-    ).toMatchObject({ allow: false, reason: "expired" });
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a", IP, lab)),
-    ).toMatchObject({ allow: false, reason: "not-allowed-on-device-group" });
-    expect(
-      await policy.authenticatePassword(pap("bob", "pw-b", IP, lab)),
-    ).toMatchObject({ allow: true, privLvl: 1 });
-    expect(
-      await policy.authenticatePassword(pap("nogroup", "pw-n")),
-    ).toMatchObject({ reason: "not-allowed-on-device-group" });
+    expect(await policy.authenticatePassword(pap("erin", "pw-e"))).toMatchObject({
+      allow: false,
+      reason: "expired",
+    });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a", IP, lab))).toMatchObject({
+      allow: false,
+      reason: "not-allowed-on-device-group",
+    });
+    expect(await policy.authenticatePassword(pap("bob", "pw-b", IP, lab))).toMatchObject({
+      allow: true,
+      privLvl: 1,
+    });
+    expect(await policy.authenticatePassword(pap("nogroup", "pw-n"))).toMatchObject({
+      reason: "not-allowed-on-device-group",
+    });
   });
 
   test("disabled state is only revealed with the right password", async () => {
     const { policy } = setup();
-    expect(
-      await policy.authenticatePassword(pap("dave", "wrong")),
-    ).toMatchObject({ reason: "bad-password" });
+    expect(await policy.authenticatePassword(pap("dave", "wrong"))).toMatchObject({
+      reason: "bad-password",
+    });
   });
 
   test("unknown user costs one verify, like a bad password", async () => {
@@ -144,36 +147,38 @@ describe("password authentication", () => {
 
   test("lockout keys on the resolved client and fails fast", async () => {
     const { policy, hasher, clock } = setup();
-    for (let i = 0; i < 3; i++)
-      await policy.authenticatePassword(pap("alice", "bad"));
+    for (let i = 0; i < 3; i++) await policy.authenticatePassword(pap("alice", "bad"));
     const before = hasher.verifies;
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: false, reason: "locked-out" });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: false,
+      reason: "locked-out",
+    });
     expect(hasher.verifies).toBe(before); // nothing verified
     // Another client address for the same user is unaffected.
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a", "198.51.100.8")),
-    ).toMatchObject({ allow: true });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a", "198.51.100.8"))).toMatchObject({
+      allow: true,
+    });
     // Unknown users lock too (no user enumeration through lockout behaviour).
-    for (let i = 0; i < 3; i++)
-      await policy.authenticatePassword(pap("zed", "bad"));
+    for (let i = 0; i < 3; i++) await policy.authenticatePassword(pap("zed", "bad"));
     expect(await policy.authenticatePassword(pap("zed", "bad"))).toMatchObject({
       reason: "locked-out",
     });
     expect(policy.lockout.counters.lockouts).toBe(2);
     clock.advance(60_000);
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: true });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({ allow: true });
   });
 
   test("concurrent identical logins share one verify (single flight); different passwords do not", async () => {
     const { policy, hasher } = setup();
-    const results = await Promise.all(Array.from({ length: 20 }, () => policy.authenticatePassword(pap("alice", "pw-a"))));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () => policy.authenticatePassword(pap("alice", "pw-a"))),
+    );
     expect(results.every((r) => r.allow)).toBe(true);
     expect(hasher.verifies).toBe(1);
-    const bad = await Promise.all([policy.authenticatePassword(pap("alice", "x1")), policy.authenticatePassword(pap("alice", "x2"))]);
+    const bad = await Promise.all([
+      policy.authenticatePassword(pap("alice", "x1")),
+      policy.authenticatePassword(pap("alice", "x2")),
+    ]);
     expect(bad.map((r) => r.reason)).toEqual(["bad-password", "bad-password"]);
     expect(hasher.verifies).toBe(3);
   });
@@ -181,14 +186,20 @@ describe("password authentication", () => {
   test("a burst of concurrent guesses is cut at max_failures verifications; the right password in it is refused", async () => {
     const { policy, hasher } = setup(); // max_failures 3
     const guesses = Array.from({ length: 40 }, (_, i) => (i === 30 ? "pw-a" : `guess-${i}`));
-    const results = await Promise.all(guesses.map((g) => policy.authenticatePassword(pap("alice", g))));
+    const results = await Promise.all(
+      guesses.map((g) => policy.authenticatePassword(pap("alice", g))),
+    );
     expect(hasher.verifies).toBe(3);
     expect(results.filter((r) => r.reason === "bad-password").length).toBe(3);
     expect(results.filter((r) => r.reason === "locked-out").length).toBe(37);
     expect(results[30]).toMatchObject({ allow: false, reason: "locked-out" });
-    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({ reason: "locked-out" });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      reason: "locked-out",
+    });
     // The same for a user that does not exist: the burst looks the same.
-    const ghost = await Promise.all(Array.from({ length: 10 }, (_, i) => policy.authenticatePassword(pap("ghost", `g${i}`))));
+    const ghost = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => policy.authenticatePassword(pap("ghost", `g${i}`))),
+    );
     expect(ghost.filter((r) => r.reason === "locked-out").length).toBe(7);
   });
 
@@ -196,18 +207,22 @@ describe("password authentication", () => {
     const { policy } = setup(); // max_failures 3
     // Two wrong guesses first: one slot left. The right password, 30 times at once, shares one verify.
     for (const g of ["x1", "x2"]) await policy.authenticatePassword(pap("alice", g));
-    const results = await Promise.all(Array.from({ length: 30 }, () => policy.authenticatePassword(pap("alice", "pw-a"))));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, () => policy.authenticatePassword(pap("alice", "pw-a"))),
+    );
     expect(results.every((r) => r.allow)).toBe(true);
   });
 
   test("credential cache: hit, expiry, invalidation by version bump, failures never cached", async () => {
     const { policy, hasher, clock, source } = setup();
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: true, cached: false });
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: true, cached: true });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: true,
+      cached: false,
+    });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: true,
+      cached: true,
+    });
     expect(hasher.verifies).toBe(1);
     // A failure is verified every time and never becomes a hit.
     await policy.authenticatePassword(pap("alice", "bad", "203.0.113.1"));
@@ -215,25 +230,27 @@ describe("password authentication", () => {
     expect(hasher.verifies).toBe(3);
     expect(policy.cache.counters.hits).toBe(1);
     clock.advance(10_000);
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: true, cached: false });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: true,
+      cached: false,
+    });
     // passwd: new hash, version bump → the old password no longer hits the cache.
     source.setUser(user(1, "alice", "new", [1], { credentialVersion: 2 }));
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: false, reason: "bad-password" });
-    expect(
-      await policy.authenticatePassword(pap("alice", "new")),
-    ).toMatchObject({ allow: true, cached: false });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: false,
+      reason: "bad-password",
+    });
+    expect(await policy.authenticatePassword(pap("alice", "new"))).toMatchObject({
+      allow: true,
+      cached: false,
+    });
     // disable: version bump → no hit, verified, then refused.
-    source.setUser(
-      user(1, "alice", "new", [1], { credentialVersion: 3, enabled: false }),
-    );
+    source.setUser(user(1, "alice", "new", [1], { credentialVersion: 3, enabled: false }));
     const n = hasher.verifies;
-    expect(
-      await policy.authenticatePassword(pap("alice", "new")),
-    ).toMatchObject({ allow: false, reason: "disabled" });
+    expect(await policy.authenticatePassword(pap("alice", "new"))).toMatchObject({
+      allow: false,
+      reason: "disabled",
+    });
     expect(hasher.verifies).toBe(n + 1);
   });
 
@@ -241,9 +258,10 @@ describe("password authentication", () => {
     const { policy, source } = setup();
     await policy.authenticatePassword(pap("alice", "pw-a"));
     source.setUser(user(1, "alice", "pw-a", [1], { enabled: false })); // even without a bump
-    expect(
-      await policy.authenticatePassword(pap("alice", "pw-a")),
-    ).toMatchObject({ allow: false, reason: "disabled" });
+    expect(await policy.authenticatePassword(pap("alice", "pw-a"))).toMatchObject({
+      allow: false,
+      reason: "disabled",
+    });
   });
 });
 
@@ -254,18 +272,17 @@ describe("enable", () => {
       ...pap(username, password),
       privLvl,
     });
-    expect(
-      await policy.authenticateEnable(req("bob", "en-b", 1)),
-    ).toMatchObject({ allow: true });
-    expect(
-      await policy.authenticateEnable(req("bob", "pw-b", 1)),
-    ).toMatchObject({ reason: "bad-password" });
-    expect(
-      await policy.authenticateEnable(req("bob", "en-b", 15)),
-    ).toMatchObject({ allow: false, reason: "priv-lvl-too-high" });
-    expect(
-      await policy.authenticateEnable(req("alice", "pw-a", 15)),
-    ).toMatchObject({ allow: true });
+    expect(await policy.authenticateEnable(req("bob", "en-b", 1))).toMatchObject({ allow: true });
+    expect(await policy.authenticateEnable(req("bob", "pw-b", 1))).toMatchObject({
+      reason: "bad-password",
+    });
+    expect(await policy.authenticateEnable(req("bob", "en-b", 15))).toMatchObject({
+      allow: false,
+      reason: "priv-lvl-too-high",
+    });
+    expect(await policy.authenticateEnable(req("alice", "pw-a", 15))).toMatchObject({
+      allow: true,
+    });
     expect(await policy.authenticateEnable(req("zed", "x", 15))).toMatchObject({
       reason: "unknown-user",
     });
@@ -273,16 +290,8 @@ describe("enable", () => {
 });
 
 describe("CHAP and MS-CHAP gate", () => {
-  const chapResponse = (
-    id: number,
-    secret: Uint8Array,
-    challenge: Uint8Array,
-  ) =>
-    createHash("md5")
-      .update(Uint8Array.of(id))
-      .update(secret)
-      .update(challenge)
-      .digest();
+  const chapResponse = (id: number, secret: Uint8Array, challenge: Uint8Array) =>
+    createHash("md5").update(Uint8Array.of(id)).update(secret).update(challenge).digest();
   const challenge = new Uint8Array(16).fill(9);
   const idReq = (username: string, device = core) => ({
     username,
@@ -292,20 +301,15 @@ describe("CHAP and MS-CHAP gate", () => {
 
   test("CHAP (RFC 1994 §4.1) with the opt-in secret", () => {
     const { policy } = setup();
-    const good = chapResponse(
-      1,
-      new TextEncoder().encode("chap-pw"),
-      challenge,
-    );
-    const check = (clear: Uint8Array) =>
-      chapResponse(1, clear, challenge).equals(good);
+    const good = chapResponse(1, new TextEncoder().encode("chap-pw"), challenge);
+    const check = (clear: Uint8Array) => chapResponse(1, clear, challenge).equals(good);
     expect(policy.authenticateChap(idReq("chappy"), check)).toMatchObject({
       allow: true,
       reason: "authenticated",
     });
-    expect(policy.authenticateChap(idReq("chappy"), () => false)).toMatchObject(
-      { reason: "bad-password" },
-    );
+    expect(policy.authenticateChap(idReq("chappy"), () => false)).toMatchObject({
+      reason: "bad-password",
+    });
     expect(policy.authenticateChap(idReq("alice"), check)).toMatchObject({
       reason: "no-chap-credential",
     });
@@ -327,10 +331,7 @@ describe("CHAP and MS-CHAP gate", () => {
   test("MS-CHAP gets the NT hash from the CHAP secret or the stored hash", () => {
     const { policy } = setup();
     const seen: string[] = [];
-    const check = (h: Uint8Array) => (
-      seen.push(Buffer.from(h).toString("hex")),
-      true
-    );
+    const check = (h: Uint8Array) => (seen.push(Buffer.from(h).toString("hex")), true);
     expect(policy.authenticateMsChap(idReq("chappy"), check)).toMatchObject({
       allow: true,
     });
@@ -357,17 +358,18 @@ describe("shell authorization and RADIUS reply", () => {
     });
     expect(s).toMatchObject({ allow: true, reason: "permitted", privLvl: 15 });
     expect(s.av).toEqual(["priv-lvl=15", "timeout=30", "idletime=10"]);
-    expect(
-      policy.authorizeShell({ username: "bob", device: core, service: "shell" })
-        .av,
-    ).toEqual(["priv-lvl=1", "timeout=5", "idletime=10"]);
-    expect(
-      policy.authorizeShell({ username: "bob", device: core, service: "ppp" }),
-    ).toMatchObject({ allow: false, reason: "service-not-allowed" });
-    expect(
-      policy.authorizeShell({ username: "alice", device: core, service: "ppp" })
-        .av,
-    ).toEqual(["addr=10.0.0.1"]);
+    expect(policy.authorizeShell({ username: "bob", device: core, service: "shell" }).av).toEqual([
+      "priv-lvl=1",
+      "timeout=5",
+      "idletime=10",
+    ]);
+    expect(policy.authorizeShell({ username: "bob", device: core, service: "ppp" })).toMatchObject({
+      allow: false,
+      reason: "service-not-allowed",
+    });
+    expect(policy.authorizeShell({ username: "alice", device: core, service: "ppp" }).av).toEqual([
+      "addr=10.0.0.1",
+    ]);
     expect(
       policy.authorizeShell({
         username: "zed",
@@ -424,42 +426,45 @@ describe("command authorization", () => {
         position: 5,
       }),
     ]);
-    expect(
-      policy.authorizeCommand(cmd("bob", "show", ["version", "<cr>"])),
-    ).toMatchObject({ allow: true, reason: "permitted:show", rule: "show" });
-    expect(
-      policy.authorizeCommand(cmd("bob", "show", ["running-config", "<cr>"])),
-    ).toMatchObject({ allow: false, reason: "command-denied:early-deny-run" });
+    expect(policy.authorizeCommand(cmd("bob", "show", ["version", "<cr>"]))).toMatchObject({
+      allow: true,
+      reason: "permitted:show",
+      rule: "show",
+    });
+    expect(policy.authorizeCommand(cmd("bob", "show", ["running-config", "<cr>"]))).toMatchObject({
+      allow: false,
+      reason: "command-denied:early-deny-run",
+    });
     expect(policy.authorizeCommand(cmd("alice", "reload", []))).toMatchObject({
       allow: false,
       reason: "command-denied:no-reload",
     });
-    expect(
-      policy.authorizeCommand(cmd("alice", "configure", ["terminal"])),
-    ).toMatchObject({ allow: true, reason: "permitted:any" });
-    expect(
-      policy.authorizeCommand(cmd("bob", "configure", ["terminal"])),
-    ).toMatchObject({ allow: false, reason: "default-deny" });
-    expect(
-      policy.authorizeCommand(cmd("zed", "show", ["version"])),
-    ).toMatchObject({ allow: false, reason: "unknown-user" });
-    expect(
-      policy.authorizeCommand(cmd("dave", "show", ["version"])),
-    ).toMatchObject({ reason: "disabled" });
+    expect(policy.authorizeCommand(cmd("alice", "configure", ["terminal"]))).toMatchObject({
+      allow: true,
+      reason: "permitted:any",
+    });
+    expect(policy.authorizeCommand(cmd("bob", "configure", ["terminal"]))).toMatchObject({
+      allow: false,
+      reason: "default-deny",
+    });
+    expect(policy.authorizeCommand(cmd("zed", "show", ["version"]))).toMatchObject({
+      allow: false,
+      reason: "unknown-user",
+    });
+    expect(policy.authorizeCommand(cmd("dave", "show", ["version"]))).toMatchObject({
+      reason: "disabled",
+    });
   });
 
   test("full command line, <cr> dropped", () => {
-    const { policy } = setup([
-      rule(1, "exact", "permit", "^show ip route vrf mgmt$"),
-    ]);
+    const { policy } = setup([rule(1, "exact", "permit", "^show ip route vrf mgmt$")]);
     expect(
-      policy.authorizeCommand(
-        cmd("alice", "show", ["ip", "route", "vrf", "mgmt", "<cr>"]),
-      ),
+      policy.authorizeCommand(cmd("alice", "show", ["ip", "route", "vrf", "mgmt", "<cr>"])),
     ).toMatchObject({ allow: true });
-    expect(
-      policy.authorizeCommand(cmd("alice", "show", ["ip", "route"])),
-    ).toMatchObject({ allow: false, reason: "default-deny" });
+    expect(policy.authorizeCommand(cmd("alice", "show", ["ip", "route"]))).toMatchObject({
+      allow: false,
+      reason: "default-deny",
+    });
   });
 
   test("scoped rules never match outside their scope, including users with no groups", () => {
@@ -467,20 +472,18 @@ describe("command authorization", () => {
       rule(1, "ops-only", "permit", ".*", { userGroupIds: [1] }),
       rule(2, "lab-only", "permit", ".*", { deviceGroupIds: [lab.groupId] }),
     ]);
-    expect(
-      policy.authorizeCommand(cmd("bob", "show", ["clock"])),
-    ).toMatchObject({ reason: "default-deny" });
-    expect(
-      policy.authorizeCommand(cmd("bob", "show", ["clock"], { device: lab })),
-    ).toMatchObject({ reason: "permitted:lab-only" });
-    expect(
-      policy.authorizeCommand(cmd("alice", "show", ["clock"])),
-    ).toMatchObject({ reason: "permitted:ops-only" });
+    expect(policy.authorizeCommand(cmd("bob", "show", ["clock"]))).toMatchObject({
+      reason: "default-deny",
+    });
+    expect(policy.authorizeCommand(cmd("bob", "show", ["clock"], { device: lab }))).toMatchObject({
+      reason: "permitted:lab-only",
+    });
+    expect(policy.authorizeCommand(cmd("alice", "show", ["clock"]))).toMatchObject({
+      reason: "permitted:ops-only",
+    });
     // No groups at all: not allowed on any device, and certainly no scoped rule.
     expect(
-      policy.authorizeCommand(
-        cmd("nogroup", "show", ["clock"], { device: lab }),
-      ),
+      policy.authorizeCommand(cmd("nogroup", "show", ["clock"], { device: lab })),
     ).toMatchObject({ reason: "not-allowed-on-device-group" });
   });
 
@@ -495,14 +498,10 @@ describe("command authorization", () => {
       { defaultCommandAction: "permit" },
     );
     expect(
-      policy.authorizeCommand(
-        cmd("alice", "configure", ["terminal"], { privLvl: 1 }),
-      ),
+      policy.authorizeCommand(cmd("alice", "configure", ["terminal"], { privLvl: 1 })),
     ).toMatchObject({ allow: false, reason: "command-denied:priv15-config" });
     expect(
-      policy.authorizeCommand(
-        cmd("alice", "configure", ["terminal"], { privLvl: 15 }),
-      ),
+      policy.authorizeCommand(cmd("alice", "configure", ["terminal"], { privLvl: 15 })),
     ).toMatchObject({ allow: true, reason: "default-permit" });
   });
 });

@@ -3,10 +3,7 @@
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { Authenticator, argon2Hasher } from "./authenticate.ts";
 import { authorizeCommand, authorizeShell, radiusReply } from "./authorize.ts";
-import {
-  CredentialCache,
-  type CredentialCacheConfig,
-} from "./credential-cache.ts";
+import { CredentialCache, type CredentialCacheConfig } from "./credential-cache.ts";
 import { Lockout, type LockoutConfig } from "./lockout.ts";
 import type {
   AccountingSink,
@@ -58,15 +55,9 @@ export function createPolicy(o: PolicyOptions): PolicyService {
     changePassword: (req) => auth.changePassword(req),
     authenticateChap: (req, check) => auth.chap(req, check),
     authenticateMsChap: (req, check) => auth.msChap(req, check),
-    authorizeShell: (req) =>
-      authorizeShell(o.source.snapshot(), req, clock.wall()),
+    authorizeShell: (req) => authorizeShell(o.source.snapshot(), req, clock.wall()),
     authorizeCommand: (req) =>
-      authorizeCommand(
-        o.source.snapshot(),
-        req,
-        o.defaultCommandAction,
-        clock.wall(),
-      ),
+      authorizeCommand(o.source.snapshot(), req, o.defaultCommandAction, clock.wall()),
     radiusReply: (username) => radiusReply(o.source.snapshot(), username),
     account: (record) => o.sink.write(record),
   };

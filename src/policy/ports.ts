@@ -169,15 +169,9 @@ export interface Policy {
   /** TACACS+ CHPASS: the old password must authenticate (lockout applies), then the new one is stored. */
   changePassword(req: ChangePasswordRequest): Promise<Decision>;
   /** `check` gets the CHAP cleartext (UTF-8 bytes) and returns whether the response matched. */
-  authenticateChap(
-    req: IdentityRequest,
-    check: (cleartext: Uint8Array) => boolean,
-  ): Decision;
+  authenticateChap(req: IdentityRequest, check: (cleartext: Uint8Array) => boolean): Decision;
   /** `check` gets the 16-byte NT hash (MD4 of UTF-16LE password); engine computes v1/v2 from it. */
-  authenticateMsChap(
-    req: IdentityRequest,
-    check: (ntHash: Uint8Array) => boolean,
-  ): Decision;
+  authenticateMsChap(req: IdentityRequest, check: (ntHash: Uint8Array) => boolean): Decision;
   authorizeShell(req: ShellRequest): ShellDecision;
   authorizeCommand(req: CommandRequest): Decision;
   /** Access-Accept attributes for the user's groups (union, group order by id). Empty if unknown. */

@@ -13,12 +13,7 @@ import {
   userGroups,
   type RuleVerdict,
 } from "./authorize.ts";
-import type {
-  CommandRequest,
-  PolicyDevice,
-  PolicySnapshot,
-  RuleAction,
-} from "./ports.ts";
+import type { CommandRequest, PolicyDevice, PolicySnapshot, RuleAction } from "./ports.ts";
 
 export interface RuleStep {
   rule: string;
@@ -65,11 +60,7 @@ export function traceAccess(
     };
   }
   const groups = userGroups(snap, user);
-  const shell = authorizeShell(
-    snap,
-    { username: name, device, service: "shell" },
-    nowWall,
-  );
+  const shell = authorizeShell(snap, { username: name, device, service: "shell" }, nowWall);
   return {
     user: name,
     known: true,
@@ -90,19 +81,12 @@ export function traceCommand(
 ): CommandTrace {
   const line = commandLine(req.cmd, req.args);
   const user = snap.usersByName.get(normalizeUsername(req.username));
-  if (user === undefined)
-    return { line, steps: [], decision: deny(Reason.unknownUser) };
+  if (user === undefined) return { line, steps: [], decision: deny(Reason.unknownUser) };
   const state = accountState(user, userGroups(snap, user), req.device, nowWall);
   if (state !== null) return { line, steps: [], decision: state };
   const steps: RuleStep[] = [];
   for (const rule of snap.rules) {
-    const verdict = matchRule(
-      rule,
-      user.userGroupIds,
-      req.device,
-      req.privLvl,
-      line,
-    );
+    const verdict = matchRule(rule, user.userGroupIds, req.device, req.privLvl, line);
     steps.push({
       rule: rule.name,
       position: rule.position,
@@ -110,8 +94,7 @@ export function traceCommand(
       pattern: rule.pattern.source,
       verdict,
     });
-    if (verdict === "match")
-      return { line, steps, decision: ruleDecision(rule, req.privLvl) };
+    if (verdict === "match") return { line, steps, decision: ruleDecision(rule, req.privLvl) };
   }
   return { line, steps, decision: defaultDecision(defaultAction, req.privLvl) };
 }

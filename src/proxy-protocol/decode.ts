@@ -42,10 +42,14 @@ const NOT_PROXY: DecodeResult = { kind: "not-proxy" };
 const COMMAND_BY_NIBBLE = new Map<number, Pp2Command>(
   Object.entries(PP2_COMMAND).map(([k, v]) => [v, k as Pp2Command]),
 );
-const FAMILY_BY_BYTE = new Map<number, Pp2Family>(Object.entries(PP2_FAMILY).map(([k, v]) => [v, k as Pp2Family]));
+const FAMILY_BY_BYTE = new Map<number, Pp2Family>(
+  Object.entries(PP2_FAMILY).map(([k, v]) => [v, k as Pp2Family]),
+);
 
 function fail(code: ProxyErrorCode, detail: string, headerLength?: number): DecodeResult {
-  return headerLength === undefined ? { kind: "error", code, detail } : { kind: "error", code, detail, headerLength };
+  return headerLength === undefined
+    ? { kind: "error", code, detail }
+    : { kind: "error", code, detail, headerLength };
 }
 
 /** Bytes so far are a (possibly complete) prefix of `want`? */
@@ -61,7 +65,9 @@ function matchesPrefix(r: Reader, want: Uint8Array): boolean {
 export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): DecodeResult {
   const max = options.maxHeaderBytes ?? PP2_DEFAULT_MAX_HEADER;
   if (!Number.isInteger(max) || max < PP2_PREAMBLE_LEN || max > PP2_ABSOLUTE_MAX_HEADER) {
-    throw new RangeError(`maxHeaderBytes must be an integer in [${PP2_PREAMBLE_LEN}, ${PP2_ABSOLUTE_MAX_HEADER}]`);
+    throw new RangeError(
+      `maxHeaderBytes must be an integer in [${PP2_PREAMBLE_LEN}, ${PP2_ABSOLUTE_MAX_HEADER}]`,
+    );
   }
   if (buf.length === 0) return NEED_MORE;
 
@@ -75,7 +81,8 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
   if (!matchesPrefix(r, PP2_SIGNATURE)) return NOT_PROXY;
   const verCmd = r.u8();
   if (verCmd === undefined) return NEED_MORE;
-  if (verCmd >> 4 !== PP2_VERSION) return fail("proxy/bad-version", `version nibble ${verCmd >> 4}`);
+  if (verCmd >> 4 !== PP2_VERSION)
+    return fail("proxy/bad-version", `version nibble ${verCmd >> 4}`);
   const command = COMMAND_BY_NIBBLE.get(verCmd & 0x0f);
   if (command === undefined) return fail("proxy/bad-command", `command nibble ${verCmd & 0x0f}`);
   const famByte = r.u8();
@@ -93,17 +100,26 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
   if (len === undefined) return NEED_MORE;
 
   const total = PP2_PREAMBLE_LEN + len;
-  if (total > max) return fail("proxy/too-long", `header of ${total} bytes exceeds cap ${max}`, total);
+  if (total > max)
+    return fail("proxy/too-long", `header of ${total} bytes exceeds cap ${max}`, total);
   const skipped = (): DecodeResult => ({
     kind: "header",
-    header: { version: 2, command, family: family ?? "UNSPEC", addresses: null, tlvs: [], crc32cVerified: false },
+    header: {
+      version: 2,
+      command,
+      family: family ?? "UNSPEC",
+      addresses: null,
+      tlvs: [],
+      crc32cVerified: false,
+    },
     consumed: total,
   });
   // §2.2: "the receiver must ensure that len is at least the address size"; known before the block
   // arrives. (An unknown family only gets here for LOCAL.)
   const addressLen = family === undefined ? Infinity : PP2_ADDRESS_LEN[family];
   if (family === undefined || len < addressLen) {
-    if (!local) return fail("proxy/short-address", `len ${len} < ${addressLen} for ${family}`, total);
+    if (!local)
+      return fail("proxy/short-address", `len ${len} < ${addressLen} for ${family}`, total);
     return buf.length < total ? NEED_MORE : skipped();
   }
   if (buf.length < total) return NEED_MORE;
@@ -120,7 +136,8 @@ export function decodeProxyV2(buf: Uint8Array, options: DecodeOptions = {}): Dec
   let crc32cVerified = false;
   if (parsed.value.crc32cValueOffset >= 0) {
     const at = PP2_PREAMBLE_LEN + addressLen + parsed.value.crc32cValueOffset;
-    if (!checkCrc32c(block, at)) return fail("proxy/bad-crc32c", "CRC32C TLV does not match the header", total);
+    if (!checkCrc32c(block, at))
+      return fail("proxy/bad-crc32c", "CRC32C TLV does not match the header", total);
     crc32cVerified = true;
   }
 
@@ -149,7 +166,8 @@ function checkCrc32c(block: Uint8Array, valueAt: number): boolean {
 }
 
 function readAddresses(family: Pp2Family, bytes: Uint8Array): ProxyHeader["addresses"] {
-  const ipLen = family === "TCP4" || family === "UDP4" ? 4 : family === "TCP6" || family === "UDP6" ? 16 : 0;
+  const ipLen =
+    family === "TCP4" || family === "UDP4" ? 4 : family === "TCP6" || family === "UDP6" ? 16 : 0;
   // UNSPEC: no address; UNIX: two 108-byte paths, meaningless for a TCP listener. Use the socket's.
   if (ipLen === 0) return null;
   const r = new Reader(bytes);
@@ -170,7 +188,9 @@ function ipText(b: Uint8Array): string {
   const raw =
     b.length === 4
       ? Array.from(b).join(".")
-      : Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16)).join(":");
+      : Array.from({ length: 8 }, (_, i) => ((b[2 * i]! << 8) | b[2 * i + 1]!).toString(16)).join(
+          ":",
+        );
   const text = normalizeIp(raw);
   if (text === null) throw new Error(`unreachable: ${raw} did not parse`);
   return text;

@@ -59,7 +59,8 @@ export function encodeProxyV2(input: EncodeInput): Uint8Array {
   const addressLen = PP2_ADDRESS_LEN[family];
   if (addressLen === undefined) throw new RangeError(`unknown family ${family}`);
   const tlvs: Tlv[] = [...(input.tlvs ?? [])];
-  if (input.crc32c && !tlvs.some((t) => t.type === PP2_TYPE.CRC32C)) tlvs.push({ type: PP2_TYPE.CRC32C, value: new Uint8Array(4) });
+  if (input.crc32c && !tlvs.some((t) => t.type === PP2_TYPE.CRC32C))
+    tlvs.push({ type: PP2_TYPE.CRC32C, value: new Uint8Array(4) });
 
   const w = new Writer(PP2_PREAMBLE_LEN + addressLen + 64);
   w.bytes(PP2_SIGNATURE);
@@ -67,7 +68,8 @@ export function encodeProxyV2(input: EncodeInput): Uint8Array {
   w.u8(PP2_FAMILY[family]);
   w.u16(0); // len, patched below
 
-  const ipLen = family === "TCP4" || family === "UDP4" ? 4 : family === "TCP6" || family === "UDP6" ? 16 : 0;
+  const ipLen =
+    family === "TCP4" || family === "UDP4" ? 4 : family === "TCP6" || family === "UDP6" ? 16 : 0;
   const a = input.addresses;
   if (ipLen > 0 && a) {
     w.bytes(ipBytes(a.source.ip, family)).bytes(ipBytes(a.destination.ip, family));
@@ -79,7 +81,8 @@ export function encodeProxyV2(input: EncodeInput): Uint8Array {
 
   const crcAt: number[] = [];
   for (const t of tlvs) {
-    if (!Number.isInteger(t.type) || t.type < 0 || t.type > 0xff) throw new RangeError(`bad TLV type ${t.type}`);
+    if (!Number.isInteger(t.type) || t.type < 0 || t.type > 0xff)
+      throw new RangeError(`bad TLV type ${t.type}`);
     if (t.value.length > MAX_LEN) throw new RangeError(`TLV 0x${t.type.toString(16)} too long`);
     w.u8(t.type).u16(t.value.length);
     if (t.type === PP2_TYPE.CRC32C) {
@@ -91,7 +94,8 @@ export function encodeProxyV2(input: EncodeInput): Uint8Array {
     }
   }
   const len = w.length - PP2_PREAMBLE_LEN;
-  if (len > MAX_LEN) throw new RangeError(`header payload of ${len} bytes exceeds the u16 len field`);
+  if (len > MAX_LEN)
+    throw new RangeError(`header payload of ${len} bytes exceeds the u16 len field`);
   w.patchU16(PP2_PREAMBLE_LEN - 2, len);
   if (crcAt.length > 1) throw new RangeError("at most one CRC32C TLV");
   // §2.2.5: checksum over the whole header with the CRC32C value zeroed, stored in network order.
@@ -100,10 +104,13 @@ export function encodeProxyV2(input: EncodeInput): Uint8Array {
 }
 
 /** Build a PP2_TYPE_SSL value: client bits, verify result, then sub-TLVs (§2.2.5). */
-export function encodeSslTlvValue(ssl: { client: number; verify: number; subTlvs?: readonly Tlv[] }): Uint8Array {
+export function encodeSslTlvValue(ssl: {
+  client: number;
+  verify: number;
+  subTlvs?: readonly Tlv[];
+}): Uint8Array {
   const w = new Writer(64);
   w.u8(ssl.client).u32(ssl.verify);
   for (const t of ssl.subTlvs ?? []) w.u8(t.type).u16(t.value.length).bytes(t.value);
   return w.finish();
 }
-

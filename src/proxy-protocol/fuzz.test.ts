@@ -6,9 +6,16 @@ import { concat, hex } from "../lib/bytes.ts";
 import { normalizeIp } from "../lib/ip.ts";
 import { decodeProxyV2 } from "./decode.ts";
 import { encodeProxyV2, encodeSslTlvValue, type EncodeInput } from "./encode.ts";
-import { PP2_FAMILY, PP2_SIGNATURE, PP2_TYPE, type DecodeResult, type Pp2Family, type ProxyHeader, type Tlv } from "./types.ts";
+import {
+  PP2_FAMILY,
+  PP2_SIGNATURE,
+  PP2_TYPE,
+  type DecodeResult,
+  type Pp2Family,
+  type ProxyHeader,
+  type Tlv,
+} from "./types.ts";
 import { mulberry32 } from "../../test/support/prng.ts";
-
 
 const FAMILIES = Object.keys(PP2_FAMILY) as Pp2Family[];
 const KNOWN = new Set<number>(Object.values(PP2_TYPE));
@@ -22,7 +29,10 @@ function gen(rand: () => number) {
     if (rand() < 0.1) return `::ffff:${Array.from(bytes(4)).join(".")}`; // IPv4-mapped
     return normalizeIp(g.join(":"))!;
   };
-  const ascii = (n: number) => new TextEncoder().encode(Array.from({ length: n }, () => String.fromCharCode(33 + int(90))).join(""));
+  const ascii = (n: number) =>
+    new TextEncoder().encode(
+      Array.from({ length: n }, () => String.fromCharCode(33 + int(90))).join(""),
+    );
   const tlv = (): Tlv => {
     const pick = int(8);
     if (pick === 0) return { type: PP2_TYPE.ALPN, value: bytes(int(16)) };
@@ -31,8 +41,14 @@ function gen(rand: () => number) {
     if (pick === 3) return { type: PP2_TYPE.NETNS, value: ascii(int(12)) };
     if (pick === 4) return { type: PP2_TYPE.NOOP, value: bytes(int(4)) };
     if (pick === 5) {
-      const subTlvs = Array.from({ length: int(4) }, () => ({ type: 0x21 + int(6), value: ascii(int(20)) }));
-      return { type: PP2_TYPE.SSL, value: encodeSslTlvValue({ client: int(8), verify: int(2), subTlvs }) };
+      const subTlvs = Array.from({ length: int(4) }, () => ({
+        type: 0x21 + int(6),
+        value: ascii(int(20)),
+      }));
+      return {
+        type: PP2_TYPE.SSL,
+        value: encodeSslTlvValue({ client: int(8), verify: int(2), subTlvs }),
+      };
     }
     let type = int(256);
     while (KNOWN.has(type)) type = int(256);
@@ -59,7 +75,12 @@ function toInput(h: ProxyHeader): EncodeInput {
 }
 
 function maskCrc(h: ProxyHeader): ProxyHeader {
-  return { ...h, tlvs: h.tlvs.map((t) => (t.type === PP2_TYPE.CRC32C ? { type: t.type, value: new Uint8Array(4) } : t)) };
+  return {
+    ...h,
+    tlvs: h.tlvs.map((t) =>
+      t.type === PP2_TYPE.CRC32C ? { type: t.type, value: new Uint8Array(4) } : t,
+    ),
+  };
 }
 
 function header(r: DecodeResult): { header: ProxyHeader; consumed: number } {
@@ -117,7 +138,9 @@ describe("fuzz", () => {
         const { header: h, consumed } = r;
         expect(consumed).toBeLessThanOrEqual(cut.length);
         expect(decodeProxyV2(cut.subarray(0, consumed))).toEqual(r); // no peeking past the header
-        const again = header(decodeProxyV2(encodeProxyV2(toInput(h)), { maxHeaderBytes: 65551 })).header;
+        const again = header(
+          decodeProxyV2(encodeProxyV2(toInput(h)), { maxHeaderBytes: 65551 }),
+        ).header;
         // LOCAL/UNSPEC/UNIX address bytes are not kept (they re-encode as zeros), so a CRC32C value
         // legitimately changes there; everything else must survive.
         expect(maskCrc(again)).toEqual(maskCrc(h));
@@ -137,7 +160,9 @@ describe("fuzz", () => {
     const rand = mulberry32(42);
     const kinds = new Set<string>();
     for (let i = 0; i < 4000; i++) {
-      const tail = Uint8Array.from({ length: Math.floor(rand() * 64) }, () => Math.floor(rand() * 256));
+      const tail = Uint8Array.from({ length: Math.floor(rand() * 64) }, () =>
+        Math.floor(rand() * 256),
+      );
       if (rand() < 0.5 && tail.length > 0) tail[0] = 0x20 | (tail[0]! & 1);
       const r = decodeProxyV2(concat([PP2_SIGNATURE, tail]));
       kinds.add(r.kind === "error" ? r.code : r.kind);

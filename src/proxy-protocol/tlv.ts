@@ -25,19 +25,25 @@ export interface ParsedTlvs {
 }
 
 /** Split a byte area into TLVs. A TLV that overruns the area, or a dangling 1-2 bytes, is an error. */
-export function splitTlvs(area: Uint8Array): Result<{ tlvs: Tlv[]; offsets: number[] }, "proxy/bad-tlv"> {
+export function splitTlvs(
+  area: Uint8Array,
+): Result<{ tlvs: Tlv[]; offsets: number[] }, "proxy/bad-tlv"> {
   const r = new Reader(area);
   const tlvs: Tlv[] = [];
   const offsets: number[] = [];
   while (r.remaining > 0) {
     const type = r.u8();
     const length = r.u16();
-    if (type === undefined || length === undefined) return err("proxy/bad-tlv", `truncated TLV header at ${r.offset}`);
+    if (type === undefined || length === undefined)
+      return err("proxy/bad-tlv", `truncated TLV header at ${r.offset}`);
     const valueOffset = r.offset;
     // Wire trap: the TLV length is a u16 and is not bounded by the header len; check before slicing.
     const value = r.bytes(length);
     if (value === undefined) {
-      return err("proxy/bad-tlv", `TLV 0x${type.toString(16)} length ${length} overruns header (${area.length - valueOffset} left)`);
+      return err(
+        "proxy/bad-tlv",
+        `TLV 0x${type.toString(16)} length ${length} overruns header (${area.length - valueOffset} left)`,
+      );
     }
     tlvs.push({ type, value });
     offsets.push(valueOffset);
@@ -49,7 +55,8 @@ function parseSsl(value: Uint8Array): Result<SslInfo, "proxy/bad-tlv"> {
   const r = new Reader(value);
   const client = r.u8();
   const verify = r.u32();
-  if (client === undefined || verify === undefined) return err("proxy/bad-tlv", `PP2_TYPE_SSL shorter than ${SSL_FIXED_LEN} bytes`);
+  if (client === undefined || verify === undefined)
+    return err("proxy/bad-tlv", `PP2_TYPE_SSL shorter than ${SSL_FIXED_LEN} bytes`);
   const sub = splitTlvs(value.subarray(SSL_FIXED_LEN));
   if (!sub.ok) return err("proxy/bad-tlv", `PP2_TYPE_SSL sub-TLV: ${sub.detail ?? ""}`);
   const ssl: SslInfo = { client, verify, subTlvs: sub.value.tlvs };
@@ -85,14 +92,19 @@ export function parseTlvs(area: Uint8Array): Result<ParsedTlvs, "proxy/bad-tlv">
         out.authority ??= fromUtf8(t.value);
         break;
       case PP2_TYPE.CRC32C:
-        if (t.value.length !== CRC32C_VALUE_LEN) return err("proxy/bad-tlv", `CRC32C TLV of length ${t.value.length}`);
+        if (t.value.length !== CRC32C_VALUE_LEN)
+          return err("proxy/bad-tlv", `CRC32C TLV of length ${t.value.length}`);
         if (out.crc32cValueOffset >= 0) return err("proxy/bad-tlv", "more than one CRC32C TLV");
         out.crc32cValueOffset = offsets[i]!;
         break;
       case PP2_TYPE.NOOP:
         break; // §2.2.4: padding/alignment, value ignored.
       case PP2_TYPE.UNIQUE_ID:
-        if (t.value.length > PP2_UNIQUE_ID_MAX) return err("proxy/bad-tlv", `UNIQUE_ID of ${t.value.length} bytes > ${PP2_UNIQUE_ID_MAX}`);
+        if (t.value.length > PP2_UNIQUE_ID_MAX)
+          return err(
+            "proxy/bad-tlv",
+            `UNIQUE_ID of ${t.value.length} bytes > ${PP2_UNIQUE_ID_MAX}`,
+          );
         out.uniqueId ??= t.value;
         break;
       case PP2_TYPE.SSL: {

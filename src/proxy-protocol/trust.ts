@@ -43,7 +43,8 @@ export interface TrustInput {
 }
 
 /** Stable reasons; they double as counter names. */
-export type RejectReason = "proxy_rejected_unknown" | "proxy_header_errors" | "proxy_required" | "proxy_store_error";
+export type RejectReason =
+  "proxy_rejected_unknown" | "proxy_header_errors" | "proxy_required" | "proxy_store_error";
 
 export type LocalReason = "local-command" | "unspec-family" | "unix-family" | "transport-mismatch";
 
@@ -70,9 +71,11 @@ function reject(reason: RejectReason, code?: ProxyErrorCode): TrustAction {
 
 export function decideProxyTrust(config: ProxyTrustConfig, input: TrustInput): TrustAction {
   const { decoded } = input;
-  if (!config.enabled) return config.require ? reject("proxy_required") : { action: "direct", discard: 0 };
+  if (!config.enabled)
+    return config.require ? reject("proxy_required") : { action: "direct", discard: 0 };
   if (decoded.kind === "need-more") return { action: "need-more" };
-  if (decoded.kind === "not-proxy") return config.require ? reject("proxy_required") : { action: "direct", discard: 0 };
+  if (decoded.kind === "not-proxy")
+    return config.require ? reject("proxy_required") : { action: "direct", discard: 0 };
 
   if (config.validate_sources) {
     const known = askSource(input.peerIsProxy);
@@ -82,17 +85,24 @@ export function decideProxyTrust(config: ProxyTrustConfig, input: TrustInput): T
 
   if (decoded.kind === "error") {
     const { code, headerLength } = decoded;
-    if (config.reject_invalid || config.require || headerLength === undefined) return reject("proxy_header_errors", code);
+    if (config.reject_invalid || config.require || headerLength === undefined)
+      return reject("proxy_header_errors", code);
     return { action: "direct", discard: headerLength, counter: "proxy_header_errors", code };
   }
 
   const { header, consumed } = decoded;
-  if (header.command === "LOCAL") return { action: "local", discard: consumed, why: "local-command" };
+  if (header.command === "LOCAL")
+    return { action: "local", discard: consumed, why: "local-command" };
   if (header.addresses === null) {
-    return { action: "local", discard: consumed, why: header.family === "UNSPEC" ? "unspec-family" : "unix-family" };
+    return {
+      action: "local",
+      discard: consumed,
+      why: header.family === "UNSPEC" ? "unspec-family" : "unix-family",
+    };
   }
   const headerTransport = header.family === "TCP4" || header.family === "TCP6" ? "stream" : "dgram";
-  if (headerTransport !== (input.transport ?? "stream")) return { action: "local", discard: consumed, why: "transport-mismatch" };
+  if (headerTransport !== (input.transport ?? "stream"))
+    return { action: "local", discard: consumed, why: "transport-mismatch" };
   const proxy = { ip: normalizeIp(input.peer.ip) ?? input.peer.ip, port: input.peer.port };
   return {
     action: "proxied",

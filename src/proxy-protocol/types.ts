@@ -2,7 +2,9 @@
 // Names follow the spec (PP2_TYPE_*, PP2_CLIENT_*); section numbers refer to that document.
 
 /** §2.2: the 12-byte v2 signature "\r\n\r\n\0\r\nQUIT\n". It can never start a v1 line or HTTP. */
-export const PP2_SIGNATURE = new Uint8Array([0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]);
+export const PP2_SIGNATURE = new Uint8Array([
+  0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a,
+]);
 
 /** §2.1: a v1 header starts with these six ASCII bytes. We do not speak v1 (see decode.ts). */
 export const PP1_PREFIX = new Uint8Array([0x50, 0x52, 0x4f, 0x58, 0x59, 0x20]); // "PROXY "

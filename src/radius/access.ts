@@ -21,17 +21,8 @@ import {
   verifyMsChapV2,
   type MsChapV2Success,
 } from "./codec/mschap.ts";
-import {
-  AttrType,
-  getAttr,
-  type Attribute,
-  type Packet,
-} from "./codec/packet.ts";
-import {
-  hideMppeKey,
-  unhidePassword,
-  type PacketSalts,
-} from "./codec/user-password.ts";
+import { AttrType, getAttr, type Attribute, type Packet } from "./codec/packet.ts";
+import { hideMppeKey, unhidePassword, type PacketSalts } from "./codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "./codec/vsa.ts";
 
 export interface AccessOutcome {
@@ -80,12 +71,10 @@ export function authenticateAccess(
   c: AccessRequestContext,
 ): AccessOutcome | Promise<AccessOutcome> {
   const p = c.packet;
-  if (getAttr(p, AttrType.EAPMessage) !== undefined)
-    return reject("eap-not-supported");
+  if (getAttr(p, AttrType.EAPMessage) !== undefined) return reject("eap-not-supported");
   const pap = getAttr(p, AttrType.UserPassword);
   const chap = getAttr(p, AttrType.CHAPPassword);
-  if (pap !== undefined && chap !== undefined)
-    return reject("conflicting-credentials");
+  if (pap !== undefined && chap !== undefined) return reject("conflicting-credentials");
   const req = { username: c.userName, clientIp: c.clientIp, device: c.device };
   if (pap !== undefined) {
     const pw = unhidePassword(pap, c.secret, p.authenticator);
@@ -103,8 +92,7 @@ export function authenticateAccess(
   }
   const msChallenge = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAPChallenge);
   const v2 = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAP2Response);
-  if (msChallenge !== undefined && v2 !== undefined)
-    return msChapV2(c, req, msChallenge, v2);
+  if (msChallenge !== undefined && v2 !== undefined) return msChapV2(c, req, msChallenge, v2);
   const v1 = findVendorAttr(p, MS_VENDOR_ID, MsAttr.MSCHAPResponse);
   if (msChallenge !== undefined && v1 !== undefined) {
     const d = c.policy.authenticateMsChap(req, (ntHash) => {
@@ -129,9 +117,7 @@ function msChapV2(
   response: Uint8Array,
 ): AccessOutcome {
   const slash = c.userName.lastIndexOf("\\");
-  const hashedName = ascii.encode(
-    slash >= 0 ? c.userName.slice(slash + 1) : c.userName,
-  );
+  const hashedName = ascii.encode(slash >= 0 ? c.userName.slice(slash + 1) : c.userName);
   let success: MsChapV2Success | null = null;
   const d = c.policy.authenticateMsChap(req, (ntHash) => {
     const r = verifyMsChapV2({
@@ -146,18 +132,8 @@ function msChapV2(
   const ident = response[0] ?? 0;
   const s = success as MsChapV2Success | null;
   if (!d.allow || s === null) return reject(d.reason, msChapError(ident));
-  const send = hideMppeKey(
-    s.sendKey,
-    c.secret,
-    c.packet.authenticator,
-    c.salts.take(),
-  );
-  const recv = hideMppeKey(
-    s.recvKey,
-    c.secret,
-    c.packet.authenticator,
-    c.salts.take(),
-  );
+  const send = hideMppeKey(s.sendKey, c.secret, c.packet.authenticator, c.salts.take());
+  const recv = hideMppeKey(s.recvKey, c.secret, c.packet.authenticator, c.salts.take());
   s.sendKey.fill(0);
   s.recvKey.fill(0);
   if (!send.ok || !recv.ok) return reject("internal");

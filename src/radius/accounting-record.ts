@@ -7,10 +7,7 @@
 // kept as "Attr-<type>" / "Vendor-<id>-Attr-<type>" with 0x hex, as FreeRADIUS writes them.
 // Message-Authenticator and Proxy-State are transport, not accounting data, and are not stored.
 import { hex, readU32 } from "../lib/bytes.ts";
-import type {
-  AccountingRecord,
-  AccountingRecordType,
-} from "../policy/ports.ts";
+import type { AccountingRecord, AccountingRecordType } from "../policy/ports.ts";
 import { attrByCode, vendorById, type Dictionary } from "./codec/dictionary.ts";
 import { decodeValue } from "./codec/dictionary-values.ts";
 import { AttrType, type Attribute } from "./codec/packet.ts";
@@ -36,16 +33,12 @@ const RECORD_TYPES: ReadonlyMap<number, AccountingRecordType> = new Map([
   [AcctStatusType.AccountingOff, "off"],
 ]);
 
-const SKIP: ReadonlySet<number> = new Set([
-  AttrType.MessageAuthenticator,
-  AttrType.ProxyState,
-]);
+const SKIP: ReadonlySet<number> = new Set([AttrType.MessageAuthenticator, AttrType.ProxyState]);
 const decoder = new TextDecoder("utf-8", { fatal: false });
 
 function statusTypeOf(attrs: readonly Attribute[]): number | null {
   for (const a of attrs)
-    if (a.type === ACCT_STATUS_TYPE && a.value.length === 4)
-      return readU32(a.value, 0);
+    if (a.type === ACCT_STATUS_TYPE && a.value.length === 4) return readU32(a.value, 0);
   return null;
 }
 
@@ -73,10 +66,7 @@ export function accountingAttributes(
       if (subs.ok) {
         for (const s of subs.value) {
           const def = attrByCode(dict, s.vendorId, s.vendorType);
-          const v =
-            def === undefined || def.encrypt !== 0
-              ? undefined
-              : decodeValue(def, s.value);
+          const v = def === undefined || def.encrypt !== 0 ? undefined : decodeValue(def, s.value);
           add(
             out,
             def?.name ?? `Vendor-${s.vendorId}-Attr-${s.vendorType}`,
@@ -118,8 +108,7 @@ export function buildAccountingRecord(
     clientIp: ctx.clientIp,
     device: ctx.device,
     deviceGroup: ctx.deviceGroup,
-    username:
-      ctx.userName ?? textOf(attributes["User-Name"], attrs, AttrType.UserName),
+    username: ctx.userName ?? textOf(attributes["User-Name"], attrs, AttrType.UserName),
     sessionId: textOf(attributes["Acct-Session-Id"], attrs, ACCT_SESSION_ID),
     recordType: recordTypeOf(statusTypeOf(attrs)),
     attributes,
@@ -127,11 +116,7 @@ export function buildAccountingRecord(
 }
 
 /** The first instance's text: from its decoded value, else from the attribute's octets; "" if absent. */
-function textOf(
-  decoded: unknown,
-  attrs: readonly Attribute[],
-  type: number,
-): string {
+function textOf(decoded: unknown, attrs: readonly Attribute[], type: number): string {
   const v = Array.isArray(decoded) ? (decoded[0] as unknown) : decoded;
   if (typeof v === "string" && !v.startsWith("0x")) return v;
   for (const a of attrs) if (a.type === type) return decoder.decode(a.value);

@@ -7,13 +7,7 @@ import type { Result } from "../lib/result.ts";
 import { verifyAccountingRequest } from "./codec/authenticator.ts";
 import { encodeReply } from "./codec/compose.ts";
 import { verifyMessageAuthenticator } from "./codec/message-authenticator.ts";
-import {
-  AttrType,
-  Code,
-  getAttr,
-  type Attribute,
-  type Packet,
-} from "./codec/packet.ts";
+import { AttrType, Code, getAttr, type Attribute, type Packet } from "./codec/packet.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
 import type { RadiusDevice } from "./engine-types.ts";
 
@@ -30,8 +24,7 @@ export function checkAuthenticity(
 ): DropReasonCode | null {
   const hasMa = getAttr(p, AttrType.MessageAuthenticator) !== undefined;
   if (p.code === Code.AccountingRequest) {
-    if (!verifyAccountingRequest(p.raw, secret))
-      return DropReason.badAuthenticator;
+    if (!verifyAccountingRequest(p.raw, secret)) return DropReason.badAuthenticator;
   } else if (!hasMa) {
     if (
       p.code === Code.StatusServer ||

@@ -21,8 +21,7 @@ export const DropReason = {
   /** The device group requires Message-Authenticator (default), or the code always does (Status-Server, EAP). */
   missingMessageAuthenticator: "missing-message-authenticator",
   /** BlastRADIUS (CVE-2024-3596): Proxy-State without Message-Authenticator. */
-  proxyStateWithoutMessageAuthenticator:
-    "proxy-state-without-message-authenticator",
+  proxyStateWithoutMessageAuthenticator: "proxy-state-without-message-authenticator",
   /** Retransmission of a request still being processed (RFC 5080 §2.2.2). */
   duplicate: "duplicate",
   /** Accounting record not committed: no Accounting-Response, the NAS retries. */
@@ -58,11 +57,9 @@ export function createRadiusCounters(r: Registry): RadiusCounters {
       "RADIUS datagrams received, by listener and device group",
       ["port", "device_group"],
     ),
-    accepted: r.counter(
-      "aaa_radius_accepted_total",
-      "Access-Accepts sent, by device group",
-      ["device_group"],
-    ),
+    accepted: r.counter("aaa_radius_accepted_total", "Access-Accepts sent, by device group", [
+      "device_group",
+    ]),
     rejected: r.counter(
       "aaa_radius_rejected_total",
       "Access-Rejects sent, by device group and reason",

@@ -47,7 +47,8 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
     const k = duplicateKey(1, "a", 1, 1);
     c.check(k, auth(1), 0);
     // Other requests arrive meanwhile and sweep the head of the expiry list.
-    for (let t = 1_000; t <= 20_000; t += 1_000) c.check(duplicateKey(1, "b", 1, t & 255), auth(3), t);
+    for (let t = 1_000; t <= 20_000; t += 1_000)
+      c.check(duplicateKey(1, "b", 1, t & 255), auth(3), t);
     expect(c.check(k, auth(1), 20_000).kind).toBe("in-progress");
     c.complete(k, auth(1), reply(1), 21_000);
     expect(c.check(k, auth(1), 25_999).kind).toBe("resend");
@@ -75,12 +76,9 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
     expect(c.size).toBe(1_000);
     expect(c.evicted).toBe(49_000);
     // Much later, new inserts sweep the expired head.
-    for (let i = 0; i < 100; i++)
-      c.check(duplicateKey(2, "x", i, 0), auth(0), 1_000_000);
+    for (let i = 0; i < 100; i++) c.check(duplicateKey(2, "x", i, 0), auth(0), 1_000_000);
     expect(c.size).toBeLessThanOrEqual(1_000);
-    expect(
-      c.check(duplicateKey(1, "10.0.0.0", 1000, 0), auth(0), 1_000_001).kind,
-    ).toBe("new");
+    expect(c.check(duplicateKey(1, "10.0.0.0", 1000, 0), auth(0), 1_000_001).kind).toBe("new");
   });
 
   test("the stored authenticator is a copy (the caller's buffer may be reused)", () => {

@@ -49,9 +49,7 @@ interface Entry {
 }
 
 export type DuplicateVerdict =
-  | { kind: "new" }
-  | { kind: "in-progress" }
-  | { kind: "resend"; reply: Uint8Array };
+  { kind: "new" } | { kind: "in-progress" } | { kind: "resend"; reply: Uint8Array };
 
 const NEW: DuplicateVerdict = { kind: "new" };
 const IN_PROGRESS: DuplicateVerdict = { kind: "in-progress" };
@@ -103,14 +101,8 @@ export class DuplicateCache {
     // can outlive the lifetime: retries up to max_duration): a retransmission meanwhile must not
     // become a second request with a new identity upstream (RFC 5080 §2.2.2). The lifetime runs
     // from the reply.
-    if (
-      e !== undefined &&
-      (e.reply === null || e.expires > now) &&
-      sameAuth(e, authenticator)
-    ) {
-      return e.reply === null
-        ? IN_PROGRESS
-        : { kind: "resend", reply: e.reply };
+    if (e !== undefined && (e.reply === null || e.expires > now) && sameAuth(e, authenticator)) {
+      return e.reply === null ? IN_PROGRESS : { kind: "resend", reply: e.reply };
     }
     // New request, expired entry, or the Identifier reused with a new authenticator: start over
     // (reusing the entry when the key is known).
@@ -140,12 +132,7 @@ export class DuplicateCache {
     return NEW;
   }
 
-  complete(
-    key: string,
-    authenticator: Uint8Array,
-    reply: Uint8Array,
-    now: number,
-  ): void {
+  complete(key: string, authenticator: Uint8Array, reply: Uint8Array, now: number): void {
     const e = this.entries.get(key);
     // A newer request with the same key replaced ours meanwhile: its entry wins.
     if (e === undefined || !sameAuth(e, authenticator)) return;

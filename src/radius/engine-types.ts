@@ -51,8 +51,4 @@ export interface RadiusServerDeps {
 /** handle()'s answer will come through the listener's respond(). */
 export const LATER: unique symbol = Symbol("radius-reply-later");
 
-export type HandleResult =
-  | Uint8Array
-  | null
-  | Promise<Uint8Array | null>
-  | typeof LATER;
+export type HandleResult = Uint8Array | null | Promise<Uint8Array | null> | typeof LATER;

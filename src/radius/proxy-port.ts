@@ -34,5 +34,9 @@ export type ProxyDecision =
   | { kind: "forwarded" };
 
 export interface RadiusProxyPort {
-  handle(request: Packet, ctx: ProxyRequestContext, reply: (bytes: Uint8Array | null) => void): ProxyDecision;
+  handle(
+    request: Packet,
+    ctx: ProxyRequestContext,
+    reply: (bytes: Uint8Array | null) => void,
+  ): ProxyDecision;
 }

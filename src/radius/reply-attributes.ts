@@ -6,12 +6,7 @@
 // (an operator typo must not turn every Accept into a drop).
 import { utf8 } from "../lib/bytes.ts";
 import type { RadiusReplyAttribute } from "../policy/ports.ts";
-import {
-  attrByName,
-  vendorById,
-  type AttrDef,
-  type Dictionary,
-} from "./codec/dictionary.ts";
+import { attrByName, vendorById, type AttrDef, type Dictionary } from "./codec/dictionary.ts";
 import { encodeValue } from "./codec/dictionary-values.ts";
 import type { Attribute } from "./codec/packet.ts";
 import { hideTunnelPassword, type PacketSalts } from "./codec/user-password.ts";
@@ -49,13 +44,7 @@ export class ReplyAttributeMapper {
       }
       if ("attr" in m) out.push(m.attr);
       else if ("hidden" in m) {
-        const h = hideTunnelPassword(
-          utf8(a.value),
-          secret,
-          requestAuth,
-          0,
-          salts.take(),
-        );
+        const h = hideTunnelPassword(utf8(a.value), secret, requestAuth, 0, salts.take());
         const w = h.ok ? this.wrap(m.hidden, h.value) : null;
         if (w !== null) out.push(w);
       }
@@ -73,20 +62,13 @@ export class ReplyAttributeMapper {
     const v = encodeValue(def, a.value);
     if (!v.ok) return { bad: v.detail ?? v.code };
     const attr = this.wrap(def, v.value);
-    return attr === null
-      ? { bad: "value too long for one attribute" }
-      : { attr };
+    return attr === null ? { bad: "value too long for one attribute" } : { attr };
   }
 
   private wrap(def: AttrDef, value: Uint8Array): Attribute | null {
-    if (def.vendorId === 0)
-      return value.length <= 253 ? { type: def.type, value } : null;
+    if (def.vendorId === 0) return value.length <= 253 ? { type: def.type, value } : null;
     const vendor = vendorById(this.dict, def.vendorId);
-    const r = encodeVsa(
-      def.vendorId,
-      [{ vendorType: def.type, value }],
-      vendor?.format,
-    );
+    const r = encodeVsa(def.vendorId, [{ vendorType: def.type, value }], vendor?.format);
     return r.ok ? r.value : null;
   }
 }

@@ -42,8 +42,7 @@ function setup(
       calls++;
       return new Promise<Decision>((r) => pending.push(r));
     },
-    radiusReply:
-      o.radiusReply ?? (() => [{ name: "Session-Timeout", value: "60" }]),
+    radiusReply: o.radiusReply ?? (() => [{ name: "Session-Timeout", value: "60" }]),
     account: async () => {},
   } as unknown as Policy;
   const registry = new Registry();
@@ -136,8 +135,7 @@ describe("RadiusServer engine", () => {
   test("an Access-Accept that would exceed 4096 octets becomes a bare Access-Reject, counted reply-too-large", async () => {
     const long = "x".repeat(250);
     const { server, pending, registry } = setup({
-      radiusReply: () =>
-        Array.from({ length: 20 }, () => ({ name: "Reply-Message", value: long })),
+      radiusReply: () => Array.from({ length: 20 }, () => ({ name: "Reply-Message", value: long })),
     });
     const req = pap();
     const r = server.handle(req.bytes, src, AUTH);
@@ -147,9 +145,7 @@ describe("RadiusServer engine", () => {
     const d = decodePacket(reply);
     if (!d.ok) throw new Error(d.code);
     expect(d.value.code).toBe(Code.AccessReject);
-    expect(d.value.attributes.map((a) => a.type)).toEqual([
-      AttrType.MessageAuthenticator,
-    ]);
+    expect(d.value.attributes.map((a) => a.type)).toEqual([AttrType.MessageAuthenticator]);
     const text = registry.renderPrometheus();
     expect(text).toContain('reason="reply-too-large"} 1');
     expect(text).not.toContain("aaa_radius_accepted_total{");
@@ -202,9 +198,7 @@ describe("RadiusServer engine", () => {
     const b = server.handle(req.bytes, src, { id: 3, kind: "auth" });
     expect(b).toBeInstanceOf(Promise);
     pending.forEach((p) => p(deny(Reason.badPassword)));
-    expect(decodePacket((await settle(a))!).ok && (await settle(b))![0]).toBe(
-      Code.AccessReject,
-    );
+    expect(decodePacket((await settle(a))!).ok && (await settle(b))![0]).toBe(Code.AccessReject);
     expect(calls()).toBe(2);
   });
 
@@ -214,9 +208,7 @@ describe("RadiusServer engine", () => {
       seen: string[] = [],
     ): RadiusProxyPort => ({
       handle(request, ctx, reply) {
-        seen.push(
-          `${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`,
-        );
+        seen.push(`${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`);
         expect(ctx.nasSecret).toEqual(utf8(SECRET));
         return decide(reply);
       },
@@ -232,9 +224,7 @@ describe("RadiusServer engine", () => {
         server as unknown as {
           d: {
             policy: {
-              authenticatePassword: (r: {
-                username: string;
-              }) => Promise<Decision>;
+              authenticatePassword: (r: { username: string }) => Promise<Decision>;
             };
           };
         }
@@ -256,9 +246,7 @@ describe("RadiusServer engine", () => {
       const out = await settle(server.handle(pap().bytes, src, AUTH));
       const d = decodePacket(out!);
       expect(d.ok && d.value.code).toBe(Code.AccessReject);
-      expect(
-        d.ok && getAttr(d.value, AttrType.MessageAuthenticator) !== undefined,
-      ).toBe(true);
+      expect(d.ok && getAttr(d.value, AttrType.MessageAuthenticator) !== undefined).toBe(true);
       const acct = encodeRequest(
         {
           code: Code.AccountingRequest,
@@ -283,10 +271,7 @@ describe("RadiusServer engine", () => {
       let deliver: ((b: Uint8Array | null) => void) | null = null;
       const seen: string[] = [];
       const { server } = setup({
-        proxy: proxyWith(
-          (reply) => ((deliver = reply), { kind: "forwarded" }),
-          seen,
-        ),
+        proxy: proxyWith((reply) => ((deliver = reply), { kind: "forwarded" }), seen),
       });
       const req = pap(77);
       const out = server.handle(req.bytes, src, AUTH);
@@ -314,10 +299,8 @@ describe("RadiusServer engine", () => {
 
     describe("a listener with respond() (the UDP transport's way): LATER, then the reply through it", () => {
       const sent: Array<[Uint8Array | null, string]> = [];
-      const respond = (
-        b: Uint8Array | null,
-        to: { address: string; port: number },
-      ) => void sent.push([b, `${to.address}:${to.port}`]);
+      const respond = (b: Uint8Array | null, to: { address: string; port: number }) =>
+        void sent.push([b, `${to.address}:${to.port}`]);
       const acctRequest = (id: number) => {
         const r = encodeRequest(
           {
@@ -335,9 +318,7 @@ describe("RadiusServer engine", () => {
         sent.length = 0;
         let deliver: ((b: Uint8Array | null) => void) | null = null;
         const { server } = setup({
-          proxy: proxyWith(
-            (reply) => ((deliver = reply), { kind: "forwarded" }),
-          ),
+          proxy: proxyWith((reply) => ((deliver = reply), { kind: "forwarded" })),
         });
         const auth = { ...AUTH, id: 11, respond };
         const req = pap(79);
@@ -356,9 +337,8 @@ describe("RadiusServer engine", () => {
         const { server } = setup();
         const acct = { ...ACCT, id: 12, respond };
         let fail = false;
-        (server as unknown as { d: { policy: Policy } }).d.policy.account =
-          () =>
-            fail ? Promise.reject(new Error("disk full")) : Promise.resolve();
+        (server as unknown as { d: { policy: Policy } }).d.policy.account = () =>
+          fail ? Promise.reject(new Error("disk full")) : Promise.resolve();
         expect(server.handle(acctRequest(21), src, acct)).toBe(LATER);
         await Bun.sleep(0);
         expect(sent.length).toBe(1);

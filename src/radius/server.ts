@@ -66,9 +66,7 @@ export type {
 /** Requests waiting for policy, storage or a home server at once; beyond it new ones are dropped. */
 export const MAX_IN_FLIGHT = 65_536;
 const REJECT_MESSAGE = new TextEncoder().encode("Authentication failed");
-const REJECT_ATTRS: readonly Attribute[] = [
-  { type: AttrType.ReplyMessage, value: REJECT_MESSAGE },
-];
+const REJECT_ATTRS: readonly Attribute[] = [{ type: AttrType.ReplyMessage, value: REJECT_MESSAGE }];
 const NO_ATTRS: readonly Attribute[] = [];
 const textDecoder = new TextDecoder();
 
@@ -104,12 +102,10 @@ export class RadiusServer {
   constructor(private readonly d: RadiusServerDeps) {
     this.duplicates = new DuplicateCache(d.duplicates);
     this.replies = new ReplyAttributeMapper(d.dictionary, (a, why) =>
-      d.log.limited(
-        "warn",
-        `radius/reply-attr:${a.name}`,
-        "radius_reply_attribute_skipped",
-        { attribute: a.name, reason: why },
-      ),
+      d.log.limited("warn", `radius/reply-attr:${a.name}`, "radius_reply_attribute_skipped", {
+        attribute: a.name,
+        reason: why,
+      }),
     );
   }
 
@@ -118,11 +114,7 @@ export class RadiusServer {
     this.stopping = true;
   }
 
-  handle(
-    datagram: Uint8Array,
-    source: RadiusSource,
-    listener: RadiusListenerRef,
-  ): HandleResult {
+  handle(datagram: Uint8Array, source: RadiusSource, listener: RadiusListenerRef): HandleResult {
     const { d } = this;
     const start = d.clock.now();
     const device = d.devices.resolve(source.address, null);
@@ -131,46 +123,38 @@ export class RadiusServer {
     if (device !== null) this.clientCounts(device.deviceName).requests++;
     if (this.stopping) return this.drop(client, DropReason.stopping);
     if (device === null) {
-      d.log.limited(
-        "info",
-        `radius/unknown-client:${source.address}`,
-        "radius_unknown_client",
-        { client_ip: source.address },
-      );
+      d.log.limited("info", `radius/unknown-client:${source.address}`, "radius_unknown_client", {
+        client_ip: source.address,
+      });
       return this.drop(client, DropReason.unknownClient);
     }
-    if (device.radiusSecret === null)
-      return this.drop(client, DropReason.noSecret);
+    if (device.radiusSecret === null) return this.drop(client, DropReason.noSecret);
     if (d.admit !== undefined && !d.admit(source.address, start))
       return this.drop(client, DropReason.rateLimited);
     const dec = decodePacket(datagram);
     if (!dec.ok) {
       d.counters.malformed.inc({ code: dec.code });
-      d.log.limited(
-        "info",
-        `radius/malformed:${source.address}`,
-        "radius_malformed",
-        { client_ip: source.address, code: dec.code, detail: dec.detail },
-      );
+      d.log.limited("info", `radius/malformed:${source.address}`, "radius_malformed", {
+        client_ip: source.address,
+        code: dec.code,
+        detail: dec.detail,
+      });
       return this.drop(client, DropReason.malformed);
     }
     const packet = dec.value;
     const secret = this.secretOf(device);
     const code = packet.code;
     const isStatus = code === Code.StatusServer;
-    const expected =
-      listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
-    if (code !== expected && !isStatus)
-      return this.drop(client, DropReason.unknownCode);
+    const expected = listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
+    if (code !== expected && !isStatus) return this.drop(client, DropReason.unknownCode);
 
     const bad = checkAuthenticity(packet, device, secret);
     if (bad !== null) {
-      d.log.limited(
-        "warn",
-        `radius/${bad}:${source.address}`,
-        "radius_request_not_authentic",
-        { client_ip: source.address, device: client, reason: bad },
-      );
+      d.log.limited("warn", `radius/${bad}:${source.address}`, "radius_request_not_authentic", {
+        client_ip: source.address,
+        device: client,
+        reason: bad,
+      });
       return this.drop(client, bad);
     }
     if (isStatus) {
@@ -187,19 +171,13 @@ export class RadiusServer {
       return reply;
     }
 
-    const key = duplicateKey(
-      listener.id,
-      source.address,
-      source.port,
-      packet.identifier,
-    );
+    const key = duplicateKey(listener.id, source.address, source.port, packet.identifier);
     const seen = this.duplicates.check(key, packet.authenticator, start);
     if (seen.kind === "resend") {
       d.counters.resent.inc({ port: listener.kind });
       return seen.reply;
     }
-    if (seen.kind === "in-progress")
-      return this.drop(client, DropReason.duplicate);
+    if (seen.kind === "in-progress") return this.drop(client, DropReason.duplicate);
     if (this.inFlight >= MAX_IN_FLIGHT) {
       this.duplicates.forget(key, packet.authenticator);
       return this.drop(client, DropReason.overload);
@@ -211,15 +189,11 @@ export class RadiusServer {
       if ("final" in decision) return decision.final;
       userName = decision.local;
     }
-    return listener.kind === "auth"
-      ? this.access(ctx, userName)
-      : this.accounting(ctx, userName);
+    return listener.kind === "auth" ? this.access(ctx, userName) : this.accounting(ctx, userName);
   }
 
   /** The proxy's decision: answer locally (maybe with a stripped user name), or the final result. */
-  private askProxy(
-    c: Ctx,
-  ): { local: string | undefined } | { final: HandleResult } {
+  private askProxy(c: Ctx): { local: string | undefined } | { final: HandleResult } {
     const respond = c.listener.respond;
     const o = consultProxy(
       this.d.proxy!,
@@ -232,33 +206,25 @@ export class RadiusServer {
         ? undefined
         : (bytes) => {
             this.inFlight--;
-            this.answerLater(c, respond, () =>
-              this.finish(c, bytes, DropReason.proxy),
-            );
+            this.answerLater(c, respond, () => this.finish(c, bytes, DropReason.proxy));
           },
     );
     switch (o.kind) {
       case "local":
         return { local: o.userName };
       case "error":
-        this.d.log.limited(
-          "error",
-          "radius/proxy-error",
-          "radius_proxy_error",
-          { reason: o.error },
-        );
+        this.d.log.limited("error", "radius/proxy-error", "radius_proxy_error", {
+          reason: o.error,
+        });
         return { final: this.finish(c, null, DropReason.internal) };
       case "drop":
-        this.d.log.limited(
-          "info",
-          `radius/proxy-drop:${o.reason}`,
-          "radius_proxy_drop",
-          { reason: o.reason, device: c.device.deviceName },
-        );
+        this.d.log.limited("info", `radius/proxy-drop:${o.reason}`, "radius_proxy_drop", {
+          reason: o.reason,
+          device: c.device.deviceName,
+        });
         return { final: this.finish(c, null, DropReason.proxy) };
       case "reject":
-        if (c.listener.kind === "acct")
-          return { final: this.finish(c, null, DropReason.proxy) };
+        if (c.listener.kind === "acct") return { final: this.finish(c, null, DropReason.proxy) };
         return {
           final: this.finishAccess(
             c,
@@ -286,14 +252,9 @@ export class RadiusServer {
 
   private access(c: Ctx, userNameOverride: string | undefined): HandleResult {
     const raw = getAttr(c.packet, AttrType.UserName);
-    const userName =
-      userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
+    const userName = userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
     if (userName === null || userName.length === 0)
-      return this.finishAccess(
-        c,
-        { allow: false, reason: "no-user-name", extra: [] },
-        null,
-      );
+      return this.finishAccess(c, { allow: false, reason: "no-user-name", extra: [] }, null);
     // One reply's salts: MS-MPPE keys (access.ts) and Tunnel-Passwords (the reply attributes).
     const salts = new PacketSalts();
     let out: AccessOutcome | Promise<AccessOutcome>;
@@ -310,8 +271,7 @@ export class RadiusServer {
     } catch (e) {
       return this.failed(c, e);
     }
-    if (!(out instanceof Promise))
-      return this.finishAccess(c, out, userName, salts);
+    if (!(out instanceof Promise)) return this.finishAccess(c, out, userName, salts);
     this.inFlight++;
     return out.then(
       (o) => {
@@ -395,10 +355,7 @@ export class RadiusServer {
     return this.finish(c, reply, DropReason.internal);
   }
 
-  private accounting(
-    c: Ctx,
-    userNameOverride: string | undefined,
-  ): HandleResult {
+  private accounting(c: Ctx, userNameOverride: string | undefined): HandleResult {
     const { d } = this;
     const record = buildAccountingRecord(d.dictionary, c.packet.attributes, {
       time: d.clock.wall(),
@@ -423,27 +380,16 @@ export class RadiusServer {
       this.clientCounts(c.device.deviceName).accounting++;
       return this.finish(
         c,
-        this.encode(
-          c.packet,
-          c.secret,
-          Code.AccountingResponse,
-          NO_ATTRS,
-          false,
-        ),
+        this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false),
         DropReason.internal,
       );
     };
     const notStored = (e: unknown): Uint8Array | null => {
       this.inFlight--;
-      d.log.limited(
-        "error",
-        "radius/accounting-store",
-        "radius_accounting_not_stored",
-        {
-          device: c.device.deviceName,
-          reason: e instanceof Error ? e.message : String(e),
-        },
-      );
+      d.log.limited("error", "radius/accounting-store", "radius_accounting_not_stored", {
+        device: c.device.deviceName,
+        reason: e instanceof Error ? e.message : String(e),
+      });
       return this.finish(c, null, DropReason.storageFailed);
     };
     const respond = c.listener.respond;
@@ -493,11 +439,7 @@ export class RadiusServer {
   }
 
   /** Records the outcome in the duplicate cache (reply) or forgets the request (no reply). */
-  private finish(
-    c: Ctx,
-    reply: Uint8Array | null,
-    whyNone: DropReasonCode,
-  ): Uint8Array | null {
+  private finish(c: Ctx, reply: Uint8Array | null, whyNone: DropReasonCode): Uint8Array | null {
     const now = this.d.clock.now();
     if (reply === null) {
       this.duplicates.forget(c.key, c.packet.authenticator);

@@ -18,11 +18,7 @@
 import type { Statement } from "bun:sqlite";
 import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
-import type {
-  AccountingProtocol,
-  AccountingRecord,
-  AccountingSink,
-} from "../policy/ports.ts";
+import type { AccountingProtocol, AccountingRecord, AccountingSink } from "../policy/ports.ts";
 import type { Store } from "./open.ts";
 import { accounting } from "./schema.ts";
 
@@ -113,17 +109,15 @@ export class AccountingWriter implements AccountingSink {
     const wal =
       file !== "" &&
       file !== ":memory:" &&
-      store.sqlite
-        .query<{ journal_mode: string }, []>("PRAGMA journal_mode")
-        .get()?.journal_mode === "wal";
+      store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()
+        ?.journal_mode === "wal";
     this.walPath = wal ? `${file}-wal` : null;
     this.insert = store.sqlite.prepare(insertSql(1));
     this.insertChunk = store.sqlite.prepare(insertSql(CHUNK));
   }
 
   write(record: AccountingRecord): Promise<void> {
-    if (this.closed)
-      return Promise.reject(new Error("accounting writer is closed"));
+    if (this.closed) return Promise.reject(new Error("accounting writer is closed"));
     const batch = this.queue;
     batch.records.push(record);
     this.counters.queued = batch.records.length;
@@ -134,8 +128,7 @@ export class AccountingWriter implements AccountingSink {
       if (this.config.commitDelay <= 0) {
         this.immediate = true;
         setImmediate(this.flushSoon);
-      } else
-        this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
+      } else this.timer = setTimeout(() => this.flush(), this.config.commitDelay);
     }
     return batch.done;
   }
@@ -255,15 +248,10 @@ export class AccountingWriter implements AccountingSink {
 }
 
 /** Delete records older than `retentionDays` (0: keep forever). Returns how many were deleted. */
-export function purgeAccounting(
-  store: Store,
-  retentionDays: number,
-  nowWall = Date.now(),
-): number {
+export function purgeAccounting(store: Store, retentionDays: number, nowWall = Date.now()): number {
   if (retentionDays <= 0) return 0;
   const cutoff = nowWall - retentionDays * 86_400_000;
-  return store.sqlite.run("DELETE FROM accounting WHERE time < ?", [cutoff])
-    .changes;
+  return store.sqlite.run("DELETE FROM accounting WHERE time < ?", [cutoff]).changes;
 }
 
 export interface AccountingQuery {
@@ -286,10 +274,7 @@ export interface AccountingRow extends Omit<AccountingRecord, "attributes"> {
 }
 
 /** Newest first. */
-export function queryAccounting(
-  store: Store,
-  q: AccountingQuery = {},
-): AccountingRow[] {
+export function queryAccounting(store: Store, q: AccountingQuery = {}): AccountingRow[] {
   const where: SQL[] = [];
   if (q.since !== undefined) where.push(gte(accounting.time, q.since));
   if (q.until !== undefined) where.push(lte(accounting.time, q.until));

@@ -13,7 +13,14 @@
 // Change detection is ChangeWatch (open.ts): a few nanoseconds per lookup, PRAGMA data_version
 // only after a commit. Every lookup sees every commit made before it.
 import type { Database } from "bun:sqlite";
-import { cidrContains, fastParseIp, parseCidr, parseV4Number, type Cidr, type ParsedIp } from "../lib/ip.ts";
+import {
+  cidrContains,
+  fastParseIp,
+  parseCidr,
+  parseV4Number,
+  type Cidr,
+  type ParsedIp,
+} from "../lib/ip.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
 import { bumpLocalGeneration, changeWatch, type ChangeWatch } from "./open.ts";
 
@@ -80,7 +87,12 @@ export class DeviceIndex {
 
   constructor(
     private readonly sqlite: Database,
-    private auto: AutoRegisterOptions = { enabled: false, defaultGroup: "", perMinute: 60, max: 10_000 },
+    private auto: AutoRegisterOptions = {
+      enabled: false,
+      defaultGroup: "",
+      perMinute: 60,
+      max: 10_000,
+    },
     private readonly now: () => number = () => performance.now(),
     private readonly onError: (e: unknown) => void = () => {},
   ) {
@@ -119,9 +131,28 @@ export class DeviceIndex {
   }
 
   private build(): Snapshot {
-    const groups = new Map<number, { name: string; tacacs: string | null; radius: string | null; proxy: Entry["proxyNetwork"]; rma: boolean }>();
+    const groups = new Map<
+      number,
+      {
+        name: string;
+        tacacs: string | null;
+        radius: string | null;
+        proxy: Entry["proxyNetwork"];
+        rma: boolean;
+      }
+    >();
     for (const g of this.sqlite
-      .query<{ id: number; name: string; tacacs_secret: string | null; radius_secret: string | null; proxy_network: string | null; require_message_authenticator: number }, []>(
+      .query<
+        {
+          id: number;
+          name: string;
+          tacacs_secret: string | null;
+          radius_secret: string | null;
+          proxy_network: string | null;
+          require_message_authenticator: number;
+        },
+        []
+      >(
         "SELECT id, name, tacacs_secret, radius_secret, proxy_network, require_message_authenticator FROM device_groups",
       )
       .all()) {
@@ -129,7 +160,13 @@ export class DeviceIndex {
       // A group whose proxy_network cannot be parsed must never fall into tier 2 (which would
       // open it to direct connections): give it a proxy network that matches nothing.
       const proxy = pc === null ? null : pc.ok ? pc.value : UNMATCHABLE;
-      groups.set(g.id, { name: g.name, tacacs: g.tacacs_secret, radius: g.radius_secret, proxy, rma: g.require_message_authenticator !== 0 });
+      groups.set(g.id, {
+        name: g.name,
+        tacacs: g.tacacs_secret,
+        radius: g.radius_secret,
+        proxy,
+        rma: g.require_message_authenticator !== 0,
+      });
     }
     const devices = new PrefixTable<Entry>();
     for (const d of this.sqlite
@@ -154,7 +191,9 @@ export class DeviceIndex {
       });
     }
     const proxies = new PrefixTable<string>();
-    for (const p of this.sqlite.query<{ name: string; network: string }, []>("SELECT name, network FROM proxies ORDER BY id").all()) {
+    for (const p of this.sqlite
+      .query<{ name: string; network: string }, []>("SELECT name, network FROM proxies ORDER BY id")
+      .all()) {
       const c = parseCidr(p.network);
       if (c.ok) proxies.insert(c.value, p.name);
     }
@@ -212,15 +251,21 @@ export class DeviceIndex {
       return null;
     }
     try {
-      const group = this.sqlite.query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?").get(this.auto.defaultGroup);
-      const total = this.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM devices WHERE auto_registered = 1").get()!.n;
+      const group = this.sqlite
+        .query<{ id: number }, [string]>("SELECT id FROM device_groups WHERE name = ?")
+        .get(this.auto.defaultGroup);
+      const total = this.sqlite
+        .query<{ n: number }, []>("SELECT count(*) AS n FROM devices WHERE auto_registered = 1")
+        .get()!.n;
       if (!group || total >= this.auto.max) {
         this.stats.auto_register_refused++;
         return null;
       }
       const prefix = ip.family === 4 ? 32 : 128;
       this.sqlite
-        .query("INSERT OR IGNORE INTO devices (name, network, group_id, enabled, auto_registered) VALUES (?, ?, ?, 1, 1)")
+        .query(
+          "INSERT OR IGNORE INTO devices (name, network, group_id, enabled, auto_registered) VALUES (?, ?, ?, 1, 1)",
+        )
         .run(`auto-${ip.text}`, `${ip.text}/${prefix}`, group.id);
       this.markChanged();
       this.stats.auto_registered++;
@@ -235,7 +280,10 @@ export class DeviceIndex {
   private takeAutoToken(): boolean {
     const t = this.now();
     const perMs = this.auto.perMinute / 60_000;
-    this.autoTokens = Math.min(this.auto.perMinute, this.autoTokens + (t - this.autoRefill) * perMs);
+    this.autoTokens = Math.min(
+      this.auto.perMinute,
+      this.autoTokens + (t - this.autoRefill) * perMs,
+    );
     this.autoRefill = t;
     if (this.autoTokens < 1) return false;
     this.autoTokens -= 1;
@@ -250,8 +298,15 @@ const matches: Entry[][] = new Array(129);
 function lookup(n: number, proxy: ParsedIp | null): ResolvedDevice | null {
   if (proxy) {
     for (let i = 0; i < n; i++)
-      for (const e of matches[i]!) if (e.proxyNetwork !== null && e.proxyNetwork !== UNMATCHABLE && cidrContains(e.proxyNetwork, proxy)) return e.device;
+      for (const e of matches[i]!)
+        if (
+          e.proxyNetwork !== null &&
+          e.proxyNetwork !== UNMATCHABLE &&
+          cidrContains(e.proxyNetwork, proxy)
+        )
+          return e.device;
   }
-  for (let i = 0; i < n; i++) for (const e of matches[i]!) if (e.proxyNetwork === null) return e.device;
+  for (let i = 0; i < n; i++)
+    for (const e of matches[i]!) if (e.proxyNetwork === null) return e.device;
   return null;
 }

@@ -18,7 +18,9 @@ export interface Store {
 }
 
 export function migrationsFolder(): string {
-  return Bun.isStandaloneExecutable ? "/$bunfs/root/drizzle" : join(import.meta.dir, "..", "..", "drizzle");
+  return Bun.isStandaloneExecutable
+    ? "/$bunfs/root/drizzle"
+    : join(import.meta.dir, "..", "..", "drizzle");
 }
 
 /** Pages of WAL between automatic checkpoints (4 KiB pages: ~16 MiB). */
@@ -33,7 +35,9 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     // mode its owner gave it.
     if (!opts.readonly && !existsSync(path)) closeSync(openSync(path, "a", 0o600));
   }
-  const sqlite = opts.readonly ? new Database(path, { readonly: true }) : new Database(path, { create: true });
+  const sqlite = opts.readonly
+    ? new Database(path, { readonly: true })
+    : new Database(path, { create: true });
   // A second process (CLI, another instance) may hold the write lock briefly; wait rather than fail.
   sqlite.exec("PRAGMA busy_timeout = 5000");
   if (!opts.readonly) {
@@ -157,10 +161,14 @@ function mapWalIndex(sqlite: Database): Uint32Array | null {
   const file = sqlite.filename;
   if (!file || file === ":memory:") return null;
   try {
-    const mode = sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
+    const mode = sqlite
+      .query<{ journal_mode: string }, []>("PRAGMA journal_mode")
+      .get()?.journal_mode;
     if (mode !== "wal") return null;
     sqlite.query("SELECT 1 FROM sqlite_master LIMIT 1").get(); // make sure this connection holds the -shm
-    const m = Bun.mmap(`${file}-shm`, { shared: true, size: WAL_INDEX_HEADER } as Parameters<typeof Bun.mmap>[1]);
+    const m = Bun.mmap(`${file}-shm`, { shared: true, size: WAL_INDEX_HEADER } as Parameters<
+      typeof Bun.mmap
+    >[1]);
     if (m.byteLength < WAL_INDEX_HEADER || m.byteOffset % 4 !== 0) return null;
     return new Uint32Array(m.buffer, m.byteOffset, WAL_INDEX_HEADER / 4);
   } catch {

@@ -62,48 +62,27 @@ function checkRule(
   r: NewRule,
 ): Result<{ minPriv: number | null; maxPriv: number | null; ug: number[]; dg: number[] }> {
   if (!/^[A-Za-z0-9_.:@-]{1,64}$/.test(r.name))
-    return err(
-      "rules/bad-name",
-      "rule name: 1-64 of letters, digits, _ . : @ -",
-    );
+    return err("rules/bad-name", "rule name: 1-64 of letters, digits, _ . : @ -");
   if (r.action !== "permit" && r.action !== "deny")
     return err("rules/bad-action", 'action must be "permit" or "deny"');
   if (r.pattern.length === 0 || r.pattern.length > MAX_PATTERN_LENGTH)
-    return err(
-      "rules/bad-pattern",
-      `pattern must be 1..${MAX_PATTERN_LENGTH} characters`,
-    );
+    return err("rules/bad-pattern", `pattern must be 1..${MAX_PATTERN_LENGTH} characters`);
   try {
     new RegExp(r.pattern);
   } catch (e) {
-    return err(
-      "rules/bad-pattern",
-      `invalid regular expression: ${(e as Error).message}`,
-    );
+    return err("rules/bad-pattern", `invalid regular expression: ${(e as Error).message}`);
   }
   const minPriv = priv(r.minPriv, "min-priv");
   if (!minPriv.ok) return minPriv;
   const maxPriv = priv(r.maxPriv, "max-priv");
   if (!maxPriv.ok) return maxPriv;
-  if (
-    minPriv.value !== null &&
-    maxPriv.value !== null &&
-    minPriv.value > maxPriv.value
-  )
+  if (minPriv.value !== null && maxPriv.value !== null && minPriv.value > maxPriv.value)
     return err("rules/bad-priv", "min-priv is above max-priv");
-  if (
-    r.position !== undefined &&
-    (!Number.isSafeInteger(r.position) || r.position < 0)
-  )
+  if (r.position !== undefined && (!Number.isSafeInteger(r.position) || r.position < 0))
     return err("rules/bad-position", "position must be a non-negative integer");
   const ug = idsByName(store, userGroups, r.userGroups ?? [], "user group");
   if (!ug.ok) return ug;
-  const dg = idsByName(
-    store,
-    deviceGroups,
-    r.deviceGroups ?? [],
-    "device group",
-  );
+  const dg = idsByName(store, deviceGroups, r.deviceGroups ?? [], "device group");
   if (!dg.ok) return dg;
   return ok({ minPriv: minPriv.value, maxPriv: maxPriv.value, ug: ug.value, dg: dg.value });
 }
@@ -199,7 +178,10 @@ export function updateRule(
     ...(() => {
       const minP = p.minPriv === undefined ? cur.minPriv : p.minPriv;
       const maxP = p.maxPriv === undefined ? cur.maxPriv : p.maxPriv;
-      return { ...(minP === null ? {} : { minPriv: minP }), ...(maxP === null ? {} : { maxPriv: maxP }) };
+      return {
+        ...(minP === null ? {} : { minPriv: minP }),
+        ...(maxP === null ? {} : { maxPriv: maxP }),
+      };
     })(),
     userGroups: p.userGroups ?? cur.userGroups,
     deviceGroups: p.deviceGroups ?? cur.deviceGroups,
@@ -209,16 +191,32 @@ export function updateRule(
   const v = checked.value;
   try {
     store.db.transaction((tx) => {
-      const row = tx.select({ id: commandRules.id }).from(commandRules).where(eq(commandRules.name, name)).get();
+      const row = tx
+        .select({ id: commandRules.id })
+        .from(commandRules)
+        .where(eq(commandRules.name, name))
+        .get();
       if (row === undefined) throw new Error(`rule ${name} vanished`);
       tx.update(commandRules)
-        .set({ action: merged.action as "permit" | "deny", pattern: merged.pattern, position: merged.position!, minPriv: v.minPriv, maxPriv: v.maxPriv })
+        .set({
+          action: merged.action as "permit" | "deny",
+          pattern: merged.pattern,
+          position: merged.position!,
+          minPriv: v.minPriv,
+          maxPriv: v.maxPriv,
+        })
         .where(eq(commandRules.id, row.id))
         .run();
       tx.delete(commandRuleUserGroups).where(eq(commandRuleUserGroups.ruleId, row.id)).run();
       tx.delete(commandRuleDeviceGroups).where(eq(commandRuleDeviceGroups.ruleId, row.id)).run();
-      if (v.ug.length > 0) tx.insert(commandRuleUserGroups).values(v.ug.map((g) => ({ ruleId: row.id, userGroupId: g }))).run();
-      if (v.dg.length > 0) tx.insert(commandRuleDeviceGroups).values(v.dg.map((g) => ({ ruleId: row.id, deviceGroupId: g }))).run();
+      if (v.ug.length > 0)
+        tx.insert(commandRuleUserGroups)
+          .values(v.ug.map((g) => ({ ruleId: row.id, userGroupId: g })))
+          .run();
+      if (v.dg.length > 0)
+        tx.insert(commandRuleDeviceGroups)
+          .values(v.dg.map((g) => ({ ruleId: row.id, deviceGroupId: g })))
+          .run();
       audit(tx, actor, "rule.set", name, {
         action: merged.action,
         pattern: merged.pattern,
@@ -261,10 +259,7 @@ export function listRules(store: Store): RuleView[] {
   const dg = store.db
     .select({ rid: commandRuleDeviceGroups.ruleId, name: deviceGroups.name })
     .from(commandRuleDeviceGroups)
-    .innerJoin(
-      deviceGroups,
-      eq(deviceGroups.id, commandRuleDeviceGroups.deviceGroupId),
-    )
+    .innerJoin(deviceGroups, eq(deviceGroups.id, commandRuleDeviceGroups.deviceGroupId))
     .all();
   return rows.map((r) => ({
     name: r.name,
@@ -278,11 +273,7 @@ export function listRules(store: Store): RuleView[] {
   }));
 }
 
-export function removeRule(
-  store: Store,
-  name: string,
-  actor: string,
-): Result<void> {
+export function removeRule(store: Store, name: string, actor: string): Result<void> {
   try {
     const n = store.db.transaction((tx) => {
       const r = tx

@@ -23,7 +23,9 @@ export const deviceGroups = sqliteTable("device_groups", {
   /** Devices of this group are only matched through a proxy inside this CIDR (tenant isolation). */
   proxyNetwork: text("proxy_network"),
   /** RFC 3579 / BlastRADIUS: Access-Requests without Message-Authenticator are dropped. */
-  requireMessageAuthenticator: integer("require_message_authenticator", { mode: "boolean" }).notNull().default(true),
+  requireMessageAuthenticator: integer("require_message_authenticator", { mode: "boolean" })
+    .notNull()
+    .default(true),
   metadata: text("metadata").notNull().default("{}"),
   createdAt: createdAt(),
 });
@@ -170,10 +172,15 @@ export const accounting = sqliteTable(
     deviceGroup: text("device_group"),
     username: text("username").notNull().default(""),
     sessionId: text("session_id").notNull().default(""),
-    recordType: text("record_type", { enum: ["start", "stop", "update", "watchdog", "on", "off", "other"] }).notNull(),
+    recordType: text("record_type", {
+      enum: ["start", "stop", "update", "watchdog", "on", "off", "other"],
+    }).notNull(),
     attributes: text("attributes").notNull().default("{}"),
   },
-  (t) => [index("accounting_time_idx").on(t.time), index("accounting_user_idx").on(t.username, t.time)],
+  (t) => [
+    index("accounting_time_idx").on(t.time),
+    index("accounting_user_idx").on(t.username, t.time),
+  ],
 );
 
 /** Who changed what, when (admin CLI and API); never holds secrets. */

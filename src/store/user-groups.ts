@@ -6,12 +6,7 @@ import type { RadiusReplyAttribute } from "../policy/ports.ts";
 import { audit } from "./audit.ts";
 import type { Store } from "./open.ts";
 import { bumpLocalGeneration } from "./policy-source.ts";
-import {
-  deviceGroups,
-  userGroupDeviceGroups,
-  userGroupMembers,
-  userGroups,
-} from "./schema.ts";
+import { deviceGroups, userGroupDeviceGroups, userGroupMembers, userGroups } from "./schema.ts";
 
 /** TACACS+ AV pairs are at most 255 octets each (RFC 8907 §6.1, one length byte). */
 const MAX_AV_LENGTH = 255;
@@ -29,15 +24,10 @@ export interface NewUserGroup {
   deviceGroups?: string[];
 }
 
-export function parseServiceAv(
-  s: string,
-): Result<{ service: string; av: string }> {
+export function parseServiceAv(s: string): Result<{ service: string; av: string }> {
   const m = /^(?:service=)?([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+[=*].*)$/s.exec(s);
   if (m === null)
-    return err(
-      "usergroups/bad-av",
-      `bad AV "${s}": expected service=SERVICE:ATTR=VALUE`,
-    );
+    return err("usergroups/bad-av", `bad AV "${s}": expected service=SERVICE:ATTR=VALUE`);
   const av = m[2]!;
   if (Buffer.byteLength(av) > MAX_AV_LENGTH)
     return err(
@@ -51,10 +41,7 @@ export function parseRadiusReply(s: string): Result<RadiusReplyAttribute> {
   const i = s.indexOf("=");
   const name = i < 0 ? "" : s.slice(0, i);
   if (!/^[A-Za-z][A-Za-z0-9_.-]*$/.test(name))
-    return err(
-      "usergroups/bad-reply",
-      `bad RADIUS reply "${s}": expected Name=Value`,
-    );
+    return err("usergroups/bad-reply", `bad RADIUS reply "${s}": expected Name=Value`);
   const value = s.slice(i + 1);
   if (Buffer.byteLength(value) > MAX_REPLY_VALUE)
     return err(
@@ -70,16 +57,10 @@ export async function addUserGroup(
   actor: string,
 ): Promise<Result<{ id: number }>> {
   if (!/^[A-Za-z0-9_.@-]{1,64}$/.test(g.name))
-    return err(
-      "usergroups/bad-name",
-      "group name: 1-64 of letters, digits, _ . @ -",
-    );
+    return err("usergroups/bad-name", "group name: 1-64 of letters, digits, _ . @ -");
   const privLvl = g.privLvl ?? 1;
   if (!Number.isInteger(privLvl) || privLvl < 0 || privLvl > 15)
-    return err(
-      "usergroups/bad-priv",
-      "priv-lvl must be an integer 0..15 (RFC 8907 §6)",
-    );
+    return err("usergroups/bad-priv", "priv-lvl must be an integer 0..15 (RFC 8907 §6)");
   const tacacsAv: Record<string, string[]> = {};
   for (const s of g.av ?? []) {
     const r = parseServiceAv(s);
@@ -165,7 +146,11 @@ export function updateUserGroup(
   p: UserGroupPatch,
   actor: string,
 ): Result<void> {
-  const row = store.db.select({ id: userGroups.id }).from(userGroups).where(eq(userGroups.name, name)).get();
+  const row = store.db
+    .select({ id: userGroups.id })
+    .from(userGroups)
+    .where(eq(userGroups.name, name))
+    .get();
   if (row === undefined) return err("usergroups/not-found", `user group ${name} does not exist`);
   const set: Partial<typeof userGroups.$inferInsert> = {};
   const detail: Record<string, unknown> = {};
@@ -198,19 +183,35 @@ export function updateUserGroup(
   let dgIds: number[] | null = null;
   if (p.deviceGroups !== undefined) {
     const names = [...new Set(p.deviceGroups)];
-    const dg = names.length === 0 ? [] : store.db.select({ id: deviceGroups.id, name: deviceGroups.name }).from(deviceGroups).where(inArray(deviceGroups.name, names)).all();
+    const dg =
+      names.length === 0
+        ? []
+        : store.db
+            .select({ id: deviceGroups.id, name: deviceGroups.name })
+            .from(deviceGroups)
+            .where(inArray(deviceGroups.name, names))
+            .all();
     const missing = names.filter((n) => !dg.some((r) => r.name === n));
-    if (missing.length > 0) return err("usergroups/unknown-device-group", `device group ${missing.join(", ")} does not exist`);
+    if (missing.length > 0)
+      return err(
+        "usergroups/unknown-device-group",
+        `device group ${missing.join(", ")} does not exist`,
+      );
     dgIds = dg.map((d) => d.id);
     detail.deviceGroups = names;
   }
-  if (Object.keys(detail).length === 0) return err("usergroups/nothing-to-change", "nothing to change");
+  if (Object.keys(detail).length === 0)
+    return err("usergroups/nothing-to-change", "nothing to change");
   try {
     store.db.transaction((tx) => {
-      if (Object.keys(set).length > 0) tx.update(userGroups).set(set).where(eq(userGroups.id, row.id)).run();
+      if (Object.keys(set).length > 0)
+        tx.update(userGroups).set(set).where(eq(userGroups.id, row.id)).run();
       if (dgIds !== null) {
         tx.delete(userGroupDeviceGroups).where(eq(userGroupDeviceGroups.userGroupId, row.id)).run();
-        if (dgIds.length > 0) tx.insert(userGroupDeviceGroups).values(dgIds.map((d) => ({ userGroupId: row.id, deviceGroupId: d }))).run();
+        if (dgIds.length > 0)
+          tx.insert(userGroupDeviceGroups)
+            .values(dgIds.map((d) => ({ userGroupId: row.id, deviceGroupId: d })))
+            .run();
       }
       audit(tx, actor, "usergroup.set", name, detail);
     });
@@ -232,18 +233,11 @@ export interface UserGroupView {
 }
 
 export function listUserGroups(store: Store): UserGroupView[] {
-  const rows = store.db
-    .select()
-    .from(userGroups)
-    .orderBy(userGroups.name)
-    .all();
+  const rows = store.db.select().from(userGroups).orderBy(userGroups.name).all();
   const dgs = store.db
     .select({ gid: userGroupDeviceGroups.userGroupId, name: deviceGroups.name })
     .from(userGroupDeviceGroups)
-    .innerJoin(
-      deviceGroups,
-      eq(deviceGroups.id, userGroupDeviceGroups.deviceGroupId),
-    )
+    .innerJoin(deviceGroups, eq(deviceGroups.id, userGroupDeviceGroups.deviceGroupId))
     .orderBy(deviceGroups.name)
     .all();
   const members = store.db
@@ -266,11 +260,7 @@ export function listUserGroups(store: Store): UserGroupView[] {
  * the cascade would delete the rule's scope row, and a rule with no scope rows applies to everyone,
  * so "permit .* for ops" would silently become "permit .* for all".
  */
-export function removeUserGroup(
-  store: Store,
-  name: string,
-  actor: string,
-): Result<void> {
+export function removeUserGroup(store: Store, name: string, actor: string): Result<void> {
   const users = store.sqlite
     .query<{ name: string }, [string]>(
       "SELECT r.name FROM command_rules r JOIN command_rule_user_groups s ON s.rule_id = r.id JOIN user_groups g ON g.id = s.user_group_id WHERE g.name = ? ORDER BY r.position",
@@ -292,8 +282,7 @@ export function removeUserGroup(
       if (r.length > 0) audit(tx, actor, "usergroup.remove", name);
       return r.length;
     });
-    if (n === 0)
-      return err("usergroups/not-found", `user group ${name} does not exist`);
+    if (n === 0) return err("usergroups/not-found", `user group ${name} does not exist`);
   } catch (e) {
     return err("usergroups/write-failed", (e as Error).message);
   }

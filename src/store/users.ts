@@ -17,33 +17,23 @@ const MAX_USERNAME_BYTES = 253;
 /** Longer passwords only cost hashing time; RADIUS User-Password tops out at 128 octets anyway. */
 const MAX_PASSWORD_BYTES = 1024;
 
-export const hashPassword = (p: string): Promise<string> =>
-  Bun.password.hash(p, ARGON2_OPTIONS);
+export const hashPassword = (p: string): Promise<string> => Bun.password.hash(p, ARGON2_OPTIONS);
 
 /** RFC 8265 §3.3 UsernameCasePreserved, simplified: NFC, no whitespace or control characters. */
 export function checkUsername(raw: string): Result<string> {
   const name = raw.normalize("NFC");
   if (name.length === 0) return err("users/bad-name", "user name is empty");
   if (utf8(name).length > MAX_USERNAME_BYTES)
-    return err(
-      "users/bad-name",
-      `user name is longer than ${MAX_USERNAME_BYTES} bytes`,
-    );
+    return err("users/bad-name", `user name is longer than ${MAX_USERNAME_BYTES} bytes`);
   if (/[\s\p{Cc}\p{Cf}]/u.test(name))
-    return err(
-      "users/bad-name",
-      "user name contains spaces or control characters",
-    );
+    return err("users/bad-name", "user name contains spaces or control characters");
   return ok(name);
 }
 
 export function checkPassword(p: string, what = "password"): Result<string> {
   if (p.length === 0) return err("users/bad-password", `${what} is empty`);
   if (utf8(p).length > MAX_PASSWORD_BYTES)
-    return err(
-      "users/bad-password",
-      `${what} is longer than ${MAX_PASSWORD_BYTES} bytes`,
-    );
+    return err("users/bad-password", `${what} is longer than ${MAX_PASSWORD_BYTES} bytes`);
   return ok(p);
 }
 
@@ -70,10 +60,7 @@ function groupIds(store: Store, names: string[]): Result<number[]> {
     .all();
   const missing = unique.filter((n) => !rows.some((r) => r.name === n));
   if (missing.length > 0)
-    return err(
-      "users/unknown-group",
-      `user group ${missing.join(", ")} does not exist`,
-    );
+    return err("users/unknown-group", `user group ${missing.join(", ")} does not exist`);
   return ok(rows.map((r) => r.id));
 }
 
@@ -94,14 +81,8 @@ export async function addUser(
     if (!c.ok) return c;
   }
   if (u.chapSecret !== undefined && u.ntHashFromPassword)
-    return err(
-      "users/bad-chap",
-      "choose either a CHAP secret or an NT hash, not both",
-    );
-  if (
-    u.chapSecret !== undefined &&
-    (u.chapKey === null || u.chapKey === undefined)
-  ) {
+    return err("users/bad-chap", "choose either a CHAP secret or an NT hash, not both");
+  if (u.chapSecret !== undefined && (u.chapKey === null || u.chapKey === undefined)) {
     return err(
       "users/no-chap-key",
       "a CHAP secret needs the encryption key: set the variable named by policy.chap_key_env (64 hex chars)",
@@ -114,18 +95,12 @@ export async function addUser(
     .from(users)
     .where(eq(users.username, name.value))
     .get();
-  if (exists !== undefined)
-    return err("users/exists", `user ${name.value} already exists`);
+  if (exists !== undefined) return err("users/exists", `user ${name.value} already exists`);
   const passwordHash = await hashPassword(u.password);
-  const enableHash =
-    u.enableSecret === undefined ? null : await hashPassword(u.enableSecret);
+  const enableHash = u.enableSecret === undefined ? null : await hashPassword(u.enableSecret);
   const chapSecretEnc =
-    u.chapSecret === undefined
-      ? null
-      : encryptChapSecret(u.chapKey!, name.value, u.chapSecret);
-  const ntHash = u.ntHashFromPassword
-    ? Buffer.from(ntHashOf(u.password)).toString("hex")
-    : null;
+    u.chapSecret === undefined ? null : encryptChapSecret(u.chapKey!, name.value, u.chapSecret);
+  const ntHash = u.ntHashFromPassword ? Buffer.from(ntHashOf(u.password)).toString("hex") : null;
   try {
     const id = store.db.transaction((tx) => {
       const row = tx
@@ -147,12 +122,7 @@ export async function addUser(
       audit(tx, actor, "user.add", name.value, {
         groups: u.groups,
         hasEnable: u.enableSecret !== undefined,
-        optIn:
-          chapSecretEnc !== null
-            ? "encrypted"
-            : ntHash !== null
-              ? "nt-hash"
-              : "none",
+        optIn: chapSecretEnc !== null ? "encrypted" : ntHash !== null ? "nt-hash" : "none",
         expiresAt: u.expiresAt ?? null,
       });
       return row.id;
@@ -190,12 +160,7 @@ export function listUsers(store: Store): UserView[] {
     groups: memberships.filter((m) => m.userId === r.id).map((m) => m.name),
     expiresAt: r.expiresAt,
     enableSecret: r.enableHash !== null,
-    chap:
-      r.chapSecretEnc !== null
-        ? "encrypted"
-        : r.ntHash !== null
-          ? "nt-hash"
-          : "none",
+    chap: r.chapSecretEnc !== null ? "encrypted" : r.ntHash !== null ? "nt-hash" : "none",
     credentialVersion: r.credentialVersion,
     createdAt: r.createdAt,
   }));
@@ -215,8 +180,7 @@ function update(
     .from(users)
     .where(eq(users.username, name))
     .get();
-  if (row === undefined)
-    return err("users/not-found", `user ${name} does not exist`);
+  if (row === undefined) return err("users/not-found", `user ${name} does not exist`);
   try {
     store.db.transaction((tx) => {
       tx.update(users)
@@ -246,21 +210,10 @@ export async function setPassword(
     .from(users)
     .where(eq(users.username, username.normalize("NFC")))
     .get();
-  if (row === undefined)
-    return err("users/not-found", `user ${username} does not exist`);
+  if (row === undefined) return err("users/not-found", `user ${username} does not exist`);
   const passwordHash = await hashPassword(password);
-  const ntHash =
-    row.ntHash === null
-      ? null
-      : Buffer.from(ntHashOf(password)).toString("hex");
-  return update(
-    store,
-    username,
-    actor,
-    "user.passwd",
-    {},
-    { passwordHash, ntHash },
-  );
+  const ntHash = row.ntHash === null ? null : Buffer.from(ntHashOf(password)).toString("hex");
+  return update(store, username, actor, "user.passwd", {}, { passwordHash, ntHash });
 }
 
 export function setEnabled(
@@ -269,14 +222,7 @@ export function setEnabled(
   enabled: boolean,
   actor: string,
 ): Result<void> {
-  return update(
-    store,
-    username,
-    actor,
-    enabled ? "user.enable" : "user.disable",
-    {},
-    { enabled },
-  );
+  return update(store, username, actor, enabled ? "user.enable" : "user.disable", {}, { enabled });
 }
 
 export function setExpiry(
@@ -285,14 +231,7 @@ export function setExpiry(
   expiresAt: number | null,
   actor: string,
 ): Result<void> {
-  return update(
-    store,
-    username,
-    actor,
-    "user.expiry",
-    { expiresAt },
-    { expiresAt },
-  );
+  return update(store, username, actor, "user.expiry", { expiresAt }, { expiresAt });
 }
 
 /** Replace a user's group memberships (all groups must exist; [] leaves the user in none). */
@@ -310,8 +249,7 @@ export function setUserGroups(
     .from(users)
     .where(eq(users.username, name))
     .get();
-  if (row === undefined)
-    return err("users/not-found", `user ${name} does not exist`);
+  if (row === undefined) return err("users/not-found", `user ${name} does not exist`);
   try {
     store.db.transaction((tx) => {
       tx.delete(userGroupMembers).where(eq(userGroupMembers.userId, row.id)).run();
@@ -333,24 +271,15 @@ export function setUserGroups(
   return ok(undefined);
 }
 
-export function removeUser(
-  store: Store,
-  username: string,
-  actor: string,
-): Result<void> {
+export function removeUser(store: Store, username: string, actor: string): Result<void> {
   const name = username.normalize("NFC");
   try {
     const removed = store.db.transaction((tx) => {
-      const r = tx
-        .delete(users)
-        .where(eq(users.username, name))
-        .returning({ id: users.id })
-        .all();
+      const r = tx.delete(users).where(eq(users.username, name)).returning({ id: users.id }).all();
       if (r.length > 0) audit(tx, actor, "user.remove", name);
       return r.length;
     });
-    if (removed === 0)
-      return err("users/not-found", `user ${name} does not exist`);
+    if (removed === 0) return err("users/not-found", `user ${name} does not exist`);
   } catch (e) {
     return err("users/write-failed", (e as Error).message);
   }

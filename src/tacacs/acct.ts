@@ -6,7 +6,8 @@ import { AcctFlag, validAcctFlags, type AcctRequest } from "./codec/accounting.t
 import { parseArg } from "./codec/av.ts";
 import type { Job } from "./types.ts";
 
-export type AcctStep = { kind: "job"; job: Job } | { kind: "error"; serverMsg: string; reason: string };
+export type AcctStep =
+  { kind: "job"; job: Job } | { kind: "error"; serverMsg: string; reason: string };
 
 export function recordTypeOf(flags: number): "start" | "stop" | "watchdog" | "update" | null {
   if (!validAcctFlags(flags)) return null;
@@ -19,7 +20,8 @@ export function recordTypeOf(flags: number): "start" | "stop" | "watchdog" | "up
 
 export function startAcct(req: AcctRequest, tacacsSessionId: number): AcctStep {
   const recordType = recordTypeOf(req.flags);
-  if (recordType === null) return { kind: "error", serverMsg: "Invalid accounting flags", reason: "bad-flags" };
+  if (recordType === null)
+    return { kind: "error", serverMsg: "Invalid accounting flags", reason: "bad-flags" };
   if (req.lossyText) return { kind: "error", serverMsg: "Invalid text", reason: "bad-text" };
   return { kind: "job", job: { kind: "acct", req, recordType, tacacsSessionId } };
 }

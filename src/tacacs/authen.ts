@@ -59,13 +59,24 @@ export interface AsciiFlow {
 }
 
 export type AuthenStep =
-  | { kind: "reply"; reply: AuthenReply; terminal: boolean; flow?: AsciiFlow; note?: { result: "fail" | "error"; reason: string } }
+  | {
+      kind: "reply";
+      reply: AuthenReply;
+      terminal: boolean;
+      flow?: AsciiFlow;
+      note?: { result: "fail" | "error"; reason: string };
+    }
   | { kind: "job"; job: Job }
   /** The session ends without a reply (the client aborted it). */
   | { kind: "end"; note: { result: "fail"; reason: string } };
 
 const EMPTY = new Uint8Array(0);
-const reply = (status: number, serverMsg: string, flags = 0, data: Uint8Array = EMPTY): AuthenReply => ({ status, flags, serverMsg, data });
+const reply = (
+  status: number,
+  serverMsg: string,
+  flags = 0,
+  data: Uint8Array = EMPTY,
+): AuthenReply => ({ status, flags, serverMsg, data });
 
 export function authenTypeName(t: number): string {
   switch (t) {
@@ -85,43 +96,98 @@ export function authenTypeName(t: number): string {
 }
 
 function fail(msg: string, reason: string): AuthenStep {
-  return { kind: "reply", reply: reply(AuthenStatus.FAIL, msg), terminal: true, note: { result: "fail", reason } };
+  return {
+    kind: "reply",
+    reply: reply(AuthenStatus.FAIL, msg),
+    terminal: true,
+    note: { result: "fail", reason },
+  };
 }
 
 function prompt(flow: AsciiFlow): AuthenStep {
   flow.prompts++;
   if (flow.prompts > MAX_PROMPTS) return fail("Too many attempts", "too-many-prompts");
-  if (flow.step === "getuser") return { kind: "reply", reply: reply(AuthenStatus.GETUSER, "Username: "), terminal: false, flow };
+  if (flow.step === "getuser")
+    return {
+      kind: "reply",
+      reply: reply(AuthenStatus.GETUSER, "Username: "),
+      terminal: false,
+      flow,
+    };
   // §5.4.2.7: the old password of a change is asked with GETDATA (still NOECHO), never GETPASS.
   if (flow.purpose === "chpass" && flow.step === "getpass")
-    return { kind: "reply", reply: reply(AuthenStatus.GETDATA, "Old password: ", AuthenReplyFlag.NOECHO), terminal: false, flow };
-  const text = flow.step === "getnew" ? "New password: " : flow.step === "confirm" ? "Retype new password: " : "Password: ";
-  return { kind: "reply", reply: reply(AuthenStatus.GETPASS, text, AuthenReplyFlag.NOECHO), terminal: false, flow };
+    return {
+      kind: "reply",
+      reply: reply(AuthenStatus.GETDATA, "Old password: ", AuthenReplyFlag.NOECHO),
+      terminal: false,
+      flow,
+    };
+  const text =
+    flow.step === "getnew"
+      ? "New password: "
+      : flow.step === "confirm"
+        ? "Retype new password: "
+        : "Password: ";
+  return {
+    kind: "reply",
+    reply: reply(AuthenStatus.GETPASS, text, AuthenReplyFlag.NOECHO),
+    terminal: false,
+    flow,
+  };
 }
 
 export function startAuthen(s: AuthenStart, cfg: EngineConfig): AuthenStep {
   if (s.lossyText) return fail("Authentication failed", "bad-text");
   const enable = s.authenService === AuthenService.ENABLE;
   if (s.action === AuthenAction.CHPASS) {
-    if (s.authenType !== AuthenType.ASCII || enable) return fail("Change password needs an ASCII login session", "unsupported-chpass");
+    if (s.authenType !== AuthenType.ASCII || enable)
+      return fail("Change password needs an ASCII login session", "unsupported-chpass");
     if (cfg.onlyChap) return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
-    return prompt({ purpose: "chpass", step: s.user === "" ? "getuser" : "getpass", username: s.user, prompts: 0, privLvl: s.privLvl });
+    return prompt({
+      purpose: "chpass",
+      step: s.user === "" ? "getuser" : "getpass",
+      username: s.user,
+      prompts: 0,
+      privLvl: s.privLvl,
+    });
   }
   if (s.action !== AuthenAction.LOGIN) return fail("Action not supported", "unsupported-action");
   const purpose = enable ? "enable" : "login";
   const name = authenTypeName(s.authenType);
-  if (cfg.onlyChap && (!enable || cfg.onlyChapEnable) && (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)) {
+  if (
+    cfg.onlyChap &&
+    (!enable || cfg.onlyChapEnable) &&
+    (s.authenType === AuthenType.ASCII || s.authenType === AuthenType.PAP)
+  ) {
     return fail("Only CHAP and MS-CHAP are accepted", "only-chap");
   }
   switch (s.authenType) {
     case AuthenType.ASCII: {
-      const flow: AsciiFlow = { purpose, step: s.user === "" ? "getuser" : "getpass", username: s.user, prompts: 0, privLvl: s.privLvl };
+      const flow: AsciiFlow = {
+        purpose,
+        step: s.user === "" ? "getuser" : "getpass",
+        username: s.user,
+        prompts: 0,
+        privLvl: s.privLvl,
+      };
       return prompt(flow);
     }
     case AuthenType.PAP:
-      if (s.user === "" || s.data.length === 0) return fail("Authentication failed", "empty-credentials");
-      if (s.data.length > MAX_PASSWORD_BYTES) return fail("Authentication failed", "password-too-long");
-      return { kind: "job", job: { kind: "password", purpose, authenType: name, username: s.user, password: s.data, privLvl: s.privLvl } };
+      if (s.user === "" || s.data.length === 0)
+        return fail("Authentication failed", "empty-credentials");
+      if (s.data.length > MAX_PASSWORD_BYTES)
+        return fail("Authentication failed", "password-too-long");
+      return {
+        kind: "job",
+        job: {
+          kind: "password",
+          purpose,
+          authenType: name,
+          username: s.user,
+          password: s.data,
+          privLvl: s.privLvl,
+        },
+      };
     case AuthenType.CHAP:
     case AuthenType.MSCHAP:
     case AuthenType.MSCHAPV2: {
@@ -145,7 +211,8 @@ function challengeJob(s: AuthenStart, name: string): AuthenStep {
     return { kind: "job", job: { kind: "chap", username: s.user, id, challenge, response } };
   }
   const clen = s.authenType === AuthenType.MSCHAP ? MSCHAP1_CHALLENGE_LEN : MSCHAP2_CHALLENGE_LEN;
-  if (d.length !== 1 + clen + MSCHAP_RESPONSE_LEN) return fail("Authentication failed", `bad-${name}-data`);
+  if (d.length !== 1 + clen + MSCHAP_RESPONSE_LEN)
+    return fail("Authentication failed", `bad-${name}-data`);
   const challenge = d.subarray(1, 1 + clen);
   const response = d.subarray(1 + clen);
   const kind = s.authenType === AuthenType.MSCHAP ? "mschap1" : "mschap2";
@@ -157,7 +224,8 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
   // §5.4.3: the client "may prematurely terminate a session" with the ABORT flag. It waits for
   // nothing more: the session ends without a reply (as tac_plus-ng does), counted as a failure.
-  if ((c.flags & AuthenContinueFlag.ABORT) !== 0) return { kind: "end", note: { result: "fail", reason: "aborted" } };
+  if ((c.flags & AuthenContinueFlag.ABORT) !== 0)
+    return { kind: "end", note: { result: "fail", reason: "aborted" } };
   if (c.userMsg.length === 0) return prompt(flow);
   if (flow.step === "getuser") {
     let name: string;
@@ -171,7 +239,8 @@ export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
     flow.step = "getpass";
     return prompt(flow);
   }
-  if (c.userMsg.length > MAX_PASSWORD_BYTES) return fail("Authentication failed", "password-too-long");
+  if (c.userMsg.length > MAX_PASSWORD_BYTES)
+    return fail("Authentication failed", "password-too-long");
   if (flow.purpose === "chpass") {
     if (flow.step === "getpass") {
       flow.old = c.userMsg.slice();
@@ -184,16 +253,29 @@ export function continueAuthen(flow: AsciiFlow, c: AuthenContinue): AuthenStep {
       return prompt(flow);
     }
     const next = flow.next!;
-    if (!timingSafeEqual(next, c.userMsg)) return fail("New passwords do not match", "chpass-mismatch");
-    return { kind: "job", job: { kind: "chpass", username: flow.username, oldPassword: flow.old!, newPassword: next } };
+    if (!timingSafeEqual(next, c.userMsg))
+      return fail("New passwords do not match", "chpass-mismatch");
+    return {
+      kind: "job",
+      job: { kind: "chpass", username: flow.username, oldPassword: flow.old!, newPassword: next },
+    };
   }
   return {
     kind: "job",
-    job: { kind: "password", purpose: flow.purpose, authenType: "ascii", username: flow.username, password: c.userMsg, privLvl: flow.privLvl },
+    job: {
+      kind: "password",
+      purpose: flow.purpose,
+      authenType: "ascii",
+      username: flow.username,
+      password: c.userMsg,
+      privLvl: flow.privLvl,
+    },
   };
 }
 
 /** The reply to a finished authentication job. */
 export function authenVerdict(allow: boolean, data?: Uint8Array): AuthenReply {
-  return allow ? reply(AuthenStatus.PASS, "", 0, data ?? EMPTY) : reply(AuthenStatus.FAIL, "Authentication failed");
+  return allow
+    ? reply(AuthenStatus.PASS, "", 0, data ?? EMPTY)
+    : reply(AuthenStatus.FAIL, "Authentication failed");
 }

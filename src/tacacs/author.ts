@@ -17,7 +17,8 @@ const EMPTY = new Uint8Array(0);
 /** IOS ends command authorization with a literal "<cr>" argument. */
 const END_OF_LINE = "<cr>";
 
-export type AuthorStep = { kind: "job"; job: Job } | { kind: "fail"; serverMsg: string; reason: string };
+export type AuthorStep =
+  { kind: "job"; job: Job } | { kind: "fail"; serverMsg: string; reason: string };
 
 export function startAuthor(req: AuthorRequest): AuthorStep {
   if (req.lossyText) return { kind: "fail", serverMsg: "Authorization failed", reason: "bad-text" };
@@ -33,14 +34,21 @@ export function startAuthor(req: AuthorRequest): AuthorStep {
     else if (attr === "cmd" && cmd === null) cmd = value;
     else if (attr === "cmd-arg" && value !== END_OF_LINE) cmdArgs.push(value);
   }
-  if (service === null || service === "") return { kind: "fail", serverMsg: "No service", reason: "no-service" };
+  if (service === null || service === "")
+    return { kind: "fail", serverMsg: "No service", reason: "no-service" };
   // "cmd=" (empty) is a shell start (§8.2); a non-empty cmd asks about one command.
   const isCommand = cmd !== null && cmd !== "";
-  return { kind: "job", job: { kind: "author", req, service, cmd: isCommand ? cmd : null, cmdArgs } };
+  return {
+    kind: "job",
+    job: { kind: "author", req, service, cmd: isCommand ? cmd : null, cmdArgs },
+  };
 }
 
 /** §6.2 RESPONSE for a permitted shell / service start carrying the policy's AV pairs. */
-export function grantResponse(req: AuthorRequest, granted: readonly string[]): { status: number; args: string[]; serverMsg: string; data: Uint8Array } {
+export function grantResponse(
+  req: AuthorRequest,
+  granted: readonly string[],
+): { status: number; args: string[]; serverMsg: string; data: Uint8Array } {
   const requested = new Map<string, number>();
   req.args.forEach((a, i) => {
     const p = parseArg(a);
@@ -66,10 +74,20 @@ export function grantResponse(req: AuthorRequest, granted: readonly string[]): {
     : { status: AuthorStatus.PASS_ADD, args: added, serverMsg: "", data: EMPTY };
 }
 
-export function permitCommand(): { status: number; args: string[]; serverMsg: string; data: Uint8Array } {
+export function permitCommand(): {
+  status: number;
+  args: string[];
+  serverMsg: string;
+  data: Uint8Array;
+} {
   return { status: AuthorStatus.PASS_ADD, args: [], serverMsg: "", data: EMPTY };
 }
 
-export function denyResponse(serverMsg: string): { status: number; args: string[]; serverMsg: string; data: Uint8Array } {
+export function denyResponse(serverMsg: string): {
+  status: number;
+  args: string[];
+  serverMsg: string;
+  data: Uint8Array;
+} {
   return { status: AuthorStatus.FAIL, args: [], serverMsg, data: EMPTY };
 }

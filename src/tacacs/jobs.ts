@@ -25,11 +25,24 @@ const enc = new TextEncoder();
 export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
   switch (job.kind) {
     case "password": {
-      const req = { username: job.username, password: job.password, clientIp: ctx.clientIp, device: ctx.device };
-      const answer = (decision: Decision): Answer => ({ kind: "authen", authenType: job.authenType, decision, username: job.username });
+      const req = {
+        username: job.username,
+        password: job.password,
+        clientIp: ctx.clientIp,
+        device: ctx.device,
+      };
+      const answer = (decision: Decision): Answer => ({
+        kind: "authen",
+        authenType: job.authenType,
+        decision,
+        username: job.username,
+      });
       let p: Decision | Promise<Decision>;
       try {
-        p = job.purpose === "enable" ? ctx.policy.authenticateEnable({ ...req, privLvl: job.privLvl }) : ctx.policy.authenticatePassword(req);
+        p =
+          job.purpose === "enable"
+            ? ctx.policy.authenticateEnable({ ...req, privLvl: job.privLvl })
+            : ctx.policy.authenticatePassword(req);
       } catch {
         return answer(deny(Reason.badPassword));
       }
@@ -37,15 +50,32 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
       return p.then(answer, () => answer(deny(Reason.badPassword)));
     }
     case "chpass": {
-      const req = { username: job.username, password: job.oldPassword, newPassword: job.newPassword, clientIp: ctx.clientIp, device: ctx.device };
+      const req = {
+        username: job.username,
+        password: job.oldPassword,
+        newPassword: job.newPassword,
+        clientIp: ctx.clientIp,
+        device: ctx.device,
+      };
       return ctx.policy.changePassword(req).then(
-        (decision): Answer => ({ kind: "authen", authenType: "ascii", decision, username: job.username }),
-        (): Answer => ({ kind: "authen", authenType: "ascii", decision: deny(Reason.changeFailed), username: job.username }),
+        (decision): Answer => ({
+          kind: "authen",
+          authenType: "ascii",
+          decision,
+          username: job.username,
+        }),
+        (): Answer => ({
+          kind: "authen",
+          authenType: "ascii",
+          decision: deny(Reason.changeFailed),
+          username: job.username,
+        }),
       );
     }
     case "chap": {
-      const decision = ctx.policy.authenticateChap({ username: job.username, clientIp: ctx.clientIp, device: ctx.device }, (clear) =>
-        timingSafeEqual(chapResponse(job.id, clear, job.challenge), job.response),
+      const decision = ctx.policy.authenticateChap(
+        { username: job.username, clientIp: ctx.clientIp, device: ctx.device },
+        (clear) => timingSafeEqual(chapResponse(job.id, clear, job.challenge), job.response),
       );
       return { kind: "authen", authenType: "chap", decision, username: job.username };
     }
@@ -56,10 +86,13 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
       response[0] = job.id;
       response[1] = job.response[48]!;
       response.set(job.response.subarray(0, 48), 2);
-      const decision = ctx.policy.authenticateMsChap({ username: job.username, clientIp: ctx.clientIp, device: ctx.device }, (ntHash) => {
-        const r = verifyMsChapV1({ ntHash, challenge: job.challenge, response });
-        return r.ok && r.value;
-      });
+      const decision = ctx.policy.authenticateMsChap(
+        { username: job.username, clientIp: ctx.clientIp, device: ctx.device },
+        (ntHash) => {
+          const r = verifyMsChapV1({ ntHash, challenge: job.challenge, response });
+          return r.ok && r.value;
+        },
+      );
       return { kind: "authen", authenType: "mschap", decision, username: job.username };
     }
     case "mschap2": {
@@ -69,14 +102,27 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
       response[1] = job.response[48]!;
       response.set(job.response.subarray(0, 48), 2);
       let success: Uint8Array | undefined;
-      const decision = ctx.policy.authenticateMsChap({ username: job.username, clientIp: ctx.clientIp, device: ctx.device }, (ntHash) => {
-        const r = verifyMsChapV2({ userName: enc.encode(job.username), ntHash, authChallenge: job.challenge, response });
-        if (!r.ok || r.value === null) return false;
-        // "S=<40 hex>" authenticator response (RFC 2759 §5), returned in the REPLY data field.
-        success = r.value.success.subarray(1);
-        return true;
-      });
-      const a: Answer = { kind: "authen", authenType: "mschapv2", decision, username: job.username };
+      const decision = ctx.policy.authenticateMsChap(
+        { username: job.username, clientIp: ctx.clientIp, device: ctx.device },
+        (ntHash) => {
+          const r = verifyMsChapV2({
+            userName: enc.encode(job.username),
+            ntHash,
+            authChallenge: job.challenge,
+            response,
+          });
+          if (!r.ok || r.value === null) return false;
+          // "S=<40 hex>" authenticator response (RFC 2759 §5), returned in the REPLY data field.
+          success = r.value.success.subarray(1);
+          return true;
+        },
+      );
+      const a: Answer = {
+        kind: "authen",
+        authenType: "mschapv2",
+        decision,
+        username: job.username,
+      };
       if (decision.allow && success !== undefined) a.data = success;
       return a;
     }
@@ -97,7 +143,13 @@ export function runJob(job: Job, ctx: JobContext): Answer | Promise<Answer> {
       };
       return ctx.policy.account(record).then(
         (): Answer => ({ kind: "acct", ok: true, recordType: job.recordType, username: req.user }),
-        (e: unknown): Answer => ({ kind: "acct", ok: false, recordType: job.recordType, detail: e instanceof Error ? e.message : String(e), username: req.user }),
+        (e: unknown): Answer => ({
+          kind: "acct",
+          ok: false,
+          recordType: job.recordType,
+          detail: e instanceof Error ? e.message : String(e),
+          username: req.user,
+        }),
       );
     }
   }
@@ -108,12 +160,24 @@ function author(job: Job & { kind: "author" }, ctx: JobContext): Answer {
   let decision: Decision;
   let body;
   if (job.cmd !== null) {
-    decision = ctx.policy.authorizeCommand({ username, device: ctx.device, cmd: job.cmd, args: job.cmdArgs, privLvl: job.req.privLvl });
+    decision = ctx.policy.authorizeCommand({
+      username,
+      device: ctx.device,
+      cmd: job.cmd,
+      args: job.cmdArgs,
+      privLvl: job.req.privLvl,
+    });
     body = decision.allow ? permitCommand() : denyResponse("Command not authorized");
   } else {
     const d = ctx.policy.authorizeShell({ username, device: ctx.device, service: job.service });
     decision = d;
     body = d.allow ? grantResponse(job.req, d.av) : denyResponse("Service not authorized");
   }
-  return { kind: "author", reply: { kind: "author-response", body }, allow: decision.allow, reason: reasonKind(decision.reason), username };
+  return {
+    kind: "author",
+    reply: { kind: "author-response", body },
+    allow: decision.allow,
+    reason: reasonKind(decision.reason),
+    username,
+  };
 }

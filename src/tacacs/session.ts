@@ -28,8 +28,20 @@ import { AuthenStatus, expectedMinorVersion } from "./codec/authentication.ts";
 import { AuthorStatus } from "./codec/authorization.ts";
 import type { Frame } from "./codec/framer.ts";
 import { HeaderFlag, MinorVersion, PacketType, type Header } from "./codec/header.ts";
-import { decodePacket, encodeBody, encodePacket, type ClientPacket, type PacketBody } from "./codec/packet.ts";
-import { authenVerdict, continueAuthen, startAuthen, type AsciiFlow, type AuthenStep } from "./authen.ts";
+import {
+  decodePacket,
+  encodeBody,
+  encodePacket,
+  type ClientPacket,
+  type PacketBody,
+} from "./codec/packet.ts";
+import {
+  authenVerdict,
+  continueAuthen,
+  startAuthen,
+  type AsciiFlow,
+  type AuthenStep,
+} from "./authen.ts";
 import { startAcct } from "./acct.ts";
 import { denyResponse, startAuthor } from "./author.ts";
 import type { Answer, EngineConfig, Job, Output, RefusalReason } from "./types.ts";
@@ -68,7 +80,17 @@ export interface ConnState {
 }
 
 export function newConnection(key: Uint8Array, cfg: EngineConfig): ConnState {
-  return { key, cfg, sessions: new Map(), singleConnect: null, repliesSent: 0, sessionsStarted: 0, refuseNew: false, retired: false, closed: false };
+  return {
+    key,
+    cfg,
+    sessions: new Map(),
+    singleConnect: null,
+    repliesSent: 0,
+    sessionsStarted: 0,
+    refuseNew: false,
+    retired: false,
+    closed: false,
+  };
 }
 
 /**
@@ -86,13 +108,24 @@ export function retire(conn: ConnState, out: Output[]): void {
 const EMPTY = new Uint8Array(0);
 
 function errorBody(type: number, msg: string): PacketBody {
-  if (type === PacketType.AUTHEN) return { kind: "authen-reply", body: { status: AuthenStatus.ERROR, flags: 0, serverMsg: msg, data: EMPTY } };
-  if (type === PacketType.AUTHOR) return { kind: "author-response", body: { status: AuthorStatus.ERROR, args: [], serverMsg: msg, data: EMPTY } };
+  if (type === PacketType.AUTHEN)
+    return {
+      kind: "authen-reply",
+      body: { status: AuthenStatus.ERROR, flags: 0, serverMsg: msg, data: EMPTY },
+    };
+  if (type === PacketType.AUTHOR)
+    return {
+      kind: "author-response",
+      body: { status: AuthorStatus.ERROR, args: [], serverMsg: msg, data: EMPTY },
+    };
   return { kind: "acct-reply", body: { status: AcctStatus.ERROR, serverMsg: msg, data: EMPTY } };
 }
 
 function note(out: Output[], reason: RefusalReason, detail?: string): void {
-  out.push({ kind: "note", note: detail === undefined ? { what: "refused", reason } : { what: "refused", reason, detail } });
+  out.push({
+    kind: "note",
+    note: detail === undefined ? { what: "refused", reason } : { what: "refused", reason, detail },
+  });
 }
 
 function close(conn: ConnState, out: Output[], reason: string): void {
@@ -102,18 +135,29 @@ function close(conn: ConnState, out: Output[], reason: string): void {
 }
 
 /** Encodes and queues a reply to `h`; ends the session when `terminal`. */
-function reply(conn: ConnState, h: Header, body: PacketBody, terminal: boolean, out: Output[]): void {
+function reply(
+  conn: ConnState,
+  h: Header,
+  body: PacketBody,
+  terminal: boolean,
+  out: Output[],
+): void {
   const seqNo = h.seqNo + 1;
   if (!terminal && seqNo >= MAX_SEQ_NO - 1) {
     note(out, "session_too_long");
     body = errorBody(h.type, "Session too long");
     terminal = true;
   }
-  const flags = conn.repliesSent === 0 && conn.singleConnect === true ? HeaderFlag.SINGLE_CONNECT : 0;
+  const flags =
+    conn.repliesSent === 0 && conn.singleConnect === true ? HeaderFlag.SINGLE_CONNECT : 0;
   conn.repliesSent++;
   out.push({
     kind: "send",
-    bytes: encodePacket({ type: h.type, seqNo, sessionId: h.sessionId, minorVersion: h.minorVersion, flags }, encodeBody(body), conn.key),
+    bytes: encodePacket(
+      { type: h.type, seqNo, sessionId: h.sessionId, minorVersion: h.minorVersion, flags },
+      encodeBody(body),
+      conn.key,
+    ),
   });
   const s = conn.sessions.get(h.sessionId);
   if (!terminal) {
@@ -133,9 +177,16 @@ function endSession(conn: ConnState, sessionId: number, out: Output[]): void {
 }
 
 /** Refuse one packet with an ERROR reply when one can be sent, and end its session. */
-function refuseWithError(conn: ConnState, h: Header, reason: RefusalReason, msg: string, out: Output[]): void {
+function refuseWithError(
+  conn: ConnState,
+  h: Header,
+  reason: RefusalReason,
+  msg: string,
+  out: Output[],
+): void {
   note(out, reason);
-  if ((h.seqNo & 1) === 1 && h.seqNo < MAX_SEQ_NO) reply(conn, h, errorBody(h.type, msg), true, out);
+  if ((h.seqNo & 1) === 1 && h.seqNo < MAX_SEQ_NO)
+    reply(conn, h, errorBody(h.type, msg), true, out);
   else {
     endSession(conn, h.sessionId, out);
     if (conn.singleConnect !== true) close(conn, out, reason);
@@ -153,7 +204,17 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
     if (h.seqNo < MAX_SEQ_NO)
       out.push({
         kind: "send",
-        bytes: encodePacket({ type: h.type, seqNo: h.seqNo + 1, sessionId: h.sessionId, minorVersion: h.minorVersion, flags: h.flags }, EMPTY_BODY, conn.key),
+        bytes: encodePacket(
+          {
+            type: h.type,
+            seqNo: h.seqNo + 1,
+            sessionId: h.sessionId,
+            minorVersion: h.minorVersion,
+            flags: h.flags,
+          },
+          EMPTY_BODY,
+          conn.key,
+        ),
       });
     return close(conn, out, "bad_type");
   }
@@ -161,7 +222,8 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
     note(out, "unencrypted_refused");
     return close(conn, out, "unencrypted_refused");
   }
-  if (conn.singleConnect === null) conn.singleConnect = conn.cfg.singleConnect && (h.flags & HeaderFlag.SINGLE_CONNECT) !== 0;
+  if (conn.singleConnect === null)
+    conn.singleConnect = conn.cfg.singleConnect && (h.flags & HeaderFlag.SINGLE_CONNECT) !== 0;
 
   let s = conn.sessions.get(h.sessionId);
   if (s === undefined) {
@@ -169,12 +231,21 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
       note(out, "bad_key_connection");
       return;
     }
-    if (conn.retired) return refuseWithError(conn, h, "device_changed", "Device configuration changed; reconnect", out);
-    if (h.seqNo !== 1) return refuseWithError(conn, h, "bad_seq_no", "Unexpected sequence number", out);
+    if (conn.retired)
+      return refuseWithError(
+        conn,
+        h,
+        "device_changed",
+        "Device configuration changed; reconnect",
+        out,
+      );
+    if (h.seqNo !== 1)
+      return refuseWithError(conn, h, "bad_seq_no", "Unexpected sequence number", out);
     if (conn.singleConnect !== true && conn.sessionsStarted > 0) {
       return refuseWithError(conn, h, "no_single_connect", "Single-connect not negotiated", out);
     }
-    if (conn.sessions.size >= conn.cfg.maxSessions) return refuseWithError(conn, h, "too_many_sessions", "Too many sessions", out);
+    if (conn.sessions.size >= conn.cfg.maxSessions)
+      return refuseWithError(conn, h, "too_many_sessions", "Too many sessions", out);
     s = { type: h.type, minor: h.minorVersion, nextSeq: 1, busy: false, pending: null, flow: null };
     conn.sessions.set(h.sessionId, s);
     conn.sessionsStarted++;
@@ -190,7 +261,8 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
       conn.refuseNew = true;
       return refuseWithError(conn, h, "bad_key", "Bad secret", out);
     }
-    if (r.code === "tacacs/bad-minor-version") return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+    if (r.code === "tacacs/bad-minor-version")
+      return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
     return refuseWithError(conn, h, "bad_seq_no", r.code, out);
   }
   dispatch(conn, s, r.value, out);
@@ -201,27 +273,50 @@ function dispatch(conn: ConnState, s: Session, p: ClientPacket, out: Output[]): 
   switch (p.kind) {
     case "authen-start": {
       const want = expectedMinorVersion(p.body);
-      if (want !== null && want !== h.minorVersion) return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+      if (want !== null && want !== h.minorVersion)
+        return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
       return authenStep(conn, s, h, startAuthen(p.body, conn.cfg), out);
     }
     case "authen-continue":
-      if (h.minorVersion !== s.minor) return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
-      if (s.flow === null) return refuseWithError(conn, h, "bad_seq_no", "No authentication in progress", out);
+      if (h.minorVersion !== s.minor)
+        return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+      if (s.flow === null)
+        return refuseWithError(conn, h, "bad_seq_no", "No authentication in progress", out);
       return authenStep(conn, s, h, continueAuthen(s.flow, p.body), out);
     case "author-request": {
-      if (h.minorVersion !== MinorVersion.DEFAULT) return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+      if (h.minorVersion !== MinorVersion.DEFAULT)
+        return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
       const a = startAuthor(p.body);
       if (a.kind === "fail") {
-        out.push({ kind: "note", note: { what: "author", result: "deny", reason: a.reason, username: p.body.user } });
-        return reply(conn, h, { kind: "author-response", body: denyResponse(a.serverMsg) }, true, out);
+        out.push({
+          kind: "note",
+          note: { what: "author", result: "deny", reason: a.reason, username: p.body.user },
+        });
+        return reply(
+          conn,
+          h,
+          { kind: "author-response", body: denyResponse(a.serverMsg) },
+          true,
+          out,
+        );
       }
       return askPolicy(s, h, a.job, out);
     }
     case "acct-request": {
-      if (h.minorVersion !== MinorVersion.DEFAULT) return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+      if (h.minorVersion !== MinorVersion.DEFAULT)
+        return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
       const a = startAcct(p.body, h.sessionId);
       if (a.kind === "error") {
-        out.push({ kind: "note", note: { what: "acct", recordType: "invalid", result: "error", reason: a.reason, username: p.body.user } });
+        out.push({
+          kind: "note",
+          note: {
+            what: "acct",
+            recordType: "invalid",
+            result: "error",
+            reason: a.reason,
+            username: p.body.user,
+          },
+        });
         return reply(conn, h, errorBody(h.type, a.serverMsg), true, out);
       }
       return askPolicy(s, h, a.job, out);
@@ -238,7 +333,16 @@ function askPolicy(s: Session, h: Header, job: Job, out: Output[]): void {
 function authenStep(conn: ConnState, s: Session, h: Header, step: AuthenStep, out: Output[]): void {
   if (step.kind === "job") return askPolicy(s, h, step.job, out);
   const noted = (n: { result: "fail" | "error"; reason: string }) =>
-    out.push({ kind: "note", note: { what: "authen", authenType: "other", result: n.result, reason: n.reason, username: s.flow?.username ?? "" } });
+    out.push({
+      kind: "note",
+      note: {
+        what: "authen",
+        authenType: "other",
+        result: n.result,
+        reason: n.reason,
+        username: s.flow?.username ?? "",
+      },
+    });
   if (step.kind === "end") {
     noted(step.note);
     return endSession(conn, h.sessionId, out);
@@ -256,21 +360,52 @@ export function onAnswer(conn: ConnState, sessionId: number, a: Answer, out: Out
   switch (a.kind) {
     case "authen": {
       const d = a.decision;
-      out.push({ kind: "note", note: { what: "authen", authenType: a.authenType, result: d.allow ? "pass" : "fail", reason: d.reason, username: a.username } });
-      return reply(conn, h, { kind: "authen-reply", body: authenVerdict(d.allow, a.data) }, true, out);
-    }
-    case "author":
-      out.push({ kind: "note", note: { what: "author", result: a.allow ? "permit" : "deny", reason: a.reason, username: a.username } });
-      return reply(conn, h, a.reply, true, out);
-    case "acct":
       out.push({
         kind: "note",
-        note: { what: "acct", recordType: a.recordType, result: a.ok ? "success" : "error", reason: a.ok ? "committed" : "store-error", username: a.username },
+        note: {
+          what: "authen",
+          authenType: a.authenType,
+          result: d.allow ? "pass" : "fail",
+          reason: d.reason,
+          username: a.username,
+        },
       });
       return reply(
         conn,
         h,
-        a.ok ? { kind: "acct-reply", body: { status: AcctStatus.SUCCESS, serverMsg: "", data: EMPTY } } : errorBody(h.type, "Accounting not recorded"),
+        { kind: "authen-reply", body: authenVerdict(d.allow, a.data) },
+        true,
+        out,
+      );
+    }
+    case "author":
+      out.push({
+        kind: "note",
+        note: {
+          what: "author",
+          result: a.allow ? "permit" : "deny",
+          reason: a.reason,
+          username: a.username,
+        },
+      });
+      return reply(conn, h, a.reply, true, out);
+    case "acct":
+      out.push({
+        kind: "note",
+        note: {
+          what: "acct",
+          recordType: a.recordType,
+          result: a.ok ? "success" : "error",
+          reason: a.ok ? "committed" : "store-error",
+          username: a.username,
+        },
+      });
+      return reply(
+        conn,
+        h,
+        a.ok
+          ? { kind: "acct-reply", body: { status: AcctStatus.SUCCESS, serverMsg: "", data: EMPTY } }
+          : errorBody(h.type, "Accounting not recorded"),
         true,
         out,
       );

@@ -23,25 +23,55 @@ export interface EngineConfig {
 
 /** What the machine needs policy to decide. Secrets stay bytes and never reach a log. */
 export type Job =
-  | { kind: "password"; purpose: "login" | "enable"; authenType: string; username: string; password: Uint8Array; privLvl: number }
+  | {
+      kind: "password";
+      purpose: "login" | "enable";
+      authenType: string;
+      username: string;
+      password: Uint8Array;
+      privLvl: number;
+    }
   | { kind: "chpass"; username: string; oldPassword: Uint8Array; newPassword: Uint8Array }
   | { kind: "chap"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }
   | { kind: "mschap1"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }
   | { kind: "mschap2"; username: string; id: number; challenge: Uint8Array; response: Uint8Array }
   | { kind: "author"; req: AuthorRequest; service: string; cmd: string | null; cmdArgs: string[] }
-  | { kind: "acct"; req: AcctRequest; recordType: "start" | "stop" | "watchdog" | "update"; tacacsSessionId: number };
+  | {
+      kind: "acct";
+      req: AcctRequest;
+      recordType: "start" | "stop" | "watchdog" | "update";
+      tacacsSessionId: number;
+    };
 
 export type Answer =
   | { kind: "authen"; authenType: string; decision: Decision; username: string; data?: Uint8Array }
-  | { kind: "author"; reply: PacketBody & { kind: "author-response" }; allow: boolean; reason: string; username: string }
+  | {
+      kind: "author";
+      reply: PacketBody & { kind: "author-response" };
+      allow: boolean;
+      reason: string;
+      username: string;
+    }
   | { kind: "acct"; ok: boolean; recordType: string; detail?: string; username: string };
 
 /** Facts for counters and logs; the transport maps them to metrics (labels from closed sets). */
 export type Note =
   | { what: "refused"; reason: RefusalReason; detail?: string }
-  | { what: "authen"; authenType: string; result: "pass" | "fail" | "error"; reason: string; username: string }
+  | {
+      what: "authen";
+      authenType: string;
+      result: "pass" | "fail" | "error";
+      reason: string;
+      username: string;
+    }
   | { what: "author"; result: "permit" | "deny" | "error"; reason: string; username: string }
-  | { what: "acct"; recordType: string; result: "success" | "error"; reason: string; username: string }
+  | {
+      what: "acct";
+      recordType: string;
+      result: "success" | "error";
+      reason: string;
+      username: string;
+    }
   | { what: "session-start" }
   | { what: "session-end" };
 

@@ -13,7 +13,12 @@ export interface HttpListener {
   stop(o?: { graceful?: boolean }): Promise<void>;
 }
 
-export function startHttp(o: { listen: string; allow: readonly string[]; app: Hono; log: Logger }): HttpListener {
+export function startHttp(o: {
+  listen: string;
+  allow: readonly string[];
+  app: Hono;
+  log: Logger;
+}): HttpListener {
   const hp = parseHostPort(o.listen);
   if (!hp.ok) throw new Error(`bad http.listen ${o.listen}`);
   const allow: Cidr[] = [];
@@ -29,7 +34,10 @@ export function startHttp(o: { listen: string; allow: readonly string[]; app: Ho
       const ip = fastParseIp(peer);
       if (!ip || !allow.some((c) => cidrContains(c, ip))) {
         o.log.limited("warn", `http-denied:${peer}`, "http_denied", { client: peer });
-        return Response.json({ error: "forbidden", message: "client address not in http.allow" }, { status: 403 });
+        return Response.json(
+          { error: "forbidden", message: "client address not in http.allow" },
+          { status: 403 },
+        );
       }
       return o.app.fetch(req, srv);
     },

@@ -147,7 +147,8 @@ export class RateLimiter {
   /** Forget buckets idle long enough to have refilled completely (they would be recreated identical). */
   sweep(now: number, inUse: (key: string) => boolean = () => false): void {
     const fullAfter = this.cfg.burst / this.perMs;
-    for (const [k, b] of this.buckets) if (now - b.lastUse > fullAfter && !inUse(k)) this.buckets.delete(k);
+    for (const [k, b] of this.buckets)
+      if (now - b.lastUse > fullAfter && !inUse(k)) this.buckets.delete(k);
   }
 
   get size(): number {

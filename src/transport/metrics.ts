@@ -14,12 +14,31 @@ export interface ProxyCounters {
 
 export function createProxyCounters(r: Registry): ProxyCounters {
   return {
-    connections_proxied: r.counter("aaa_tacacs_connections_proxied_total", "TACACS+ connections whose client address came from a PROXY v2 header"),
-    connections_direct: r.counter("aaa_tacacs_connections_direct_total", "TACACS+ connections without a PROXY header"),
-    proxy_headers_parsed: r.counter("aaa_proxy_headers_parsed_total", "PROXY v2 headers parsed successfully"),
-    proxy_header_errors: r.counter("aaa_proxy_header_errors_total", "Malformed PROXY v2 headers, by reason", ["reason"]),
-    proxy_rejected_unknown: r.counter("aaa_proxy_rejected_unknown_total", "PROXY v2 headers from a source that is not a registered proxy"),
-    proxy_local: r.counter("aaa_proxy_local_total", "PROXY v2 LOCAL headers (balancer health checks)"),
+    connections_proxied: r.counter(
+      "aaa_tacacs_connections_proxied_total",
+      "TACACS+ connections whose client address came from a PROXY v2 header",
+    ),
+    connections_direct: r.counter(
+      "aaa_tacacs_connections_direct_total",
+      "TACACS+ connections without a PROXY header",
+    ),
+    proxy_headers_parsed: r.counter(
+      "aaa_proxy_headers_parsed_total",
+      "PROXY v2 headers parsed successfully",
+    ),
+    proxy_header_errors: r.counter(
+      "aaa_proxy_header_errors_total",
+      "Malformed PROXY v2 headers, by reason",
+      ["reason"],
+    ),
+    proxy_rejected_unknown: r.counter(
+      "aaa_proxy_rejected_unknown_total",
+      "PROXY v2 headers from a source that is not a registered proxy",
+    ),
+    proxy_local: r.counter(
+      "aaa_proxy_local_total",
+      "PROXY v2 LOCAL headers (balancer health checks)",
+    ),
   };
 }
 

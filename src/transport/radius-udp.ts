@@ -17,10 +17,7 @@ import { formatHostPort, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { Policy } from "../policy/ports.ts";
-import {
-  defaultDictionary,
-  type Dictionary,
-} from "../radius/codec/dictionary.ts";
+import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
 import { createRadiusCounters, DropReason } from "../radius/counters.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import {
@@ -99,10 +96,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   let nextId = 1;
   const outboxes: UdpOutbox[] = [];
 
-  const open = async (
-    address: string,
-    kind: "auth" | "acct",
-  ): Promise<void> => {
+  const open = async (address: string, kind: "auth" | "acct"): Promise<void> => {
     const protocol = kind === "auth" ? "radius-auth" : "radius-acct";
     const hp = parseHostPort(address);
     if (!hp.ok) {
@@ -124,9 +118,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         if (sock === null || sock.closed) return 0;
         return count > 1
           ? sock.sendMany(q)
-          : Number(
-              sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string),
-            );
+          : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
       },
       lost(n, reason) {
         if (reason !== undefined)
@@ -136,17 +128,10 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
             address,
             reason: reason instanceof Error ? reason.message : String(reason),
           });
-        counters.dropped.inc(
-          { device_group: "", reason: DropReason.sendFailed },
-          n,
-        );
+        counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed }, n);
       },
     });
-    const send = (
-      bytes: Uint8Array | null,
-      port: number,
-      addr: string,
-    ): void => {
+    const send = (bytes: Uint8Array | null, port: number, addr: string): void => {
       if (bytes !== null) outbox.push(bytes, port, addr);
     };
     outboxes.push(outbox);
@@ -188,12 +173,10 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
           },
           error(_s, e: unknown) {
             // Also ICMP errors for earlier sends (a NAS port that closed): never fatal.
-            log.limited(
-              "error",
-              `radius/socket:${address}`,
-              "radius_socket_error",
-              { address, reason: e instanceof Error ? e.message : String(e) },
-            );
+            log.limited("error", `radius/socket:${address}`, "radius_socket_error", {
+              address,
+              reason: e instanceof Error ? e.message : String(e),
+            });
           },
         },
       });
@@ -224,12 +207,10 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
       server.stop();
       clearInterval(sweep);
       const until = clock.now() + graceMs;
-      while (server.inFlight > 0 && clock.now() < until)
-        await Bun.sleep(STOP_POLL_MS);
+      while (server.inFlight > 0 && clock.now() < until) await Bun.sleep(STOP_POLL_MS);
       for (const o of outboxes) o.flush();
       for (const s of sockets) s.close();
-      for (const l of listeners)
-        if (l.state === "listening") l.state = "stopped";
+      for (const l of listeners) if (l.state === "listening") l.state = "stopped";
       server.duplicates.clear();
     },
     stats() {

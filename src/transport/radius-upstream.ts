@@ -18,11 +18,7 @@ import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { createRadiusProxy, type ProxyEngine } from "../radius/proxy/index.ts";
-import {
-  buildHomeServers,
-  proxySettings,
-  resolveSecret,
-} from "../radius/proxy/settings.ts";
+import { buildHomeServers, proxySettings, resolveSecret } from "../radius/proxy/settings.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
 
@@ -50,9 +46,7 @@ export interface RadiusProxyDeps {
   rand?: () => number;
 }
 
-export async function startRadiusProxy(
-  deps: RadiusProxyDeps,
-): Promise<RadiusProxyService> {
+export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusProxyService> {
   const { config, registry, log } = deps;
   const clock = deps.clock ?? systemClock;
   const env = deps.env ?? process.env;
@@ -159,8 +153,7 @@ export async function startRadiusProxy(
     async stop(graceMs = 0) {
       stopping = true;
       const until = performance.now() + graceMs;
-      while (engine.pending() > 0 && performance.now() < until)
-        await Bun.sleep(STOP_POLL_MS);
+      while (engine.pending() > 0 && performance.now() < until) await Bun.sleep(STOP_POLL_MS);
       clearInterval(timer);
       engine.abandon();
       for (const list of sockets) for (const s of list) s.close();

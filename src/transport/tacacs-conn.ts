@@ -97,12 +97,28 @@ export class Conn {
   /** Without PROXY v2 on this listener, the client is the socket peer: resolve at once. */
   start(): void {
     const pp = this.s.config.proxy_protocol;
-    if (!pp.enabled) this.decide(decideProxyTrust({ ...this.trustConfig(), enabled: false }, { decoded: { kind: "not-proxy" }, peer: { ip: this.peerIp, port: this.peerPort }, peerIsProxy: false }), new Uint8Array(0));
+    if (!pp.enabled)
+      this.decide(
+        decideProxyTrust(
+          { ...this.trustConfig(), enabled: false },
+          {
+            decoded: { kind: "not-proxy" },
+            peer: { ip: this.peerIp, port: this.peerPort },
+            peerIsProxy: false,
+          },
+        ),
+        new Uint8Array(0),
+      );
   }
 
   private trustConfig() {
     const pp = this.s.config.proxy_protocol;
-    return { enabled: pp.enabled, validate_sources: pp.validate_sources, reject_invalid: pp.reject_invalid, require: this.requireProxy };
+    return {
+      enabled: pp.enabled,
+      validate_sources: pp.validate_sources,
+      reject_invalid: pp.reject_invalid,
+      require: this.requireProxy,
+    };
   }
 
   busy(): number {
@@ -149,22 +165,34 @@ export class Conn {
     for (;;) {
       if (this.phase !== "ready") return;
       const r = f.next();
-      if (!r.ok) return this.refuse(r.code === "tacacs/body-too-long" ? "body_too_long" : "bad_version", r.detail, true);
+      if (!r.ok)
+        return this.refuse(
+          r.code === "tacacs/body-too-long" ? "body_too_long" : "bad_version",
+          r.detail,
+          true,
+        );
       const frame = r.value;
       if (frame === null) return;
       const now = this.s.clock.now();
       this.gotFirst = true;
       this.deadline = now + this.s.config.idle_timeout;
       const kind = frame.header.type - 1;
-      if (kind >= 0 && kind < 3 && !this.s.rates.take(this.bucket!, kind, now)) return this.refuse("rate_limited", undefined, true);
+      if (kind >= 0 && kind < 3 && !this.s.rates.take(this.bucket!, kind, now))
+        return this.refuse("rate_limited", undefined, true);
       const engine = this.engine!;
       // A long-lived single-connect connection is re-checked against the store before each new
       // session: a removed or disabled device or a changed key retires it.
-      if (engine.singleConnect === true && frame.header.seqNo === 1 && !engine.sessions.has(frame.header.sessionId)) this.recheckDevice();
+      if (
+        engine.singleConnect === true &&
+        frame.header.seqNo === 1 &&
+        !engine.sessions.has(frame.header.sessionId)
+      )
+        this.recheckDevice();
       onFrame(engine, frame, this.out);
       this.perform();
       // ...and when its last running session ends, so it closes then rather than at the next one.
-      if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0) this.recheckDevice();
+      if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0)
+        this.recheckDevice();
     }
   }
 
@@ -187,15 +215,23 @@ export class Conn {
         return;
       case "reject": {
         if (a.reason === "proxy_rejected_unknown") pc.proxy_rejected_unknown.inc();
-        if (a.reason === "proxy_header_errors") pc.proxy_header_errors.inc({ reason: a.code ?? "unknown" });
-        log.limited("warn", `proxy_v2_rejected:${a.reason}:${this.peerIp}`, "proxy_v2_rejected", { reason: a.reason, code: a.code, peer: this.peerIp });
+        if (a.reason === "proxy_header_errors")
+          pc.proxy_header_errors.inc({ reason: a.code ?? "unknown" });
+        log.limited("warn", `proxy_v2_rejected:${a.reason}:${this.peerIp}`, "proxy_v2_rejected", {
+          reason: a.reason,
+          code: a.code,
+          peer: this.peerIp,
+        });
         return this.refuse(a.reason, a.code, true);
       }
       case "direct":
         pc.connections_direct.inc();
         if (a.counter === "proxy_header_errors") {
           pc.proxy_header_errors.inc({ reason: a.code ?? "unknown" });
-          log.limited("warn", `proxy_v2_invalid:${this.peerIp}`, "proxy_v2_invalid_skipped", { code: a.code, peer: this.peerIp });
+          log.limited("warn", `proxy_v2_invalid:${this.peerIp}`, "proxy_v2_invalid_skipped", {
+            code: a.code,
+            peer: this.peerIp,
+          });
         }
         discard = a.discard;
         break;
@@ -210,7 +246,11 @@ export class Conn {
         pc.connections_proxied.inc();
         this.clientIp = a.client.ip;
         this.proxyIp = a.proxy.ip;
-        log.limited("info", `proxy_v2_accepted:${a.proxy.ip}`, "proxy_v2_accepted", { client: a.client.ip, client_port: a.client.port, proxy: a.proxy.ip });
+        log.limited("info", `proxy_v2_accepted:${a.proxy.ip}`, "proxy_v2_accepted", {
+          client: a.client.ip,
+          client_port: a.client.port,
+          proxy: a.proxy.ip,
+        });
         discard = a.discard;
         break;
     }
@@ -243,7 +283,12 @@ export class Conn {
     const via = this.proxyIp === null ? "direct" : "proxied";
     this.s.counters.connections.inc({ protocol: "tacacs", via });
     this.s.counters.deviceMatches.inc({ protocol: "tacacs", device_group: device.groupName, via });
-    this.s.onResolved({ client: this.clientIp, proxy: this.proxyIp, device: device.deviceName, group: device.groupName });
+    this.s.onResolved({
+      client: this.clientIp,
+      proxy: this.proxyIp,
+      device: device.deviceName,
+      group: device.groupName,
+    });
     this.deviceName = device.deviceName;
     this.deviceId = device.deviceId;
     this.secret = secret;
@@ -252,7 +297,11 @@ export class Conn {
     this.bucket = this.s.rates.bucket(this.clientIp, this.s.clock.now());
     this.ctx = {
       policy: this.s.policy,
-      device: { deviceName: device.deviceName, groupId: device.groupId, groupName: device.groupName },
+      device: {
+        deviceName: device.deviceName,
+        groupId: device.groupId,
+        groupName: device.groupName,
+      },
       clientIp: this.clientIp,
       wall: () => this.s.clock.wall(),
     };
@@ -280,7 +329,11 @@ export class Conn {
             this.closeSoon();
             break;
           case "note":
-            recordNote(this.s.counters, this.s.log, o.note, { client: this.clientIp, device: this.deviceName, sessionsDelta: this.s.sessionsDelta });
+            recordNote(this.s.counters, this.s.log, o.note, {
+              client: this.clientIp,
+              device: this.deviceName,
+              sessionsDelta: this.s.sessionsDelta,
+            });
             break;
         }
       }
@@ -299,7 +352,11 @@ export class Conn {
       a = runJob(o.job, this.ctx!);
     } catch (e) {
       this.jobs--;
-      this.s.log.error("tacacs_job_failed", { client: this.clientIp, job: o.job.kind, reason: e instanceof Error ? e.message : String(e) });
+      this.s.log.error("tacacs_job_failed", {
+        client: this.clientIp,
+        job: o.job.kind,
+        reason: e instanceof Error ? e.message : String(e),
+      });
       return this.destroy();
     }
     const done = (ans: Answer) => {
@@ -310,7 +367,11 @@ export class Conn {
     // Nothing may escape a promise reaction: an unhandled rejection ends the process, and every
     // other device's service with it. A failed job closes this connection, as a throwing one does.
     const failed = (e: unknown) => {
-      this.s.log.error("tacacs_job_failed", { client: this.clientIp, job: o.job.kind, reason: e instanceof Error ? e.message : String(e) });
+      this.s.log.error("tacacs_job_failed", {
+        client: this.clientIp,
+        job: o.job.kind,
+        reason: e instanceof Error ? e.message : String(e),
+      });
       this.destroy();
     };
     a.then(
@@ -335,7 +396,8 @@ export class Conn {
     const engine = this.engine;
     onAnswer(engine, sessionId, a, this.out);
     this.perform();
-    if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0) this.recheckDevice();
+    if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0)
+      this.recheckDevice();
   }
 
   private write(bytes: Uint8Array): void {
@@ -354,7 +416,10 @@ export class Conn {
   private enqueue(bytes: Uint8Array): void {
     this.queued += bytes.length;
     if (this.queued > MAX_WRITE_BACKLOG) {
-      recordRefusal(this.s.counters, this.s.log, "write_backlog", this.clientIp, { peer: this.peerIp, detail: `${this.queued} bytes unread` });
+      recordRefusal(this.s.counters, this.s.log, "write_backlog", this.clientIp, {
+        peer: this.peerIp,
+        detail: `${this.queued} bytes unread`,
+      });
       return this.destroy();
     }
     this.queue.push(bytes);
@@ -384,7 +449,13 @@ export class Conn {
   }
 
   private refuse(reason: RefusalReason, detail: string | undefined, close: boolean): void {
-    recordRefusal(this.s.counters, this.s.log, reason, this.clientIp, detail === undefined ? { peer: this.peerIp } : { peer: this.peerIp, detail });
+    recordRefusal(
+      this.s.counters,
+      this.s.log,
+      reason,
+      this.clientIp,
+      detail === undefined ? { peer: this.peerIp } : { peer: this.peerIp, detail },
+    );
     if (close) this.closeSoon();
   }
 
@@ -407,7 +478,8 @@ export class Conn {
     this.phase = "dead";
     this.queue.length = 0;
     this.queued = 0;
-    if (this.engine !== null && this.engine.sessions.size > 0) this.s.sessionsDelta(-this.engine.sessions.size);
+    if (this.engine !== null && this.engine.sessions.size > 0)
+      this.s.sessionsDelta(-this.engine.sessions.size);
     if (this.capsHeld) this.s.caps.release(this.clientIp, this.proxyIp);
     this.s.caps.releaseTotal();
     this.s.forget(this);

@@ -19,26 +19,71 @@ export interface TacacsCounters {
 
 const P = { protocol: "tacacs" } as const;
 
-export function createTacacsCounters(r: Registry, gauges: { connections: () => number; sessions: () => number }): TacacsCounters {
+export function createTacacsCounters(
+  r: Registry,
+  gauges: { connections: () => number; sessions: () => number },
+): TacacsCounters {
   r.gauge("aaa_tacacs_active_connections", "Open TACACS+ connections", gauges.connections);
   r.gauge("aaa_tacacs_active_sessions", "TACACS+ sessions in progress", gauges.sessions);
   return {
-    authen: r.counter("aaa_tacacs_authentications_total", "TACACS+ authentication results by type and reason", ["protocol", "type", "result", "reason"]),
-    author: r.counter("aaa_tacacs_authorizations_total", "TACACS+ authorization results", ["protocol", "result", "reason"]),
-    acct: r.counter("aaa_tacacs_accounting_total", "TACACS+ accounting records", ["protocol", "type", "result"]),
-    refusals: r.counter("aaa_tacacs_refusals_total", "TACACS+ packets and connections refused, by reason", ["protocol", "reason"]),
-    connections: r.counter("aaa_tacacs_connections_total", "TACACS+ connections accepted (device resolved, key known)", ["protocol", "via"]),
-    decision: r.histogram("aaa_tacacs_decision_duration_seconds", "Time from a TACACS+ request to its answer from policy (argon2, rules, accounting commit), by job", ["protocol", "job"]),
-    deviceMatches: r.counter("aaa_tacacs_device_matches_total", "TACACS+ connections by matched device group", ["protocol", "device_group", "via"]),
+    authen: r.counter(
+      "aaa_tacacs_authentications_total",
+      "TACACS+ authentication results by type and reason",
+      ["protocol", "type", "result", "reason"],
+    ),
+    author: r.counter("aaa_tacacs_authorizations_total", "TACACS+ authorization results", [
+      "protocol",
+      "result",
+      "reason",
+    ]),
+    acct: r.counter("aaa_tacacs_accounting_total", "TACACS+ accounting records", [
+      "protocol",
+      "type",
+      "result",
+    ]),
+    refusals: r.counter(
+      "aaa_tacacs_refusals_total",
+      "TACACS+ packets and connections refused, by reason",
+      ["protocol", "reason"],
+    ),
+    connections: r.counter(
+      "aaa_tacacs_connections_total",
+      "TACACS+ connections accepted (device resolved, key known)",
+      ["protocol", "via"],
+    ),
+    decision: r.histogram(
+      "aaa_tacacs_decision_duration_seconds",
+      "Time from a TACACS+ request to its answer from policy (argon2, rules, accounting commit), by job",
+      ["protocol", "job"],
+    ),
+    deviceMatches: r.counter(
+      "aaa_tacacs_device_matches_total",
+      "TACACS+ connections by matched device group",
+      ["protocol", "device_group", "via"],
+    ),
   };
 }
 
 /** Refusals that are ordinary life (a client closing, a slow one) log at info; the rest at warn. */
-const QUIET: ReadonlySet<RefusalReason> = new Set(["idle_timeout", "first_packet_timeout", "bad_key_connection"]);
+const QUIET: ReadonlySet<RefusalReason> = new Set([
+  "idle_timeout",
+  "first_packet_timeout",
+  "bad_key_connection",
+]);
 
-export function recordRefusal(c: TacacsCounters, log: Logger, reason: RefusalReason, who: string, fields: Record<string, unknown> = {}): void {
+export function recordRefusal(
+  c: TacacsCounters,
+  log: Logger,
+  reason: RefusalReason,
+  who: string,
+  fields: Record<string, unknown> = {},
+): void {
   c.refusals.inc({ ...P, reason });
-  log.limited(QUIET.has(reason) ? "info" : "warn", `tacacs:${reason}:${who}`, "tacacs_refused", { reason, client: who, ...fields });
+  log.limited(QUIET.has(reason) ? "info" : "warn", `tacacs:${reason}:${who}`, "tacacs_refused", {
+    reason,
+    client: who,
+    ...fields,
+  });
 }
 
 export interface NoteContext {
@@ -50,25 +95,49 @@ export interface NoteContext {
 export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteContext): void {
   switch (n.what) {
     case "refused":
-      recordRefusal(c, log, n.reason, ctx.client, n.detail === undefined ? { device: ctx.device } : { device: ctx.device, detail: n.detail });
+      recordRefusal(
+        c,
+        log,
+        n.reason,
+        ctx.client,
+        n.detail === undefined ? { device: ctx.device } : { device: ctx.device, detail: n.detail },
+      );
       return;
     case "authen": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.authen.inc({ protocol: "tacacs", type: n.authenType, result: n.result, reason });
       if (n.result !== "pass") {
-        log.limited("info", `tacacs_authen_fail:${ctx.client}`, "tacacs_authen_fail", { client: ctx.client, device: ctx.device, user: n.username, type: n.authenType, reason });
+        log.limited("info", `tacacs_authen_fail:${ctx.client}`, "tacacs_authen_fail", {
+          client: ctx.client,
+          device: ctx.device,
+          user: n.username,
+          type: n.authenType,
+          reason,
+        });
       }
       return;
     }
     case "author": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.author.inc({ protocol: "tacacs", result: n.result, reason });
-      if (n.result !== "permit") log.limited("info", `tacacs_author_deny:${ctx.client}`, "tacacs_author_deny", { client: ctx.client, device: ctx.device, user: n.username, reason });
+      if (n.result !== "permit")
+        log.limited("info", `tacacs_author_deny:${ctx.client}`, "tacacs_author_deny", {
+          client: ctx.client,
+          device: ctx.device,
+          user: n.username,
+          reason,
+        });
       return;
     }
     case "acct":
       c.acct.inc({ protocol: "tacacs", type: n.recordType, result: n.result });
-      if (n.result !== "success") log.limited("error", `tacacs_acct_error:${ctx.client}`, "tacacs_acct_error", { client: ctx.client, device: ctx.device, user: n.username, reason: n.reason });
+      if (n.result !== "success")
+        log.limited("error", `tacacs_acct_error:${ctx.client}`, "tacacs_acct_error", {
+          client: ctx.client,
+          device: ctx.device,
+          user: n.username,
+          reason: n.reason,
+        });
       return;
     case "session-start":
       ctx.sessionsDelta(1);

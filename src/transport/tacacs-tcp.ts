@@ -53,13 +53,20 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
   const conns = new Set<Conn>();
   let activeSessions = 0;
   let earlyResets = 0;
-  const counters = createTacacsCounters(deps.registry, { connections: () => conns.size, sessions: () => activeSessions });
+  const counters = createTacacsCounters(deps.registry, {
+    connections: () => conns.size,
+    sessions: () => activeSessions,
+  });
   const caps = new ConnectionCaps({
     total: config.limits.max_connections,
     perClient: config.limits.max_connections_per_client,
     perProxy: config.limits.max_connections_per_proxy,
   });
-  const rates = new RateLimiter({ ratePerSecond: config.limits.packets_per_second, burst: config.limits.burst, kinds: 3 });
+  const rates = new RateLimiter({
+    ratePerSecond: config.limits.packets_per_second,
+    burst: config.limits.burst,
+    kinds: 3,
+  });
   const recent: Array<{ client: string; proxy: string | null; device: string; group: string }> = [];
   const shared: Shared = {
     config,
@@ -72,7 +79,12 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
     caps,
     rates,
     keys: new Map(),
-    engine: { singleConnect: config.single_connect, onlyChap: config.only_chap, onlyChapEnable: config.only_chap_enable, maxSessions: DEFAULT_MAX_SESSIONS },
+    engine: {
+      singleConnect: config.single_connect,
+      onlyChap: config.only_chap,
+      onlyChapEnable: config.only_chap_enable,
+      maxSessions: DEFAULT_MAX_SESSIONS,
+    },
     sessionsDelta: (d) => {
       activeSessions += d;
     },
@@ -141,7 +153,11 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
       servers.push(server);
       ports.push(server.port);
       listeners.push({ protocol: "tacacs", address, state: "listening" });
-      log.info("tacacs_listening", { address, port: server.port, require_proxy_protocol: requireProxy });
+      log.info("tacacs_listening", {
+        address,
+        port: server.port,
+        require_proxy_protocol: requireProxy,
+      });
     } catch (e) {
       const reason = e instanceof Error ? e.message : String(e);
       listeners.push({ protocol: "tacacs", address, state: "failed", error: reason });
@@ -151,7 +167,10 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
   }
 
   const firstMs = config.proxy_protocol.first_packet_timeout;
-  const sweepMs = Math.max(SWEEP_MIN_MS, Math.min(SWEEP_MAX_MS, Math.floor(Math.min(firstMs, config.idle_timeout) / 4)));
+  const sweepMs = Math.max(
+    SWEEP_MIN_MS,
+    Math.min(SWEEP_MAX_MS, Math.floor(Math.min(firstMs, config.idle_timeout) / 4)),
+  );
   const sweep = setInterval(() => {
     const now = clock.now();
     for (const c of conns) c.tick(now);

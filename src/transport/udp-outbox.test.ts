@@ -86,8 +86,7 @@ describe("UdpOutbox", () => {
           throw new Error(`${n} lost on loopback`);
         },
       });
-      for (let i = 0; i < N; i++)
-        out.push(new Uint8Array([i & 255, i >> 8]), rx.port, "127.0.0.1");
+      for (let i = 0; i < N; i++) out.push(new Uint8Array([i & 255, i >> 8]), rx.port, "127.0.0.1");
       await Promise.race([all, Bun.sleep(5_000)]);
       expect(got).toEqual(Array.from({ length: N }, (_, i) => i));
     } finally {

@@ -51,9 +51,7 @@ function setup() {
     return p;
   };
   const count = (table: string) =>
-    store.sqlite
-      .query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`)
-      .get()!.n;
+    store.sqlite.query<{ n: number }, []>(`SELECT count(*) AS n FROM ${table}`).get()!.n;
   return {
     store,
     run,
@@ -75,9 +73,7 @@ describe("import freeradius-clients", () => {
     expect(err).toEqual([
       `note: ${FIXTURE}: ignored attributes with no aaa-proxy equivalent: nas_type, proto, virtual_server`,
     ]);
-    expect(
-      ds.listDevices().map((d) => `${d.name} ${d.network} ${d.group}`),
-    ).toEqual([
+    expect(ds.listDevices().map((d) => `${d.name} ${d.network} ${d.group}`)).toEqual([
       "core-switches 10.20.0.0/16 freeradius-2",
       "edge-v6 2001:db8:10::/48 freeradius-1",
       "lab 192.0.2.0/24 freeradius-3",
@@ -97,15 +93,7 @@ describe("import freeradius-clients", () => {
     ]);
     expect(progress.at(-1)).toBe("devices 6/6");
     // A second import with a prefix: new groups, but the devices already exist → refused whole.
-    expect(
-      await run([
-        "import",
-        "freeradius-clients",
-        FIXTURE,
-        "--group-prefix",
-        "old-",
-      ]),
-    ).toBe(1);
+    expect(await run(["import", "freeradius-clients", FIXTURE, "--group-prefix", "old-"])).toBe(1);
     expect(err[0]).toBe(`${FIXTURE}:7: device "localhost" already exists`);
     expect(ds.listGroups().map((g) => g.name)).toEqual([
       "freeradius-1",
@@ -116,17 +104,9 @@ describe("import freeradius-clients", () => {
 
   test("one bad client in the middle: the line is named and nothing is imported", async () => {
     const cases: Array<[string, number, RegExp]> = [
-      [
-        "\tipaddr = radius.example.net\n",
-        9,
-        /client bad: "radius.example.net" is a host name/,
-      ],
+      ["\tipaddr = radius.example.net\n", 9, /client bad: "radius.example.net" is a host name/],
       ["\tipaddr = 10.0.0.300\n", 9, /"10.0.0.300" is not a valid address/],
-      [
-        "\tipaddr = 10.0.0.1\n\tnetmask = 255.255.255.0\n",
-        10,
-        /netmask must be a prefix length/,
-      ],
+      ["\tipaddr = 10.0.0.1\n\tnetmask = 255.255.255.0\n", 10, /netmask must be a prefix length/],
       ["\tipv4addr = 2001:db8::1\n", 9, /wrong address family/],
       [
         "\tipaddr = 10.0.0.1\n\trequire_message_authenticator = maybe\n",
@@ -134,58 +114,33 @@ describe("import freeradius-clients", () => {
         /must be yes, no or auto/,
       ],
       ["\tipaddr = 10.0.0.1\n", 8, /client bad: no secret/],
-      [
-        "\tipaddr = 10.0.0.1\n\tsecret = `/bin/cat /etc/key`\n",
-        10,
-        /back-quoted/,
-      ],
-      [
-        '\tipaddr = 10.0.0.1\n\tsecret = "unterminated\n',
-        10,
-        /unterminated quoted string/,
-      ],
+      ["\tipaddr = 10.0.0.1\n\tsecret = `/bin/cat /etc/key`\n", 10, /back-quoted/],
+      ['\tipaddr = 10.0.0.1\n\tsecret = "unterminated\n', 10, /unterminated quoted string/],
     ];
     for (const [body, line, why] of cases) {
       const { run, err, file, count } = setup();
       const secret =
-        /secret|no secret/.test(why.source) || body.includes("secret")
-          ? ""
-          : "\tsecret = s3cret\n";
+        /secret|no secret/.test(why.source) || body.includes("secret") ? "" : "\tsecret = s3cret\n";
       const f = file(
         "clients.conf",
         `# test\nclient a {\n\tipaddr = 10.1.0.1\n\tsecret = s1\n}\n\n# the bad one\nclient bad {\n${body}${secret}}\nclient z {\n\tipaddr = 10.9.0.1\n\tsecret = s2\n}\n`,
       );
-      expect([
-        why.source,
-        await run(["import", "freeradius-clients", f]),
-      ]).toEqual([why.source, 1]);
+      expect([why.source, await run(["import", "freeradius-clients", f])]).toEqual([why.source, 1]);
       expect(err[0]).toStartWith(`${f}:${line}: `);
       expect(err[0]).toMatch(why);
       expect(err[1]).toBe("nothing was imported");
-      expect([
-        count("devices"),
-        count("device_groups"),
-        count("audit"),
-      ]).toEqual([0, 0, 0]);
+      expect([count("devices"), count("device_groups"), count("audit")]).toEqual([0, 0, 0]);
     }
   });
 
   test("structure errors name their line", async () => {
     const { run, err, file } = setup();
     for (const [text, line, why] of [
-      [
-        "client a {\n\tipaddr = 10.0.0.1\n\tsecret = x\n",
-        1,
-        /client a: missing "}"/,
-      ],
+      ["client a {\n\tipaddr = 10.0.0.1\n\tsecret = x\n", 1, /client a: missing "}"/],
       ["$INCLUDE clients.d/\n", 1, /\$INCLUDE is not supported/],
       ["server default {\n}\n", 1, /expected a client section/],
       ["client a {\n\tipaddr 10.0.0.1\n}\n", 2, /expected "=" after ipaddr/],
-      [
-        "client a {\n\tipaddr = 10.0.0.1\n\tipaddr = 10.0.0.2\n}\n",
-        3,
-        /set twice.*line 2/,
-      ],
+      ["client a {\n\tipaddr = 10.0.0.1\n\tipaddr = 10.0.0.2\n}\n", 3, /set twice.*line 2/],
     ] as const) {
       const f = file("c.conf", text);
       expect(await run(["import", "freeradius-clients", f])).toBe(1);
@@ -279,19 +234,13 @@ describe("import csv", () => {
         []
       >("SELECT * FROM users ORDER BY username")
       .all();
-    expect(
-      rows.map((r) => [r.username, r.enable_hash !== null, r.expires_at]),
-    ).toEqual([
+    expect(rows.map((r) => [r.username, r.enable_hash !== null, r.expires_at])).toEqual([
       ["alice", true, Date.parse("2099-12-31")],
       ["bob", false, null],
       ["carol", false, null],
     ]);
-    expect(
-      await Bun.password.verify(" spaced pw ", rows[1]!.password_hash),
-    ).toBe(true);
-    expect(await Bun.password.verify("En-able-1", rows[0]!.enable_hash!)).toBe(
-      true,
-    );
+    expect(await Bun.password.verify(" spaced pw ", rows[1]!.password_hash)).toBe(true);
+    expect(await Bun.password.verify("En-able-1", rows[0]!.enable_hash!)).toBe(true);
     expect(
       store.sqlite
         .query(
@@ -330,9 +279,7 @@ test("a row the store refuses inside the transaction rolls back the rows before 
   // Another writer takes a name after the file was checked, while passwords are being hashed.
   hooks.onProgress = (done) => {
     if (done === 1)
-      store.sqlite.run(
-        "INSERT INTO users (username, password_hash) VALUES ('zed', 'x')",
-      );
+      store.sqlite.run("INSERT INTO users (username, password_hash) VALUES ('zed', 'x')");
   };
   const f = file("u.csv", "username,password\namy,pw-1\nbea,pw-2\nzed,pw-3\n");
   expect(await run(["import", "csv", "users", f])).toBe(1);
@@ -340,9 +287,7 @@ test("a row the store refuses inside the transaction rolls back the rows before 
     `${f}: the store refused the import: UNIQUE constraint failed: users.username`,
     "nothing was imported",
   ]);
-  expect(store.sqlite.query("SELECT username FROM users").all()).toEqual([
-    { username: "zed" },
-  ]);
+  expect(store.sqlite.query("SELECT username FROM users").all()).toEqual([{ username: "zed" }]);
   expect(count("audit")).toBe(0);
 });
 
@@ -356,22 +301,12 @@ describe("export json", () => {
         "import",
         "csv",
         "users",
-        file(
-          "u.csv",
-          "username,password,groups,enable_secret\nalice,Alice-pw-1,ops,En-able-1\n",
-        ),
+        file("u.csv", "username,password,groups,enable_secret\nalice,Alice-pw-1,ops,En-able-1\n"),
       ]),
     ).toBe(0);
     expect(await run(["export", "json"])).toBe(0);
     const text = out.join("\n");
-    for (const s of [
-      "testing123",
-      "Sw1tch",
-      "lab$ecret",
-      "Alice-pw-1",
-      "En-able-1",
-      "$argon2",
-    ])
+    for (const s of ["testing123", "Sw1tch", "lab$ecret", "Alice-pw-1", "En-able-1", "$argon2"])
       expect(text).not.toContain(s);
     const doc = JSON.parse(text);
     expect(doc).toMatchObject({
@@ -380,11 +315,7 @@ describe("export json", () => {
       includes_secrets: false,
     });
     expect(
-      doc.device_groups.map((g: any) => [
-        g.name,
-        g.radius_secret_set,
-        g.tacacs_secret_set,
-      ]),
+      doc.device_groups.map((g: any) => [g.name, g.radius_secret_set, g.tacacs_secret_set]),
     ).toEqual([
       ["freeradius-1", true, false],
       ["freeradius-2", true, false],
@@ -429,12 +360,8 @@ describe("export json", () => {
       'Sw1tch "core" #key',
       "lab$ecret",
     ]);
-    expect(
-      await Bun.password.verify("Alice-pw-1", full.users[0].password_hash),
-    ).toBe(true);
-    expect(
-      await Bun.password.verify("En-able-1", full.users[0].enable_hash),
-    ).toBe(true);
+    expect(await Bun.password.verify("Alice-pw-1", full.users[0].password_hash)).toBe(true);
+    expect(await Bun.password.verify("En-able-1", full.users[0].enable_hash)).toBe(true);
     expect(await run(["export", "yaml"])).toBe(1);
   });
 });
@@ -446,34 +373,21 @@ describe("the real entry point", () => {
     const cfg = join(dir.path, "aaa.toml");
     writeFileSync(cfg, `[store]\npath = "${join(dir.path, "aaa.sqlite")}"\n`);
     const csv = join(dir.path, "devices.csv");
-    expect(
-      runMain(["group", "add", "core", "--radius-secret", "k", "--config", cfg])
-        .code,
-    ).toBe(0);
+    expect(runMain(["group", "add", "core", "--radius-secret", "k", "--config", cfg]).code).toBe(0);
     writeFileSync(
       csv,
       "name,network,group\nr1,10.0.0.1,core\nr2,not-an-ip,core\nr3,10.0.0.3,core\n",
     );
     const bad = runMain(["import", "csv", "devices", csv, "--config", cfg]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toContain(
-      `${csv}:3: --network "not-an-ip" is not a valid CIDR`,
-    );
-    expect(
-      runMain(["device", "list", "--json", "--config", cfg]).stdout.trim(),
-    ).toBe("[]");
-    writeFileSync(
-      csv,
-      "name,network,group\nr1,10.0.0.1,core\nr3,10.0.0.3,core\n",
-    );
+    expect(bad.stderr).toContain(`${csv}:3: --network "not-an-ip" is not a valid CIDR`);
+    expect(runMain(["device", "list", "--json", "--config", cfg]).stdout.trim()).toBe("[]");
+    writeFileSync(csv, "name,network,group\nr1,10.0.0.1,core\nr3,10.0.0.3,core\n");
     const good = runMain(["import", "csv", "devices", csv, "--config", cfg]);
-    expect([good.code, good.stdout.trim()]).toEqual([
-      0,
-      "imported 2 devices in 1 groups",
-    ]);
-    expect(
-      JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout),
-    ).toHaveLength(2);
+    expect([good.code, good.stdout.trim()]).toEqual([0, "imported 2 devices in 1 groups"]);
+    expect(JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout)).toHaveLength(
+      2,
+    );
   });
 
   test("progress on stderr only when it is a terminal (script(1) from Debian bsdutils gives a pty)", () => {
@@ -481,10 +395,7 @@ describe("the real entry point", () => {
     cleanup.push(() => dir.remove());
     const cfg = join(dir.path, "aaa.toml");
     writeFileSync(cfg, `[store]\npath = "${join(dir.path, "aaa.sqlite")}"\n`);
-    expect(
-      runMain(["group", "add", "core", "--radius-secret", "k", "--config", cfg])
-        .code,
-    ).toBe(0);
+    expect(runMain(["group", "add", "core", "--radius-secret", "k", "--config", cfg]).code).toBe(0);
     const csv = join(dir.path, "devices.csv");
     const rows = Array.from({ length: 70 }, (_, i) => `d${i},10.0.${i}.1,core`);
     writeFileSync(csv, `name,network,group\n${rows.slice(0, 10).join("\n")}\n`);
@@ -492,9 +403,7 @@ describe("the real entry point", () => {
     expect([plain.code, plain.stderr]).toEqual([0, ""]);
     writeFileSync(csv, `name,network,group\n${rows.slice(10).join("\n")}\n`);
     if (!Bun.which("script"))
-      throw new Error(
-        "script(1) is missing: install the Debian package bsdutils",
-      );
+      throw new Error("script(1) is missing: install the Debian package bsdutils");
     const cmd = [
       process.execPath,
       join(ROOT, "src", "main.ts"),

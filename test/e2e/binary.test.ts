@@ -1,7 +1,15 @@
 // The built binary: runs from an otherwise empty directory, and inside a scratch-like root that
 // holds only dist/rootfs plus /proc and /dev (what a FROM scratch container gives it).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { ROOT, runMain } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -12,7 +20,10 @@ const work = tempDir("aaa-e2e-");
 
 beforeAll(() => {
   // Build once per run so the test covers the current source.
-  const b = Bun.spawnSync([process.execPath, join(ROOT, "build.ts")], { cwd: ROOT, timeout: 120_000 });
+  const b = Bun.spawnSync([process.execPath, join(ROOT, "build.ts")], {
+    cwd: ROOT,
+    timeout: 120_000,
+  });
   if (b.exitCode !== 0) throw new Error(`build failed: ${b.stderr.toString()}`);
 }, 120_000);
 afterAll(() => work.remove());
@@ -45,7 +56,8 @@ describe("dist/aaa-proxy", () => {
       .filter((e) => e.isFile())
       .map((e) => join(e.parentPath, e.name).slice(ROOTFS.length));
     expect(files).toContain("/aaa-proxy");
-    for (const f of files) expect(f === "/aaa-proxy" || /^\/(lib|lib64|usr\/lib)[^ ]*\.so[.\d]*$/.test(f)).toBe(true);
+    for (const f of files)
+      expect(f === "/aaa-proxy" || /^\/(lib|lib64|usr\/lib)[^ ]*\.so[.\d]*$/.test(f)).toBe(true);
     expect(files.some((f) => f.includes("libc.so"))).toBe(true);
   });
 
@@ -67,10 +79,22 @@ describe("dist/aaa-proxy", () => {
     mkdirSync(dir);
     cpSync(BIN, join(dir, "aaa-proxy"));
     const port = await freePort();
-    writeFileSync(join(dir, "aaa.toml"), `[store]\npath = "state/aaa.sqlite"\n[http]\nlisten = "127.0.0.1:${port}"\n`);
+    writeFileSync(
+      join(dir, "aaa.toml"),
+      `[store]\npath = "state/aaa.sqlite"\n[http]\nlisten = "127.0.0.1:${port}"\n`,
+    );
     // The admin CLI creates the store (and applies the embedded migrations) on first use.
-    expect(runMain(["group", "add", "core", "--tacacs-secret", "k", "--config", "aaa.toml"], { bin: join(dir, "aaa-proxy"), cwd: dir }).code).toBe(0);
-    const proc = Bun.spawn([join(dir, "aaa-proxy"), "--config", "aaa.toml"], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+    expect(
+      runMain(["group", "add", "core", "--tacacs-secret", "k", "--config", "aaa.toml"], {
+        bin: join(dir, "aaa-proxy"),
+        cwd: dir,
+      }).code,
+    ).toBe(0);
+    const proc = Bun.spawn([join(dir, "aaa-proxy"), "--config", "aaa.toml"], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     try {
       const res = await waitForHttp(`http://127.0.0.1:${port}/api/health`, 10_000);
       expect(res.status).toBe(200);
@@ -80,7 +104,10 @@ describe("dist/aaa-proxy", () => {
       expect(await proc.exited).toBe(0);
     }
     const log = await new Response(proc.stdout).text();
-    const events = log.trim().split("\n").map((l) => JSON.parse(l).event);
+    const events = log
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l).event);
     expect(events).toContain("started");
     expect(events.at(-1)).toBe("stopped");
     expect(existsSync(join(dir, "state", "aaa.sqlite"))).toBe(true);
@@ -92,20 +119,31 @@ describe("dist/aaa-proxy", () => {
     mkdirSync(join(root, "proc"));
     mkdirSync(join(root, "dev"));
     const port = await freePort();
-    writeFileSync(join(root, "etc", "aaa.toml"), `[store]\npath = "/data/aaa.sqlite"\n[http]\nlisten = "127.0.0.1:${port}"\n`);
+    writeFileSync(
+      join(root, "etc", "aaa.toml"),
+      `[store]\npath = "/data/aaa.sqlite"\n[http]\nlisten = "127.0.0.1:${port}"\n`,
+    );
     const script = `mount -t proc proc '${root}/proc' && mount --rbind /dev '${root}/dev' && exec chroot '${root}' /aaa-proxy --config /etc/aaa.toml`;
-    const proc = Bun.spawn(["unshare", "--mount", "--pid", "--fork", "--kill-child=SIGTERM", "sh", "-c", script], { stdout: "pipe", stderr: "pipe" });
+    const proc = Bun.spawn(
+      ["unshare", "--mount", "--pid", "--fork", "--kill-child=SIGTERM", "sh", "-c", script],
+      { stdout: "pipe", stderr: "pipe" },
+    );
     try {
       const res = await waitForHttp(`http://127.0.0.1:${port}/api/health`, 10_000);
       expect(res.status).toBe(200);
       const body = (await res.json()) as any;
       expect(body.store).toBe("ok");
-      expect(body.listeners).toEqual([{ protocol: "http", address: `127.0.0.1:${port}`, state: "listening" }]);
+      expect(body.listeners).toEqual([
+        { protocol: "http", address: `127.0.0.1:${port}`, state: "listening" },
+      ]);
     } finally {
       // unshare --fork ignores SIGTERM while it waits for its child: signal the child (the server,
       // PID 1 of the new namespace) directly; unshare then exits and reaps it. --kill-child covers
       // the case where unshare itself dies first.
-      const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+      const children = readFileSync(`/proc/${proc.pid}/task/${proc.pid}/children`, "utf8")
+        .trim()
+        .split(/\s+/)
+        .filter(Boolean);
       for (const c of children) process.kill(Number(c), "SIGTERM");
       if (children.length === 0) proc.kill("SIGKILL");
       await proc.exited;

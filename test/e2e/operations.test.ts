@@ -19,7 +19,9 @@ import { tempDir } from "../support/tmp.ts";
 const HAVE_CHROMIUM = peersAvailable("chromium");
 const dir = tempDir("aaa-ops-");
 const cfgPath = join(dir.path, "aaa.toml");
-const KEY = "tac-key-1", SECRET = "rad-secret-1", HOME_SECRET = "home-secret-1";
+const KEY = "tac-key-1",
+  SECRET = "rad-secret-1",
+  HOME_SECRET = "home-secret-1";
 const TOKEN = "e2e-admin-token-0123456789";
 
 async function freeTcp(): Promise<number> {
@@ -47,10 +49,22 @@ async function homeServer(name: string, delayMs: number) {
         const p = decodePacket(data);
         if (!p.ok || p.value.code !== Code.AccessRequest) return;
         const req = p.value;
-        const user = new TextDecoder().decode(getAll(req, AttrType.UserName)[0] ?? new Uint8Array());
+        const user = new TextDecoder().decode(
+          getAll(req, AttrType.UserName)[0] ?? new Uint8Array(),
+        );
         seen.push(user);
-        const attrs = [{ type: AttrType.ReplyMessage, value: utf8(`from ${name}`) }, ...getAll(req, AttrType.ProxyState).map((value) => ({ type: AttrType.ProxyState, value }))];
-        const reply = encodeReply(req, { code: Code.AccessAccept, attributes: attrs }, utf8(HOME_SECRET));
+        const attrs = [
+          { type: AttrType.ReplyMessage, value: utf8(`from ${name}`) },
+          ...getAll(req, AttrType.ProxyState).map((value) => ({
+            type: AttrType.ProxyState,
+            value,
+          })),
+        ];
+        const reply = encodeReply(
+          req,
+          { code: Code.AccessAccept, attributes: attrs },
+          utf8(HOME_SECRET),
+        );
         if (reply.ok) setTimeout(() => s.send(reply.value, port, addr), delayMs);
       },
     },
@@ -63,8 +77,16 @@ let homeA: Awaited<ReturnType<typeof homeServer>>, homeB: Awaited<ReturnType<typ
 let proc: ReturnType<typeof Bun.spawn>;
 let logText = "";
 
-function config(o: { extraAuth?: boolean; realmB?: boolean; broken?: boolean; unsetEnv?: boolean }): string {
-  const auth = [`"127.0.0.1:${ports.auth}"`, ...(o.extraAuth ? [`"127.0.0.1:${ports.auth2}"`] : [])].join(", ");
+function config(o: {
+  extraAuth?: boolean;
+  realmB?: boolean;
+  broken?: boolean;
+  unsetEnv?: boolean;
+}): string {
+  const auth = [
+    `"127.0.0.1:${ports.auth}"`,
+    ...(o.extraAuth ? [`"127.0.0.1:${ports.auth2}"`] : []),
+  ].join(", ");
   return `${o.broken ? "[tacacs]\nlisten = 5\n" : ""}
 [store]
 path = "${join(dir.path, "aaa.sqlite")}"
@@ -127,7 +149,13 @@ async function pap(port: number, user: string, password: string): Promise<number
 }
 
 beforeAll(async () => {
-  ports = { tacacs: await freeTcp(), auth: await freeUdp(), acct: await freeUdp(), http: await freeTcp(), auth2: await freeUdp() };
+  ports = {
+    tacacs: await freeTcp(),
+    auth: await freeUdp(),
+    acct: await freeUdp(),
+    http: await freeTcp(),
+    auth2: await freeUdp(),
+  };
   homeA = await homeServer("a", 600);
   homeB = await homeServer("b", 0);
   writeFileSync(cfgPath, config({}));
@@ -140,10 +168,16 @@ beforeAll(async () => {
     const r = runMain([...args, "--config", cfgPath]);
     if (r.code !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
   }
-  proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], { cwd: ROOT, stdout: "pipe", stderr: "pipe", env: { ...process.env, AAA_ADMIN_TOKEN: TOKEN } });
+  proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: { ...process.env, AAA_ADMIN_TOKEN: TOKEN },
+  });
   void (async () => {
     const dec = new TextDecoder();
-    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) logText += dec.decode(chunk);
+    for await (const chunk of proc.stdout as ReadableStream<Uint8Array>)
+      logText += dec.decode(chunk);
   })();
   await waitLog("started");
 }, 30_000);
@@ -159,42 +193,77 @@ afterAll(async () => {
 });
 
 describe("status page", () => {
-  test.skipIf(!HAVE_CHROMIUM)("renders in headless Chromium with live figures after traffic; screenshot stored", async () => {
-    expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
-    expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
-    expect(await pap(ports.auth, "carol", "wrong")).toBe(Code.AccessReject);
-    const profile = join(dir.path, "chromium-profile");
-    const flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", `--user-data-dir=${profile}`];
-    const url = `http://127.0.0.1:${ports.http}/`;
-    const dom = Bun.spawnSync(["chromium", ...flags, "--dump-dom", url], { timeout: 60_000 });
-    const html = dom.stdout.toString();
-    expect(html).toContain("aaa-proxy");
-    const row = /<tr data-protocol="radius">.*?<td class="num pass">(\d+)<\/td><td class="num fail">(\d+)<\/td>/s.exec(html);
-    expect(row).not.toBeNull();
-    expect(Number(row![1])).toBeGreaterThanOrEqual(2);
-    expect(Number(row![2])).toBeGreaterThanOrEqual(1);
-    expect(html).toContain(`127.0.0.1:${ports.tacacs}`);
-    expect(html).toMatch(/home-a/);
-    expect(html).toMatch(/<td>radius lab-lo<\/td><td>lab-lo<\/td><td class="num">\d+<\/td>/);
-    mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
-    const shot = join(ROOT, "test-artifacts", "status-page.png");
-    const s = Bun.spawnSync(["chromium", ...flags, "--hide-scrollbars", "--window-size=1100,1000", `--screenshot=${shot}`, url], { timeout: 60_000 });
-    expect(s.exitCode).toBe(0);
-    expect(statSync(shot).size).toBeGreaterThan(5_000);
-  }, 90_000);
+  test.skipIf(!HAVE_CHROMIUM)(
+    "renders in headless Chromium with live figures after traffic; screenshot stored",
+    async () => {
+      expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
+      expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
+      expect(await pap(ports.auth, "carol", "wrong")).toBe(Code.AccessReject);
+      const profile = join(dir.path, "chromium-profile");
+      const flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        `--user-data-dir=${profile}`,
+      ];
+      const url = `http://127.0.0.1:${ports.http}/`;
+      const dom = Bun.spawnSync(["chromium", ...flags, "--dump-dom", url], { timeout: 60_000 });
+      const html = dom.stdout.toString();
+      expect(html).toContain("aaa-proxy");
+      const row =
+        /<tr data-protocol="radius">.*?<td class="num pass">(\d+)<\/td><td class="num fail">(\d+)<\/td>/s.exec(
+          html,
+        );
+      expect(row).not.toBeNull();
+      expect(Number(row![1])).toBeGreaterThanOrEqual(2);
+      expect(Number(row![2])).toBeGreaterThanOrEqual(1);
+      expect(html).toContain(`127.0.0.1:${ports.tacacs}`);
+      expect(html).toMatch(/home-a/);
+      expect(html).toMatch(/<td>radius lab-lo<\/td><td>lab-lo<\/td><td class="num">\d+<\/td>/);
+      mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
+      const shot = join(ROOT, "test-artifacts", "status-page.png");
+      const s = Bun.spawnSync(
+        [
+          "chromium",
+          ...flags,
+          "--hide-scrollbars",
+          "--window-size=1100,1000",
+          `--screenshot=${shot}`,
+          url,
+        ],
+        { timeout: 60_000 },
+      );
+      expect(s.exitCode).toBe(0);
+      expect(statSync(shot).size).toBeGreaterThan(5_000);
+    },
+    90_000,
+  );
 });
 
 describe("metrics", () => {
   test("Prometheus names follow the conventions; process metrics are there", async () => {
     const text = await (await fetch(`http://127.0.0.1:${ports.http}/metrics`)).text();
-    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({ name: m[1]!, type: m[2]! }));
+    const types = [...text.matchAll(/^# TYPE (\S+) (\S+)$/gm)].map((m) => ({
+      name: m[1]!,
+      type: m[2]!,
+    }));
     expect(types.length).toBeGreaterThan(20);
     for (const t of types) {
       expect(t.name).toStartWith("aaa_");
       if (t.type === "counter") expect(t.name).toEndWith("_total");
       if (t.type === "histogram") expect(t.name).toEndWith("_seconds");
     }
-    for (const name of ["aaa_process_resident_memory_bytes", "aaa_process_event_loop_lag_seconds", "aaa_open_connections", "aaa_radius_request_duration_seconds"])
+    for (const name of [
+      "aaa_process_resident_memory_bytes",
+      "aaa_process_event_loop_lag_seconds",
+      "aaa_open_connections",
+      "aaa_radius_request_duration_seconds",
+    ])
       expect(types.map((t) => t.name)).toContain(name);
     // Bounded cardinality: no user names in labels.
     expect(text).not.toContain("carol");
@@ -208,7 +277,9 @@ describe("hot reload (SIGHUP)", () => {
     proc.kill("SIGHUP");
     await waitLog("reload_refused", mark);
     expect(logText.slice(mark)).toContain("tacacs.listen");
-    const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as { listeners: Array<{ address: string }> };
+    const health = (await (await fetch(`http://127.0.0.1:${ports.http}/api/health`)).json()) as {
+      listeners: Array<{ address: string }>;
+    };
     expect(health.listeners.map((l) => l.address)).not.toContain(`127.0.0.1:${ports.auth2}`);
     expect(await pap(ports.auth, "carol", "carol-pass-1")).toBe(Code.AccessAccept);
   });
@@ -218,7 +289,9 @@ describe("hot reload (SIGHUP)", () => {
     writeFileSync(cfgPath, config({ unsetEnv: true }));
     proc.kill("SIGHUP");
     await waitLog("reload_refused", mark);
-    expect(logText.slice(mark)).toContain("radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set");
+    expect(logText.slice(mark)).toContain(
+      "radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set",
+    );
     // Still proxied to home-a (a fail-open reload would have answered from local policy).
     const before = homeA.seen.length;
     expect(await pap(ports.auth, "frank@example.com", "pw")).toBe(Code.AccessAccept);
@@ -226,7 +299,9 @@ describe("hot reload (SIGHUP)", () => {
     // check-config says the same, exit 2.
     const r = runMain(["check-config", "--config", cfgPath]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set");
+    expect(r.stderr).toContain(
+      "radius.proxy.home_servers[2].secret_env: environment variable AAA_E2E_NEVER_SET is not set",
+    );
   });
 
   test("a new realm and a new listener apply without dropping a request in flight", async () => {
@@ -250,15 +325,26 @@ describe("admin API on the running server", () => {
   test("refuses without the token; with it, lists groups without secrets and reloads", async () => {
     const base = `http://127.0.0.1:${ports.http}/api/admin`;
     expect((await fetch(`${base}/device-groups`)).status).toBe(401);
-    expect((await fetch(`${base}/device-groups`, { headers: { authorization: "Bearer wrong-token-wrong-token" } })).status).toBe(401);
-    const res = await fetch(`${base}/device-groups`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(
+      (
+        await fetch(`${base}/device-groups`, {
+          headers: { authorization: "Bearer wrong-token-wrong-token" },
+        })
+      ).status,
+    ).toBe(401);
+    const res = await fetch(`${base}/device-groups`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.status).toBe(200);
     const text = await res.text();
     expect(text).toContain('"tacacs_secret_set":true');
     expect(text).not.toContain(KEY);
     expect(text).not.toContain(SECRET);
     const mark = logText.length;
-    const reload = await fetch(`${base}/reload`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+    const reload = await fetch(`${base}/reload`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(reload.status).toBe(200);
     await waitLog("reloaded", mark);
   });
@@ -268,14 +354,23 @@ describe("graceful shutdown", () => {
   test("SIGTERM lets a running TACACS+ session finish, then the process exits 0", async () => {
     const c = await TacacsClient.connect("127.0.0.1", ports.tacacs, { key: KEY, timeoutMs: 5000 });
     const sid = newSessionId();
-    let p = await c.authenStart({ user: "carol", authenType: AuthenType.ASCII }, { sessionId: sid });
+    let p = await c.authenStart(
+      { user: "carol", authenType: AuthenType.ASCII },
+      { sessionId: sid },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.GETPASS);
     const mark = logText.length;
     proc.kill("SIGTERM");
     await waitLog("stopping", mark);
     // New connections are refused while the running session is allowed to finish.
     await expect(TacacsClient.connect("127.0.0.1", ports.tacacs, { key: KEY })).rejects.toThrow();
-    p = await c.request({ type: PacketType.AUTHEN, seqNo: 3, sessionId: sid }, { kind: "authen-continue", body: { userMsg: utf8("carol-pass-1"), data: new Uint8Array(0), flags: 0 } });
+    p = await c.request(
+      { type: PacketType.AUTHEN, seqNo: 3, sessionId: sid },
+      {
+        kind: "authen-continue",
+        body: { userMsg: utf8("carol-pass-1"), data: new Uint8Array(0), flags: 0 },
+      },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.PASS);
     c.close();
     expect(await proc.exited).toBe(0);

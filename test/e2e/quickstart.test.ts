@@ -26,16 +26,22 @@ async function portsFree(): Promise<boolean> {
 describe("README quick start", () => {
   test("the two commands are the ones package.json runs", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
-    const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1]?.trim().split("\n");
+    const block = /## Quick start[\s\S]*?```sh\n([\s\S]*?)```/
+      .exec(readme)?.[1]
+      ?.trim()
+      .split("\n");
     expect(block).toEqual(["npm ci && npm start", "npm test"]);
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as {
+      scripts: Record<string, string>;
+    };
     expect(pkg.scripts.start).toBe("bun src/main.ts");
     expect(pkg.scripts.test).toBe("bun test");
   });
 
   describe.skipIf(!HAVE_PEERS)("npm start: the embedded default and its try_it hints", () => {
     beforeAll(async () => {
-      if (!(await portsFree())) throw new Error("127.0.0.1:9090 is in use: the embedded default needs it");
+      if (!(await portsFree()))
+        throw new Error("127.0.0.1:9090 is in use: the embedded default needs it");
       // `npm start` is `bun src/main.ts`; run it from an empty directory so data/ lands there.
       proc = Bun.spawn([process.execPath, MAIN], { cwd: dir.path, stdout: "pipe", stderr: "pipe" });
       const dec = new TextDecoder();
@@ -53,7 +59,10 @@ describe("README quick start", () => {
     });
 
     test("serves TACACS+, RADIUS auth/acct and HTTP on loopback, with no secret in the log", async () => {
-      const health = (await (await fetch("http://127.0.0.1:9090/api/health")).json()) as { status: string; listeners: Array<{ protocol: string; address: string; state: string }> };
+      const health = (await (await fetch("http://127.0.0.1:9090/api/health")).json()) as {
+        status: string;
+        listeners: Array<{ protocol: string; address: string; state: string }>;
+      };
       expect(health.status).toBe("ok");
       expect(health.listeners.map((l) => `${l.protocol} ${l.address} ${l.state}`).sort()).toEqual([
         "http 127.0.0.1:9090 listening",
@@ -62,7 +71,8 @@ describe("README quick start", () => {
         "tacacs 127.0.0.1:4949 listening",
       ]);
       const creds = readFileSync(join(dir.path, "data", "demo-credentials.env"), "utf8");
-      for (const m of creds.matchAll(/^export DEMO_\w+=(.+)$/gm)) if (m[1] !== "demo") expect(log).not.toContain(m[1]!);
+      for (const m of creds.matchAll(/^export DEMO_\w+=(.+)$/gm))
+        if (m[1] !== "demo") expect(log).not.toContain(m[1]!);
     });
 
     test("every try_it command printed at start-up works as written", () => {

@@ -48,12 +48,7 @@ function setup(
         }),
   });
   const bodies: string[] = [];
-  async function call(
-    method: string,
-    path: string,
-    body?: unknown,
-    token: string | null = TOKEN,
-  ) {
+  async function call(method: string, path: string, body?: unknown, token: string | null = TOKEN) {
     const headers: Record<string, string> = {
       "content-type": "application/json",
     };
@@ -97,12 +92,8 @@ describe("auth", () => {
     });
     expect(basic.status).toBe(401);
     // Refused writes change nothing.
-    expect(
-      (await call("POST", "/device-groups", { name: "g" }, null)).status,
-    ).toBe(401);
-    expect(
-      store.sqlite.query("SELECT count(*) AS n FROM device_groups").get(),
-    ).toEqual({ n: 0 });
+    expect((await call("POST", "/device-groups", { name: "g" }, null)).status).toBe(401);
+    expect(store.sqlite.query("SELECT count(*) AS n FROM device_groups").get()).toEqual({ n: 0 });
     const ok = await call("GET", "/devices");
     expect(ok.status).toBe(200);
     expect(ok.json).toEqual({
@@ -115,26 +106,17 @@ describe("auth", () => {
   });
 
   test("without a configured token (absent, empty or too short) the API is off, never open", async () => {
-    for (const o of [
-      { token: null },
-      { token: "" },
-      { token: "short" },
-      { admin: false },
-    ]) {
+    for (const o of [{ token: null }, { token: "" }, { token: "short" }, { admin: false }]) {
       const { call } = setup(o);
       for (const token of [null, "", "short", TOKEN]) {
         const r = await call("GET", "/devices", undefined, token);
         expect(r.status).toBe(404);
         expect(r.json.error).toBe("admin_api_disabled");
-        expect(
-          (await call("POST", "/device-groups", { name: "g" }, token)).status,
-        ).toBe(404);
+        expect((await call("POST", "/device-groups", { name: "g" }, token)).status).toBe(404);
       }
     }
     // The rest of the HTTP app is unaffected.
-    expect(
-      (await setup({ token: null }).app.request("/api/health")).status,
-    ).toBe(200);
+    expect((await setup({ token: null }).app.request("/api/health")).status).toBe(200);
   });
 });
 
@@ -157,9 +139,7 @@ describe("CRUD walk: secrets are write-only", () => {
       require_message_authenticator: true,
       devices: 0,
     });
-    expect((await call("POST", "/device-groups", { name: "lab" })).status).toBe(
-      201,
-    );
+    expect((await call("POST", "/device-groups", { name: "lab" })).status).toBe(201);
     const p = await call("PATCH", "/device-groups/core", {
       tacacs_secret: TAC2,
       radius_secret: null,
@@ -232,14 +212,14 @@ describe("CRUD walk: secrets are write-only", () => {
     expect((await call("DELETE", "/devices/r4")).status).toBe(204);
     expect((await call("GET", "/devices/r4")).status).toBe(404);
 
-    expect(
-      (await call("POST", "/proxies", { name: "lb1", network: "192.0.2.1" }))
-        .json,
-    ).toEqual({ name: "lb1", network: "192.0.2.1/32", description: "" });
-    expect(
-      (await call("PATCH", "/proxies/lb1", { description: "haproxy" })).json
-        .description,
-    ).toBe("haproxy");
+    expect((await call("POST", "/proxies", { name: "lb1", network: "192.0.2.1" })).json).toEqual({
+      name: "lb1",
+      network: "192.0.2.1/32",
+      description: "",
+    });
+    expect((await call("PATCH", "/proxies/lb1", { description: "haproxy" })).json.description).toBe(
+      "haproxy",
+    );
 
     const ug = await call("POST", "/user-groups", {
       name: "ops",
@@ -348,7 +328,10 @@ describe("failed-token rate limit", () => {
   test("a burst of wrong tokens ends in 429; the right token still works", async () => {
     const { call } = setup();
     const codes: number[] = [];
-    for (let i = 0; i < 30; i++) codes.push((await call("GET", "/device-groups", undefined, `wrong-token-${i}-padding`)).status);
+    for (let i = 0; i < 30; i++)
+      codes.push(
+        (await call("GET", "/device-groups", undefined, `wrong-token-${i}-padding`)).status,
+      );
     expect(codes.slice(0, 20).every((c) => c === 401)).toBe(true);
     expect(codes.slice(20).every((c) => c === 429)).toBe(true);
     expect((await call("GET", "/device-groups")).status).toBe(200);
@@ -358,28 +341,69 @@ describe("failed-token rate limit", () => {
 describe("update in place: user groups and rules", () => {
   test("PATCH changes a user group (members keep it) and a rule (same name, validated), audited", async () => {
     const { call, store } = setup();
-    expect((await call("POST", "/device-groups", { name: "core", tacacs_secret: TAC1 })).status).toBe(201);
+    expect(
+      (await call("POST", "/device-groups", { name: "core", tacacs_secret: TAC1 })).status,
+    ).toBe(201);
     expect((await call("POST", "/device-groups", { name: "edge" })).status).toBe(201);
-    expect((await call("POST", "/user-groups", { name: "ops", priv_lvl: 1, device_groups: ["core"] })).status).toBe(201);
-    expect((await call("POST", "/users", { username: "ann", password: PW1, groups: ["ops"] })).status).toBe(201);
-    const g = await call("PATCH", "/user-groups/ops", { priv_lvl: 15, av: ["service=shell:priv-lvl=15"], device_groups: ["core", "edge"] });
+    expect(
+      (await call("POST", "/user-groups", { name: "ops", priv_lvl: 1, device_groups: ["core"] }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await call("POST", "/users", { username: "ann", password: PW1, groups: ["ops"] })).status,
+    ).toBe(201);
+    const g = await call("PATCH", "/user-groups/ops", {
+      priv_lvl: 15,
+      av: ["service=shell:priv-lvl=15"],
+      device_groups: ["core", "edge"],
+    });
     expect(g.status).toBe(200);
-    expect(g.json).toMatchObject({ name: "ops", priv_lvl: 15, device_groups: ["core", "edge"], members: 1 });
+    expect(g.json).toMatchObject({
+      name: "ops",
+      priv_lvl: 15,
+      device_groups: ["core", "edge"],
+      members: 1,
+    });
     expect((await call("GET", "/users/ann")).json.groups).toEqual(["ops"]);
     expect((await call("PATCH", "/user-groups/ops", { device_groups: ["nope"] })).status).toBe(400);
     expect((await call("PATCH", "/user-groups/ops", { priv_lvl: 16 })).status).toBe(400);
     expect((await call("PATCH", "/user-groups/ghost", { priv_lvl: 2 })).status).toBe(404);
     expect((await call("GET", "/user-groups/ops")).json.priv_lvl).toBe(15);
 
-    expect((await call("POST", "/rules", { name: "show", action: "permit", pattern: "^show ", user_groups: ["ops"] })).status).toBe(201);
-    const r = await call("PATCH", "/rules/show", { action: "deny", pattern: "^show run", min_priv: 5, device_groups: ["edge"] });
+    expect(
+      (
+        await call("POST", "/rules", {
+          name: "show",
+          action: "permit",
+          pattern: "^show ",
+          user_groups: ["ops"],
+        })
+      ).status,
+    ).toBe(201);
+    const r = await call("PATCH", "/rules/show", {
+      action: "deny",
+      pattern: "^show run",
+      min_priv: 5,
+      device_groups: ["edge"],
+    });
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ name: "show", action: "deny", pattern: "^show run", min_priv: 5, user_groups: ["ops"], device_groups: ["edge"] });
+    expect(r.json).toMatchObject({
+      name: "show",
+      action: "deny",
+      pattern: "^show run",
+      min_priv: 5,
+      user_groups: ["ops"],
+      device_groups: ["edge"],
+    });
     expect((await call("PATCH", "/rules/show", { pattern: "(" })).status).toBe(400);
     expect((await call("PATCH", "/rules/show", { min_priv: 10, max_priv: 2 })).status).toBe(400);
     expect((await call("PATCH", "/rules/show", { min_priv: null })).json.min_priv).toBeNull();
     expect((await call("GET", "/rules/show")).json.pattern).toBe("^show run");
-    const rows = store.sqlite.query<{ action: string }, []>("SELECT action FROM audit WHERE action IN ('usergroup.set', 'rule.set')").all();
+    const rows = store.sqlite
+      .query<{ action: string }, []>(
+        "SELECT action FROM audit WHERE action IN ('usergroup.set', 'rule.set')",
+      )
+      .all();
     expect(rows.length).toBe(3);
   });
 });
@@ -390,10 +414,7 @@ describe("errors", () => {
     const v1 = await call("POST", "/devices", { name: 7, network: "10.0.0.1" });
     expect(v1.status).toBe(400);
     expect(v1.json.error).toBe("validation_failed");
-    expect(v1.json.issues.map((i: any) => i.path).sort()).toEqual([
-      "group",
-      "name",
-    ]);
+    expect(v1.json.issues.map((i: any) => i.path).sort()).toEqual(["group", "name"]);
     const v2 = await call("POST", "/device-groups", {
       name: "g",
       tacacs_secert: TAC1,
@@ -406,9 +427,7 @@ describe("errors", () => {
       name: "g",
       tacacs_secret: "",
     });
-    expect(v4.json.issues).toEqual([
-      { path: "tacacs_secret", message: "must not be empty" },
-    ]);
+    expect(v4.json.issues).toEqual([{ path: "tacacs_secret", message: "must not be empty" }]);
     const v5 = await call("POST", "/users", {
       username: "bob",
       password: "x",
@@ -432,12 +451,8 @@ describe("errors", () => {
         })
       ).json.code,
     ).toBe("rules/bad-pattern");
-    expect((await call("GET", "/devices?limit=0")).json.issues[0].path).toBe(
-      "limit",
-    );
-    expect(
-      (await call("PATCH", "/device-groups/g", { name: "renamed" })).status,
-    ).toBe(400);
+    expect((await call("GET", "/devices?limit=0")).json.issues[0].path).toBe("limit");
+    expect((await call("PATCH", "/device-groups/g", { name: "renamed" })).status).toBe(400);
     const big = await call("POST", "/device-groups", {
       name: "g",
       description: "x".repeat(70_000),
@@ -458,18 +473,10 @@ describe("errors", () => {
       expect([path, (await call("GET", path)).status]).toEqual([path, 404]);
       expect([path, (await call("DELETE", path)).status]).toEqual([path, 404]);
     }
-    expect(
-      (await call("PATCH", "/devices/nope", { enabled: true })).status,
-    ).toBe(404);
-    expect((await call("PATCH", "/users/nope", { enabled: true })).status).toBe(
-      404,
-    );
-    expect((await call("POST", "/device-groups", { name: "g" })).status).toBe(
-      201,
-    );
-    expect((await call("POST", "/device-groups", { name: "g" })).status).toBe(
-      409,
-    );
+    expect((await call("PATCH", "/devices/nope", { enabled: true })).status).toBe(404);
+    expect((await call("PATCH", "/users/nope", { enabled: true })).status).toBe(404);
+    expect((await call("POST", "/device-groups", { name: "g" })).status).toBe(201);
+    expect((await call("POST", "/device-groups", { name: "g" })).status).toBe(409);
     expect(
       (
         await call("POST", "/devices", {
@@ -499,9 +506,7 @@ describe("errors", () => {
     ).toBe(409);
     const inUse = await call("DELETE", "/device-groups/g");
     expect([inUse.status, inUse.json.code]).toEqual([409, "store/in-use"]);
-    expect((await call("PATCH", "/devices/d", { group: "nope" })).status).toBe(
-      400,
-    );
+    expect((await call("PATCH", "/devices/d", { group: "nope" })).status).toBe(400);
     expect(
       (
         await call("POST", "/users", {
@@ -512,13 +517,10 @@ describe("errors", () => {
       ).status,
     ).toBe(400);
     // A PATCH refused for an unknown group changes nothing else.
-    expect(
-      (await call("POST", "/users", { username: "u", password: PW1 })).status,
-    ).toBe(201);
-    expect(
-      (await call("PATCH", "/users/u", { enabled: false, groups: ["nope"] }))
-        .status,
-    ).toBe(400);
+    expect((await call("POST", "/users", { username: "u", password: PW1 })).status).toBe(201);
+    expect((await call("PATCH", "/users/u", { enabled: false, groups: ["nope"] })).status).toBe(
+      400,
+    );
     expect((await call("GET", "/users/u")).json.enabled).toBe(true);
   });
 });
@@ -550,10 +552,9 @@ describe("audit", () => {
       group: "g",
     }); // 409: not audited
     const rows = store.sqlite
-      .query<
-        { actor: string; action: string; object: string; detail: string },
-        []
-      >("SELECT actor, action, object, detail FROM audit ORDER BY id")
+      .query<{ actor: string; action: string; object: string; detail: string }, []>(
+        "SELECT actor, action, object, detail FROM audit ORDER BY id",
+      )
       .all();
     expect(rows.map((r) => `${r.action} ${r.object}`)).toEqual([
       "group.add g",
@@ -619,27 +620,15 @@ describe("accounting, counters, reload", () => {
     expect(p3.json.items).toHaveLength(5);
     expect(p3.json.next_offset).toBeNull();
     const bob = await call("GET", "/accounting?user=bob&protocol=tacacs");
-    expect(bob.json.items.map((r: any) => r.sessionId)).toEqual([
-      "s20",
-      "s10",
-      "s0",
-    ]);
+    expect(bob.json.items.map((r: any) => r.sessionId)).toEqual(["s20", "s10", "s0"]);
     const window = await call(
       "GET",
       `/accounting?since=2025-03-01T00:10:00Z&until=2025-03-01T00:12:00Z&device=r1`,
     );
-    expect(window.json.items.map((r: any) => r.sessionId)).toEqual([
-      "s12",
-      "s11",
-      "s10",
-    ]);
+    expect(window.json.items.map((r: any) => r.sessionId)).toEqual(["s12", "s11", "s10"]);
     expect((await call("GET", "/accounting?limit=100000")).status).toBe(400);
-    expect(
-      (await call("GET", "/accounting?since=yesterday")).json.issues[0].path,
-    ).toBe("since");
-    expect((await call("GET", "/accounting?protocol=diameter")).status).toBe(
-      400,
-    );
+    expect((await call("GET", "/accounting?since=yesterday")).json.issues[0].path).toBe("since");
+    expect((await call("GET", "/accounting?protocol=diameter")).status).toBe(400);
   });
 
   test("counters reset empties the registry", async () => {
@@ -669,9 +658,7 @@ describe("accounting, counters, reload", () => {
     expect((await call("POST", "/reload", undefined, null)).status).toBe(401);
     expect(calls).toBe(2);
     expect(
-      store.sqlite
-        .query("SELECT count(*) AS n FROM audit WHERE action = 'config.reload'")
-        .get(),
+      store.sqlite.query("SELECT count(*) AS n FROM audit WHERE action = 'config.reload'").get(),
     ).toEqual({ n: 2 });
   });
 });

@@ -35,7 +35,15 @@ describe("GET /api/health", () => {
     expect(body.listeners).toEqual(up);
   });
   test("503 when a listener failed or the store does not answer", async () => {
-    const failed = [...up, { protocol: "radius-auth" as const, address: "127.0.0.1:1812", state: "failed" as const, error: "EADDRINUSE" }];
+    const failed = [
+      ...up,
+      {
+        protocol: "radius-auth" as const,
+        address: "127.0.0.1:1812",
+        state: "failed" as const,
+        error: "EADDRINUSE",
+      },
+    ];
     const r1 = await setup(failed).app.request("/api/health");
     expect(r1.status).toBe(503);
     expect(((await r1.json()) as any).listeners[2].error).toBe("EADDRINUSE");
@@ -60,7 +68,9 @@ describe("GET /api/stats", () => {
       proxy_rejected_unknown: 1,
       proxy_local: 0,
     });
-    expect(body.counters.aaa_proxy_header_errors_total).toEqual([{ reason: "proxy/bad-crc32c", value: 1 }]);
+    expect(body.counters.aaa_proxy_header_errors_total).toEqual([
+      { reason: "proxy/bad-crc32c", value: 1 },
+    ]);
   });
 });
 
@@ -74,7 +84,9 @@ describe("GET /metrics", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toStartWith("text/plain; version=0.0.4");
     const text = await res.text();
-    expect(text).toContain("# TYPE aaa_proxy_rejected_unknown_total counter\naaa_proxy_rejected_unknown_total 0\n");
+    expect(text).toContain(
+      "# TYPE aaa_proxy_rejected_unknown_total counter\naaa_proxy_rejected_unknown_total 0\n",
+    );
     expect(text).toContain('aaa_proxy_header_errors_total{reason="we\\"ird\\\\"} 1');
     expect(text).toContain('aaa_test_latency_seconds_bucket{protocol="tacacs",le="0.0005"} 1');
     expect(text).toContain('aaa_test_latency_seconds_bucket{protocol="tacacs",le="0.00025"} 0');
@@ -91,8 +103,18 @@ test("unknown routes are JSON 404s", async () => {
 describe("http.allow", () => {
   test("clients outside the allowed networks get 403 before any route", async () => {
     const { app } = setup(up);
-    const denied = startHttp({ listen: "127.0.0.1:0", allow: ["10.0.0.0/8"], app, log: silentLogger });
-    const allowed = startHttp({ listen: "127.0.0.1:0", allow: ["127.0.0.0/8"], app, log: silentLogger });
+    const denied = startHttp({
+      listen: "127.0.0.1:0",
+      allow: ["10.0.0.0/8"],
+      app,
+      log: silentLogger,
+    });
+    const allowed = startHttp({
+      listen: "127.0.0.1:0",
+      allow: ["127.0.0.0/8"],
+      app,
+      log: silentLogger,
+    });
     try {
       const r1 = await fetch(`http://127.0.0.1:${denied.port}/api/health`);
       expect(r1.status).toBe(403);

@@ -16,11 +16,27 @@ const model: StatusModel = {
   rateIntervalS: 10,
   topClients: [{ client: "10.0.0.1", device: "r1", requests: 40 }],
   homeServers: [{ name: "hs1", pool: "p", state: "zombie", outstanding: 3 }],
-  recentFailures: [{ time: "2026-11-22T00:00:00Z", protocol: "tacacs", client: "10.0.0.9", user: "<script>alert(1)</script>", reason: "bad-password" }],
+  recentFailures: [
+    {
+      time: "2026-11-22T00:00:00Z",
+      protocol: "tacacs",
+      client: "10.0.0.9",
+      user: "<script>alert(1)</script>",
+      reason: "bad-password",
+    },
+  ],
 };
 
 test("the status page renders every section from the model, escaped, with no external assets", async () => {
-  const app = createHttpApp({ version: "1.2.3", startedAt: Date.now(), registry: new Registry(), listeners: () => [], stats: () => ({}), storeOk: () => true, status: () => model });
+  const app = createHttpApp({
+    version: "1.2.3",
+    startedAt: Date.now(),
+    registry: new Registry(),
+    listeners: () => [],
+    stats: () => ({}),
+    storeOk: () => true,
+    status: () => model,
+  });
   const res = await app.request("/");
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toContain("text/html");
@@ -38,7 +54,14 @@ test("the status page renders every section from the model, escaped, with no ext
 });
 
 test("without a status model `/` redirects to the health endpoint", async () => {
-  const app = createHttpApp({ version: "1", startedAt: Date.now(), registry: new Registry(), listeners: () => [], stats: () => ({}), storeOk: () => true });
+  const app = createHttpApp({
+    version: "1",
+    startedAt: Date.now(),
+    registry: new Registry(),
+    listeners: () => [],
+    stats: () => ({}),
+    storeOk: () => true,
+  });
   const res = await app.request("/");
   expect(res.status).toBe(302);
   expect(res.headers.get("location")).toBe("/api/health");

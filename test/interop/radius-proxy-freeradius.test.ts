@@ -128,47 +128,36 @@ async function radclient(kind: "auth" | "acct", attrs: string[], timeoutS = 3) {
     { stdin: body + "\n", timeoutMs: 20_000 },
   );
 }
-const accepts = (out: string) =>
-  (out.match(/Received Access-Accept/g) ?? []).length;
+const accepts = (out: string) => (out.match(/Received Access-Accept/g) ?? []).length;
 
 describe("aaa-proxy in front of two FreeRADIUS home servers", () => {
   test("PAP: the realm is stripped, the password re-hidden, the Accept's attributes reach radclient", async () => {
-    const r = await radclient("auth", [
-      'User-Name = "bob@example.com", User-Password = "bob-pw"',
-    ]);
+    const r = await radclient("auth", ['User-Name = "bob@example.com", User-Password = "bob-pw"']);
     expect(r.stdout).toContain("Received Access-Accept");
     expect(r.stdout).toMatch(/Reply-Message = "hs[12] user=bob"/);
     expect(r.stdout).toContain("Class = 0x636c6173732d626f62");
     expect(r.stdout).toContain("Session-Timeout = 1234");
-    const bad = await radclient("auth", [
-      'User-Name = "bob@example.com", User-Password = "wrong"',
-    ]);
+    const bad = await radclient("auth", ['User-Name = "bob@example.com", User-Password = "wrong"']);
     expect(bad.stdout).toContain("Received Access-Reject");
   });
 
   test("CHAP (no CHAP-Challenge from radclient): accepted, so the original authenticator went along", async () => {
-    const r = await radclient("auth", [
-      'User-Name = "bob@example.com", CHAP-Password = "bob-pw"',
-    ]);
+    const r = await radclient("auth", ['User-Name = "bob@example.com", CHAP-Password = "bob-pw"']);
     expect(r.stdout).toContain("Received Access-Accept");
     expect(r.stdout).toMatch(/Reply-Message = "hs[12] user=bob"/);
-    const bad = await radclient("auth", [
-      'User-Name = "bob@example.com", CHAP-Password = "nope"',
-    ]);
+    const bad = await radclient("auth", ['User-Name = "bob@example.com", CHAP-Password = "nope"']);
     expect(bad.stdout).toContain("Received Access-Reject");
   });
 
   test("accounting is acknowledged by a home server's accounting port", async () => {
     const before =
-      homeStat(f.proxy, "hs1", "acct").replies +
-      homeStat(f.proxy, "hs2", "acct").replies;
+      homeStat(f.proxy, "hs1", "acct").replies + homeStat(f.proxy, "hs2", "acct").replies;
     const r = await radclient("acct", [
       'User-Name = "bob@example.com", Acct-Status-Type = Start, Acct-Session-Id = "s-1", NAS-Port = 1',
     ]);
     expect(r.stdout).toContain("Received Accounting-Response");
     expect(
-      homeStat(f.proxy, "hs1", "acct").replies +
-        homeStat(f.proxy, "hs2", "acct").replies,
+      homeStat(f.proxy, "hs1", "acct").replies + homeStat(f.proxy, "hs2", "acct").replies,
     ).toBe(before + 1);
   });
 
@@ -224,13 +213,11 @@ describe("aaa-proxy in front of two FreeRADIUS home servers", () => {
     ]);
     expect(acct.stdout).toContain("Received Accounting-Response");
     // Unanswered probes take hs1 out of service.
-    for (let i = 0; i < 50 && homeStat(f.proxy, "hs1").state !== "down"; i++)
-      await Bun.sleep(100);
+    for (let i = 0; i < 50 && homeStat(f.proxy, "hs1").state !== "down"; i++) await Bun.sleep(100);
     expect(homeStat(f.proxy, "hs1").state).toBe("down");
 
     await hs1.start();
-    for (let i = 0; i < 50 && homeStat(f.proxy, "hs1").state !== "up"; i++)
-      await Bun.sleep(100);
+    for (let i = 0; i < 50 && homeStat(f.proxy, "hs1").state !== "up"; i++) await Bun.sleep(100);
     expect(homeStat(f.proxy, "hs1").state).toBe("up");
     expect(f.registry.renderPrometheus()).toMatch(
       /aaa_radius_proxy_home_probes_total\{home_server="hs1",type="auth",result="answered"\} [1-9]/,

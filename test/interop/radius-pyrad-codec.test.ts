@@ -10,12 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fromHex, fromUtf8, hex, utf8 } from "../../src/lib/bytes.ts";
 import { encodeReply } from "../../src/radius/codec/compose.ts";
-import {
-  AttrType,
-  Code,
-  decodePacket,
-  getAttr,
-} from "../../src/radius/codec/packet.ts";
+import { AttrType, Code, decodePacket, getAttr } from "../../src/radius/codec/packet.ts";
 import { unhidePassword } from "../../src/radius/codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../../src/radius/codec/vsa.ts";
 import { peersAvailable } from "../support/peers.ts";
@@ -95,9 +90,7 @@ const HAVE_PEERS = peersAvailable("python3-pyrad");
 beforeAll(() => {
   if (!HAVE_PEERS) return;
   if (!existsSync(PYTHON))
-    throw new Error(
-      `${PYTHON} not found: install the Debian package python3 (and python3-pyrad)`,
-    );
+    throw new Error(`${PYTHON} not found: install the Debian package python3 (and python3-pyrad)`);
   const check = Bun.spawnSync({
     cmd: [PYTHON, "-c", "import pyrad.packet"],
     stderr: "pipe",
@@ -142,9 +135,7 @@ describe.skipIf(!HAVE_PEERS)("pyrad interop", () => {
     );
     expect(wrong.ok && fromUtf8(wrong.value)).not.toBe(PASSWORD);
 
-    const vsa = encodeVsa(9, [
-      { vendorType: 1, value: utf8("shell:roles=network-admin") },
-    ]);
+    const vsa = encodeVsa(9, [{ vendorType: 1, value: utf8("shell:roles=network-admin") }]);
     if (!vsa.ok) throw new Error(vsa.code);
     const reply = encodeReply(
       req,
@@ -159,9 +150,7 @@ describe.skipIf(!HAVE_PEERS)("pyrad interop", () => {
       utf8(SECRET),
     );
     if (!reply.ok) throw new Error(reply.code);
-    const out = JSON.parse(
-      py("verify", dictPath, SECRET, reqHex, hex(reply.value)),
-    );
+    const out = JSON.parse(py("verify", dictPath, SECRET, reqHex, hex(reply.value)));
     expect(out).toEqual({
       verified: true,
       code: 2,
@@ -182,9 +171,7 @@ describe.skipIf(!HAVE_PEERS)("pyrad interop", () => {
       utf8("not-the-secret"),
     );
     if (!bad.ok) throw new Error(bad.code);
-    const badOut = JSON.parse(
-      py("verify", dictPath, SECRET, reqHex, hex(bad.value)),
-    );
+    const badOut = JSON.parse(py("verify", dictPath, SECRET, reqHex, hex(bad.value)));
     expect(badOut).toMatchObject({
       verified: false,
       ma_first_and_valid: false,

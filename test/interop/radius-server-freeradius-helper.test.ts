@@ -7,10 +7,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  startFreeradius,
-  type FreeradiusServer,
-} from "../support/freeradius.ts";
+import { startFreeradius, type FreeradiusServer } from "../support/freeradius.ts";
 import { requireBinary, runPeer } from "../support/peer.ts";
 
 let fr: FreeradiusServer;
@@ -40,20 +37,9 @@ afterAll(async () => {
 });
 
 const rc = (port: number, kind: string, attrs: string) =>
-  runPeer(
-    [
-      "/usr/bin/radclient",
-      "-x",
-      "-r",
-      "1",
-      "-t",
-      "2",
-      `127.0.0.1:${port}`,
-      kind,
-      SECRET,
-    ],
-    { stdin: attrs + "\n" },
-  );
+  runPeer(["/usr/bin/radclient", "-x", "-r", "1", "-t", "2", `127.0.0.1:${port}`, kind, SECRET], {
+    stdin: attrs + "\n",
+  });
 
 describe("startFreeradius", () => {
   test("PAP accept with reply attributes, reject, accounting, Status-Server on both ports, Message-Authenticator required", async () => {
@@ -72,16 +58,7 @@ describe("startFreeradius", () => {
     );
     expect(bad.stdout).toContain("Received Access-Reject");
     const noMa = await runPeer(
-      [
-        "/usr/bin/radclient",
-        "-r",
-        "1",
-        "-t",
-        "1",
-        `127.0.0.1:${fr.authPort}`,
-        "auth",
-        SECRET,
-      ],
+      ["/usr/bin/radclient", "-r", "1", "-t", "1", `127.0.0.1:${fr.authPort}`, "auth", SECRET],
       { stdin: 'User-Name = "bob", User-Password = "bob-pw"\n' },
     );
     expect(noMa.stdout).not.toContain("Received");
@@ -106,11 +83,23 @@ describe("startFreeradius({ stock: true })", () => {
       users: [{ name: "bob", password: "bob-pw" }],
     });
     try {
-      const ok = await rc(stock.authPort, "auth", 'User-Name = "bob", User-Password = "bob-pw", Message-Authenticator = 0x00');
+      const ok = await rc(
+        stock.authPort,
+        "auth",
+        'User-Name = "bob", User-Password = "bob-pw", Message-Authenticator = 0x00',
+      );
       expect(ok.stdout).toContain("Received Access-Accept");
-      const bad = await rc(stock.authPort, "auth", 'User-Name = "bob", User-Password = "nope", Message-Authenticator = 0x00');
+      const bad = await rc(
+        stock.authPort,
+        "auth",
+        'User-Name = "bob", User-Password = "nope", Message-Authenticator = 0x00',
+      );
       expect(bad.stdout).toContain("Received Access-Reject");
-      const acct = await rc(stock.acctPort, "acct", 'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "stock-1", NAS-Port = 7');
+      const acct = await rc(
+        stock.acctPort,
+        "acct",
+        'User-Name = "bob", Acct-Status-Type = Start, Acct-Session-Id = "stock-1", NAS-Port = 7',
+      );
       expect(acct.stdout).toContain("Received Accounting-Response");
       // The stock detail module: ${radacctdir}/<client address>/detail-YYYYMMDD; unix: radwtmp.
       const dir = join(stock.dir, "log/radacct/127.0.0.1");

@@ -8,12 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryAccounting } from "../../src/store/accounting.ts";
-import {
-  ALICE_PASSWORD,
-  NAS_SECRET,
-  startFixture,
-  type RadiusFixture,
-} from "../radius/fixture.ts";
+import { ALICE_PASSWORD, NAS_SECRET, startFixture, type RadiusFixture } from "../radius/fixture.ts";
 import { requireBinary, runPeer } from "../support/peer.ts";
 
 const PYTHON = "/usr/bin/python3";
@@ -136,8 +131,7 @@ describe("pyrad client", () => {
       ],
       { timeoutMs: 30_000 },
     );
-    if (r.code !== 0)
-      throw new Error(`pyrad client exited ${r.code}: ${r.stderr}`);
+    if (r.code !== 0) throw new Error(`pyrad client exited ${r.code}: ${r.stderr}`);
     const out = JSON.parse(r.stdout) as Array<Record<string, unknown>>;
     const byName = Object.fromEntries(out.map((o) => [o.name, o]));
     for (const o of out) {
@@ -174,9 +168,6 @@ describe("pyrad client", () => {
     expect(byName["acct-stop"]!.code).toBe(5);
     expect(byName["status-auth"]!.code).toBe(2);
     expect(byName["status-acct"]!.code).toBe(5);
-    expect(
-      queryAccounting(f.store, {}).filter((x) => x.sessionId === "pyrad-1")
-        .length,
-    ).toBe(2);
+    expect(queryAccounting(f.store, {}).filter((x) => x.sessionId === "pyrad-1").length).toBe(2);
   });
 });

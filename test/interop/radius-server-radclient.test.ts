@@ -34,18 +34,7 @@ async function radclient(
   attrs: string,
   v6 = false,
 ) {
-  const cmd = [
-    RADCLIENT,
-    ...(v6 ? ["-6"] : []),
-    "-x",
-    "-r",
-    "1",
-    "-t",
-    "3",
-    target,
-    kind,
-    secret,
-  ];
+  const cmd = [RADCLIENT, ...(v6 ? ["-6"] : []), "-x", "-r", "1", "-t", "3", target, kind, secret];
   return runPeer(cmd, { stdin: attrs + "\n" });
 }
 
@@ -132,24 +121,13 @@ describe("radclient / radtest", () => {
   test("Message-Authenticator: without it the IPv4 group drops (counted); the IPv6 legacy group answers", async () => {
     const before = dropped(f.registry, "missing-message-authenticator");
     const none = await runPeer(
-      [
-        RADCLIENT,
-        "-r",
-        "1",
-        "-t",
-        "1",
-        `127.0.0.1:${f.authV4}`,
-        "auth",
-        NAS_SECRET,
-      ],
+      [RADCLIENT, "-r", "1", "-t", "1", `127.0.0.1:${f.authV4}`, "auth", NAS_SECRET],
       { stdin: `User-Name = "alice", User-Password = "${ALICE_PASSWORD}"\n` },
     );
     expect(none.stdout).toContain("Sent Access-Request");
     expect(none.stdout).not.toContain("Received");
     expect(none.code).not.toBe(0);
-    expect(dropped(f.registry, "missing-message-authenticator")).toBe(
-      before + 1,
-    );
+    expect(dropped(f.registry, "missing-message-authenticator")).toBe(before + 1);
     const legacy = await radclient(
       `[::1]:${f.authV6}`,
       "auth",
@@ -177,36 +155,18 @@ describe("radclient / radtest", () => {
         );
         expect(r.stdout).toContain("Received Accounting-Response");
       }
-      const rows = queryAccounting(f.store, {}).filter(
-        (x) => x.sessionId === sid,
-      );
+      const rows = queryAccounting(f.store, {}).filter((x) => x.sessionId === sid);
       expect(rows.map((x) => x.recordType).sort()).toEqual(["start", "stop"]);
       expect(rows[0]!.attributes["Acct-Session-Time"]).toBe(42);
     }
   });
 
   test("Status-Server on the auth and the accounting port", async () => {
-    const auth = await radclient(
-      `127.0.0.1:${f.authV4}`,
-      "status",
-      NAS_SECRET,
-      MA,
-    );
+    const auth = await radclient(`127.0.0.1:${f.authV4}`, "status", NAS_SECRET, MA);
     expect(auth.stdout).toContain("Received Access-Accept");
-    const acct = await radclient(
-      `127.0.0.1:${f.acctV4}`,
-      "status",
-      NAS_SECRET,
-      MA,
-    );
+    const acct = await radclient(`127.0.0.1:${f.acctV4}`, "status", NAS_SECRET, MA);
     expect(acct.stdout).toContain("Received Accounting-Response");
-    const v6 = await radclient(
-      `[::1]:${f.authV6}`,
-      "status",
-      LEGACY_SECRET,
-      MA,
-      true,
-    );
+    const v6 = await radclient(`[::1]:${f.authV6}`, "status", LEGACY_SECRET, MA, true);
     expect(v6.stdout).toContain("Received Access-Accept");
   });
 });

@@ -20,20 +20,10 @@ import {
 } from "../../src/radius/codec/mschap.ts";
 import { AttrType, Code } from "../../src/radius/codec/packet.ts";
 import { encodeVsa } from "../../src/radius/codec/vsa.ts";
-import {
-  ALICE_PASSWORD,
-  NAS_SECRET,
-  startFixture,
-  type RadiusFixture,
-} from "../radius/fixture.ts";
+import { ALICE_PASSWORD, NAS_SECRET, startFixture, type RadiusFixture } from "../radius/fixture.ts";
 import { writePcap, type PcapFrame } from "../support/pcap.ts";
 import { runPeer } from "../support/peer.ts";
-import {
-  acctRequest,
-  freshId,
-  papRequest,
-  radiusClient,
-} from "../support/radius-client.ts";
+import { acctRequest, freshId, papRequest, radiusClient } from "../support/radius-client.ts";
 
 let f: RadiusFixture;
 let dir = "";
@@ -41,10 +31,7 @@ const frames: PcapFrame[] = [];
 const expectedCodes: number[] = [];
 const statusServer = [5, 6];
 
-function req(
-  code: number,
-  attrs: { type: number; value: Uint8Array }[],
-): Uint8Array {
+function req(code: number, attrs: { type: number; value: Uint8Array }[]): Uint8Array {
   const r = encodeRequest(
     {
       code,
@@ -71,15 +58,7 @@ beforeAll(async () => {
   const ms = new Uint8Array(50);
   ms[0] = 3;
   ms.set(peer, 2);
-  ms.set(
-    generateNtResponse(
-      chal,
-      peer,
-      utf8("alice"),
-      ntPasswordHash(ALICE_PASSWORD),
-    ),
-    26,
-  );
+  ms.set(generateNtResponse(chal, peer, utf8("alice"), ntPasswordHash(ALICE_PASSWORD)), 26);
   const msVsa = encodeVsa(MS_VENDOR_ID, [
     { vendorType: MsAttr.MSCHAPChallenge, value: chal },
     { vendorType: MsAttr.MSCHAP2Response, value: ms },
@@ -95,10 +74,7 @@ beforeAll(async () => {
         user,
         {
           type: AttrType.CHAPPassword,
-          value: new Uint8Array([
-            1,
-            ...chapResponse(1, utf8(ALICE_PASSWORD), chapAuth),
-          ]),
+          value: new Uint8Array([1, ...chapResponse(1, utf8(ALICE_PASSWORD), chapAuth)]),
         },
       ],
     },
@@ -129,16 +105,8 @@ beforeAll(async () => {
     ],
     [req(Code.StatusServer, []), "auth", Code.AccessAccept],
     [req(Code.StatusServer, []), "acct", Code.AccountingResponse],
-    [
-      acctRequest(NAS_SECRET, "alice", 1, "tshark-1"),
-      "acct",
-      Code.AccountingResponse,
-    ],
-    [
-      acctRequest(NAS_SECRET, "alice", 2, "tshark-1"),
-      "acct",
-      Code.AccountingResponse,
-    ],
+    [acctRequest(NAS_SECRET, "alice", 1, "tshark-1"), "acct", Code.AccountingResponse],
+    [acctRequest(NAS_SECRET, "alice", 2, "tshark-1"), "acct", Code.AccountingResponse],
   ];
   for (const [i, [bytes, kind, code]] of exchanges.entries()) {
     const cl = await radiusClient({
@@ -212,15 +180,12 @@ describe("tshark decodes our replies", () => {
       .trim()
       .split("\n");
     expect(lines.length).toBe(frames.length);
-    const replies = lines
-      .filter((_, i) => i % 2 === 1)
-      .map((l) => l.split("|"));
+    const replies = lines.filter((_, i) => i % 2 === 1).map((l) => l.split("|"));
     expect(replies.map((r) => Number(r[0]))).toEqual(expectedCodes);
     for (const [i, r] of replies.entries()) {
       // tshark validates reply authenticators only against Access- and Accounting-Requests, not
       // Status-Server (exchanges 5 and 6; pyrad and radclient verify those).
-      if (!statusServer.includes(i))
-        expect({ i, valid: r[1] }).toEqual({ i, valid: "1" });
+      if (!statusServer.includes(i)) expect({ i, valid: r[1] }).toEqual({ i, valid: "1" });
       expect(r[3]).toBe("");
       // Access-Accept/Reject and both Status-Server replies carry a Message-Authenticator.
       expect({ i, ma: /^[0-9a-f]{32}$/.test(r[2]!) }).toEqual({ i, ma: i < 7 });
@@ -229,12 +194,7 @@ describe("tshark decodes our replies", () => {
 
   test("negative control: with another secret tshark marks the authenticators invalid", async () => {
     const lines = (
-      await tshark("not-the-secret", [
-        "-T",
-        "fields",
-        "-e",
-        "radius.authenticator.invalid",
-      ])
+      await tshark("not-the-secret", ["-T", "fields", "-e", "radius.authenticator.invalid"])
     )
       .split("\n")
       .slice(0, frames.length);

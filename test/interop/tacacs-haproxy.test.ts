@@ -18,27 +18,48 @@ import { eventually, startServer, type Server } from "../tacacs/harness.ts";
 
 const TENANT_KEY = "tenant-secret-9";
 
-describe.skipIf(!peersAvailable("haproxy"))("HAProxy send-proxy-v2 in front of the TACACS+ server", () => {
-  let srv: Server;
-  let hap: Haproxy | undefined;
-  let fe = 0;
+describe.skipIf(!peersAvailable("haproxy"))(
+  "HAProxy send-proxy-v2 in front of the TACACS+ server",
+  () => {
+    let srv: Server;
+    let hap: Haproxy | undefined;
+    let fe = 0;
 
-  beforeAll(async () => {
-    srv = await startServer({
-      listen: [{ address: "127.0.0.1:0", require_proxy_protocol: true }],
-      tacacs: { proxy_protocol: { enabled: true, validate_sources: true, reject_invalid: true, first_packet_timeout: "2s" } },
-      devices: (d) => {
-        d.addProxy({ name: "hap", network: "127.0.0.3/32" });
-        d.addGroup({ name: "tenant", tacacsSecret: TENANT_KEY, proxyNetwork: "127.0.0.3/32" });
-        d.addDevice({ name: "tenant-dev", network: "127.0.0.1/32", group: "tenant" });
-      },
-    });
-    if (!(await addUserGroup(srv.store, { name: "tenant-ops", deviceGroups: ["tenant"] }, "t")).ok) throw new Error("fixture");
-    if (!(await addUser(srv.store, { username: "tina", password: "pw-tina", groups: ["tenant-ops"] }, "t")).ok) throw new Error("fixture");
-    fe = freePort();
-    const port = srv.port4;
-    hap = await startHaproxy(
-      `${baseConfig()}
+    beforeAll(async () => {
+      srv = await startServer({
+        listen: [{ address: "127.0.0.1:0", require_proxy_protocol: true }],
+        tacacs: {
+          proxy_protocol: {
+            enabled: true,
+            validate_sources: true,
+            reject_invalid: true,
+            first_packet_timeout: "2s",
+          },
+        },
+        devices: (d) => {
+          d.addProxy({ name: "hap", network: "127.0.0.3/32" });
+          d.addGroup({ name: "tenant", tacacsSecret: TENANT_KEY, proxyNetwork: "127.0.0.3/32" });
+          d.addDevice({ name: "tenant-dev", network: "127.0.0.1/32", group: "tenant" });
+        },
+      });
+      if (
+        !(await addUserGroup(srv.store, { name: "tenant-ops", deviceGroups: ["tenant"] }, "t")).ok
+      )
+        throw new Error("fixture");
+      if (
+        !(
+          await addUser(
+            srv.store,
+            { username: "tina", password: "pw-tina", groups: ["tenant-ops"] },
+            "t",
+          )
+        ).ok
+      )
+        throw new Error("fixture");
+      fe = freePort();
+      const port = srv.port4;
+      hap = await startHaproxy(
+        `${baseConfig()}
 frontend fe_tacacs
   bind 127.0.0.1:${fe}
   default_backend be_tacacs
@@ -48,60 +69,98 @@ backend be_checks
   server probe_local 127.0.0.1:${port} source 127.0.0.3 send-proxy-v2 check check-send-proxy inter 100
   server probe_plain 127.0.0.1:${port} source 127.0.0.3 check inter 100
 `,
-      { waitForListeners: [{ host: "127.0.0.1", port: fe }] },
-    );
-  });
-  afterAll(async () => {
-    await hap?.stop();
-    await srv?.stop();
-  });
+        { waitForListeners: [{ host: "127.0.0.1", port: fe }] },
+      );
+    });
+    afterAll(async () => {
+      await hap?.stop();
+      await srv?.stop();
+    });
 
-  test("the server sees the real client address: tenant device matched, tenant secret used", async () => {
-    expect(await papOnce("127.0.0.1", fe, TENANT_KEY, "tina", "pw-tina")).toBe(AuthenStatus.PASS);
-    expect(await papOnce("127.0.0.1", fe, TENANT_KEY, "tina", "wrong")).toBe(AuthenStatus.FAIL);
-    const stats = srv.svc.stats();
-    expect(stats.recent_clients).toContainEqual({ client: "127.0.0.1", proxy: "127.0.0.3", device: "tenant-dev", group: "tenant" });
-    expect(srv.registry.get("aaa_tacacs_device_matches_total")?.toJSON()).toContainEqual({ protocol: "tacacs", device_group: "tenant", via: "proxied", value: 2 });
-    expect((stats.proxy as Record<string, number>).connections_proxied).toBe(2);
-    expect(srv.logs.some((l) => l.event === "proxy_v2_accepted" && l.client === "127.0.0.1" && l.proxy === "127.0.0.3")).toBe(true);
-  });
+    test("the server sees the real client address: tenant device matched, tenant secret used", async () => {
+      expect(await papOnce("127.0.0.1", fe, TENANT_KEY, "tina", "pw-tina")).toBe(AuthenStatus.PASS);
+      expect(await papOnce("127.0.0.1", fe, TENANT_KEY, "tina", "wrong")).toBe(AuthenStatus.FAIL);
+      const stats = srv.svc.stats();
+      expect(stats.recent_clients).toContainEqual({
+        client: "127.0.0.1",
+        proxy: "127.0.0.3",
+        device: "tenant-dev",
+        group: "tenant",
+      });
+      expect(srv.registry.get("aaa_tacacs_device_matches_total")?.toJSON()).toContainEqual({
+        protocol: "tacacs",
+        device_group: "tenant",
+        via: "proxied",
+        value: 2,
+      });
+      expect((stats.proxy as Record<string, number>).connections_proxied).toBe(2);
+      expect(
+        srv.logs.some(
+          (l) =>
+            l.event === "proxy_v2_accepted" && l.client === "127.0.0.1" && l.proxy === "127.0.0.3",
+        ),
+      ).toBe(true);
+    });
 
-  test("direct connections to the require-PROXY listener are refused", async () => {
-    const r = await papOnce("127.0.0.1", srv.port4, "s3cret-core", "alice", "pw-alice").catch((e: Error) => e.message);
-    expect(r).toContain("closed");
-    expect(srv.refusals("proxy_required")).toBeGreaterThanOrEqual(1);
-  });
+    test("direct connections to the require-PROXY listener are refused", async () => {
+      const r = await papOnce("127.0.0.1", srv.port4, "s3cret-core", "alice", "pw-alice").catch(
+        (e: Error) => e.message,
+      );
+      expect(r).toContain("closed");
+      expect(srv.refusals("proxy_required")).toBeGreaterThanOrEqual(1);
+    });
 
-  test("the documented deploy/haproxy.cfg works as written (addresses substituted)", async () => {
-    const doc = readFileSync(join(import.meta.dir, "..", "..", "deploy", "haproxy.cfg"), "utf8");
-    const fe2 = freePort();
-    const cfg = doc
-      .replace("bind 192.0.2.5:49", `bind 127.0.0.1:${fe2}`)
-      .replace(/server aaa1 192\.0\.2\.11:4950/, `server aaa1 127.0.0.1:${srv.port4} source 127.0.0.3`)
-      .replace(/server aaa2 192\.0\.2\.12:4950/, `server aaa2 127.0.0.1:${srv.port4} source 127.0.0.3`)
-      .replace("inter 5s", "inter 200ms")
-      .replace("inter 5s", "inter 200ms");
-    expect(cfg.replace(/#.*$/gm, "")).not.toContain("192.0.2.");
-    const hap2 = await startHaproxy(cfg, { waitForListeners: [{ host: "127.0.0.1", port: fe2 }] });
-    try {
-      expect(await papOnce("127.0.0.1", fe2, TENANT_KEY, "tina", "pw-tina")).toBe(AuthenStatus.PASS);
-      expect(srv.svc.stats().recent_clients).toContainEqual({ client: "127.0.0.1", proxy: "127.0.0.3", device: "tenant-dev", group: "tenant" });
-      await Bun.sleep(600); // a few health probes
-      expect(hap2.output()).not.toMatch(/DOWN|ALERT/);
-    } finally {
-      await hap2.stop();
-    }
-  });
+    test("the documented deploy/haproxy.cfg works as written (addresses substituted)", async () => {
+      const doc = readFileSync(join(import.meta.dir, "..", "..", "deploy", "haproxy.cfg"), "utf8");
+      const fe2 = freePort();
+      const cfg = doc
+        .replace("bind 192.0.2.5:49", `bind 127.0.0.1:${fe2}`)
+        .replace(
+          /server aaa1 192\.0\.2\.11:4950/,
+          `server aaa1 127.0.0.1:${srv.port4} source 127.0.0.3`,
+        )
+        .replace(
+          /server aaa2 192\.0\.2\.12:4950/,
+          `server aaa2 127.0.0.1:${srv.port4} source 127.0.0.3`,
+        )
+        .replace("inter 5s", "inter 200ms")
+        .replace("inter 5s", "inter 200ms");
+      expect(cfg.replace(/#.*$/gm, "")).not.toContain("192.0.2.");
+      const hap2 = await startHaproxy(cfg, {
+        waitForListeners: [{ host: "127.0.0.1", port: fe2 }],
+      });
+      try {
+        expect(await papOnce("127.0.0.1", fe2, TENANT_KEY, "tina", "pw-tina")).toBe(
+          AuthenStatus.PASS,
+        );
+        expect(srv.svc.stats().recent_clients).toContainEqual({
+          client: "127.0.0.1",
+          proxy: "127.0.0.3",
+          device: "tenant-dev",
+          group: "tenant",
+        });
+        await Bun.sleep(600); // a few health probes
+        expect(hap2.output()).not.toMatch(/DOWN|ALERT/);
+      } finally {
+        await hap2.stop();
+      }
+    });
 
-  test("check and check-send-proxy health probes: LOCAL counted, no warn or error logs", async () => {
-    // Probes reached us: either as LOCAL headers, or reset by HAProxy before we could read the peer.
-    const probes = () => srv.proxyCounters.proxy_local.get() + (srv.svc.stats().early_resets as number);
-    expect(await eventually(() => probes() >= 4, 3000)).toBe(true);
-    console.log(`health probes: LOCAL ${srv.proxyCounters.proxy_local.get()}, reset before accept ${String(srv.svc.stats().early_resets)}`);
-    await Bun.sleep(300);
-    const problems = srv.problems().filter((l) => l.reason !== "proxy_required"); // the direct-connection test above
-    expect(problems).toEqual([]);
-    expect(srv.logs.filter((l) => l.event === "proxy_v2_local").every((l) => l.level === "debug")).toBe(true);
-    expect(hap?.output() ?? "").not.toMatch(/DOWN/);
-  });
-});
+    test("check and check-send-proxy health probes: LOCAL counted, no warn or error logs", async () => {
+      // Probes reached us: either as LOCAL headers, or reset by HAProxy before we could read the peer.
+      const probes = () =>
+        srv.proxyCounters.proxy_local.get() + (srv.svc.stats().early_resets as number);
+      expect(await eventually(() => probes() >= 4, 3000)).toBe(true);
+      console.log(
+        `health probes: LOCAL ${srv.proxyCounters.proxy_local.get()}, reset before accept ${String(srv.svc.stats().early_resets)}`,
+      );
+      await Bun.sleep(300);
+      const problems = srv.problems().filter((l) => l.reason !== "proxy_required"); // the direct-connection test above
+      expect(problems).toEqual([]);
+      expect(
+        srv.logs.filter((l) => l.event === "proxy_v2_local").every((l) => l.level === "debug"),
+      ).toBe(true);
+      expect(hap?.output() ?? "").not.toMatch(/DOWN/);
+    });
+  },
+);

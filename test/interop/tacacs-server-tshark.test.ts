@@ -31,15 +31,41 @@ interface Exchange {
   want: { type: number; length: number; fields: Record<string, string[]> };
 }
 
-async function tshark(pcap: string, key: string): Promise<Array<Record<string, string[] | undefined>>> {
-  if (Bun.which("tshark") === null) throw new Error("tshark not found: install the Debian package `tshark` (apt-get install -y tshark)");
-  const fields = ["tacplus.type", "tacplus.seqno", "tacplus.packet_len", "_ws.malformed", "_ws.expert.message", "tacplus.arg_value", "tacplus.body_authen_rep.status", "tacplus.body_author_rep.auth_status"];
+async function tshark(
+  pcap: string,
+  key: string,
+): Promise<Array<Record<string, string[] | undefined>>> {
+  if (Bun.which("tshark") === null)
+    throw new Error(
+      "tshark not found: install the Debian package `tshark` (apt-get install -y tshark)",
+    );
+  const fields = [
+    "tacplus.type",
+    "tacplus.seqno",
+    "tacplus.packet_len",
+    "_ws.malformed",
+    "_ws.expert.message",
+    "tacplus.arg_value",
+    "tacplus.body_authen_rep.status",
+    "tacplus.body_author_rep.auth_status",
+  ];
   const args = ["tshark", "-n", "-r", pcap, "-o", `tacplus.key:${key}`, "-T", "json"];
   for (const f of fields) args.push("-e", f);
-  const p = Bun.spawn(args, { stdout: "pipe", stderr: "pipe", timeout: 20_000, killSignal: "SIGKILL" });
-  const [out, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+  const p = Bun.spawn(args, {
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 20_000,
+    killSignal: "SIGKILL",
+  });
+  const [out, err, code] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
   if (code !== 0) throw new Error(`tshark exited ${code}: ${err}`);
-  return (JSON.parse(out) as Array<{ _source: { layers: Record<string, string[]> } }>).map((x) => x._source.layers);
+  return (JSON.parse(out) as Array<{ _source: { layers: Record<string, string[]> } }>).map(
+    (x) => x._source.layers,
+  );
 }
 
 describe.skipIf(!peersAvailable("tshark"))("tshark decodes the server's replies", () => {
@@ -51,14 +77,30 @@ describe.skipIf(!peersAvailable("tshark"))("tshark decodes the server's replies"
     srv = await startServer({ listen: ["127.0.0.1:0"] });
     dir = mkdtempSync(join(tmpdir(), "tacacs-srv-tshark-"));
     for (const t of AUTHOR_TARGETS) {
-      const g = await addUserGroup(srv.store, { name: `len${t}`, privLvl: 1, av: [`service=shell:${avFor(t)}`], deviceGroups: ["core"] }, "test");
-      const u = await addUser(srv.store, { username: `u${t}`, password: "pw-len", groups: [`len${t}`] }, "test");
+      const g = await addUserGroup(
+        srv.store,
+        { name: `len${t}`, privLvl: 1, av: [`service=shell:${avFor(t)}`], deviceGroups: ["core"] },
+        "test",
+      );
+      const u = await addUser(
+        srv.store,
+        { username: `u${t}`, password: "pw-len", groups: [`len${t}`] },
+        "test",
+      );
       if (!g.ok || !u.ok) throw new Error("fixture");
     }
     const key = utf8(KEY);
-    const run = async (body: PacketBody, fields: { type: number; minorVersion: number }, want: Exchange["want"]) => {
+    const run = async (
+      body: PacketBody,
+      fields: { type: number; minorVersion: number },
+      want: Exchange["want"],
+    ) => {
       const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
-      const request = encodePacket({ ...fields, seqNo: 1, sessionId: 0x5a000000 + exchanges.length }, encodeBody(body), key);
+      const request = encodePacket(
+        { ...fields, seqNo: 1, sessionId: 0x5a000000 + exchanges.length },
+        encodeBody(body),
+        key,
+      );
       c.writeRaw(request);
       const r = await c.next();
       c.close();
@@ -67,15 +109,47 @@ describe.skipIf(!peersAvailable("tshark"))("tshark decodes the server's replies"
     };
     // Short: an authentication PASS with no message (6 bytes).
     await run(
-      { kind: "authen-start", body: { action: 1, privLvl: 1, authenType: AuthenType.PAP, authenService: 1, user: "alice", port: "tty0", remAddr: "", data: utf8(USERS.alice.password) } },
+      {
+        kind: "authen-start",
+        body: {
+          action: 1,
+          privLvl: 1,
+          authenType: AuthenType.PAP,
+          authenService: 1,
+          user: "alice",
+          port: "tty0",
+          remAddr: "",
+          data: utf8(USERS.alice.password),
+        },
+      },
       { type: PacketType.AUTHEN, minorVersion: 1 },
-      { type: PacketType.AUTHEN, length: 6, fields: { "tacplus.body_authen_rep.status": [String(AuthenStatus.PASS)] } },
+      {
+        type: PacketType.AUTHEN,
+        length: 6,
+        fields: { "tacplus.body_authen_rep.status": [String(AuthenStatus.PASS)] },
+      },
     );
     for (const t of AUTHOR_TARGETS) {
       await run(
-        { kind: "author-request", body: { authenMethod: 6, privLvl: 1, authenType: 2, authenService: 1, user: `u${t}`, port: "", remAddr: "", args: ["service=shell", "cmd="] } },
+        {
+          kind: "author-request",
+          body: {
+            authenMethod: 6,
+            privLvl: 1,
+            authenType: 2,
+            authenService: 1,
+            user: `u${t}`,
+            port: "",
+            remAddr: "",
+            args: ["service=shell", "cmd="],
+          },
+        },
         { type: PacketType.AUTHOR, minorVersion: 0 },
-        { type: PacketType.AUTHOR, length: t, fields: { "tacplus.body_author_rep.auth_status": [String(AuthorStatus.PASS_ADD)] } },
+        {
+          type: PacketType.AUTHOR,
+          length: t,
+          fields: { "tacplus.body_author_rep.auth_status": [String(AuthorStatus.PASS_ADD)] },
+        },
       );
     }
     const frames: PcapFrame[] = [];
@@ -98,7 +172,14 @@ describe.skipIf(!peersAvailable("tshark"))("tshark decodes the server's replies"
     exchanges.forEach((e, i) => {
       const f = layers[2 * i + 1]!;
       const where = `reply ${i} (${e.want.length} bytes)`;
-      expect({ where, type: f["tacplus.type"], seq: f["tacplus.seqno"], len: f["tacplus.packet_len"], malformed: f["_ws.malformed"], expert: f["_ws.expert.message"] }).toEqual({
+      expect({
+        where,
+        type: f["tacplus.type"],
+        seq: f["tacplus.seqno"],
+        len: f["tacplus.packet_len"],
+        malformed: f["_ws.malformed"],
+        expert: f["_ws.expert.message"],
+      }).toEqual({
         where,
         type: [String(e.want.type)],
         seq: ["2"],
@@ -106,8 +187,14 @@ describe.skipIf(!peersAvailable("tshark"))("tshark decodes the server's replies"
         malformed: undefined,
         expert: undefined,
       });
-      for (const [name, want] of Object.entries(e.want.fields)) expect({ where, name, got: f[name]?.map(Number) }).toEqual({ where, name, got: want.map(Number) });
-      if (e.want.type === PacketType.AUTHOR) expect(f["tacplus.arg_value"]).toEqual(["priv-lvl=1", avFor(e.want.length)]);
+      for (const [name, want] of Object.entries(e.want.fields))
+        expect({ where, name, got: f[name]?.map(Number) }).toEqual({
+          where,
+          name,
+          got: want.map(Number),
+        });
+      if (e.want.type === PacketType.AUTHOR)
+        expect(f["tacplus.arg_value"]).toEqual(["priv-lvl=1", avFor(e.want.length)]);
     });
   });
 

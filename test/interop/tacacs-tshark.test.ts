@@ -17,11 +17,7 @@ import {
 } from "../../src/tacacs/codec/authentication.ts";
 import { AuthorStatus } from "../../src/tacacs/codec/authorization.ts";
 import { PacketType } from "../../src/tacacs/codec/header.ts";
-import {
-  encodeBody,
-  encodePacket,
-  type PacketBody,
-} from "../../src/tacacs/codec/packet.ts";
+import { encodeBody, encodePacket, type PacketBody } from "../../src/tacacs/codec/packet.ts";
 import { writePcap, type PcapFrame } from "../support/pcap.ts";
 import { peersAvailable } from "../support/peers.ts";
 
@@ -108,11 +104,7 @@ function scenario(): Expect[] {
       minor,
       "c",
       sid,
-      sized(
-        (f) => ({ kind: "authen-start", body: start(f) }),
-        len,
-        `user${len}-`,
-      ),
+      sized((f) => ({ kind: "authen-start", body: start(f) }), len, `user${len}-`),
       (s) => ({
         "tacplus.user": [s],
         "tacplus.port": ["t7"],
@@ -308,10 +300,7 @@ async function tshark(pcap: string, key: string): Promise<Layers[]> {
     new Response(proc.stderr).text(),
     proc.exited,
   ]);
-  if (code !== 0)
-    throw new Error(
-      `tshark exited ${code} (signal ${proc.signalCode}): ${stderr}`,
-    );
+  if (code !== 0) throw new Error(`tshark exited ${code} (signal ${proc.signalCode}): ${stderr}`);
   const json = JSON.parse(stdout) as { _source: { layers: Layers } }[];
   return json.map((p) => p._source.layers);
 }
@@ -361,9 +350,7 @@ describe.skipIf(!peersAvailable("tshark"))("tshark decodes our TACACS+ packets",
         expert: f["_ws.expert.message"],
       }).toEqual({ where, malformed: undefined, expert: undefined });
       for (const [name, want] of Object.entries(e.fields)) {
-        const got = f[name]?.map((v, j) =>
-          typeof want[j] === "number" ? Number(v) : v,
-        );
+        const got = f[name]?.map((v, j) => (typeof want[j] === "number" ? Number(v) : v));
         expect({ where, name, got }).toEqual({ where, name, got: want });
       }
     });

@@ -7,11 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { drizzle } from "drizzle-orm/bun-sqlite";
 import type { AccountingRecord } from "../../src/policy/ports.ts";
-import {
-  AccountingWriter,
-  purgeAccounting,
-  queryAccounting,
-} from "../../src/store/accounting.ts";
+import { AccountingWriter, purgeAccounting, queryAccounting } from "../../src/store/accounting.ts";
 import { openStore, type Store } from "../../src/store/open.ts";
 import * as schema from "../../src/store/schema.ts";
 
@@ -28,10 +24,7 @@ function tempStore(): Store {
   return s;
 }
 
-const rec = (
-  i: number,
-  o: Partial<AccountingRecord> = {},
-): AccountingRecord => ({
+const rec = (i: number, o: Partial<AccountingRecord> = {}): AccountingRecord => ({
   protocol: "tacacs",
   time: 1_700_000_000_000 + i,
   clientIp: "192.0.2.1",
@@ -45,18 +38,14 @@ const rec = (
 });
 
 const count = (s: Store) =>
-  s.sqlite
-    .query<{ n: number }, []>("SELECT count(*) AS n FROM accounting")
-    .get()!.n;
+  s.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM accounting").get()!.n;
 
 describe("accounting writer", () => {
   test("group commit: nothing resolves before the commit; one transaction per batch", async () => {
     const s = tempStore();
     const w = new AccountingWriter(s, { commitDelay: 50, maxBatch: 1000 });
     const settled: number[] = [];
-    const ps = Array.from({ length: 10 }, (_, i) =>
-      w.write(rec(i)).then(() => settled.push(i)),
-    );
+    const ps = Array.from({ length: 10 }, (_, i) => w.write(rec(i)).then(() => settled.push(i)));
     await Bun.sleep(5);
     // Still waiting for the commit delay: not stored, and not claimed stored.
     expect(settled).toEqual([]);
@@ -121,13 +110,9 @@ describe("accounting writer", () => {
       close: () => ro.close(),
     };
     const w = new AccountingWriter(roStore, { commitDelay: 1, maxBatch: 100 });
-    const results = await Promise.allSettled(
-      Array.from({ length: 5 }, (_, i) => w.write(rec(i))),
-    );
+    const results = await Promise.allSettled(Array.from({ length: 5 }, (_, i) => w.write(rec(i))));
     expect(results.every((r) => r.status === "rejected")).toBe(true);
-    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(
-      /readonly|read-only/i,
-    );
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/readonly|read-only/i);
     expect(w.counters).toMatchObject({ committed: 0, failed: 5 });
     expect(count(s)).toBe(0);
   });
@@ -176,8 +161,7 @@ describe("accounting writer", () => {
     expect(settled).toEqual([0, 1, 2, 3, 4, 5]);
     expect(w.counters).toMatchObject({ committed: 6, batches: 3, failed: 0 });
     expect(
-      s.sqlite.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!
-        .synchronous,
+      s.sqlite.query<{ synchronous: number }, []>("PRAGMA synchronous").get()!.synchronous,
     ).toBe(2); // FULL for every other write on this connection
   });
 
@@ -223,26 +207,18 @@ describe("accounting query and retention", () => {
     const w = new AccountingWriter(s, { commitDelay: 1, maxBatch: 1000 });
     await Promise.all(
       Array.from({ length: 30 }, (_, i) =>
-        w.write(
-          rec(i, i % 2 === 0 ? {} : { protocol: "radius", device: "r2" }),
-        ),
+        w.write(rec(i, i % 2 === 0 ? {} : { protocol: "radius", device: "r2" })),
       ),
     );
     const all = queryAccounting(s, { limit: 100 });
     expect(all.length).toBe(30);
     expect(all[0]!.sessionId).toBe("29");
     expect(all[0]!.attributes).toEqual({ task_id: "29", service: "shell" });
-    expect(
-      queryAccounting(s, { user: "u1", limit: 100 }).every(
-        (r) => r.username === "u1",
-      ),
-    ).toBe(true);
-    expect(queryAccounting(s, { protocol: "radius", limit: 100 }).length).toBe(
-      15,
+    expect(queryAccounting(s, { user: "u1", limit: 100 }).every((r) => r.username === "u1")).toBe(
+      true,
     );
-    expect(
-      queryAccounting(s, { device: "r2", protocol: "tacacs" }).length,
-    ).toBe(0);
+    expect(queryAccounting(s, { protocol: "radius", limit: 100 }).length).toBe(15);
+    expect(queryAccounting(s, { device: "r2", protocol: "tacacs" }).length).toBe(0);
     expect(
       queryAccounting(s, {
         since: 1_700_000_000_010,
@@ -252,12 +228,8 @@ describe("accounting query and retention", () => {
     ).toBe(10);
     const p1 = queryAccounting(s, { limit: 7 });
     const p2 = queryAccounting(s, { limit: 7, offset: 7 });
-    expect(p1.map((r) => r.sessionId)).toEqual(
-      all.slice(0, 7).map((r) => r.sessionId),
-    );
-    expect(p2.map((r) => r.sessionId)).toEqual(
-      all.slice(7, 14).map((r) => r.sessionId),
-    );
+    expect(p1.map((r) => r.sessionId)).toEqual(all.slice(0, 7).map((r) => r.sessionId));
+    expect(p2.map((r) => r.sessionId)).toEqual(all.slice(7, 14).map((r) => r.sessionId));
   });
 
   test("purge deletes only records older than retention_days", async () => {

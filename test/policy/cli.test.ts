@@ -4,10 +4,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  policyCommands,
-  type PolicyCliContext,
-} from "../../src/cli/policy-commands.ts";
+import { policyCommands, type PolicyCliContext } from "../../src/cli/policy-commands.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { AccountingWriter } from "../../src/store/accounting.ts";
 import { openStore, type Store } from "../../src/store/open.ts";
@@ -54,13 +51,9 @@ function setup(o: { env?: Record<string, string>; stdin?: string } = {}) {
   };
   const dump = () =>
     JSON.stringify(
-      [
-        "users",
-        "user_groups",
-        "user_group_members",
-        "command_rules",
-        "audit",
-      ].map((t) => store.sqlite.query(`SELECT * FROM ${t}`).all()),
+      ["users", "user_groups", "user_group_members", "command_rules", "audit"].map((t) =>
+        store.sqlite.query(`SELECT * FROM ${t}`).all(),
+      ),
     );
   return { run, out, err, store, dump };
 }
@@ -116,9 +109,7 @@ describe("policy CLI", () => {
     expect(out[0]).toContain("alice\tenabled\tgroups=ops");
     expect(await run(["user", "disable", "alice"])).toBe(0);
     expect(await run(["user", "enable", "alice"])).toBe(0);
-    expect(
-      await run(["user", "passwd", "alice", "--password", "Secret-3"]),
-    ).toBe(0);
+    expect(await run(["user", "passwd", "alice", "--password", "Secret-3"])).toBe(0);
     expect(await run(["usergroup", "list", "--json"])).toBe(0);
     expect(JSON.parse(out[0]!)).toMatchObject([
       {
@@ -159,59 +150,31 @@ describe("policy CLI", () => {
         /user group nope does not exist/,
       ],
       [["user", "add", "bob"], /--password or --password-stdin is required/],
-      [
-        ["user", "add", "bob", "--password", "x", "--bogus"],
-        /Unknown option '--bogus'/,
-      ],
+      [["user", "add", "bob", "--password", "x", "--bogus"], /Unknown option '--bogus'/],
       [
         ["user", "add", "bob", "--password", "x", "--expires", "tomorrow"],
         /--expires must be an ISO 8601/,
       ],
-      [
-        ["user", "add", "bob", "--password", "x", "--chap-secret", "c"],
-        /AAA_CHAP_KEY/,
-      ],
-      [
-        ["user", "passwd", "ghost", "--password", "x"],
-        /user ghost does not exist/,
-      ],
+      [["user", "add", "bob", "--password", "x", "--chap-secret", "c"], /AAA_CHAP_KEY/],
+      [["user", "passwd", "ghost", "--password", "x"], /user ghost does not exist/],
       [["user", "remove", "ghost"], /does not exist/],
       [["user", "frobnicate"], /unknown or missing sub-command "frobnicate"/],
       [
         ["rule", "add", "r1", "--action", "permit", "--pattern", "show ("],
         /invalid regular expression/,
       ],
+      [["rule", "add", "r1", "--action", "maybe", "--pattern", "x"], /action must be/],
       [
-        ["rule", "add", "r1", "--action", "maybe", "--pattern", "x"],
-        /action must be/,
-      ],
-      [
-        [
-          "rule",
-          "add",
-          "r1",
-          "--action",
-          "permit",
-          "--pattern",
-          "x",
-          "--min-priv",
-          "x",
-        ],
+        ["rule", "add", "r1", "--action", "permit", "--pattern", "x", "--min-priv", "x"],
         /--min-priv must be an integer/,
       ],
-      [
-        ["usergroup", "add", "g2", "--priv-lvl", "16"],
-        /priv-lvl must be an integer 0..15/,
-      ],
+      [["usergroup", "add", "g2", "--priv-lvl", "16"], /priv-lvl must be an integer 0..15/],
       [
         ["usergroup", "add", "g2", "--device-group", "nowhere"],
         /device group nowhere does not exist/,
       ],
       [["accounting", "list", "--since", "yesterday"], /--since must be/],
-      [
-        ["policy", "test", "--user", "bob"],
-        /--user and --device-ip are required/,
-      ],
+      [["policy", "test", "--user", "bob"], /--user and --device-ip are required/],
       [
         ["policy", "test", "--user", "bob", "--device-ip", "10.9.9.9"],
         /no device matches 10.9.9.9/,
@@ -230,24 +193,15 @@ describe("policy CLI", () => {
       env: { AAA_CHAP_KEY: "ab".repeat(32) },
       stdin: "from-stdin\nignored\n",
     });
-    expect(
-      await run([
-        "user",
-        "add",
-        "carol",
-        "--password-stdin",
-        "--chap-secret",
-        "chap-c",
-      ]),
-    ).toBe(0);
+    expect(await run(["user", "add", "carol", "--password-stdin", "--chap-secret", "chap-c"])).toBe(
+      0,
+    );
     const row = store.sqlite
       .query<{ password_hash: string; chap_secret_enc: string }, []>(
         "SELECT password_hash, chap_secret_enc FROM users",
       )
       .get()!;
-    expect(await Bun.password.verify("from-stdin", row.password_hash)).toBe(
-      true,
-    );
+    expect(await Bun.password.verify("from-stdin", row.password_hash)).toBe(true);
     expect(row.chap_secret_enc).toStartWith("v1:");
     expect(row.chap_secret_enc).not.toContain("chap-c");
   });
@@ -255,17 +209,7 @@ describe("policy CLI", () => {
   test("rules: positions, list order, scope display", async () => {
     const { run, out } = setup();
     await run(["usergroup", "add", "ops", "--device-group", "core"]);
-    expect(
-      await run([
-        "rule",
-        "add",
-        "b",
-        "--action",
-        "permit",
-        "--pattern",
-        "^show ",
-      ]),
-    ).toBe(0);
+    expect(await run(["rule", "add", "b", "--action", "permit", "--pattern", "^show "])).toBe(0);
     expect(out).toEqual(["rule b added at position 10"]);
     await run([
       "rule",
@@ -291,22 +235,12 @@ describe("policy CLI", () => {
     ]);
     expect(await run(["rule", "remove", "a"])).toBe(0);
     expect(await run(["rule", "list", "--json"])).toBe(0);
-    expect(JSON.parse(out[0]!).map((r: { name: string }) => r.name)).toEqual([
-      "b",
-    ]);
+    expect(JSON.parse(out[0]!).map((r: { name: string }) => r.name)).toEqual(["b"]);
   });
 
   test("policy test traces the deciding rule, offline", async () => {
     const { run, out } = setup();
-    await run([
-      "usergroup",
-      "add",
-      "ops",
-      "--priv-lvl",
-      "15",
-      "--device-group",
-      "core",
-    ]);
+    await run(["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
     await run(["user", "add", "alice", "--password", "pw", "--group", "ops"]);
     await run([
       "rule",
@@ -319,24 +253,8 @@ describe("policy CLI", () => {
       "--device-group",
       "lab",
     ]);
-    await run([
-      "rule",
-      "add",
-      "no-reload",
-      "--action",
-      "deny",
-      "--pattern",
-      "^reload",
-    ]);
-    await run([
-      "rule",
-      "add",
-      "show",
-      "--action",
-      "permit",
-      "--pattern",
-      "^show ",
-    ]);
+    await run(["rule", "add", "no-reload", "--action", "deny", "--pattern", "^reload"]);
+    await run(["rule", "add", "show", "--action", "permit", "--pattern", "^show "]);
     expect(
       await run([
         "policy",
@@ -354,9 +272,7 @@ describe("policy CLI", () => {
     expect(out).toContain("  authentication: authenticated");
     expect(out).toContain("    rule 10 lab-any: skip-device-group");
     expect(out).toContain("    rule 20 no-reload: no-match");
-    expect(out).toContain(
-      '  command "show running-config": permit (permitted:show) by rule show',
-    );
+    expect(out).toContain('  command "show running-config": permit (permitted:show) by rule show');
     expect(out.at(-1)).toBe("result: PERMIT");
     expect(
       await run([
@@ -413,17 +329,7 @@ describe("policy CLI", () => {
       w.write({ ...base, time: now - 60_000, username: "alice" }),
       w.write({ ...base, time: now - 30_000, username: "bob" }),
     ]);
-    expect(
-      await run([
-        "accounting",
-        "list",
-        "--since",
-        "1h",
-        "--user",
-        "alice",
-        "--json",
-      ]),
-    ).toBe(0);
+    expect(await run(["accounting", "list", "--since", "1h", "--user", "alice", "--json"])).toBe(0);
     const rows = JSON.parse(out[0]!);
     expect(rows.length).toBe(1);
     expect(rows[0]).toMatchObject({

@@ -15,9 +15,7 @@ export class FakeHasher implements PasswordHasher {
   }
   async verify(p: string | Uint8Array, h: string): Promise<boolean> {
     this.verifies++;
-    return (
-      h === `fake$${typeof p === "string" ? p : new TextDecoder().decode(p)}`
-    );
+    return h === `fake$${typeof p === "string" ? p : new TextDecoder().decode(p)}`;
   }
 }
 
@@ -32,11 +30,7 @@ export const lab: PolicyDevice = {
   groupName: "lab",
 };
 
-export function group(
-  id: number,
-  name: string,
-  o: Partial<PolicyUserGroup> = {},
-): PolicyUserGroup {
+export function group(id: number, name: string, o: Partial<PolicyUserGroup> = {}): PolicyUserGroup {
   return {
     id,
     name,
@@ -94,11 +88,7 @@ export function rule(
 /** A mutable source: tests replace parts of the snapshot between calls. */
 export class MemorySource {
   snap: PolicySnapshot;
-  constructor(
-    users: PolicyUser[],
-    groups: PolicyUserGroup[],
-    rules: PolicyRule[] = [],
-  ) {
+  constructor(users: PolicyUser[], groups: PolicyUserGroup[], rules: PolicyRule[] = []) {
     this.snap = {
       usersByName: new Map(users.map((u) => [u.username, u])),
       groupsById: new Map(groups.map((g) => [g.id, g])),

@@ -10,18 +10,8 @@ import { openStore, type Store } from "../../src/store/open.ts";
 import { createStorePolicy } from "../../src/store/policy-source.ts";
 import { addRule, listRules, removeRule } from "../../src/store/rules.ts";
 import { deviceGroups } from "../../src/store/schema.ts";
-import {
-  addUserGroup,
-  listUserGroups,
-  removeUserGroup,
-} from "../../src/store/user-groups.ts";
-import {
-  addUser,
-  listUsers,
-  removeUser,
-  setEnabled,
-  setPassword,
-} from "../../src/store/users.ts";
+import { addUserGroup, listUserGroups, removeUserGroup } from "../../src/store/user-groups.ts";
+import { addUser, listUsers, removeUser, setEnabled, setPassword } from "../../src/store/users.ts";
 import { FakeHasher } from "./fixtures.ts";
 
 const dirs: string[] = [];
@@ -73,25 +63,13 @@ describe("store-backed policy", () => {
       ),
     ).toMatchObject({ ok: true });
     expect(
-      await addUser(
-        s,
-        { username: "alice", password: "pw-a", groups: ["ops"] },
-        "test",
-      ),
+      await addUser(s, { username: "alice", password: "pw-a", groups: ["ops"] }, "test"),
     ).toMatchObject({ ok: true });
     expect(
-      addRule(
-        s,
-        { name: "no-reload", action: "deny", pattern: "^reload" },
-        "test",
-      ),
+      addRule(s, { name: "no-reload", action: "deny", pattern: "^reload" }, "test"),
     ).toMatchObject({ ok: true, value: { position: 10 } });
     expect(
-      addRule(
-        s,
-        { name: "all", action: "permit", pattern: ".*", userGroups: ["ops"] },
-        "test",
-      ),
+      addRule(s, { name: "all", action: "permit", pattern: ".*", userGroups: ["ops"] }, "test"),
     ).toMatchObject({ ok: true, value: { position: 20 } });
     const { policy, source } = createStorePolicy(s, testConfig(), { env: {} });
     const ip = "192.0.2.9";
@@ -110,9 +88,7 @@ describe("store-backed policy", () => {
         service: "shell",
       }).av,
     ).toEqual(["priv-lvl=15", "timeout=30"]);
-    expect(policy.radiusReply("alice")).toEqual([
-      { name: "Session-Timeout", value: "3600" },
-    ]);
+    expect(policy.radiusReply("alice")).toEqual([{ name: "Session-Timeout", value: "3600" }]);
     const cmd = (c: string, a: string[]) =>
       policy.authorizeCommand({
         username: "alice",
@@ -150,11 +126,7 @@ describe("store-backed policy", () => {
     const other = openStore(s.path);
     stores.push(other);
     expect(
-      addRule(
-        other,
-        { name: "show", action: "permit", pattern: "^show " },
-        "cli",
-      ),
+      addRule(other, { name: "show", action: "permit", pattern: "^show " }, "cli"),
     ).toMatchObject({ ok: true });
     expect(cmd("show", ["run"])).toMatchObject({
       allow: true,
@@ -175,11 +147,7 @@ describe("store-backed policy", () => {
     const s = tempStore();
     const dev = core(s);
     await addUserGroup(s, { name: "ops", deviceGroups: ["core"] }, "t");
-    await addUser(
-      s,
-      { username: "bob", password: "old", groups: ["ops"] },
-      "t",
-    );
+    await addUser(s, { username: "bob", password: "old", groups: ["ops"] }, "t");
     const { policy } = createStorePolicy(s, testConfig(), {
       env: {},
       clock: new ManualClock(),
@@ -223,15 +191,17 @@ describe("store-backed policy", () => {
     const s = tempStore();
     core(s);
     await addUserGroup(s, { name: "ops", deviceGroups: ["core"] }, "t");
-    expect(
-      await addUser(s, { username: "a", password: "p", groups: ["nope"] }, "t"),
-    ).toMatchObject({ ok: false, code: "users/unknown-group" });
-    expect(
-      await addUser(s, { username: "a b", password: "p", groups: [] }, "t"),
-    ).toMatchObject({ ok: false, code: "users/bad-name" });
-    expect(
-      await addUser(s, { username: "a", password: "", groups: [] }, "t"),
-    ).toMatchObject({ ok: false, code: "users/bad-password" });
+    expect(await addUser(s, { username: "a", password: "p", groups: ["nope"] }, "t")).toMatchObject(
+      { ok: false, code: "users/unknown-group" },
+    );
+    expect(await addUser(s, { username: "a b", password: "p", groups: [] }, "t")).toMatchObject({
+      ok: false,
+      code: "users/bad-name",
+    });
+    expect(await addUser(s, { username: "a", password: "", groups: [] }, "t")).toMatchObject({
+      ok: false,
+      code: "users/bad-password",
+    });
     expect(
       await addUser(
         s,
@@ -245,25 +215,25 @@ describe("store-backed policy", () => {
         "t",
       ),
     ).toMatchObject({ ok: false, code: "users/no-chap-key" });
+    expect(addRule(s, { name: "r", action: "permit", pattern: "([" }, "t")).toMatchObject({
+      ok: false,
+      code: "rules/bad-pattern",
+    });
+    expect(addRule(s, { name: "r", action: "allow", pattern: "x" }, "t")).toMatchObject({
+      ok: false,
+      code: "rules/bad-action",
+    });
     expect(
-      addRule(s, { name: "r", action: "permit", pattern: "([" }, "t"),
-    ).toMatchObject({ ok: false, code: "rules/bad-pattern" });
-    expect(
-      addRule(s, { name: "r", action: "allow", pattern: "x" }, "t"),
-    ).toMatchObject({ ok: false, code: "rules/bad-action" });
-    expect(
-      addRule(
-        s,
-        { name: "r", action: "permit", pattern: "x", deviceGroups: ["nope"] },
-        "t",
-      ),
+      addRule(s, { name: "r", action: "permit", pattern: "x", deviceGroups: ["nope"] }, "t"),
     ).toMatchObject({ ok: false, code: "rules/unknown-group" });
-    expect(
-      await addUserGroup(s, { name: "g", privLvl: 16 }, "t"),
-    ).toMatchObject({ ok: false, code: "usergroups/bad-priv" });
-    expect(
-      await addUserGroup(s, { name: "g", av: ["priv-lvl=15"] }, "t"),
-    ).toMatchObject({ ok: false, code: "usergroups/bad-av" });
+    expect(await addUserGroup(s, { name: "g", privLvl: 16 }, "t")).toMatchObject({
+      ok: false,
+      code: "usergroups/bad-priv",
+    });
+    expect(await addUserGroup(s, { name: "g", av: ["priv-lvl=15"] }, "t")).toMatchObject({
+      ok: false,
+      code: "usergroups/bad-av",
+    });
     expect(await addUserGroup(s, { name: "ops" }, "t")).toMatchObject({
       ok: false,
       code: "usergroups/exists",
@@ -312,22 +282,14 @@ describe("store-backed policy", () => {
     const dump =
       JSON.stringify(s.sqlite.query("SELECT * FROM users").all()) +
       JSON.stringify(s.sqlite.query("SELECT * FROM audit").all());
-    for (const secret of [
-      "login-pw",
-      "chap-pw-123",
-      "en-pw-456",
-      "nt-pw-789",
-      "nt-pw-000",
-    ])
+    for (const secret of ["login-pw", "chap-pw-123", "en-pw-456", "nt-pw-789", "nt-pw-000"])
       expect(dump).not.toContain(secret);
     expect(JSON.stringify(listUsers(s))).not.toContain("$argon2");
     expect(listUsers(s)).toMatchObject([
       { username: "c", chap: "encrypted", enableSecret: true, groups: ["ops"] },
     ]);
     const actions = s.sqlite
-      .query<{ action: string; actor: string }, []>(
-        "SELECT action, actor FROM audit ORDER BY id",
-      )
+      .query<{ action: string; actor: string }, []>("SELECT action, actor FROM audit ORDER BY id")
       .all();
     expect(actions.map((a) => a.action)).toEqual([
       "usergroup.add",
@@ -363,11 +325,7 @@ describe("store-backed policy", () => {
     core(s);
     await addUserGroup(s, { name: "ops", deviceGroups: ["core"] }, "t");
     await addUser(s, { username: "a", password: "p", groups: ["ops"] }, "t");
-    addRule(
-      s,
-      { name: "r", action: "permit", pattern: "x", userGroups: ["ops"] },
-      "t",
-    );
+    addRule(s, { name: "r", action: "permit", pattern: "x", userGroups: ["ops"] }, "t");
     expect(removeUserGroup(s, "ops", "t")).toMatchObject({
       ok: false,
       code: "usergroups/in-use",

@@ -6,18 +6,9 @@ import { silentLogger, type Logger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
-import {
-  createStorePolicy,
-  type StorePolicy,
-} from "../../src/store/policy-source.ts";
-import {
-  startRadiusProxy,
-  type RadiusProxyService,
-} from "../../src/transport/radius-upstream.ts";
-import {
-  startRadius,
-  type RadiusService,
-} from "../../src/transport/radius-udp.ts";
+import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
+import { startRadiusProxy, type RadiusProxyService } from "../../src/transport/radius-upstream.ts";
+import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
 
 export const NAS_SECRET = "nas-proxy-s3cret";
@@ -109,8 +100,5 @@ export interface HomeStat {
 export function homeStats(p: RadiusProxyService): HomeStat[] {
   return (p.stats() as { home_servers: HomeStat[] }).home_servers;
 }
-export const homeStat = (
-  p: RadiusProxyService,
-  name: string,
-  type = "auth",
-): HomeStat => homeStats(p).find((h) => h.name === name && h.type === type)!;
+export const homeStat = (p: RadiusProxyService, name: string, type = "auth"): HomeStat =>
+  homeStats(p).find((h) => h.name === name && h.type === type)!;

@@ -6,18 +6,8 @@ import { utf8 } from "../../src/lib/bytes.ts";
 import { verifyResponse } from "../../src/radius/codec/authenticator.ts";
 import { Code, decodePacket } from "../../src/radius/codec/packet.ts";
 import { queryAccounting } from "../../src/store/accounting.ts";
-import {
-  acctRequest,
-  radiusClient,
-  type RadiusTestClient,
-} from "../support/radius-client.ts";
-import {
-  LEGACY_SECRET,
-  NAS_SECRET,
-  dropped,
-  startFixture,
-  type RadiusFixture,
-} from "./fixture.ts";
+import { acctRequest, radiusClient, type RadiusTestClient } from "../support/radius-client.ts";
+import { LEGACY_SECRET, NAS_SECRET, dropped, startFixture, type RadiusFixture } from "./fixture.ts";
 
 let f: RadiusFixture;
 let c4: RadiusTestClient;
@@ -34,19 +24,13 @@ afterAll(async () => {
   await f?.stop();
 });
 
-function expectResponse(
-  reply: Uint8Array | null,
-  request: Uint8Array,
-  secret: string,
-): void {
+function expectResponse(reply: Uint8Array | null, request: Uint8Array, secret: string): void {
   expect(reply).not.toBeNull();
   const d = decodePacket(reply!);
   if (!d.ok) throw new Error(d.code);
   expect(d.value.code).toBe(Code.AccountingResponse);
   expect(d.value.identifier).toBe(request[1]!);
-  expect(verifyResponse(reply!, request.subarray(4, 20), utf8(secret))).toBe(
-    true,
-  );
+  expect(verifyResponse(reply!, request.subarray(4, 20), utf8(secret))).toBe(true);
 }
 
 describe("accounting", () => {
@@ -86,9 +70,7 @@ describe("accounting", () => {
   test("bad Request Authenticator (wrong secret, or a flipped bit): dropped, nothing stored; a good one is still answered", async () => {
     const before = f.sp.writer.counters.committed;
     const d0 = dropped(f.registry, "bad-authenticator");
-    expect(
-      await c4.exchange(acctRequest("wrong-secret", "alice", 1, "bad-1"), 300),
-    ).toBeNull();
+    expect(await c4.exchange(acctRequest("wrong-secret", "alice", 1, "bad-1"), 300)).toBeNull();
     const flipped = acctRequest(NAS_SECRET, "alice", 1, "bad-2").slice();
     flipped[10]! ^= 0x40;
     expect(await c4.exchange(flipped, 300)).toBeNull();
@@ -111,23 +93,15 @@ describe("accounting", () => {
     } finally {
       f.store.sqlite.exec("PRAGMA query_only = 0");
     }
-    expect(
-      queryAccounting(f.store, {}).some(
-        (r) => r.sessionId === "while-read-only",
-      ),
-    ).toBe(false);
+    expect(queryAccounting(f.store, {}).some((r) => r.sessionId === "while-read-only")).toBe(false);
     expectResponse(await c4.exchange(req), req, NAS_SECRET);
     expect(
-      queryAccounting(f.store, {}).filter(
-        (r) => r.sessionId === "while-read-only",
-      ).length,
+      queryAccounting(f.store, {}).filter((r) => r.sessionId === "while-read-only").length,
     ).toBe(1);
     // And once more: now it is a duplicate with a cached reply, not a second record.
     expectResponse(await c4.exchange(req), req, NAS_SECRET);
     expect(
-      queryAccounting(f.store, {}).filter(
-        (r) => r.sessionId === "while-read-only",
-      ).length,
+      queryAccounting(f.store, {}).filter((r) => r.sessionId === "while-read-only").length,
     ).toBe(1);
   });
 
@@ -139,10 +113,7 @@ describe("accounting", () => {
     });
     try {
       expect(
-        await authClient.exchange(
-          acctRequest(NAS_SECRET, "alice", 1, "wrong-port"),
-          300,
-        ),
+        await authClient.exchange(acctRequest(NAS_SECRET, "alice", 1, "wrong-port"), 300),
       ).toBeNull();
     } finally {
       authClient.close();
@@ -167,15 +138,9 @@ describe("limits and counters", () => {
       expect(text).toContain(
         'aaa_radius_dropped_total{device_group="nas",reason="rate-limited"} 2',
       );
-      expect(text).toContain(
-        'aaa_radius_accounting_total{device_group="nas",type="update"} 3',
-      );
-      expect(text).toContain(
-        'aaa_radius_requests_total{port="acct",device_group="nas"} 5',
-      );
-      expect(text).toMatch(
-        /aaa_radius_request_duration_seconds_count\{port="acct"\} 3/,
-      );
+      expect(text).toContain('aaa_radius_accounting_total{device_group="nas",type="update"} 3');
+      expect(text).toContain('aaa_radius_requests_total{port="acct",device_group="nas"} 5');
+      expect(text).toMatch(/aaa_radius_request_duration_seconds_count\{port="acct"\} 3/);
     } finally {
       cl.close();
       await g.stop();

@@ -10,16 +10,10 @@ import { silentLogger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
-import {
-  createStorePolicy,
-  type StorePolicy,
-} from "../../src/store/policy-source.ts";
+import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
-import {
-  startRadius,
-  type RadiusService,
-} from "../../src/transport/radius-udp.ts";
+import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
 
 export const NAS_SECRET = "nas-s3cret-for-tests";
@@ -58,15 +52,9 @@ export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
     }),
   );
   must(devices.addGroup({ name: "tacacs-only", tacacsSecret: "t" }));
-  must(
-    devices.addDevice({ name: "nas1", network: "127.0.0.1/32", group: "nas" }),
-  );
-  must(
-    devices.addDevice({ name: "nas2", network: "127.0.0.2/32", group: "nas" }),
-  );
-  must(
-    devices.addDevice({ name: "legacy6", network: "::1/128", group: "legacy" }),
-  );
+  must(devices.addDevice({ name: "nas1", network: "127.0.0.1/32", group: "nas" }));
+  must(devices.addDevice({ name: "nas2", network: "127.0.0.2/32", group: "nas" }));
+  must(devices.addDevice({ name: "legacy6", network: "::1/128", group: "legacy" }));
   must(
     devices.addDevice({
       name: "switch4",
@@ -80,11 +68,7 @@ export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
       {
         name: "netops",
         deviceGroups: ["nas", "legacy"],
-        radiusReply: [
-          "Session-Timeout=3600",
-          "Class=netops",
-          "Cisco-AVPair=shell:priv-lvl=15",
-        ],
+        radiusReply: ["Session-Timeout=3600", "Class=netops", "Cisco-AVPair=shell:priv-lvl=15"],
       },
       "test",
     ),

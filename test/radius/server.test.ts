@@ -4,10 +4,7 @@
 import { withConstantRandom } from "../support/constant-random.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { fromUtf8, utf8 } from "../../src/lib/bytes.ts";
-import {
-  randomAuthenticator,
-  verifyResponse,
-} from "../../src/radius/codec/authenticator.ts";
+import { randomAuthenticator, verifyResponse } from "../../src/radius/codec/authenticator.ts";
 import { chapResponse } from "../../src/radius/codec/chap.ts";
 import { encodeRequest } from "../../src/radius/codec/compose.ts";
 import { verifyMessageAuthenticator } from "../../src/radius/codec/message-authenticator.ts";
@@ -59,12 +56,7 @@ afterAll(async () => {
 });
 
 /** Decodes a reply and checks both authenticators and that Message-Authenticator comes first. */
-function checkReply(
-  reply: Uint8Array | null,
-  reqAuth: Uint8Array,
-  secret: string,
-  code: number,
-) {
+function checkReply(reply: Uint8Array | null, reqAuth: Uint8Array, secret: string, code: number) {
   expect(reply).not.toBeNull();
   const r = reply!;
   expect(verifyResponse(r, reqAuth, utf8(secret))).toBe(true);
@@ -78,17 +70,9 @@ function checkReply(
   return dec.value;
 }
 
-async function goodPap(
-  client: RadiusTestClient = c4,
-  secret = NAS_SECRET,
-): Promise<void> {
+async function goodPap(client: RadiusTestClient = c4, secret = NAS_SECRET): Promise<void> {
   const req = papRequest(secret, "alice", ALICE_PASSWORD);
-  checkReply(
-    await client.exchange(req.bytes),
-    req.authenticator,
-    secret,
-    Code.AccessAccept,
-  );
+  checkReply(await client.exchange(req.bytes), req.authenticator, secret, Code.AccessAccept);
 }
 
 describe("authentication", () => {
@@ -112,9 +96,7 @@ describe("authentication", () => {
       NAS_SECRET,
       Code.AccessReject,
     );
-    expect(fromUtf8(getAttr(rej, AttrType.ReplyMessage)!)).toBe(
-      "Authentication failed",
-    );
+    expect(fromUtf8(getAttr(rej, AttrType.ReplyMessage)!)).toBe("Authentication failed");
     expect(getAttr(rej, AttrType.Class)).toBeUndefined();
   });
 
@@ -125,9 +107,7 @@ describe("authentication", () => {
         ["nope", Code.AccessReject],
       ] as const) {
         const auth = randomAuthenticator();
-        const challenge = withChallenge
-          ? crypto.getRandomValues(new Uint8Array(16))
-          : auth;
+        const challenge = withChallenge ? crypto.getRandomValues(new Uint8Array(16)) : auth;
         const chapId = 7;
         const resp = chapResponse(chapId, utf8(password), challenge);
         const attrs: Attribute[] = [
@@ -137,8 +117,7 @@ describe("authentication", () => {
             value: new Uint8Array([chapId, ...resp]),
           },
         ];
-        if (withChallenge)
-          attrs.push({ type: AttrType.CHAPChallenge, value: challenge });
+        if (withChallenge) attrs.push({ type: AttrType.CHAPChallenge, value: challenge });
         const r = encodeRequest(
           {
             code: Code.AccessRequest,
@@ -182,10 +161,7 @@ describe("authentication", () => {
           code: Code.AccessRequest,
           identifier: freshId(),
           authenticator: auth,
-          attributes: [
-            { type: AttrType.UserName, value: utf8("alice") },
-            vsa.value,
-          ],
+          attributes: [{ type: AttrType.UserName, value: utf8("alice") }, vsa.value],
         },
         utf8(NAS_SECRET),
       );
@@ -198,11 +174,7 @@ describe("authentication", () => {
         const salt = (t: number) =>
           Array.from(findVendorAttr(rep, MS_VENDOR_ID, t)!.subarray(0, 2));
         expect(salt(MsAttr.MSMPPESendKey)).not.toEqual(salt(MsAttr.MSMPPERecvKey));
-        const success = findVendorAttr(
-          rep,
-          MS_VENDOR_ID,
-          MsAttr.MSCHAP2Success,
-        )!;
+        const success = findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSCHAP2Success)!;
         expect(success[0]).toBe(9);
         expect(fromUtf8(success.subarray(1))).toMatch(/^S=[0-9A-F]{40}$/);
         const want = mppeKeys(ntPasswordHash(password), nt);
@@ -216,12 +188,8 @@ describe("authentication", () => {
           utf8(NAS_SECRET),
           auth,
         );
-        expect(send.ok && Array.from(send.value)).toEqual(
-          Array.from(want.sendKey),
-        );
-        expect(recv.ok && Array.from(recv.value)).toEqual(
-          Array.from(want.recvKey),
-        );
+        expect(send.ok && Array.from(send.value)).toEqual(Array.from(want.sendKey));
+        expect(recv.ok && Array.from(recv.value)).toEqual(Array.from(want.recvKey));
       } else {
         const e = findVendorAttr(rep, MS_VENDOR_ID, MsAttr.MSCHAPError)!;
         expect(fromUtf8(e.subarray(1))).toStartWith("E=691");
@@ -257,12 +225,7 @@ describe("authentication", () => {
     const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
       messageAuthenticator: false,
     });
-    checkReply(
-      await c6.exchange(req.bytes),
-      req.authenticator,
-      LEGACY_SECRET,
-      Code.AccessAccept,
-    );
+    checkReply(await c6.exchange(req.bytes), req.authenticator, LEGACY_SECRET, Code.AccessAccept);
   });
 
   test("Status-Server on both ports (IPv4 and IPv6): Access-Accept / Accounting-Response; without Message-Authenticator: dropped", async () => {
@@ -287,9 +250,7 @@ describe("authentication", () => {
         if (!r.ok) throw new Error(r.code);
         const rep = checkReply(await cl.exchange(r.value), auth, secret, code);
         expect(rep.attributes[0]!.type).toBe(AttrType.MessageAuthenticator);
-        expect(verifyMessageAuthenticator(rep.raw, utf8(secret), auth).ok).toBe(
-          true,
-        );
+        expect(verifyMessageAuthenticator(rep.raw, utf8(secret), auth).ok).toBe(true);
         const before = dropped(f.registry, "missing-message-authenticator");
         const noMa = encodeRequest(
           { code: Code.StatusServer, identifier: freshId(), attributes: [] },
@@ -298,9 +259,7 @@ describe("authentication", () => {
         );
         if (!noMa.ok) throw new Error(noMa.code);
         expect(await cl.exchange(noMa.value, 200)).toBeNull();
-        expect(dropped(f.registry, "missing-message-authenticator")).toBe(
-          before + 1,
-        );
+        expect(dropped(f.registry, "missing-message-authenticator")).toBe(before + 1);
       } finally {
         cl.close();
       }
@@ -370,18 +329,13 @@ describe("bad input, each followed by a good request that is still answered", ()
   }
 
   test("Proxy-State without Message-Authenticator is dropped even where not required (BlastRADIUS)", async () => {
-    const before = dropped(
-      f.registry,
-      "proxy-state-without-message-authenticator",
-    );
+    const before = dropped(f.registry, "proxy-state-without-message-authenticator");
     const req = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
       messageAuthenticator: false,
       extra: [{ type: AttrType.ProxyState, value: utf8("ps1") }],
     });
     expect(await c6.exchange(req.bytes, 300)).toBeNull();
-    expect(
-      dropped(f.registry, "proxy-state-without-message-authenticator"),
-    ).toBe(before + 1);
+    expect(dropped(f.registry, "proxy-state-without-message-authenticator")).toBe(before + 1);
     // With Message-Authenticator it is answered, and the Proxy-States come back in order.
     const ok = papRequest(LEGACY_SECRET, "alice", ALICE_PASSWORD, {
       extra: [
@@ -395,10 +349,7 @@ describe("bad input, each followed by a good request that is still answered", ()
       LEGACY_SECRET,
       Code.AccessAccept,
     );
-    expect(getAll(rep, AttrType.ProxyState).map(fromUtf8)).toEqual([
-      "ps1",
-      "ps2",
-    ]);
+    expect(getAll(rep, AttrType.ProxyState).map(fromUtf8)).toEqual(["ps1", "ps2"]);
     await goodPap(c6, LEGACY_SECRET);
   });
 
@@ -407,17 +358,11 @@ describe("bad input, each followed by a good request that is still answered", ()
       ["127.0.0.3", "unknown-client"],
       ["127.0.0.4", "no-secret"],
     ] as const) {
-      const cl = await radiusClient(
-        { host: "127.0.0.1", port: f.authV4 },
-        local,
-      );
+      const cl = await radiusClient({ host: "127.0.0.1", port: f.authV4 }, local);
       try {
         const before = dropped(f.registry, reason);
         expect(
-          await cl.exchange(
-            papRequest(NAS_SECRET, "alice", ALICE_PASSWORD).bytes,
-            300,
-          ),
+          await cl.exchange(papRequest(NAS_SECRET, "alice", ALICE_PASSWORD).bytes, 300),
         ).toBeNull();
         expect(dropped(f.registry, reason)).toBe(before + 1);
       } finally {
@@ -444,12 +389,7 @@ describe("bad input, each followed by a good request that is still answered", ()
 
   test("same identifier with a new authenticator is a new request, processed anew", async () => {
     const a = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD, { id: 201 });
-    checkReply(
-      await c4.exchange(a.bytes),
-      a.authenticator,
-      NAS_SECRET,
-      Code.AccessAccept,
-    );
+    checkReply(await c4.exchange(a.bytes), a.authenticator, NAS_SECRET, Code.AccessAccept);
     const b = papRequest(NAS_SECRET, "alice", "wrong", { id: 201 });
     const rep = checkReply(
       await c4.exchange(b.bytes, 3_000),

@@ -19,7 +19,9 @@ afterAll(() => store.remove());
  * An aaa.toml on the shared store: every listener off unless given. `http` is the body of [http]
  * (default: off); `extra` is appended (more tables).
  */
-const cfgToml = (o: { tacacs?: number; radiusAuth?: boolean; http?: string; extra?: string } = {}) => `
+const cfgToml = (
+  o: { tacacs?: number; radiusAuth?: boolean; http?: string; extra?: string } = {},
+) => `
 [store]
 path = "${store.dir}/aaa.sqlite"
 [tacacs]
@@ -57,7 +59,10 @@ const parse = (text: string): Config => {
 
 function runtime(next: () => string) {
   const lines: Array<Record<string, unknown>> = [];
-  const log = createLogger({ level: "info", write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
+  const log = createLogger({
+    level: "info",
+    write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+  });
   let loads = 0;
   const rt = new Runtime({
     version: "test",
@@ -78,7 +83,10 @@ test("a proxy that cannot start refuses the reload, is logged, and the old proxy
   await rt.start(parse(next));
   try {
     const homes = () =>
-      (rt.stats().radius_proxy as { home_servers: Array<{ name: string; address: string }> } | undefined)?.home_servers.map((h) => `${h.name} ${h.address}`);
+      (
+        rt.stats().radius_proxy as
+          { home_servers: Array<{ name: string; address: string }> } | undefined
+      )?.home_servers.map((h) => `${h.name} ${h.address}`);
     expect(homes()).toEqual(["home-a 127.0.0.1:9"]);
     next = proxyToml('secret_env = "AAA_RUNTIME_TEST_NEVER_SET"');
     const r = await rt.reload();
@@ -92,8 +100,6 @@ test("a proxy that cannot start refuses the reload, is logged, and the old proxy
     await rt.shutdown(100);
   }
 });
-
-
 
 const freePort = () => {
   const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -125,7 +131,9 @@ test("a reload to a listen address that cannot be bound is refused, and the old 
     if (!r.ok) expect(r.errors.join(" ")).toContain(`cannot listen on 127.0.0.1:${blocker.port}`);
     expect(lines.some((l) => l.event === "reload_refused")).toBe(true);
     expect(await canConnect(oldPort)).toBe(true);
-    expect(rt.listeners().map((l) => `${l.address} ${l.state}`)).toEqual([`127.0.0.1:${oldPort} listening`]);
+    expect(rt.listeners().map((l) => `${l.address} ${l.state}`)).toEqual([
+      `127.0.0.1:${oldPort} listening`,
+    ]);
     expect(rt.config.tacacs.listen).toEqual([`127.0.0.1:${oldPort}`]);
     // Once the address is free, the same file applies (the running config did not change meanwhile).
     blocker.stop(true);
@@ -165,26 +173,68 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
   const { addUser } = await import("../../src/store/users.ts");
   const devices = new DeviceStore(store.sqlite);
   devices.addGroup({ name: "lock-core", tacacsSecret: "k" });
-  const groupId = (store.sqlite.query("SELECT id FROM device_groups WHERE name = 'lock-core'").get() as { id: number }).id;
-  expect((await addUserGroup(store, { name: "lock-ops", deviceGroups: ["lock-core"] }, "test")).ok).toBe(true);
-  expect((await addUser(store, { username: "locky", password: "right-pw-1", groups: ["lock-ops"] }, "test")).ok).toBe(true);
+  const groupId = (
+    store.sqlite.query("SELECT id FROM device_groups WHERE name = 'lock-core'").get() as {
+      id: number;
+    }
+  ).id;
+  expect(
+    (await addUserGroup(store, { name: "lock-ops", deviceGroups: ["lock-core"] }, "test")).ok,
+  ).toBe(true);
+  expect(
+    (
+      await addUser(
+        store,
+        { username: "locky", password: "right-pw-1", groups: ["lock-ops"] },
+        "test",
+      )
+    ).ok,
+  ).toBe(true);
   const port = freePort();
   let text = cfgToml({ tacacs: port, extra: "[policy.lockout]\nmax_failures = 3\n" });
   const { rt } = runtime(() => text);
   await rt.start(parse(text));
   const policy = () =>
-    (rt as unknown as { policy: { authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string }; account(r: unknown): Promise<void> } }).policy;
-  const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, "m").exec(rt.registry.renderPrometheus())?.[1] ?? NaN);
+    (
+      rt as unknown as {
+        policy: {
+          authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string };
+          account(r: unknown): Promise<void>;
+        };
+      }
+    ).policy;
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name} (\\d+)$`, "m").exec(rt.registry.renderPrometheus())?.[1] ?? NaN);
   const record = () =>
-    policy().account({ protocol: "radius", time: Date.now(), clientIp: "192.0.2.77", device: "d", deviceGroup: "lock-core", username: "locky", sessionId: "s", recordType: "start", attributes: {} });
+    policy().account({
+      protocol: "radius",
+      time: Date.now(),
+      clientIp: "192.0.2.77",
+      device: "d",
+      deviceGroup: "lock-core",
+      username: "locky",
+      sessionId: "s",
+      recordType: "start",
+      attributes: {},
+    });
   const login = async (pw: string) =>
-    (await policy().authenticatePassword({ username: "locky", password: pw, clientIp: "192.0.2.77", device: { deviceName: "d", groupId, groupName: "lock-core" } })).reason;
+    (
+      await policy().authenticatePassword({
+        username: "locky",
+        password: pw,
+        clientIp: "192.0.2.77",
+        device: { deviceName: "d", groupId, groupName: "lock-core" },
+      })
+    ).reason;
   try {
     for (let i = 0; i < 3; i++) expect(await login(`wrong-${i}`)).toBe("bad-password");
     expect(await login("right-pw-1")).toBe("locked-out");
     await record();
     expect([gauge("aaa_lockouts"), gauge("aaa_accounting_committed")]).toEqual([1, 1]);
-    text = cfgToml({ tacacs: port, extra: "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n" });
+    text = cfgToml({
+      tacacs: port,
+      extra: "[policy.lockout]\nmax_failures = 3\n[accounting]\nretention_days = 30\n",
+    });
     const r = await rt.reload();
     expect(r.ok && r.changed).toContain("policy");
     expect(await login("right-pw-1")).toBe("locked-out");
@@ -199,7 +249,9 @@ test("POST /api/admin/reload that changes [http] still gets its answer (the old 
   process.env.AAA_RT_TEST_TOKEN = "runtime-test-token-0123456789";
   const port = freePort();
   const httpToml = (allow: string) =>
-    cfgToml({ http: `listen = "127.0.0.1:${port}"\nallow = [${allow}]\nadmin_token_env = "AAA_RT_TEST_TOKEN"` });
+    cfgToml({
+      http: `listen = "127.0.0.1:${port}"\nallow = [${allow}]\nadmin_token_env = "AAA_RT_TEST_TOKEN"`,
+    });
   let text = httpToml('"127.0.0.0/8"');
   const { rt } = runtime(() => text);
   await rt.start(parse(text));

@@ -29,7 +29,12 @@ test("our own commits move the WAL counter but not the version (no rebuild storm
   cleanups.push(s.remove);
   const w = changeWatch(s.sqlite);
   const v0 = w.version();
-  for (let i = 0; i < 10; i++) s.sqlite.query("INSERT INTO accounting (protocol, time, client_ip, record_type) VALUES ('tacacs', 1, '10.0.0.1', 'start')").run();
+  for (let i = 0; i < 10; i++)
+    s.sqlite
+      .query(
+        "INSERT INTO accounting (protocol, time, client_ip, record_type) VALUES ('tacacs', 1, '10.0.0.1', 'start')",
+      )
+      .run();
   expect(w.version()).toBe(v0);
 });
 

@@ -11,12 +11,17 @@ afterEach(() => s.remove());
 
 function group(name: string, proxyNetwork: string | null = null, secret = `k-${name}`): number {
   return Number(
-    s.sqlite.query("INSERT INTO device_groups (name, tacacs_secret, radius_secret, proxy_network) VALUES (?, ?, ?, ?)").run(name, secret, secret, proxyNetwork)
-      .lastInsertRowid,
+    s.sqlite
+      .query(
+        "INSERT INTO device_groups (name, tacacs_secret, radius_secret, proxy_network) VALUES (?, ?, ?, ?)",
+      )
+      .run(name, secret, secret, proxyNetwork).lastInsertRowid,
   );
 }
 function device(name: string, network: string, groupId: number, enabled = true): void {
-  s.sqlite.query("INSERT INTO devices (name, network, group_id, enabled) VALUES (?, ?, ?, ?)").run(name, network, groupId, enabled ? 1 : 0);
+  s.sqlite
+    .query("INSERT INTO devices (name, network, group_id, enabled) VALUES (?, ?, ?, ?)")
+    .run(name, network, groupId, enabled ? 1 : 0);
 }
 
 describe("device resolution", () => {
@@ -143,7 +148,9 @@ describe("device resolution", () => {
     const idx = new DeviceIndex(s.sqlite);
     expect(idx.resolve("10.1.1.1", null)).toBeNull();
     const other = new Database(s.path);
-    other.query("INSERT INTO devices (name, network, group_id) VALUES ('x', '10.0.0.0/8', ?)").run(g);
+    other
+      .query("INSERT INTO devices (name, network, group_id) VALUES ('x', '10.0.0.0/8', ?)")
+      .run(g);
     other.close();
     await Bun.sleep(0); // the next request: a later event-loop turn
     expect(idx.resolve("10.1.1.1", null)?.deviceName).toBe("x");
@@ -156,7 +163,9 @@ describe("change detection (WAL-index counter, then data_version)", () => {
     const idx = new DeviceIndex(s.sqlite);
     expect(idx.resolve("10.9.9.9", null)).toBeNull();
     const other = new Database(s.path);
-    other.query("INSERT INTO devices (name, network, group_id) VALUES ('y', '10.9.0.0/16', ?)").run(g);
+    other
+      .query("INSERT INTO devices (name, network, group_id) VALUES ('y', '10.9.0.0/16', ?)")
+      .run(g);
     other.close();
     expect(idx.resolve("10.9.9.9", null)?.deviceName).toBe("y");
   });
@@ -166,7 +175,11 @@ describe("change detection (WAL-index counter, then data_version)", () => {
     idx.resolve("10.0.0.1", null);
     const rebuilds = idx.stats.rebuilds;
     for (let i = 0; i < 20; i++)
-      s.sqlite.query("INSERT INTO accounting (protocol, time, client_ip, record_type) VALUES ('radius', 1, '10.0.0.1', 'start')").run();
+      s.sqlite
+        .query(
+          "INSERT INTO accounting (protocol, time, client_ip, record_type) VALUES ('radius', 1, '10.0.0.1', 'start')",
+        )
+        .run();
     for (let i = 0; i < 100; i++) idx.resolve("10.0.0.1", null);
     expect(idx.stats.rebuilds).toBe(rebuilds);
   });
@@ -193,14 +206,22 @@ describe("auto-registration", () => {
   test("creates a /32 or /128 device in the default group, rate-limited and capped", () => {
     group("auto");
     let t = 0;
-    const idx = new DeviceIndex(s.sqlite, { enabled: true, defaultGroup: "auto", perMinute: 3, max: 5 }, () => t);
+    const idx = new DeviceIndex(
+      s.sqlite,
+      { enabled: true, defaultGroup: "auto", perMinute: 3, max: 5 },
+      () => t,
+    );
     expect(idx.resolve("10.0.0.1", null)).toBeNull();
     const d = idx.resolveOrRegister("10.0.0.1", null);
     expect(d?.groupName).toBe("auto");
     expect(d?.deviceName).toBe("auto-10.0.0.1");
-    expect(s.sqlite.query("SELECT network FROM devices WHERE name = 'auto-10.0.0.1'").get()).toEqual({ network: "10.0.0.1/32" });
+    expect(
+      s.sqlite.query("SELECT network FROM devices WHERE name = 'auto-10.0.0.1'").get(),
+    ).toEqual({ network: "10.0.0.1/32" });
     expect(idx.resolveOrRegister("2001:db8::5", null)?.deviceName).toBe("auto-2001:db8::5");
-    expect(s.sqlite.query("SELECT network FROM devices WHERE name = 'auto-2001:db8::5'").get()).toEqual({ network: "2001:db8::5/128" });
+    expect(
+      s.sqlite.query("SELECT network FROM devices WHERE name = 'auto-2001:db8::5'").get(),
+    ).toEqual({ network: "2001:db8::5/128" });
     // Third token, then the bucket is empty: a scan is refused.
     expect(idx.resolveOrRegister("10.0.0.3", null)).not.toBeNull();
     expect(idx.resolveOrRegister("10.0.0.4", null)).toBeNull();
@@ -210,7 +231,9 @@ describe("auto-registration", () => {
     expect(idx.resolveOrRegister("10.0.0.4", null)).not.toBeNull();
     expect(idx.resolveOrRegister("10.0.0.5", null)).not.toBeNull();
     expect(idx.resolveOrRegister("10.0.0.6", null)).toBeNull();
-    expect(s.sqlite.query("SELECT count(*) AS n FROM devices WHERE auto_registered = 1").get()).toEqual({ n: 5 });
+    expect(
+      s.sqlite.query("SELECT count(*) AS n FROM devices WHERE auto_registered = 1").get(),
+    ).toEqual({ n: 5 });
   });
 
   test("is off unless enabled", () => {

@@ -35,7 +35,12 @@ test("a new store (it holds device secrets) is created 0600, its -wal and -shm t
   try {
     s.sqlite.exec("CREATE TABLE perm_probe (x)"); // makes SQLite write the WAL
     const mode = (p: string) => (statSync(p).mode & 0o777).toString(8);
-    expect([mode(join(dir, "new")), mode(path), mode(`${path}-wal`), mode(`${path}-shm`)]).toEqual(["700", "600", "600", "600"]);
+    expect([mode(join(dir, "new")), mode(path), mode(`${path}-wal`), mode(`${path}-shm`)]).toEqual([
+      "700",
+      "600",
+      "600",
+      "600",
+    ]);
   } finally {
     s.close();
   }

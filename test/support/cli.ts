@@ -10,7 +10,10 @@ export interface Run {
   stderr: string;
 }
 
-export function runMain(args: string[], opts: { cwd?: string; bin?: string; stdin?: string; env?: Record<string, string> } = {}): Run {
+export function runMain(
+  args: string[],
+  opts: { cwd?: string; bin?: string; stdin?: string; env?: Record<string, string> } = {},
+): Run {
   const cmd = opts.bin ? [opts.bin, ...args] : [process.execPath, MAIN, ...args];
   const r = Bun.spawnSync(cmd, {
     cwd: opts.cwd ?? ROOT,

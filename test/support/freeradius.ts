@@ -17,14 +17,7 @@
 // (benchmarks), `flags`, `extraModules` / `extraAuthorize` / `extraTopLevel` / `extraFiles` to splice
 // in more configuration. stop() / start() restart it on the same ports and configuration; close()
 // stops it and deletes the directory. Logs are kept in memory for failure messages (`log()`).
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -52,9 +45,19 @@ export interface FreeradiusThreadPool {
   maxSpare: number;
 }
 /** The default thread pool: room for benchmark load. */
-export const THREAD_POOL_DEFAULT: FreeradiusThreadPool = { start: 5, max: 32, minSpare: 3, maxSpare: 10 };
+export const THREAD_POOL_DEFAULT: FreeradiusThreadPool = {
+  start: 5,
+  max: 32,
+  minSpare: 3,
+  maxSpare: 10,
+};
 /** A smaller pool (home servers of the proxy tests, the FreeRADIUS-as-proxy benchmark figures). */
-export const THREAD_POOL_SMALL: FreeradiusThreadPool = { start: 4, max: 8, minSpare: 2, maxSpare: 8 };
+export const THREAD_POOL_SMALL: FreeradiusThreadPool = {
+  start: 4,
+  max: 8,
+  minSpare: 2,
+  maxSpare: 8,
+};
 
 export interface FreeradiusOptions {
   clients: FreeradiusClient[];
@@ -309,11 +312,18 @@ ${proxying ? "\t\tsuffix" : `\t\tchap\n${o.extraAuthorize ?? ""}\n\t\tfiles\n\t\
 }
 
 /** Replace `pattern` (which must match exactly `count` times) in a file of the copied raddb. */
-function edit(file: string, pattern: RegExp, replace: (m: string, i: number) => string, count: number): void {
+function edit(
+  file: string,
+  pattern: RegExp,
+  replace: (m: string, i: number) => string,
+  count: number,
+): void {
   let i = 0;
   const text = readFileSync(file, "utf8").replace(pattern, (m) => replace(m, i++));
   if (i !== count)
-    throw new Error(`${file}: expected ${count} matches of ${pattern}, found ${i} (not Debian's stock raddb?)`);
+    throw new Error(
+      `${file}: expected ${count} matches of ${pattern}, found ${i} (not Debian's stock raddb?)`,
+    );
   writeFileSync(file, text);
 }
 
@@ -335,7 +345,12 @@ function writeStockRaddb(dir: string, o: Config): void {
   const v6 = o.address.includes(":");
   edit(site, /^\tport = 0$/gm, (_, i) => `\tport = ${i % 2 === 0 ? o.authPort : o.acctPort}`, 4);
   edit(site, /^\tipaddr = \*$/gm, () => `\tipaddr = ${v6 ? "127.0.0.1" : o.address}`, 2);
-  edit(site, /^\tipv6addr = ::\t.*$|^\tipv6addr = ::$/gm, () => `\tipv6addr = ${v6 ? o.address : "::1"}`, 2);
+  edit(
+    site,
+    /^\tipv6addr = ::\t.*$|^\tipv6addr = ::$/gm,
+    () => `\tipv6addr = ${v6 ? o.address : "::1"}`,
+    2,
+  );
   writeFileSync(join(dir, "clients.conf"), clientsFile(o.clients));
   const users = join(dir, "mods-config/files/authorize");
   writeFileSync(users, `${usersFile(o.users)}\n${readFileSync(users, "utf8")}`);
@@ -357,7 +372,10 @@ export async function startFreeradius(o: FreeradiusOptions): Promise<FreeradiusS
     if (o.proxyTo) writeFileSync(join(dir, "proxy.conf"), proxyConf(o.proxyTo));
     for (const [name, text] of Object.entries(o.extraFiles ?? {}))
       writeFileSync(join(dir, name), text);
-    writeFileSync(join(dir, "radiusd.conf"), radiusdConf(dir, { ...o, address, authPort, acctPort }));
+    writeFileSync(
+      join(dir, "radiusd.conf"),
+      radiusdConf(dir, { ...o, address, authPort, acctPort }),
+    );
   }
 
   const cmd = [FREERADIUS_BIN, "-f", "-l", "stdout", "-d", dir, ...(o.flags ?? [])];

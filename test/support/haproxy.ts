@@ -32,8 +32,12 @@ export interface Haproxy {
 
 /** The HAProxy binary, or a clear failure naming the Debian package (tests must not skip). */
 export function haproxyBinary(): string {
-  const bin = Bun.which("haproxy") ?? Bun.which("haproxy", { PATH: "/usr/sbin:/usr/local/sbin:/sbin" });
-  if (!bin) throw new Error("haproxy not found: install the Debian package `haproxy` (apt-get install -y haproxy)");
+  const bin =
+    Bun.which("haproxy") ?? Bun.which("haproxy", { PATH: "/usr/sbin:/usr/local/sbin:/sbin" });
+  if (!bin)
+    throw new Error(
+      "haproxy not found: install the Debian package `haproxy` (apt-get install -y haproxy)",
+    );
   return bin;
 }
 
@@ -93,7 +97,9 @@ export async function startHaproxy(config: string, options: HaproxyOptions = {})
   const check = Bun.spawnSync([bin, "-c", "-f", configPath]);
   if (check.exitCode !== 0) {
     rmSync(dir, { recursive: true, force: true });
-    throw new Error(`haproxy -c rejected the config:\n${check.stdout}${check.stderr}\n--- config ---\n${config}`);
+    throw new Error(
+      `haproxy -c rejected the config:\n${check.stdout}${check.stderr}\n--- config ---\n${config}`,
+    );
   }
 
   let out = "";
@@ -114,7 +120,10 @@ export async function startHaproxy(config: string, options: HaproxyOptions = {})
     if (stopped) return;
     stopped = true;
     proc.kill("SIGTERM");
-    const graceful = await Promise.race([proc.exited.then(() => true), Bun.sleep(2000).then(() => false)]);
+    const graceful = await Promise.race([
+      proc.exited.then(() => true),
+      Bun.sleep(2000).then(() => false),
+    ]);
     if (!graceful) {
       proc.kill("SIGKILL");
       await proc.exited;
@@ -126,7 +135,8 @@ export async function startHaproxy(config: string, options: HaproxyOptions = {})
   const wanted = options.waitForListeners ?? [];
   while (!wanted.every(isListening)) {
     if (proc.exitCode !== null || Date.now() > deadline) {
-      const why = proc.exitCode !== null ? `exited with ${proc.exitCode}` : "did not start listening in time";
+      const why =
+        proc.exitCode !== null ? `exited with ${proc.exitCode}` : "did not start listening in time";
       await stop();
       throw new Error(`haproxy ${why}:\n${out}`);
     }

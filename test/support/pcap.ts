@@ -79,26 +79,8 @@ function transport(
   const proto = isTcp ? 6 : 17;
   const pseudo =
     src.length === 4
-      ? Uint8Array.of(
-          ...src,
-          ...dst,
-          0,
-          proto,
-          seg.length >>> 8,
-          seg.length & 0xff,
-        )
-      : Uint8Array.of(
-          ...src,
-          ...dst,
-          0,
-          0,
-          seg.length >>> 8,
-          seg.length & 0xff,
-          0,
-          0,
-          0,
-          proto,
-        );
+      ? Uint8Array.of(...src, ...dst, 0, proto, seg.length >>> 8, seg.length & 0xff)
+      : Uint8Array.of(...src, ...dst, 0, 0, seg.length >>> 8, seg.length & 0xff, 0, 0, 0, proto);
   let sum = checksum([pseudo, seg]);
   if (!isTcp && sum === 0) sum = 0xffff; // UDP: 0 means "no checksum"
   v.setUint16(isTcp ? 16 : 6, sum);
@@ -113,8 +95,7 @@ function ipPacket(
   id: number,
 ): Uint8Array {
   const proto = f.proto === "tcp" ? 6 : 17;
-  if (src.length !== dst.length)
-    throw new Error("pcap: src and dst must be the same IP family");
+  if (src.length !== dst.length) throw new Error("pcap: src and dst must be the same IP family");
   if (src.length === 4) {
     const p = new Uint8Array(20 + seg.length);
     const v = new DataView(p.buffer);
@@ -145,8 +126,7 @@ function ipPacket(
 /** The pcap file as bytes. */
 export function pcapBytes(frames: readonly PcapFrame[]): Uint8Array {
   const next = new Map<string, number>(); // "src>dst" → next sequence number
-  const key = (a: Endpoint, b: Endpoint) =>
-    `${a.ip}|${a.port}>${b.ip}|${b.port}`;
+  const key = (a: Endpoint, b: Endpoint) => `${a.ip}|${a.port}>${b.ip}|${b.port}`;
   const records: Uint8Array[] = [];
   const global = new Uint8Array(24);
   const g = new DataView(global.buffer);
@@ -185,9 +165,6 @@ export function pcapBytes(frames: readonly PcapFrame[]): Uint8Array {
   return out;
 }
 
-export async function writePcap(
-  path: string,
-  frames: readonly PcapFrame[],
-): Promise<void> {
+export async function writePcap(path: string, frames: readonly PcapFrame[]): Promise<void> {
   await Bun.write(path, pcapBytes(frames));
 }

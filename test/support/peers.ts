@@ -9,12 +9,16 @@ const SBIN = { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin:/usr/local/sbin`
 const PROBES: Record<string, () => boolean> = {
   tshark: () => Bun.which("tshark") !== null,
   haproxy: () => Bun.which("haproxy", SBIN) !== null,
-  "python3-pyrad": () => existsSync("/usr/bin/python3") && Bun.spawnSync(["/usr/bin/python3", "-c", "import pyrad.packet"], { timeout: 15_000 }).exitCode === 0,
+  "python3-pyrad": () =>
+    existsSync("/usr/bin/python3") &&
+    Bun.spawnSync(["/usr/bin/python3", "-c", "import pyrad.packet"], { timeout: 15_000 })
+      .exitCode === 0,
   "freeradius-common": () => existsSync("/usr/share/freeradius/dictionary"),
   "freeradius-utils": () => Bun.which("radclient") !== null,
   freeradius: () => Bun.which("freeradius", SBIN) !== null,
   chromium: () => Bun.which("chromium") !== null,
-  "libauthen-tacacsplus-perl": () => Bun.spawnSync(["perl", "-MAuthen::TacacsPlus", "-e", "1"], { timeout: 15_000 }).exitCode === 0,
+  "libauthen-tacacsplus-perl": () =>
+    Bun.spawnSync(["perl", "-MAuthen::TacacsPlus", "-e", "1"], { timeout: 15_000 }).exitCode === 0,
 };
 
 export type Peer = keyof typeof PROBES;

@@ -3,11 +3,7 @@
 // craft exactly the bytes they want; interop tests use independent peers (radclient, pyrad) instead.
 import { utf8 } from "../../src/lib/bytes.ts";
 import { encodeRequest } from "../../src/radius/codec/compose.ts";
-import {
-  AttrType,
-  Code,
-  type Attribute,
-} from "../../src/radius/codec/packet.ts";
+import { AttrType, Code, type Attribute } from "../../src/radius/codec/packet.ts";
 import { hidePassword } from "../../src/radius/codec/user-password.ts";
 import { randomAuthenticator } from "../../src/radius/codec/authenticator.ts";
 

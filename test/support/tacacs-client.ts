@@ -6,10 +6,22 @@
 //   c.close();
 import type { Socket } from "bun";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { AuthenAction, AuthenService, AuthenType, type AuthenReply, type AuthenStart } from "../../src/tacacs/codec/authentication.ts";
+import {
+  AuthenAction,
+  AuthenService,
+  AuthenType,
+  type AuthenReply,
+  type AuthenStart,
+} from "../../src/tacacs/codec/authentication.ts";
 import { Framer } from "../../src/tacacs/codec/framer.ts";
 import { HeaderFlag, MinorVersion, PacketType } from "../../src/tacacs/codec/header.ts";
-import { decodePacket, encodeBody, encodePacket, type PacketBody, type ServerPacket } from "../../src/tacacs/codec/packet.ts";
+import {
+  decodePacket,
+  encodeBody,
+  encodePacket,
+  type PacketBody,
+  type ServerPacket,
+} from "../../src/tacacs/codec/packet.ts";
 
 export interface ClientOptions {
   key: string;
@@ -18,7 +30,11 @@ export interface ClientOptions {
   timeoutMs?: number;
 }
 
-export type Received = { kind: "packet"; packet: ServerPacket; raw: Uint8Array } | { kind: "closed" } | { kind: "timeout" } | { kind: "undecodable"; code: string; raw?: Uint8Array };
+export type Received =
+  | { kind: "packet"; packet: ServerPacket; raw: Uint8Array }
+  | { kind: "closed" }
+  | { kind: "timeout" }
+  | { kind: "undecodable"; code: string; raw?: Uint8Array };
 
 let nextId = 0x1000 + Math.floor(Math.random() * 0x10000);
 export const newSessionId = (): number => (nextId = (nextId * 1103515245 + 12345) >>> 0) || 1;
@@ -63,7 +79,11 @@ export class TacacsClient {
       if (!r.ok) return this.deliver({ kind: "undecodable", code: r.code });
       if (r.value === null) return;
       const p = decodePacket(r.value.header, r.value.body, this.key, "server");
-      this.deliver(p.ok ? { kind: "packet", packet: p.value, raw: r.value.raw } : { kind: "undecodable", code: p.code, raw: r.value.raw });
+      this.deliver(
+        p.ok
+          ? { kind: "packet", packet: p.value, raw: r.value.raw }
+          : { kind: "undecodable", code: p.code, raw: r.value.raw },
+      );
     }
   }
 
@@ -117,20 +137,45 @@ export class TacacsClient {
     this.socket?.write(b);
   }
 
-  send(fields: { type: number; seqNo: number; sessionId: number; minorVersion?: number; flags?: number }, body: PacketBody, key: Uint8Array | null = this.key): void {
+  send(
+    fields: {
+      type: number;
+      seqNo: number;
+      sessionId: number;
+      minorVersion?: number;
+      flags?: number;
+    },
+    body: PacketBody,
+    key: Uint8Array | null = this.key,
+  ): void {
     this.writeRaw(encodePacket(fields, encodeBody(body), key));
   }
 
   /** Sends and waits for the reply packet; throws with a readable message on anything else. */
-  async request(fields: { type: number; seqNo: number; sessionId: number; minorVersion?: number; flags?: number }, body: PacketBody): Promise<ServerPacket> {
+  async request(
+    fields: {
+      type: number;
+      seqNo: number;
+      sessionId: number;
+      minorVersion?: number;
+      flags?: number;
+    },
+    body: PacketBody,
+  ): Promise<ServerPacket> {
     this.send(fields, body);
     const r = await this.next();
-    if (r.kind !== "packet") throw new Error(`expected a reply, got ${r.kind}${r.kind === "undecodable" ? " " + r.code : ""}`);
+    if (r.kind !== "packet")
+      throw new Error(
+        `expected a reply, got ${r.kind}${r.kind === "undecodable" ? " " + r.code : ""}`,
+      );
     if ((r.packet.header.flags & HeaderFlag.SINGLE_CONNECT) !== 0) this.singleConnect = true;
     return r.packet;
   }
 
-  async authenStart(start: Partial<AuthenStart> & { user: string }, o: { sessionId?: number; flags?: number; minorVersion?: number } = {}): Promise<ServerPacket> {
+  async authenStart(
+    start: Partial<AuthenStart> & { user: string },
+    o: { sessionId?: number; flags?: number; minorVersion?: number } = {},
+  ): Promise<ServerPacket> {
     const body: AuthenStart = {
       action: AuthenAction.LOGIN,
       privLvl: 1,
@@ -141,11 +186,26 @@ export class TacacsClient {
       data: new Uint8Array(0),
       ...start,
     };
-    const minor = o.minorVersion ?? (body.authenType === AuthenType.ASCII ? MinorVersion.DEFAULT : MinorVersion.ONE);
-    return this.request({ type: PacketType.AUTHEN, seqNo: 1, sessionId: o.sessionId ?? newSessionId(), minorVersion: minor, flags: o.flags ?? 0 }, { kind: "authen-start", body });
+    const minor =
+      o.minorVersion ??
+      (body.authenType === AuthenType.ASCII ? MinorVersion.DEFAULT : MinorVersion.ONE);
+    return this.request(
+      {
+        type: PacketType.AUTHEN,
+        seqNo: 1,
+        sessionId: o.sessionId ?? newSessionId(),
+        minorVersion: minor,
+        flags: o.flags ?? 0,
+      },
+      { kind: "authen-start", body },
+    );
   }
 
-  async pap(user: string, password: string, o: { sessionId?: number; flags?: number } = {}): Promise<AuthenReply> {
+  async pap(
+    user: string,
+    password: string,
+    o: { sessionId?: number; flags?: number } = {},
+  ): Promise<AuthenReply> {
     const p = await this.authenStart({ user, authenType: AuthenType.PAP, data: utf8(password) }, o);
     if (p.kind !== "authen-reply") throw new Error(`unexpected ${p.kind}`);
     return p.body;
@@ -158,7 +218,14 @@ export class TacacsClient {
 }
 
 /** Connect, PAP once, close: true when the server said PASS. The "a good client still authenticates" check. */
-export async function papOnce(host: string, port: number, key: string, user: string, password: string, preamble?: Uint8Array): Promise<number> {
+export async function papOnce(
+  host: string,
+  port: number,
+  key: string,
+  user: string,
+  password: string,
+  preamble?: Uint8Array,
+): Promise<number> {
   const c = await TacacsClient.connect(host, port, preamble ? { key, preamble } : { key });
   try {
     const r = await c.pap(user, password);

@@ -20,12 +20,22 @@ afterAll(async () => {
   await srv?.stop();
 });
 
-const fields = { authenMethod: 6, privLvl: 1, authenType: AuthenType.PAP, authenService: 1, port: "tty2", remAddr: "198.51.100.7" };
+const fields = {
+  authenMethod: 6,
+  privLvl: 1,
+  authenType: AuthenType.PAP,
+  authenService: 1,
+  port: "tty2",
+  remAddr: "198.51.100.7",
+};
 
 async function author(user: string, args: string[], privLvl = 1): Promise<ServerPacket> {
   const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
   try {
-    return await c.request({ type: PacketType.AUTHOR, seqNo: 1, sessionId: newSessionId() }, { kind: "author-request", body: { ...fields, privLvl, user, args } });
+    return await c.request(
+      { type: PacketType.AUTHOR, seqNo: 1, sessionId: newSessionId() },
+      { kind: "author-request", body: { ...fields, privLvl, user, args } },
+    );
   } finally {
     c.close();
   }
@@ -46,14 +56,36 @@ describe("authorization", () => {
 
   test("command authorization over cmd + cmd-args: permit and deny by rule", async () => {
     const st = (p: ServerPacket) => (p.body as { status: number }).status;
-    expect(st(await author("bob", ["service=shell", "cmd=show", "cmd-arg=running-config", "cmd-arg=<cr>"]))).toBe(AuthorStatus.PASS_ADD);
-    expect(st(await author("bob", ["service=shell", "cmd=configure", "cmd-arg=terminal", "cmd-arg=<cr>"]))).toBe(AuthorStatus.FAIL);
-    expect(st(await author("alice", ["service=shell", "cmd*reload", "cmd-arg=<cr>"]))).toBe(AuthorStatus.FAIL);
-    expect(st(await author("alice", ["service=shell", "cmd=configure", "cmd-arg=terminal"], 15))).toBe(AuthorStatus.PASS_ADD);
+    expect(
+      st(
+        await author("bob", [
+          "service=shell",
+          "cmd=show",
+          "cmd-arg=running-config",
+          "cmd-arg=<cr>",
+        ]),
+      ),
+    ).toBe(AuthorStatus.PASS_ADD);
+    expect(
+      st(
+        await author("bob", ["service=shell", "cmd=configure", "cmd-arg=terminal", "cmd-arg=<cr>"]),
+      ),
+    ).toBe(AuthorStatus.FAIL);
+    expect(st(await author("alice", ["service=shell", "cmd*reload", "cmd-arg=<cr>"]))).toBe(
+      AuthorStatus.FAIL,
+    );
+    expect(
+      st(await author("alice", ["service=shell", "cmd=configure", "cmd-arg=terminal"], 15)),
+    ).toBe(AuthorStatus.PASS_ADD);
     expect(st(await author("mallory", ["service=shell", "cmd="]))).toBe(AuthorStatus.FAIL);
     expect(st(await author("alice", ["cmd=show"]))).toBe(AuthorStatus.FAIL); // no service
-    const m = srv.registry.get("aaa_tacacs_authorizations_total") as unknown as { toJSON(): Array<Record<string, unknown>> };
-    const deny = m.toJSON().filter((s) => s.result === "deny").reduce((a, s) => a + (s.value as number), 0);
+    const m = srv.registry.get("aaa_tacacs_authorizations_total") as unknown as {
+      toJSON(): Array<Record<string, unknown>>;
+    };
+    const deny = m
+      .toJSON()
+      .filter((s) => s.result === "deny")
+      .reduce((a, s) => a + (s.value as number), 0);
     expect(deny).toBeGreaterThanOrEqual(4);
   });
 });
@@ -65,7 +97,15 @@ describe("accounting", () => {
       const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
       const p = await c.request(
         { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
-        { kind: "acct-request", body: { ...fields, flags, user: "alice", args: [`task_id=${task}`, "service=shell", "cmd=show version"] } },
+        {
+          kind: "acct-request",
+          body: {
+            ...fields,
+            flags,
+            user: "alice",
+            args: [`task_id=${task}`, "service=shell", "cmd=show version"],
+          },
+        },
       );
       expect(p.kind).toBe("acct-reply");
       expect((p.body as { status: number }).status).toBe(AcctStatus.SUCCESS);
@@ -81,7 +121,15 @@ describe("accounting", () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
     const bad = await c.request(
       { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
-      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START | AcctFlag.STOP, user: "alice", args: ["task_id=x"] } },
+      {
+        kind: "acct-request",
+        body: {
+          ...fields,
+          flags: AcctFlag.START | AcctFlag.STOP,
+          user: "alice",
+          args: ["task_id=x"],
+        },
+      },
     );
     expect((bad.body as { status: number }).status).toBe(AcctStatus.ERROR);
     c.close();
@@ -94,7 +142,15 @@ describe("a failing asynchronous job", () => {
   const acct = (c: TacacsClient) =>
     c.request(
       { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
-      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=contained", "service=shell"] } },
+      {
+        kind: "acct-request",
+        body: {
+          ...fields,
+          flags: AcctFlag.START,
+          user: "alice",
+          args: ["task_id=contained", "service=shell"],
+        },
+      },
     );
   const failures = () => srv.logs.filter((l) => l.event === "tacacs_job_failed").length;
   const stillServing = async () => {
@@ -113,13 +169,25 @@ describe("a failing asynchronous job", () => {
     // rejection handler throw, so the job's promise rejects.
     policy.account = () => {
       policy.account = account;
-      return Promise.reject({ toString: () => { throw new Error("unprintable storage error"); } });
+      return Promise.reject({
+        toString: () => {
+          throw new Error("unprintable storage error");
+        },
+      });
     };
     const before = failures();
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
     c.send(
       { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
-      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=lost", "service=shell"] } },
+      {
+        kind: "acct-request",
+        body: {
+          ...fields,
+          flags: AcctFlag.START,
+          user: "alice",
+          args: ["task_id=lost", "service=shell"],
+        },
+      },
     );
     expect((await c.next()).kind).toBe("closed");
     expect(failures()).toBe(before + 1);
@@ -127,7 +195,9 @@ describe("a failing asynchronous job", () => {
   });
 
   test("an exception while answering a resolved job: that connection is closed and logged, the next one is served", async () => {
-    const h = srv.registry.get("aaa_tacacs_decision_duration_seconds") as unknown as { observe: (...a: unknown[]) => void };
+    const h = srv.registry.get("aaa_tacacs_decision_duration_seconds") as unknown as {
+      observe: (...a: unknown[]) => void;
+    };
     const observe = h.observe;
     h.observe = () => {
       h.observe = observe;
@@ -137,7 +207,15 @@ describe("a failing asynchronous job", () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
     c.send(
       { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
-      { kind: "acct-request", body: { ...fields, flags: AcctFlag.START, user: "alice", args: ["task_id=lost2", "service=shell"] } },
+      {
+        kind: "acct-request",
+        body: {
+          ...fields,
+          flags: AcctFlag.START,
+          user: "alice",
+          args: ["task_id=lost2", "service=shell"],
+        },
+      },
     );
     expect((await c.next()).kind).toBe("closed");
     expect(failures()).toBe(before + 1);
@@ -153,15 +231,36 @@ describe("single-connect", () => {
     const d = newSessionId();
     const SC = HeaderFlag.SINGLE_CONNECT;
     // Session a: ASCII login started, left waiting at GETUSER while b and d run.
-    let p = await c.authenStart({ user: "", authenType: AuthenType.ASCII }, { sessionId: a, flags: SC });
+    let p = await c.authenStart(
+      { user: "", authenType: AuthenType.ASCII },
+      { sessionId: a, flags: SC },
+    );
     expect(p.header.flags & SC).toBe(SC);
     expect((p.body as { status: number }).status).toBe(AuthenStatus.GETUSER);
     // b (PAP) and d (authorization) sent back to back before reading either reply.
-    c.send({ type: PacketType.AUTHEN, seqNo: 1, sessionId: b, minorVersion: 1, flags: SC }, {
-      kind: "authen-start",
-      body: { action: 1, privLvl: 1, authenType: AuthenType.PAP, authenService: 1, user: "bob", port: "", remAddr: "", data: utf8(USERS.bob.password) },
-    });
-    c.send({ type: PacketType.AUTHOR, seqNo: 1, sessionId: d, flags: SC }, { kind: "author-request", body: { ...fields, user: "alice", args: ["service=shell", "cmd="] } });
+    c.send(
+      { type: PacketType.AUTHEN, seqNo: 1, sessionId: b, minorVersion: 1, flags: SC },
+      {
+        kind: "authen-start",
+        body: {
+          action: 1,
+          privLvl: 1,
+          authenType: AuthenType.PAP,
+          authenService: 1,
+          user: "bob",
+          port: "",
+          remAddr: "",
+          data: utf8(USERS.bob.password),
+        },
+      },
+    );
+    c.send(
+      { type: PacketType.AUTHOR, seqNo: 1, sessionId: d, flags: SC },
+      {
+        kind: "author-request",
+        body: { ...fields, user: "alice", args: ["service=shell", "cmd="] },
+      },
+    );
     const got = new Map<number, ServerPacket>();
     for (let i = 0; i < 2; i++) {
       const r = await c.next();
@@ -173,9 +272,21 @@ describe("single-connect", () => {
     expect(got.get(b)!.header.flags & SC).toBe(0);
     expect(got.get(d)!.header.flags & SC).toBe(0);
     // Back to a.
-    p = await c.request({ type: PacketType.AUTHEN, seqNo: 3, sessionId: a }, { kind: "authen-continue", body: { userMsg: utf8("alice"), data: new Uint8Array(0), flags: 0 } });
+    p = await c.request(
+      { type: PacketType.AUTHEN, seqNo: 3, sessionId: a },
+      {
+        kind: "authen-continue",
+        body: { userMsg: utf8("alice"), data: new Uint8Array(0), flags: 0 },
+      },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.GETPASS);
-    p = await c.request({ type: PacketType.AUTHEN, seqNo: 5, sessionId: a }, { kind: "authen-continue", body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 } });
+    p = await c.request(
+      { type: PacketType.AUTHEN, seqNo: 5, sessionId: a },
+      {
+        kind: "authen-continue",
+        body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 },
+      },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.PASS);
     // The connection stays open for more sessions.
     expect((await c.pap("alice", USERS.alice.password)).status).toBe(AuthenStatus.PASS);
@@ -198,13 +309,19 @@ describe("single-connect", () => {
 
 describe("decision latency histogram", () => {
   test("every policy job is observed in aaa_tacacs_decision_duration_seconds, by job", async () => {
-    const h = () => (srv.registry.get("aaa_tacacs_decision_duration_seconds")?.toJSON() ?? []) as Array<{ job: string; count: number }>;
+    const h = () =>
+      (srv.registry.get("aaa_tacacs_decision_duration_seconds")?.toJSON() ?? []) as Array<{
+        job: string;
+        count: number;
+      }>;
     const count = (job: string) => h().find((r) => r.job === job)?.count ?? 0;
     const before = count("password");
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
     expect((await c.pap("bob", USERS.bob.password)).status).toBe(AuthenStatus.PASS);
     c.close();
     expect(count("password")).toBe(before + 1);
-    expect(srv.registry.renderPrometheus()).toMatch(/aaa_tacacs_decision_duration_seconds_bucket\{protocol="tacacs",job="password",le="\+Inf"\} \d+/);
+    expect(srv.registry.renderPrometheus()).toMatch(
+      /aaa_tacacs_decision_duration_seconds_bucket\{protocol="tacacs",job="password",le="\+Inf"\} \d+/,
+    );
   });
 });

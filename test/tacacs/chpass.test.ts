@@ -4,7 +4,12 @@
 // cache forgets the old one), and the change is audited without the passwords.
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { AuthenAction, AuthenReplyFlag, AuthenStatus, AuthenType } from "../../src/tacacs/codec/authentication.ts";
+import {
+  AuthenAction,
+  AuthenReplyFlag,
+  AuthenStatus,
+  AuthenType,
+} from "../../src/tacacs/codec/authentication.ts";
 import { PacketType } from "../../src/tacacs/codec/header.ts";
 import type { ServerPacket } from "../../src/tacacs/codec/packet.ts";
 import { TacacsClient, newSessionId } from "../support/tacacs-client.ts";
@@ -25,12 +30,27 @@ const flags = (p: ServerPacket) => (p.body as { flags: number }).flags;
 async function chpass(user: string, answers: string[]): Promise<ServerPacket[]> {
   const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
   const sid = newSessionId();
-  const out = [await c.authenStart({ user: "", authenType: AuthenType.ASCII, action: AuthenAction.CHPASS }, { sessionId: sid })];
+  const out = [
+    await c.authenStart(
+      { user: "", authenType: AuthenType.ASCII, action: AuthenAction.CHPASS },
+      { sessionId: sid },
+    ),
+  ];
   let seq = 3;
   for (const a of [user, ...answers]) {
     const last = out.at(-1)!;
-    if (status(last) !== AuthenStatus.GETUSER && status(last) !== AuthenStatus.GETPASS && status(last) !== AuthenStatus.GETDATA) break;
-    out.push(await c.request({ type: PacketType.AUTHEN, seqNo: seq, sessionId: sid }, { kind: "authen-continue", body: { userMsg: utf8(a), data: new Uint8Array(0), flags: 0 } }));
+    if (
+      status(last) !== AuthenStatus.GETUSER &&
+      status(last) !== AuthenStatus.GETPASS &&
+      status(last) !== AuthenStatus.GETDATA
+    )
+      break;
+    out.push(
+      await c.request(
+        { type: PacketType.AUTHEN, seqNo: seq, sessionId: sid },
+        { kind: "authen-continue", body: { userMsg: utf8(a), data: new Uint8Array(0), flags: 0 } },
+      ),
+    );
     seq += 2;
   }
   c.close();
@@ -48,12 +68,27 @@ describe("CHPASS (ASCII)", () => {
   test("prompts for user, old (GETDATA), new and retyped password (GETPASS), all NOECHO; then only the new password works", async () => {
     expect(await pap("bob", USERS.bob.password)).toBe(AuthenStatus.PASS); // now in the credential cache
     const r = await chpass("bob", [USERS.bob.password, "brand-new-pw-1", "brand-new-pw-1"]);
-    expect(r.map(status)).toEqual([AuthenStatus.GETUSER, AuthenStatus.GETDATA, AuthenStatus.GETPASS, AuthenStatus.GETPASS, AuthenStatus.PASS]);
-    expect(r.slice(1, 4).map(msg)).toEqual(["Old password: ", "New password: ", "Retype new password: "]);
-    for (const p of r.slice(1, 4)) expect(flags(p) & AuthenReplyFlag.NOECHO).toBe(AuthenReplyFlag.NOECHO);
+    expect(r.map(status)).toEqual([
+      AuthenStatus.GETUSER,
+      AuthenStatus.GETDATA,
+      AuthenStatus.GETPASS,
+      AuthenStatus.GETPASS,
+      AuthenStatus.PASS,
+    ]);
+    expect(r.slice(1, 4).map(msg)).toEqual([
+      "Old password: ",
+      "New password: ",
+      "Retype new password: ",
+    ]);
+    for (const p of r.slice(1, 4))
+      expect(flags(p) & AuthenReplyFlag.NOECHO).toBe(AuthenReplyFlag.NOECHO);
     expect(await pap("bob", "brand-new-pw-1")).toBe(AuthenStatus.PASS);
     expect(await pap("bob", USERS.bob.password)).toBe(AuthenStatus.FAIL);
-    const audit = srv.store.sqlite.query<{ actor: string; detail: string }, []>("SELECT actor, detail FROM audit WHERE action = 'user.passwd'").all();
+    const audit = srv.store.sqlite
+      .query<{ actor: string; detail: string }, []>(
+        "SELECT actor, detail FROM audit WHERE action = 'user.passwd'",
+      )
+      .all();
     expect(audit.map((a) => a.actor)).toEqual(["tacacs:chpass"]);
     expect(JSON.stringify(audit)).not.toContain("brand-new-pw-1");
   });
@@ -69,7 +104,12 @@ describe("CHPASS (ASCII)", () => {
 
   test("CHPASS with PAP is refused (only the ASCII dialogue carries a new password)", async () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
-    const p = await c.authenStart({ user: "bob", authenType: AuthenType.PAP, action: AuthenAction.CHPASS, data: utf8(USERS.bob.password) });
+    const p = await c.authenStart({
+      user: "bob",
+      authenType: AuthenType.PAP,
+      action: AuthenAction.CHPASS,
+      data: utf8(USERS.bob.password),
+    });
     expect(status(p)).toBe(AuthenStatus.FAIL);
     c.close();
   });

@@ -43,7 +43,9 @@ export interface Server {
 
 export type TacacsOverrides = Record<string, unknown>;
 
-export async function startServer(o: { tacacs?: TacacsOverrides; devices?: (d: DeviceStore) => void; listen?: unknown[] } = {}): Promise<Server> {
+export async function startServer(
+  o: { tacacs?: TacacsOverrides; devices?: (d: DeviceStore) => void; listen?: unknown[] } = {},
+): Promise<Server> {
   const store = tempStore();
   const logs: Array<Record<string, unknown>> = [];
   try {
@@ -60,23 +62,95 @@ export async function startServer(o: { tacacs?: TacacsOverrides; devices?: (d: D
     must(devices.addDevice({ name: "lo6", network: "::1/128", group: "core" }));
     o.devices?.(devices);
     const chapKey = fromHex(CHAP_KEY_HEX);
-    must(await addUserGroup(store, { name: "ops", privLvl: 15, av: ["service=shell:timeout=30"], deviceGroups: ["core"] }, "test"));
-    must(await addUserGroup(store, { name: "helpdesk", privLvl: 1, deviceGroups: ["core"] }, "test"));
-    must(await addUser(store, { username: "alice", password: USERS.alice.password, enableSecret: USERS.alice.enable, groups: ["ops"] }, "test"));
-    must(await addUser(store, { username: "bob", password: USERS.bob.password, groups: ["helpdesk"] }, "test"));
-    must(await addUser(store, { username: "carol", password: USERS.carol.password, chapSecret: USERS.carol.chap, chapKey, groups: ["ops"] }, "test"));
-    must(await addUser(store, { username: "dave", password: USERS.dave.password, ntHashFromPassword: true, groups: ["helpdesk"] }, "test"));
+    must(
+      await addUserGroup(
+        store,
+        { name: "ops", privLvl: 15, av: ["service=shell:timeout=30"], deviceGroups: ["core"] },
+        "test",
+      ),
+    );
+    must(
+      await addUserGroup(store, { name: "helpdesk", privLvl: 1, deviceGroups: ["core"] }, "test"),
+    );
+    must(
+      await addUser(
+        store,
+        {
+          username: "alice",
+          password: USERS.alice.password,
+          enableSecret: USERS.alice.enable,
+          groups: ["ops"],
+        },
+        "test",
+      ),
+    );
+    must(
+      await addUser(
+        store,
+        { username: "bob", password: USERS.bob.password, groups: ["helpdesk"] },
+        "test",
+      ),
+    );
+    must(
+      await addUser(
+        store,
+        {
+          username: "carol",
+          password: USERS.carol.password,
+          chapSecret: USERS.carol.chap,
+          chapKey,
+          groups: ["ops"],
+        },
+        "test",
+      ),
+    );
+    must(
+      await addUser(
+        store,
+        {
+          username: "dave",
+          password: USERS.dave.password,
+          ntHashFromPassword: true,
+          groups: ["helpdesk"],
+        },
+        "test",
+      ),
+    );
     must(addRule(store, { name: "no-reload", action: "deny", pattern: "^reload" }, "test"));
-    must(addRule(store, { name: "helpdesk-show", action: "permit", pattern: "^show ", userGroups: ["helpdesk"] }, "test"));
-    must(addRule(store, { name: "ops-all", action: "permit", pattern: ".*", userGroups: ["ops"] }, "test"));
+    must(
+      addRule(
+        store,
+        { name: "helpdesk-show", action: "permit", pattern: "^show ", userGroups: ["helpdesk"] },
+        "test",
+      ),
+    );
+    must(
+      addRule(
+        store,
+        { name: "ops-all", action: "permit", pattern: ".*", userGroups: ["ops"] },
+        "test",
+      ),
+    );
 
-    const log = createLogger({ level: "debug", write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
+    const log = createLogger({
+      level: "debug",
+      write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>),
+    });
     const registry = new Registry();
     const proxyCounters = createProxyCounters(registry);
-    const index = new DeviceIndex(store.sqlite, undefined, undefined, (e) => log.error("store_error", { reason: e instanceof Error ? e.message : String(e) }));
+    const index = new DeviceIndex(store.sqlite, undefined, undefined, (e) =>
+      log.error("store_error", { reason: e instanceof Error ? e.message : String(e) }),
+    );
     const policy = createStorePolicy(store, cfg, { env: { AAA_CHAP_KEY: CHAP_KEY_HEX } });
     if (policy.chapKeyProblem) throw new Error(policy.chapKeyProblem);
-    const svc = await startTacacs({ config: cfg.tacacs, index, policy: policy.policy, registry, proxyCounters, log });
+    const svc = await startTacacs({
+      config: cfg.tacacs,
+      index,
+      policy: policy.policy,
+      registry,
+      proxyCounters,
+      log,
+    });
     return {
       svc,
       port4: svc.ports[0] ?? 0,
@@ -90,7 +164,8 @@ export async function startServer(o: { tacacs?: TacacsOverrides; devices?: (d: D
       logs,
       problems: () => logs.filter((l) => l.level === "warn" || l.level === "error"),
       refusals: (reason) => {
-        const m = registry.get("aaa_tacacs_refusals_total") as { get(l: Record<string, string>): number } | undefined;
+        const m = registry.get("aaa_tacacs_refusals_total") as
+          { get(l: Record<string, string>): number } | undefined;
         return m?.get({ protocol: "tacacs", reason }) ?? 0;
       },
       async stop() {

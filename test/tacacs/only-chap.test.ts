@@ -5,7 +5,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { createHash, randomBytes } from "node:crypto";
 import { utf8 } from "../../src/lib/bytes.ts";
-import { AuthenAction, AuthenService, AuthenStatus, AuthenType } from "../../src/tacacs/codec/authentication.ts";
+import {
+  AuthenAction,
+  AuthenService,
+  AuthenStatus,
+  AuthenType,
+} from "../../src/tacacs/codec/authentication.ts";
 import type { ServerPacket } from "../../src/tacacs/codec/packet.ts";
 import { TacacsClient } from "../support/tacacs-client.ts";
 import { KEY, startServer, USERS, type Server } from "./harness.ts";
@@ -18,11 +23,20 @@ afterEach(async () => {
 
 const status = (p: ServerPacket) => (p.body as { status: number }).status;
 const onlyChapRefusals = (s: Server) => {
-  const m = s.registry.get("aaa_tacacs_authentications_total") as unknown as { toJSON(): Array<Record<string, unknown>> };
-  return m.toJSON().filter((x) => x.result === "fail" && x.reason === "only-chap").reduce((a, x) => a + (x.value as number), 0);
+  const m = s.registry.get("aaa_tacacs_authentications_total") as unknown as {
+    toJSON(): Array<Record<string, unknown>>;
+  };
+  return m
+    .toJSON()
+    .filter((x) => x.result === "fail" && x.reason === "only-chap")
+    .reduce((a, x) => a + (x.value as number), 0);
 };
 const chapData = (id: number, secret: string, challenge: Uint8Array) => {
-  const resp = createHash("md5").update(Buffer.from([id])).update(secret).update(challenge).digest();
+  const resp = createHash("md5")
+    .update(Buffer.from([id]))
+    .update(secret)
+    .update(challenge)
+    .digest();
   return new Uint8Array([id, ...challenge, ...resp]);
 };
 
@@ -38,8 +52,18 @@ async function start(s: Server, body: Parameters<TacacsClient["authenStart"]>[0]
 const papLogin = { user: "bob", authenType: AuthenType.PAP, data: utf8(USERS.bob.password) };
 const asciiLogin = { user: "bob", authenType: AuthenType.ASCII };
 const asciiChpass = { user: "bob", authenType: AuthenType.ASCII, action: AuthenAction.CHPASS };
-const chapLogin = () => ({ user: "carol", authenType: AuthenType.CHAP, data: chapData(9, USERS.carol.chap, randomBytes(16)) });
-const papEnable = { user: "alice", authenType: AuthenType.PAP, authenService: AuthenService.ENABLE, privLvl: 15, data: utf8(USERS.alice.enable) };
+const chapLogin = () => ({
+  user: "carol",
+  authenType: AuthenType.CHAP,
+  data: chapData(9, USERS.carol.chap, randomBytes(16)),
+});
+const papEnable = {
+  user: "alice",
+  authenType: AuthenType.PAP,
+  authenService: AuthenService.ENABLE,
+  privLvl: 15,
+  data: utf8(USERS.alice.enable),
+};
 
 describe("only_chap", () => {
   test("off (the default): PAP, ASCII and change password are served", async () => {
@@ -62,7 +86,14 @@ describe("only_chap", () => {
   test("with only_chap_enable: enable by PAP and by ASCII is refused too", async () => {
     srv = await startServer({ tacacs: { only_chap: true, only_chap_enable: true } });
     expect(await start(srv, papEnable)).toBe(AuthenStatus.FAIL);
-    expect(await start(srv, { user: "alice", authenType: AuthenType.ASCII, authenService: AuthenService.ENABLE, privLvl: 15 })).toBe(AuthenStatus.FAIL);
+    expect(
+      await start(srv, {
+        user: "alice",
+        authenType: AuthenType.ASCII,
+        authenService: AuthenService.ENABLE,
+        privLvl: 15,
+      }),
+    ).toBe(AuthenStatus.FAIL);
     expect(await start(srv, chapLogin())).toBe(AuthenStatus.PASS);
     expect(onlyChapRefusals(srv)).toBe(2);
   });

@@ -28,7 +28,10 @@ function otherWriter(sql: string, ...params: string[]): void {
 const SC = HeaderFlag.SINGLE_CONNECT;
 
 async function startAsciiToGetpass(c: TacacsClient, sid: number) {
-  const p = await c.authenStart({ user: "alice", authenType: AuthenType.ASCII }, { sessionId: sid, flags: SC });
+  const p = await c.authenStart(
+    { user: "alice", authenType: AuthenType.ASCII },
+    { sessionId: sid, flags: SC },
+  );
   expect((p.body as { status: number }).status).toBe(AuthenStatus.GETPASS);
   return p;
 }
@@ -37,12 +40,20 @@ describe("single-connect re-check", () => {
   test("device removed during a running session: the session finishes, then the connection closes", async () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
     // A first session completes: the connection is negotiated single-connect and kept.
-    expect((await c.pap("alice", USERS.alice.password, { flags: SC })).status).toBe(AuthenStatus.PASS);
+    expect((await c.pap("alice", USERS.alice.password, { flags: SC })).status).toBe(
+      AuthenStatus.PASS,
+    );
     const sid = newSessionId();
     await startAsciiToGetpass(c, sid);
     otherWriter("DELETE FROM devices WHERE name = 'lo4'");
     await Bun.sleep(5); // the next packet arrives in a later event-loop turn, as on a real network
-    const p = await c.request({ type: PacketType.AUTHEN, seqNo: 3, sessionId: sid }, { kind: "authen-continue", body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 } });
+    const p = await c.request(
+      { type: PacketType.AUTHEN, seqNo: 3, sessionId: sid },
+      {
+        kind: "authen-continue",
+        body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 },
+      },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.PASS);
     expect(await c.waitClosed(2000)).toBe(true);
     expect(srv.refusals("device_changed")).toBe(1);
@@ -54,13 +65,30 @@ describe("single-connect re-check", () => {
 
   test("key changed while idle: the next session on the old connection is refused and it closes; a new connection uses the new key", async () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
-    expect((await c.pap("alice", USERS.alice.password, { flags: SC })).status).toBe(AuthenStatus.PASS);
-    otherWriter("UPDATE device_groups SET tacacs_secret = ? WHERE name = 'core'", "a-brand-new-key");
+    expect((await c.pap("alice", USERS.alice.password, { flags: SC })).status).toBe(
+      AuthenStatus.PASS,
+    );
+    otherWriter(
+      "UPDATE device_groups SET tacacs_secret = ? WHERE name = 'core'",
+      "a-brand-new-key",
+    );
     await Bun.sleep(5);
-    c.send({ type: PacketType.AUTHEN, seqNo: 1, sessionId: newSessionId(), minorVersion: 1, flags: SC }, {
-      kind: "authen-start",
-      body: { action: 1, privLvl: 1, authenType: AuthenType.PAP, authenService: 1, user: "alice", port: "", remAddr: "", data: utf8(USERS.alice.password) },
-    });
+    c.send(
+      { type: PacketType.AUTHEN, seqNo: 1, sessionId: newSessionId(), minorVersion: 1, flags: SC },
+      {
+        kind: "authen-start",
+        body: {
+          action: 1,
+          privLvl: 1,
+          authenType: AuthenType.PAP,
+          authenService: 1,
+          user: "alice",
+          port: "",
+          remAddr: "",
+          data: utf8(USERS.alice.password),
+        },
+      },
+    );
     const r = await c.next(2000);
     expect(r.kind).toBe("closed");
     const c2 = await TacacsClient.connect("127.0.0.1", srv.port4, { key: "a-brand-new-key" });
@@ -76,16 +104,28 @@ describe("single-connect re-check", () => {
     otherWriter("UPDATE devices SET enabled = 0 WHERE name = 'lo4'");
     await Bun.sleep(5);
     const b = newSessionId();
-    const p = await c.authenStart({ user: "bob", authenType: AuthenType.ASCII }, { sessionId: b, flags: SC });
+    const p = await c.authenStart(
+      { user: "bob", authenType: AuthenType.ASCII },
+      { sessionId: b, flags: SC },
+    );
     expect((p.body as { status: number }).status).toBe(AuthenStatus.ERROR);
-    const done = await c.request({ type: PacketType.AUTHEN, seqNo: 3, sessionId: a }, { kind: "authen-continue", body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 } });
+    const done = await c.request(
+      { type: PacketType.AUTHEN, seqNo: 3, sessionId: a },
+      {
+        kind: "authen-continue",
+        body: { userMsg: utf8(USERS.alice.password), data: new Uint8Array(0), flags: 0 },
+      },
+    );
     expect((done.body as { status: number }).status).toBe(AuthenStatus.PASS);
     expect(await c.waitClosed(2000)).toBe(true);
   });
 
   test("nothing changed: the connection stays open across many sessions", async () => {
     const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
-    for (let i = 0; i < 5; i++) expect((await c.pap("bob", USERS.bob.password, { flags: SC })).status).toBe(AuthenStatus.PASS);
+    for (let i = 0; i < 5; i++)
+      expect((await c.pap("bob", USERS.bob.password, { flags: SC })).status).toBe(
+        AuthenStatus.PASS,
+      );
     expect(c.isClosed).toBe(false);
     expect(srv.refusals("device_changed")).toBe(0);
     c.close();

@@ -19,7 +19,11 @@ beforeAll(async () => {
   // ~40 KiB per AUTHOR RESPONSE: a few hundred replies fill the kernel's buffers and then the queue.
   const av = Array.from({ length: 200 }, (_, i) => `service=shell:x${i}=${"v".repeat(190)}`);
   const g = await addUserGroup(srv.store, { name: "fat", av, deviceGroups: ["core"] }, "test");
-  const u = await addUser(srv.store, { username: "fatty", password: "pw-fatty", groups: ["fat"] }, "test");
+  const u = await addUser(
+    srv.store,
+    { username: "fatty", password: "pw-fatty", groups: ["fat"] },
+    "test",
+  );
   if (!g.ok || !u.ok) throw new Error("fixture");
 });
 afterAll(async () => {
@@ -33,7 +37,14 @@ test("unread replies past the backlog bound: the connection is dropped, counted 
   let closed = false;
   sock.on("close", () => (closed = true));
   sock.on("error", () => (closed = true));
-  const fields = { authenMethod: 6, privLvl: 1, authenType: 2, authenService: 1, port: "tty2", remAddr: "198.51.100.7" };
+  const fields = {
+    authenMethod: 6,
+    privLvl: 1,
+    authenType: 2,
+    authenService: 1,
+    port: "tty2",
+    remAddr: "198.51.100.7",
+  };
   let sid = 1000;
   for (let batch = 0; batch < 20 && !closed; batch++) {
     const parts: Uint8Array[] = [];
@@ -41,7 +52,10 @@ test("unread replies past the backlog bound: the connection is dropped, counted 
       parts.push(
         encodePacket(
           { type: PacketType.AUTHOR, seqNo: 1, sessionId: sid++, flags: HeaderFlag.SINGLE_CONNECT },
-          encodeBody({ kind: "author-request", body: { ...fields, user: "fatty", args: ["service=shell", "cmd="] } }),
+          encodeBody({
+            kind: "author-request",
+            body: { ...fields, user: "fatty", args: ["service=shell", "cmd="] },
+          }),
           utf8(KEY),
         ),
       );
@@ -50,5 +64,7 @@ test("unread replies past the backlog bound: the connection is dropped, counted 
   }
   expect(await eventually(() => srv.refusals("write_backlog") === 1, 5_000)).toBe(true);
   sock.destroy();
-  expect(await papOnce("127.0.0.1", srv.port4, KEY, "alice", USERS.alice.password)).toBe(AuthenStatus.PASS);
+  expect(await papOnce("127.0.0.1", srv.port4, KEY, "alice", USERS.alice.password)).toBe(
+    AuthenStatus.PASS,
+  );
 }, 30_000);

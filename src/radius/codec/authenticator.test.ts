@@ -29,9 +29,7 @@ describe("Response Authenticator (RFC 2865 §3)", () => {
       [RFC2865_7_2_REQUEST, RFC2865_7_2_ACCEPT],
     ] as const) {
       expect(verifyResponse(acc, auth(req), secret)).toBe(true);
-      expect(hex(responseAuthenticator(acc, auth(req), secret))).toBe(
-        hex(auth(acc)),
-      );
+      expect(hex(responseAuthenticator(acc, auth(req), secret))).toBe(hex(auth(acc)));
       const copy = acc.slice();
       copy.fill(0, 4, 20);
       signResponse(copy, auth(req), secret);
@@ -40,32 +38,20 @@ describe("Response Authenticator (RFC 2865 §3)", () => {
   });
 
   test("wrong secret, wrong request, or a flipped bit fail", () => {
-    expect(
-      verifyResponse(
-        RFC2865_7_1_ACCEPT,
-        auth(RFC2865_7_1_REQUEST),
-        utf8("xyzzy5462"),
-      ),
-    ).toBe(false);
-    expect(
-      verifyResponse(RFC2865_7_1_ACCEPT, auth(RFC2865_7_2_REQUEST), secret),
-    ).toBe(false);
+    expect(verifyResponse(RFC2865_7_1_ACCEPT, auth(RFC2865_7_1_REQUEST), utf8("xyzzy5462"))).toBe(
+      false,
+    );
+    expect(verifyResponse(RFC2865_7_1_ACCEPT, auth(RFC2865_7_2_REQUEST), secret)).toBe(false);
     for (let i = 0; i < RFC2865_7_1_ACCEPT.length; i++) {
       const bad = RFC2865_7_1_ACCEPT.slice();
       bad[i]! ^= 1;
-      expect(verifyResponse(bad, auth(RFC2865_7_1_REQUEST), secret)).toBe(
-        false,
-      );
+      expect(verifyResponse(bad, auth(RFC2865_7_1_REQUEST), secret)).toBe(false);
     }
-    expect(
-      verifyResponse(new Uint8Array(10), auth(RFC2865_7_1_REQUEST), secret),
-    ).toBe(false);
+    expect(verifyResponse(new Uint8Array(10), auth(RFC2865_7_1_REQUEST), secret)).toBe(false);
   });
 
   test("a request authenticator of the wrong size is a bug", () => {
-    expect(() =>
-      responseAuthenticator(RFC2865_7_1_ACCEPT, new Uint8Array(15), secret),
-    ).toThrow();
+    expect(() => responseAuthenticator(RFC2865_7_1_ACCEPT, new Uint8Array(15), secret)).toThrow();
   });
 });
 
@@ -84,12 +70,7 @@ describe("Accounting-Request authenticator (RFC 2866 §3)", () => {
     signAccountingRequest(pkt, secret);
     expect(verifyAccountingRequest(pkt, secret)).toBe(true);
     // Independent computation of MD5(Code+ID+Length+16 zeros+Attributes+Secret).
-    const buf = Buffer.concat([
-      pkt.subarray(0, 4),
-      Buffer.alloc(16),
-      pkt.subarray(20),
-      secret,
-    ]);
+    const buf = Buffer.concat([pkt.subarray(0, 4), Buffer.alloc(16), pkt.subarray(20), secret]);
     const want = new Bun.CryptoHasher("md5").update(buf).digest("hex");
     expect(hex(auth(pkt))).toBe(want);
     expect(hex(accountingRequestAuthenticator(pkt, secret))).toBe(want);

@@ -48,11 +48,7 @@ export function responseAuthenticator(
   return hashWith(pkt, requestAuth, secret);
 }
 
-export function signResponse(
-  pkt: Uint8Array,
-  requestAuth: Uint8Array,
-  secret: Uint8Array,
-): void {
+export function signResponse(pkt: Uint8Array, requestAuth: Uint8Array, secret: Uint8Array): void {
   checkAuth(requestAuth);
   hashWith(pkt, requestAuth, secret, pkt, 4);
 }
@@ -63,32 +59,19 @@ export function verifyResponse(
   secret: Uint8Array,
 ): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
-  return timingSafeEqualAt(
-    responseAuthenticator(pkt, requestAuth, secret),
-    pkt,
-    4,
-  );
+  return timingSafeEqualAt(responseAuthenticator(pkt, requestAuth, secret), pkt, 4);
 }
 
-export function accountingRequestAuthenticator(
-  pkt: Uint8Array,
-  secret: Uint8Array,
-): Uint8Array {
+export function accountingRequestAuthenticator(pkt: Uint8Array, secret: Uint8Array): Uint8Array {
   return hashWith(pkt, ZERO16, secret);
 }
 
 /** For Accounting-Request, CoA-Request and Disconnect-Request (RFC 5176 §3.5 uses RFC 2866's rule). */
-export function signAccountingRequest(
-  pkt: Uint8Array,
-  secret: Uint8Array,
-): void {
+export function signAccountingRequest(pkt: Uint8Array, secret: Uint8Array): void {
   hashWith(pkt, ZERO16, secret, pkt, 4);
 }
 
-export function verifyAccountingRequest(
-  pkt: Uint8Array,
-  secret: Uint8Array,
-): boolean {
+export function verifyAccountingRequest(pkt: Uint8Array, secret: Uint8Array): boolean {
   if (pkt.length < HEADER_LENGTH) return false;
   return timingSafeEqualAt(accountingRequestAuthenticator(pkt, secret), pkt, 4);
 }
@@ -113,9 +96,7 @@ export function randomAuthenticator(): Uint8Array {
 
 export function usesZeroAuthenticator(code: number): boolean {
   return (
-    code === Code.AccountingRequest ||
-    code === Code.CoARequest ||
-    code === Code.DisconnectRequest
+    code === Code.AccountingRequest || code === Code.CoARequest || code === Code.DisconnectRequest
   );
 }
 

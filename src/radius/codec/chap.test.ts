@@ -24,10 +24,7 @@ test("RFC 2865 §7.2: challenge is the Request Authenticator; CHAP Ident 0x16; a
     ok: true,
     value: false,
   });
-  const mine = concat([
-    new Uint8Array([0x16]),
-    chapResponse(0x16, utf8("carrots"), ch),
-  ]);
+  const mine = concat([new Uint8Array([0x16]), chapResponse(0x16, utf8("carrots"), ch)]);
   expect(verifyChapPassword(mine, utf8("carrots"), ch)).toEqual({
     ok: true,
     value: true,
@@ -48,7 +45,5 @@ test("CHAP-Challenge attribute wins over the authenticator; bad lengths", () => 
     ok: false,
     code: "radius/bad-chap-password",
   });
-  expect(
-    verifyChapPassword(new Uint8Array(17), utf8("x"), new Uint8Array(0)).ok,
-  ).toBe(false);
+  expect(verifyChapPassword(new Uint8Array(17), utf8("x"), new Uint8Array(0)).ok).toBe(false);
 });

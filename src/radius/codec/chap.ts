@@ -15,11 +15,7 @@ import { AttrType, getAttr, type Attribute } from "./packet.ts";
 
 export const CHAP_PASSWORD_LENGTH = 17;
 
-export function chapResponse(
-  id: number,
-  password: Uint8Array,
-  challenge: Uint8Array,
-): Uint8Array {
+export function chapResponse(id: number, password: Uint8Array, challenge: Uint8Array): Uint8Array {
   return new Md5()
     .update(new Uint8Array([id & 0xff]))
     .update(password)
@@ -40,13 +36,9 @@ export function verifyChapPassword(
   challenge: Uint8Array,
 ): Result<boolean, "radius/bad-chap-password"> {
   if (chapPassword.length !== CHAP_PASSWORD_LENGTH) {
-    return err(
-      "radius/bad-chap-password",
-      `CHAP-Password ${chapPassword.length} octets, want 17`,
-    );
+    return err("radius/bad-chap-password", `CHAP-Password ${chapPassword.length} octets, want 17`);
   }
-  if (challenge.length === 0)
-    return err("radius/bad-chap-password", "empty challenge");
+  if (challenge.length === 0) return err("radius/bad-chap-password", "empty challenge");
   const want = chapResponse(chapPassword[0]!, password, challenge);
   return ok(timingSafeEqual(want, chapPassword.subarray(1)));
 }

@@ -31,10 +31,7 @@ const REPLY_NEEDS_MA: ReadonlySet<number> = new Set([
   Code.AccessReject,
   Code.AccessChallenge,
 ]);
-const REQUEST_NEEDS_MA: ReadonlySet<number> = new Set([
-  Code.AccessRequest,
-  Code.StatusServer,
-]);
+const REQUEST_NEEDS_MA: ReadonlySet<number> = new Set([Code.AccessRequest, Code.StatusServer]);
 
 export function encodeReply(
   request: { identifier: number; authenticator: Uint8Array },
@@ -73,11 +70,8 @@ export function encodeRequest(
   opts?: ComposeOptions,
 ): Result<Uint8Array> {
   const zeroAuth = usesZeroAuthenticator(request.code);
-  const withMa =
-    opts?.messageAuthenticator ?? REQUEST_NEEDS_MA.has(request.code);
-  const authenticator = zeroAuth
-    ? undefined
-    : (request.authenticator ?? randomAuthenticator());
+  const withMa = opts?.messageAuthenticator ?? REQUEST_NEEDS_MA.has(request.code);
+  const authenticator = zeroAuth ? undefined : (request.authenticator ?? randomAuthenticator());
   const enc = encodePacket(
     {
       code: request.code,

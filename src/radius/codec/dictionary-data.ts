@@ -9,12 +9,7 @@
 // Juniper 2636, Aruba 14823, Fortinet 12356, Mikrotik 14988, PaloAlto 25461, Arista 30065; all format 1,1.
 import type { AttrSpec, DictionarySource, ValueSpec } from "./dictionary.ts";
 
-type Row = readonly [
-  name: string,
-  type: number,
-  dataType: string,
-  flags?: string,
-];
+type Row = readonly [name: string, type: number, dataType: string, flags?: string];
 
 const RFC: readonly Row[] = [
   ["User-Name", 1, "string"],
@@ -362,9 +357,7 @@ export const BUILTIN_DICTIONARY: DictionarySource = {
   vendors: Object.entries(VENDORS).map(([name, v]) => ({ name, id: v.id })),
   attributes: [
     ...RFC.map((r) => toSpec(r)),
-    ...Object.entries(VENDORS).flatMap(([name, v]) =>
-      v.rows.map((r) => toSpec(r, name)),
-    ),
+    ...Object.entries(VENDORS).flatMap(([name, v]) => v.rows.map((r) => toSpec(r, name))),
   ],
   values: Object.entries(VALUES).flatMap(([attr, m]) =>
     Object.entries(m).map(([name, value]): ValueSpec => ({

@@ -1,10 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  attrByCode,
-  attrByName,
-  createDictionary,
-  defaultDictionary,
-} from "./dictionary.ts";
+import { attrByCode, attrByName, createDictionary, defaultDictionary } from "./dictionary.ts";
 import { importFreeRadiusDictionary } from "./dictionary-import.ts";
 import { mulberry32 } from "../../../test/support/prng.ts";
 
@@ -47,9 +42,7 @@ describe("importFreeRadiusDictionary", () => {
       dataType: "octets",
     });
     expect(attrByCode(d.value, 9999, 4)!.hasTag).toBe(true);
-    expect(attrByName(d.value, "Acme-Level")!.valuesByName.get("high")).toBe(
-      16,
-    );
+    expect(attrByName(d.value, "Acme-Level")!.valuesByName.get("high")).toBe(16);
     expect(attrByCode(d.value, 4846, 300)).toMatchObject({
       name: "Wide-Thing",
       dataType: "string",
@@ -64,9 +57,7 @@ describe("importFreeRadiusDictionary", () => {
     if (!r.ok) throw new Error(r.detail);
     const d = createDictionary(defaultSource(), r.value);
     if (!d.ok) throw new Error(d.detail);
-    expect(attrByName(d.value, "Service-Type")!.valueNames.get(99)).toBe(
-      "My-Service",
-    );
+    expect(attrByName(d.value, "Service-Type")!.valueNames.get(99)).toBe("My-Service");
     expect(attrByCode(d.value, 9, 250)!.name).toBe("Cisco-New");
   });
 
@@ -126,8 +117,7 @@ describe("importFreeRadiusDictionary", () => {
       let s = "";
       const n = Math.floor(rnd() * 30);
       for (let j = 0; j < n; j++)
-        s +=
-          words[Math.floor(rnd() * words.length)]! + (rnd() < 0.3 ? "\n" : " ");
+        s += words[Math.floor(rnd() * words.length)]! + (rnd() < 0.3 ? "\n" : " ");
       const r = importFreeRadiusDictionary(s);
       if (r.ok) expect(() => createDictionary(r.value)).not.toThrow();
     }
@@ -146,8 +136,7 @@ function defaultSource() {
       name: a.name,
       type: a.type,
       dataType: a.dataType,
-      vendor:
-        a.vendorId === 0 ? undefined : d.vendorsById.get(a.vendorId)!.name,
+      vendor: a.vendorId === 0 ? undefined : d.vendorsById.get(a.vendorId)!.name,
     })),
     values: [...d.attrsByCode.values()].flatMap((a) =>
       [...a.valuesByName].map(([name, value]) => ({

@@ -13,11 +13,7 @@
 // and the WiMAX continuation flag ",c" (the vendor is kept with its t,l format).
 // Everything else is an error "dictionary/parse" whose detail starts with "line N:".
 import { err, ok, type Result } from "../../lib/result.ts";
-import {
-  DATA_TYPES,
-  type AttrSpec,
-  type DictionarySource,
-} from "./dictionary.ts";
+import { DATA_TYPES, type AttrSpec, type DictionarySource } from "./dictionary.ts";
 import type { VendorFormat } from "./vsa.ts";
 
 export interface ImportedDictionary extends DictionarySource {
@@ -36,9 +32,7 @@ function parseNumber(s: string): number | undefined {
   return undefined;
 }
 
-function parseFormat(
-  s: string,
-): { format: VendorFormat; continuation: boolean } | undefined {
+function parseFormat(s: string): { format: VendorFormat; continuation: boolean } | undefined {
   const m = /^format=([124]),([012])(,c)?$/.exec(s);
   if (m === null) return undefined;
   return {
@@ -54,10 +48,7 @@ export function importFreeRadiusDictionary(
   text: string,
 ): Result<ImportedDictionary, "dictionary/parse"> {
   if (text.length > MAX_DICTIONARY_TEXT)
-    return err(
-      "dictionary/parse",
-      `file larger than ${MAX_DICTIONARY_TEXT} characters`,
-    );
+    return err("dictionary/parse", `file larger than ${MAX_DICTIONARY_TEXT} characters`);
   const out: ImportedDictionary = {
     vendors: [],
     attributes: [],
@@ -72,8 +63,7 @@ export function importFreeRadiusDictionary(
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = i + 1;
-    const fail = (why: string) =>
-      err("dictionary/parse", `line ${line}: ${why}`);
+    const fail = (why: string) => err("dictionary/parse", `line ${line}: ${why}`);
     const hash = lines[i]!.indexOf("#");
     const t = (hash < 0 ? lines[i]! : lines[i]!.slice(0, hash))
       .trim()
@@ -83,8 +73,7 @@ export function importFreeRadiusDictionary(
     const kw = t[0]!;
     switch (kw) {
       case "ATTRIBUTE": {
-        if (t.length < 4 || t.length > 5)
-          return fail("ATTRIBUTE needs: name number type [flags]");
+        if (t.length < 4 || t.length > 5) return fail("ATTRIBUTE needs: name number type [flags]");
         const [, name, num, rawType, extra] = t as [
           string,
           string,
@@ -95,19 +84,14 @@ export function importFreeRadiusDictionary(
         if (!NAME_RE.test(name)) return fail(`bad attribute name "${name}"`);
         const type = parseNumber(num);
         const oldStyleVendor =
-          extra !== undefined &&
-          !extra.includes("=") &&
-          knownVendors.has(extra.toLowerCase())
+          extra !== undefined && !extra.includes("=") && knownVendors.has(extra.toLowerCase())
             ? extra
             : undefined;
         // Dotted numbers are TLVs / RFC 6929 extended attributes; numbers > 255 outside a vendor are
         // FreeRADIUS-internal (never on the wire). Both are skipped along with their VALUE lines.
         if (
           /^\d+(\.\d+)+$/.test(num) ||
-          (vendor === undefined &&
-            oldStyleVendor === undefined &&
-            type !== undefined &&
-            type > 255)
+          (vendor === undefined && oldStyleVendor === undefined && type !== undefined && type > 255)
         ) {
           out.skipped.push({
             line,
@@ -117,8 +101,7 @@ export function importFreeRadiusDictionary(
           out.ignoredAttributes!.push(name);
           continue;
         }
-        if (type === undefined || type > 65535)
-          return fail(`bad attribute number "${num}"`);
+        if (type === undefined || type > 65535) return fail(`bad attribute number "${num}"`);
         const dataType = rawType.toLowerCase();
         if (!TYPE_RE.test(dataType)) return fail(`unknown type "${rawType}"`);
         const spec: AttrSpec = { name, type, dataType, vendor, line };
@@ -130,8 +113,7 @@ export function importFreeRadiusDictionary(
               else if (f === "concat") spec.concat = true;
               else if (f.startsWith("encrypt=")) {
                 const e = Number(f.slice(8));
-                if (e !== 0 && e !== 1 && e !== 2 && e !== 3)
-                  return fail(`bad flag "${f}"`);
+                if (e !== 0 && e !== 1 && e !== 2 && e !== 3) return fail(`bad flag "${f}"`);
                 spec.encrypt = e;
               }
             }
@@ -143,8 +125,7 @@ export function importFreeRadiusDictionary(
       case "VALUE": {
         if (t.length !== 4) return fail("VALUE needs: attribute name number");
         const value = parseNumber(t[3]!);
-        if (value === undefined || value > 0xffffffff)
-          return fail(`bad value number "${t[3]}"`);
+        if (value === undefined || value > 0xffffffff) return fail(`bad value number "${t[3]}"`);
         if (skippedAttrs.has(t[1]!.toLowerCase())) {
           out.skipped.push({ line, reason: `VALUE of skipped ${t[1]}` });
           continue;
@@ -153,39 +134,29 @@ export function importFreeRadiusDictionary(
         break;
       }
       case "VENDOR": {
-        if (t.length < 3 || t.length > 4)
-          return fail("VENDOR needs: name id [format=t,l]");
+        if (t.length < 3 || t.length > 4) return fail("VENDOR needs: name id [format=t,l]");
         const id = parseNumber(t[2]!);
-        if (id === undefined || id > 0xffffff)
-          return fail(`bad vendor id "${t[2]}"`);
+        if (id === undefined || id > 0xffffff) return fail(`bad vendor id "${t[2]}"`);
         const f = t[3] === undefined ? undefined : parseFormat(t[3]);
-        if (t[3] !== undefined && f === undefined)
-          return fail(`bad vendor format "${t[3]}"`);
+        if (t[3] !== undefined && f === undefined) return fail(`bad vendor format "${t[3]}"`);
         if (f?.continuation)
           out.skipped.push({
             line,
             reason: `${t[1]}: continuation flag not supported`,
           });
         out.vendors.push(
-          f === undefined
-            ? { name: t[1]!, id, line }
-            : { name: t[1]!, id, format: f.format, line },
+          f === undefined ? { name: t[1]!, id, line } : { name: t[1]!, id, format: f.format, line },
         );
         knownVendors.add(t[1]!.toLowerCase());
         break;
       }
       case "BEGIN-VENDOR":
-        if (t.length < 2 || t.length > 3)
-          return fail("BEGIN-VENDOR needs a vendor name");
-        if (vendor !== undefined)
-          return fail(`BEGIN-VENDOR ${t[1]} inside ${vendor}`);
+        if (t.length < 2 || t.length > 3) return fail("BEGIN-VENDOR needs a vendor name");
+        if (vendor !== undefined) return fail(`BEGIN-VENDOR ${t[1]} inside ${vendor}`);
         vendor = t[1]!;
         break;
       case "END-VENDOR":
-        if (
-          vendor === undefined ||
-          t[1]?.toLowerCase() !== vendor.toLowerCase()
-        )
+        if (vendor === undefined || t[1]?.toLowerCase() !== vendor.toLowerCase())
           return fail(`END-VENDOR ${t[1] ?? ""} without BEGIN-VENDOR`);
         vendor = undefined;
         break;
@@ -207,9 +178,6 @@ export function importFreeRadiusDictionary(
     }
   }
   if (vendor !== undefined)
-    return err(
-      "dictionary/parse",
-      `line ${lines.length}: BEGIN-VENDOR ${vendor} not closed`,
-    );
+    return err("dictionary/parse", `line ${lines.length}: BEGIN-VENDOR ${vendor} not closed`);
   return ok(out);
 }

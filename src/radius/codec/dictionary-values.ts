@@ -17,8 +17,7 @@ import type { AttrDef } from "./dictionary.ts";
 import { MAX_ATTR_VALUE_LENGTH } from "./packet.ts";
 
 export type ValueErrorCode = "radius/bad-value";
-const bad = (def: AttrDef, why: string) =>
-  err("radius/bad-value" as const, `${def.name}: ${why}`);
+const bad = (def: AttrDef, why: string) => err("radius/bad-value" as const, `${def.name}: ${why}`);
 
 function uint(n: number, size: 1 | 2 | 4): Uint8Array {
   const out = new Uint8Array(size);
@@ -39,8 +38,7 @@ function parseInteger(
   if (typeof input === "number") n = input;
   else {
     n = def.valuesByName.get(input.toLowerCase());
-    if (n === undefined && /^-?\d+$|^0x[0-9a-f]+$/i.test(input.trim()))
-      n = Number(input.trim());
+    if (n === undefined && /^-?\d+$|^0x[0-9a-f]+$/i.test(input.trim())) n = Number(input.trim());
   }
   if (n === undefined || !Number.isInteger(n) || n < min || n > max)
     return bad(def, `not an integer in ${min}..${max}: ${input}`);
@@ -109,8 +107,7 @@ function encodeUntagged(
       return n.ok ? ok(uint(n.value >>> 0, 4)) : n;
     }
     case "integer64": {
-      if (!/^\d+$/.test(text))
-        return bad(def, `not an unsigned integer: ${text}`);
+      if (!/^\d+$/.test(text)) return bad(def, `not an unsigned integer: ${text}`);
       const b = BigInt(text);
       if (b >= 2n ** 64n) return bad(def, "out of range");
       const out = new Uint8Array(8);
@@ -118,9 +115,7 @@ function encodeUntagged(
       return ok(out);
     }
     case "date": {
-      const secs = /^\d+$/.test(text)
-        ? Number(text)
-        : Math.floor(Date.parse(text) / 1000);
+      const secs = /^\d+$/.test(text) ? Number(text) : Math.floor(Date.parse(text) / 1000);
       if (!Number.isInteger(secs) || secs < 0 || secs > 0xffffffff)
         return bad(def, `not a date: ${text}`);
       return ok(uint(secs, 4));
@@ -129,15 +124,12 @@ function encodeUntagged(
     case "ipv6addr": {
       const ip = parseIp(text);
       const fam = def.dataType === "ipaddr" ? 4 : 6;
-      if (!ip.ok || ip.value.family !== fam)
-        return bad(def, `not an IPv${fam} address: ${text}`);
+      if (!ip.ok || ip.value.family !== fam) return bad(def, `not an IPv${fam} address: ${text}`);
       return ok(ip.value.bytes);
     }
     case "combo-ip": {
       const ip = parseIp(text);
-      return ip.ok
-        ? ok(ip.value.bytes)
-        : bad(def, `not an IP address: ${text}`);
+      return ip.ok ? ok(ip.value.bytes) : bad(def, `not an IP address: ${text}`);
     }
     case "ipv6prefix":
     case "ipv4prefix": {
@@ -204,8 +196,7 @@ export function decodeValue(
     case "byte":
     case "short":
     case "signed": {
-      const size =
-        def.dataType === "byte" ? 1 : def.dataType === "short" ? 2 : 4;
+      const size = def.dataType === "byte" ? 1 : def.dataType === "short" ? 2 : 4;
       const e = lengthIs(def, v, size);
       if (e) return e;
       let n =
@@ -221,7 +212,8 @@ export function decodeValue(
     }
     case "integer64":
       return (
-        lengthIs(def, v, 8) ?? ok(((BigInt(readU32(v, 0)) << 32n) | BigInt(readU32(v, 4))).toString())
+        lengthIs(def, v, 8) ??
+        ok(((BigInt(readU32(v, 0)) << 32n) | BigInt(readU32(v, 4))).toString())
       );
     case "date":
       return lengthIs(def, v, 4) ?? ok(new Date(readU32(v, 0) * 1000).toISOString());
@@ -240,19 +232,12 @@ export function decodeValue(
     case "ipv6prefix":
     case "ipv4prefix": {
       const max = def.dataType === "ipv4prefix" ? 4 : 16;
-      if (
-        v.length < 2 ||
-        v.length > 2 + max ||
-        v[1]! > max * 8 ||
-        v[1]! > (v.length - 2) * 8
-      )
+      if (v.length < 2 || v.length > 2 + max || v[1]! > max * 8 || v[1]! > (v.length - 2) * 8)
         return bad(def, "bad prefix");
       const addr = new Uint8Array(max);
       addr.set(v.subarray(2));
       const text =
-        max === 4
-          ? Array.from(addr).join(".")
-          : hex(addr).replace(/(.{4})(?!$)/g, "$1:");
+        max === 4 ? Array.from(addr).join(".") : hex(addr).replace(/(.{4})(?!$)/g, "$1:");
       const c = parseCidr(`${text}/${v[1]}`);
       return c.ok ? ok(c.value.text) : bad(def, "bad prefix");
     }

@@ -85,25 +85,15 @@ describe("built-in dictionary", () => {
     expect(enc("NAS-IP-Address", "192.168.1.16")).toBe("c0a80110");
     expect(dec("NAS-IP-Address", "c0a80110")).toBe("192.168.1.16");
     expect(enc("NAS-IP-Address", "::1")).toBe("radius/bad-value");
-    expect(enc("NAS-IPv6-Address", "2001:db8::1")).toBe(
-      "20010db8000000000000000000000001",
-    );
-    expect(dec("NAS-IPv6-Address", "20010db8000000000000000000000001")).toBe(
-      "2001:db8::1",
-    );
+    expect(enc("NAS-IPv6-Address", "2001:db8::1")).toBe("20010db8000000000000000000000001");
+    expect(dec("NAS-IPv6-Address", "20010db8000000000000000000000001")).toBe("2001:db8::1");
     expect(enc("Framed-IPv6-Prefix", "2001:db8::/32")).toBe("002020010db8");
     expect(dec("Framed-IPv6-Prefix", "002020010db8")).toBe("2001:db8::/32");
-    expect(
-      dec("Framed-IPv6-Prefix", "004020010db8000000000000000000000000"),
-    ).toBe("2001:db8::/64");
+    expect(dec("Framed-IPv6-Prefix", "004020010db8000000000000000000000000")).toBe("2001:db8::/64");
     expect(dec("Framed-IPv6-Prefix", "0081")).toBe("radius/bad-value");
     expect(dec("Framed-IPv6-Prefix", "002020")).toBe("radius/bad-value");
-    expect(enc("Framed-Interface-Id", "0011:2233:4455:6677")).toBe(
-      "0011223344556677",
-    );
-    expect(dec("Framed-Interface-Id", "0011223344556677")).toBe(
-      "0011:2233:4455:6677",
-    );
+    expect(enc("Framed-Interface-Id", "0011:2233:4455:6677")).toBe("0011223344556677");
+    expect(dec("Framed-Interface-Id", "0011223344556677")).toBe("0011:2233:4455:6677");
     expect(enc("Event-Timestamp", "2024-01-01T00:00:00Z")).toBe("65920080");
     expect(dec("Event-Timestamp", "65920080")).toBe("2024-01-01T00:00:00.000Z");
     expect(enc("Class", "0xdeadBEEF")).toBe("deadbeef");
@@ -136,9 +126,7 @@ describe("createDictionary", () => {
       },
       {
         vendors: [{ name: "Acme", id: 999 }],
-        attributes: [
-          { name: "Acme-Level", type: 1, dataType: "integer", vendor: "Acme" },
-        ],
+        attributes: [{ name: "Acme-Level", type: 1, dataType: "integer", vendor: "Acme" }],
         values: [{ attr: "acme-level", name: "High", value: 9 }],
       },
     );
@@ -158,9 +146,7 @@ describe("createDictionary", () => {
     expect(
       createDictionary({
         vendors: [],
-        attributes: [
-          { name: "X", type: 1, dataType: "string", vendor: "Nope" },
-        ],
+        attributes: [{ name: "X", type: 1, dataType: "string", vendor: "Nope" }],
         values: [],
       }).ok,
     ).toBe(false);

@@ -105,13 +105,10 @@ export interface Dictionary {
 }
 
 /** Vendor-Ids are < 2^24 and vendor types < 2^16, so this key is exact in a double. */
-const codeKey = (vendorId: number, type: number): number =>
-  vendorId * 65536 + type;
+const codeKey = (vendorId: number, type: number): number => vendorId * 65536 + type;
 
 export type DictionaryErrorCode =
-  | "dictionary/unknown-vendor"
-  | "dictionary/unknown-attribute"
-  | "dictionary/bad-type";
+  "dictionary/unknown-vendor" | "dictionary/unknown-attribute" | "dictionary/bad-type";
 
 export function createDictionary(
   ...sources: DictionarySource[]
@@ -122,8 +119,7 @@ export function createDictionary(
     vendorsByName: new Map(),
     vendorsById: new Map(),
   };
-  const at = (line: number | undefined) =>
-    line === undefined ? "" : `line ${line}: `;
+  const at = (line: number | undefined) => (line === undefined ? "" : `line ${line}: `);
   for (const src of sources) {
     for (const v of src.vendors) {
       const def: VendorDef = {
@@ -139,18 +135,12 @@ export function createDictionary(
       if (a.vendor !== undefined) {
         const v = d.vendorsByName.get(a.vendor.toLowerCase());
         if (v === undefined)
-          return err(
-            "dictionary/unknown-vendor",
-            `${at(a.line)}${a.vendor} for ${a.name}`,
-          );
+          return err("dictionary/unknown-vendor", `${at(a.line)}${a.vendor} for ${a.name}`);
         vendorId = v.id;
       }
       const m = /^([a-z0-9-]+)(?:\[(\d+)\])?$/.exec(a.dataType.toLowerCase());
       if (m === null || !DATA_TYPE_SET.has(m[1]!))
-        return err(
-          "dictionary/bad-type",
-          `${at(a.line)}${a.name}: ${a.dataType}`,
-        );
+        return err("dictionary/bad-type", `${at(a.line)}${a.name}: ${a.dataType}`);
       const def: AttrDef = {
         name: a.name,
         vendorId,
@@ -169,8 +159,7 @@ export function createDictionary(
       if (prev !== undefined) {
         def.valueNames = prev.valueNames;
         def.valuesByName = prev.valuesByName;
-        for (const [k, v] of d.attrsByName)
-          if (v === prev) d.attrsByName.set(k, def);
+        for (const [k, v] of d.attrsByName) if (v === prev) d.attrsByName.set(k, def);
       }
       d.attrsByName.set(a.name.toLowerCase(), def);
       d.attrsByCode.set(codeKey(vendorId, a.type), def);
@@ -179,23 +168,14 @@ export function createDictionary(
   // VALUE lines are resolved after every source's attributes, like FreeRADIUS's deferred value fixups
   // (its dictionary.compat names attributes that later files define).
   const ignored = new Set(
-    sources
-      .flatMap((s) => s.ignoredAttributes ?? [])
-      .map((n) => n.toLowerCase()),
+    sources.flatMap((s) => s.ignoredAttributes ?? []).map((n) => n.toLowerCase()),
   );
   for (const src of sources) {
     for (const v of src.values) {
-      if (
-        ignored.has(v.attr.toLowerCase()) &&
-        !d.attrsByName.has(v.attr.toLowerCase())
-      )
-        continue;
+      if (ignored.has(v.attr.toLowerCase()) && !d.attrsByName.has(v.attr.toLowerCase())) continue;
       const def = d.attrsByName.get(v.attr.toLowerCase());
       if (def === undefined)
-        return err(
-          "dictionary/unknown-attribute",
-          `${at(v.line)}VALUE for ${v.attr}`,
-        );
+        return err("dictionary/unknown-attribute", `${at(v.line)}VALUE for ${v.attr}`);
       def.valueNames.set(v.value, v.name);
       def.valuesByName.set(v.name.toLowerCase(), v.value);
     }
@@ -207,10 +187,7 @@ let builtin: Dictionary | undefined;
 export function defaultDictionary(): Dictionary {
   if (builtin === undefined) {
     const r = createDictionary(BUILTIN_DICTIONARY);
-    if (!r.ok)
-      throw new Error(
-        `built-in dictionary is broken: ${r.code} ${r.detail ?? ""}`,
-      );
+    if (!r.ok) throw new Error(`built-in dictionary is broken: ${r.code} ${r.detail ?? ""}`);
     builtin = r.value;
   }
   return builtin;
@@ -218,14 +195,9 @@ export function defaultDictionary(): Dictionary {
 
 export const attrByName = (d: Dictionary, name: string): AttrDef | undefined =>
   d.attrsByName.get(name.toLowerCase());
-export const attrByCode = (
-  d: Dictionary,
-  vendorId: number,
-  type: number,
-): AttrDef | undefined => d.attrsByCode.get(codeKey(vendorId, type));
-export const vendorByName = (
-  d: Dictionary,
-  name: string,
-): VendorDef | undefined => d.vendorsByName.get(name.toLowerCase());
+export const attrByCode = (d: Dictionary, vendorId: number, type: number): AttrDef | undefined =>
+  d.attrsByCode.get(codeKey(vendorId, type));
+export const vendorByName = (d: Dictionary, name: string): VendorDef | undefined =>
+  d.vendorsByName.get(name.toLowerCase());
 export const vendorById = (d: Dictionary, id: number): VendorDef | undefined =>
   d.vendorsById.get(id);

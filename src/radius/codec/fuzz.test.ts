@@ -8,17 +8,9 @@ import { defaultDictionary } from "./dictionary.ts";
 import { verifyMessageAuthenticator } from "./message-authenticator.ts";
 import { parseMsChap2Response } from "./mschap.ts";
 import { decodePacket, encodePacket } from "./packet.ts";
-import {
-  RFC2865_7_1_REQUEST,
-  RFC2865_7_2_ACCEPT,
-  RFC2865_7_2_REQUEST,
-} from "./test-vectors.ts";
+import { RFC2865_7_1_REQUEST, RFC2865_7_2_ACCEPT, RFC2865_7_2_REQUEST } from "./test-vectors.ts";
 import { mulberry32 } from "../../../test/support/prng.ts";
-import {
-  unhideMppeKey,
-  unhidePassword,
-  unhideTunnelPassword,
-} from "./user-password.ts";
+import { unhideMppeKey, unhidePassword, unhideTunnelPassword } from "./user-password.ts";
 import { decodeVsa, encodeVsa } from "./vsa.ts";
 
 const secret = utf8("fuzz");
@@ -29,13 +21,10 @@ function mutate(rnd: () => number, src: Uint8Array): Uint8Array {
   const ops = 1 + Math.floor(rnd() * 4);
   for (let k = 0; k < ops; k++) {
     const r = rnd();
-    if (r < 0.5 && b.length > 0)
-      b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+    if (r < 0.5 && b.length > 0) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
     else if (r < 0.7) b = b.subarray(0, Math.floor(rnd() * (b.length + 1)));
     else if (r < 0.85) {
-      const extra = new Uint8Array(Math.floor(rnd() * 40)).map(() =>
-        Math.floor(rnd() * 256),
-      );
+      const extra = new Uint8Array(Math.floor(rnd() * 40)).map(() => Math.floor(rnd() * 256));
       const n = new Uint8Array(b.length + extra.length);
       n.set(b);
       n.set(extra, b.length);
@@ -73,10 +62,7 @@ describe("fuzz", () => {
       const dg = mutate(rnd, SEEDS[i % SEEDS.length]!);
       if (checkAccepted(dg)) accepted++;
       expect(() =>
-        verifyMessageAuthenticator(
-          dg.subarray(0, Math.min(dg.length, 4096)),
-          secret,
-        ),
+        verifyMessageAuthenticator(dg.subarray(0, Math.min(dg.length, 4096)), secret),
       ).not.toThrow();
     }
     // Both paths must be exercised, or the loop is not testing anything.
@@ -114,9 +100,7 @@ describe("fuzz", () => {
     const ra = new Uint8Array(16);
     let vsaOk = 0;
     for (let i = 0; i < 4000; i++) {
-      const v = new Uint8Array(Math.floor(rnd() * 64)).map(() =>
-        Math.floor(rnd() * 256),
-      );
+      const v = new Uint8Array(Math.floor(rnd() * 64)).map(() => Math.floor(rnd() * 256));
       if (rnd() < 0.5 && v.length >= 6) {
         v[0] = 0;
         v[4] = 1 + Math.floor(rnd() * 3);

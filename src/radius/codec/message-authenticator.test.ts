@@ -45,17 +45,9 @@ describe("Message-Authenticator (RFC 3579 §3.2)", () => {
   });
 
   test("Accounting-Request / CoA / Disconnect: computed with 16 zero octets", () => {
-    for (const code of [
-      Code.AccountingRequest,
-      Code.CoARequest,
-      Code.DisconnectRequest,
-    ]) {
+    for (const code of [Code.AccountingRequest, Code.CoARequest, Code.DisconnectRequest]) {
       const pkt = build(code);
-      const want = hmac([
-        pkt.subarray(0, 4),
-        new Uint8Array(16),
-        pkt.subarray(20),
-      ]);
+      const want = hmac([pkt.subarray(0, 4), new Uint8Array(16), pkt.subarray(20)]);
       const c = computeMessageAuthenticator(pkt, secret);
       expect(c.ok && hex(c.value)).toBe(want);
     }
@@ -83,9 +75,9 @@ describe("Message-Authenticator (RFC 3579 §3.2)", () => {
       identifier: 0,
       attributes: [{ type: 80, value: new Uint8Array(15) }],
     });
-    expect(
-      short.ok && signMessageAuthenticator(short.value, secret),
-    ).toMatchObject({ code: "radius/message-authenticator-bad-length" });
+    expect(short.ok && signMessageAuthenticator(short.value, secret)).toMatchObject({
+      code: "radius/message-authenticator-bad-length",
+    });
     const pkt = build(Code.AccessRequest);
     signMessageAuthenticator(pkt, secret);
     for (const i of [0, 3, 10, 25, pkt.length - 1]) {
@@ -99,9 +91,7 @@ describe("Message-Authenticator (RFC 3579 §3.2)", () => {
       code: "radius/message-authenticator-mismatch",
     });
     expect(
-      locateMessageAuthenticator(
-        fromHex("01000016" + "00".repeat(16) + "5001"),
-      ),
+      locateMessageAuthenticator(fromHex("01000016" + "00".repeat(16) + "5001")),
     ).toMatchObject({ code: "radius/attr-overrun" });
   });
 });
@@ -146,23 +136,14 @@ describe("compose", () => {
     if (!r.ok) throw new Error(r.code);
     expect(verifyMessageAuthenticator(r.value, secret).ok).toBe(true);
     expect(hex(r.value.subarray(4, 20))).not.toBe("00".repeat(16));
-    for (const code of [
-      Code.AccountingRequest,
-      Code.CoARequest,
-      Code.DisconnectRequest,
-    ]) {
-      const withMa = encodeRequest(
-        { code, identifier: 2, attributes: [] },
-        secret,
-        { messageAuthenticator: true },
-      );
+    for (const code of [Code.AccountingRequest, Code.CoARequest, Code.DisconnectRequest]) {
+      const withMa = encodeRequest({ code, identifier: 2, attributes: [] }, secret, {
+        messageAuthenticator: true,
+      });
       if (!withMa.ok) throw new Error(withMa.code);
       expect(verifyAccountingRequest(withMa.value, secret)).toBe(true);
       expect(verifyMessageAuthenticator(withMa.value, secret).ok).toBe(true);
-      const plain = encodeRequest(
-        { code, identifier: 2, attributes: [] },
-        secret,
-      );
+      const plain = encodeRequest({ code, identifier: 2, attributes: [] }, secret);
       expect(plain.ok && plain.value.length).toBe(20);
     }
     const bad = encodeRequest(

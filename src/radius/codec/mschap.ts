@@ -33,8 +33,7 @@ export const MsAttr = {
   MSCHAP2Success: 26,
 } as const;
 
-const u8 = (b: Buffer): Uint8Array =>
-  new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+const u8 = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 const md4 = (...parts: Uint8Array[]): Uint8Array => {
   const h = createHash("md4");
   for (const p of parts) h.update(p);
@@ -60,22 +59,17 @@ function desEncrypt(clear8: Uint8Array, key7: Uint8Array): Uint8Array {
   const k = new Uint8Array(8);
   let bits = 0n;
   for (const b of key7) bits = (bits << 8n) | BigInt(b);
-  for (let i = 0; i < 8; i++)
-    k[i] = Number((bits >> BigInt(49 - 7 * i)) & 0x7fn) << 1;
+  for (let i = 0; i < 8; i++) k[i] = Number((bits >> BigInt(49 - 7 * i)) & 0x7fn) << 1;
   const c = createCipheriv("des-ecb", k, null);
   c.setAutoPadding(false);
   return u8(c.update(clear8));
 }
 
-export function challengeResponse(
-  challenge: Uint8Array,
-  passwordHash: Uint8Array,
-): Uint8Array {
+export function challengeResponse(challenge: Uint8Array, passwordHash: Uint8Array): Uint8Array {
   const z = new Uint8Array(21);
   z.set(passwordHash.subarray(0, 16));
   const out = new Uint8Array(24);
-  for (let i = 0; i < 3; i++)
-    out.set(desEncrypt(challenge, z.subarray(7 * i, 7 * i + 7)), 8 * i);
+  for (let i = 0; i < 3; i++) out.set(desEncrypt(challenge, z.subarray(7 * i, 7 * i + 7)), 8 * i);
   return out;
 }
 
@@ -93,10 +87,7 @@ export function generateNtResponse(
   userName: Uint8Array,
   ntHash: Uint8Array,
 ): Uint8Array {
-  return challengeResponse(
-    challengeHash(peerChallenge, authChallenge, userName),
-    ntHash,
-  );
+  return challengeResponse(challengeHash(peerChallenge, authChallenge, userName), ntHash);
 }
 
 const MAGIC1 = ascii("Magic server to client signing constant");
@@ -110,11 +101,7 @@ export function generateAuthenticatorResponse(
   userName: Uint8Array,
 ): string {
   const digest = sha1(hashNtPasswordHash(ntHash), ntResponse, MAGIC1);
-  const final = sha1(
-    digest,
-    challengeHash(peerChallenge, authChallenge, userName),
-    MAGIC2,
-  );
+  const final = sha1(digest, challengeHash(peerChallenge, authChallenge, userName), MAGIC2);
   return `S=${hex(final).toUpperCase()}`;
 }
 
@@ -129,10 +116,7 @@ const MPPE_MAGIC3 = ascii(
 const SHS_PAD1 = new Uint8Array(40);
 const SHS_PAD2 = new Uint8Array(40).fill(0xf2);
 
-export function getMasterKey(
-  passwordHashHash: Uint8Array,
-  ntResponse: Uint8Array,
-): Uint8Array {
+export function getMasterKey(passwordHashHash: Uint8Array, ntResponse: Uint8Array): Uint8Array {
   return sha1(passwordHashHash, ntResponse, MPPE_MAGIC1).subarray(0, 16);
 }
 
@@ -163,15 +147,9 @@ export type MsChapErrorCode = "radius/mschap-bad-attribute";
 /** RFC 2548 §2.3.2 MS-CHAP2-Response: Ident(1) Flags(1) Peer-Challenge(16) Reserved(8) Response(24). */
 export function parseMsChap2Response(
   v: Uint8Array,
-): Result<
-  { ident: number; peerChallenge: Uint8Array; ntResponse: Uint8Array },
-  MsChapErrorCode
-> {
+): Result<{ ident: number; peerChallenge: Uint8Array; ntResponse: Uint8Array }, MsChapErrorCode> {
   if (v.length !== 50)
-    return err(
-      "radius/mschap-bad-attribute",
-      `MS-CHAP2-Response ${v.length} octets, want 50`,
-    );
+    return err("radius/mschap-bad-attribute", `MS-CHAP2-Response ${v.length} octets, want 50`);
   return ok({
     ident: v[0]!,
     peerChallenge: v.subarray(2, 18),
@@ -182,15 +160,9 @@ export function parseMsChap2Response(
 /** RFC 2548 §2.1.3 MS-CHAP-Response: Ident(1) Flags(1) LM-Response(24) NT-Response(24); Flags bit 0 = use NT. */
 export function parseMsChapResponse(
   v: Uint8Array,
-): Result<
-  { ident: number; useNt: boolean; ntResponse: Uint8Array },
-  MsChapErrorCode
-> {
+): Result<{ ident: number; useNt: boolean; ntResponse: Uint8Array }, MsChapErrorCode> {
   if (v.length !== 50)
-    return err(
-      "radius/mschap-bad-attribute",
-      `MS-CHAP-Response ${v.length} octets, want 50`,
-    );
+    return err("radius/mschap-bad-attribute", `MS-CHAP-Response ${v.length} octets, want 50`);
   return ok({
     ident: v[0]!,
     useNt: (v[1]! & 1) === 1,
@@ -214,28 +186,14 @@ export function verifyMsChapV2(a: {
   response: Uint8Array;
 }): Result<MsChapV2Success | null, MsChapErrorCode> {
   if (a.authChallenge.length !== 16)
-    return err(
-      "radius/mschap-bad-attribute",
-      `MS-CHAP-Challenge ${a.authChallenge.length} octets`,
-    );
+    return err("radius/mschap-bad-attribute", `MS-CHAP-Challenge ${a.authChallenge.length} octets`);
   const r = parseMsChap2Response(a.response);
   if (!r.ok) return r;
   const { ident, peerChallenge, ntResponse } = r.value;
-  const want = generateNtResponse(
-    a.authChallenge,
-    peerChallenge,
-    a.userName,
-    a.ntHash,
-  );
+  const want = generateNtResponse(a.authChallenge, peerChallenge, a.userName, a.ntHash);
   if (!timingSafeEqual(want, ntResponse)) return ok(null);
   const s = ascii(
-    generateAuthenticatorResponse(
-      a.ntHash,
-      ntResponse,
-      peerChallenge,
-      a.authChallenge,
-      a.userName,
-    ),
+    generateAuthenticatorResponse(a.ntHash, ntResponse, peerChallenge, a.authChallenge, a.userName),
   );
   const success = new Uint8Array(1 + s.length);
   success[0] = ident;
@@ -255,12 +213,6 @@ export function verifyMsChapV1(a: {
     );
   const r = parseMsChapResponse(a.response);
   if (!r.ok) return r;
-  if (!r.value.useNt)
-    return err("radius/mschap-bad-attribute", "LM-only response");
-  return ok(
-    timingSafeEqual(
-      challengeResponse(a.challenge, a.ntHash),
-      r.value.ntResponse,
-    ),
-  );
+  if (!r.value.useNt) return err("radius/mschap-bad-attribute", "LM-only response");
+  return ok(timingSafeEqual(challengeResponse(a.challenge, a.ntHash), r.value.ntResponse));
 }

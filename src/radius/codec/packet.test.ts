@@ -10,16 +10,10 @@ import {
   isKnownCode,
   splitValue,
 } from "./packet.ts";
-import {
-  RFC2865_7_1_ACCEPT,
-  RFC2865_7_1_REQUEST,
-  RFC2865_7_2_REQUEST,
-} from "./test-vectors.ts";
+import { RFC2865_7_1_ACCEPT, RFC2865_7_1_REQUEST, RFC2865_7_2_REQUEST } from "./test-vectors.ts";
 
 const header = (code: number, id: number, len: number) =>
-  fromHex(
-    hex(new Uint8Array([code, id, len >> 8, len & 0xff])) + "00".repeat(16),
-  );
+  fromHex(hex(new Uint8Array([code, id, len >> 8, len & 0xff])) + "00".repeat(16));
 
 describe("decodePacket", () => {
   test("RFC 2865 §7.1 Access-Request: header, attributes, exact re-encode", () => {
@@ -67,9 +61,10 @@ describe("decodePacket", () => {
       ok: false,
       code: "radius/bad-length",
     });
-    expect(
-      decodePacket(concat([header(1, 0, 4097), new Uint8Array(4077)])),
-    ).toMatchObject({ ok: false, code: "radius/bad-length" });
+    expect(decodePacket(concat([header(1, 0, 4097), new Uint8Array(4077)]))).toMatchObject({
+      ok: false,
+      code: "radius/bad-length",
+    });
     expect(decodePacket(header(1, 0, 21))).toMatchObject({
       ok: false,
       code: "radius/length-exceeds-datagram",
@@ -152,24 +147,18 @@ describe("encodePacket", () => {
       type: 26,
       value: new Uint8Array(253),
     }));
-    const at = (n: number) => [
-      ...attrs,
-      { type: 26, value: new Uint8Array(n) },
-    ];
-    expect(
-      encodePacket({ code: 1, identifier: 0, attributes: at(250) }),
-    ).toMatchObject({ ok: false, code: "radius/packet-too-long" });
+    const at = (n: number) => [...attrs, { type: 26, value: new Uint8Array(n) }];
+    expect(encodePacket({ code: 1, identifier: 0, attributes: at(250) })).toMatchObject({
+      ok: false,
+      code: "radius/packet-too-long",
+    });
     const e = encodePacket({ code: 1, identifier: 0, attributes: at(249) });
     expect(e.ok && e.value.length).toBe(4096);
   });
 
   test("bad fields", () => {
-    expect(encodePacket({ code: 256, identifier: 0, attributes: [] }).ok).toBe(
-      false,
-    );
-    expect(encodePacket({ code: 1, identifier: -1, attributes: [] }).ok).toBe(
-      false,
-    );
+    expect(encodePacket({ code: 256, identifier: 0, attributes: [] }).ok).toBe(false);
+    expect(encodePacket({ code: 1, identifier: -1, attributes: [] }).ok).toBe(false);
     expect(
       encodePacket({
         code: 1,
@@ -201,12 +190,9 @@ describe("encodePacket", () => {
 });
 
 test("codes", () => {
-  expect([
-    Code.AccessChallenge,
-    Code.StatusServer,
-    Code.DisconnectRequest,
-    Code.CoANAK,
-  ]).toEqual([11, 12, 40, 45]);
+  expect([Code.AccessChallenge, Code.StatusServer, Code.DisconnectRequest, Code.CoANAK]).toEqual([
+    11, 12, 40, 45,
+  ]);
   expect(isKnownCode(45)).toBe(true);
   expect(isKnownCode(6)).toBe(false);
 });

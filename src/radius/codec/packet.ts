@@ -114,9 +114,7 @@ export class WireAttribute implements Attribute {
   }
 }
 
-export function decodePacket(
-  datagram: Uint8Array,
-): Result<Packet, DecodeErrorCode> {
+export function decodePacket(datagram: Uint8Array): Result<Packet, DecodeErrorCode> {
   if (datagram.length < MIN_PACKET_LENGTH)
     return err("radius/too-short", `${datagram.length} octets`);
   const code = datagram[0]!;
@@ -125,35 +123,22 @@ export function decodePacket(
   if (length < MIN_PACKET_LENGTH || length > MAX_PACKET_LENGTH)
     return err("radius/bad-length", `Length ${length}`);
   if (length > datagram.length) {
-    return err(
-      "radius/length-exceeds-datagram",
-      `Length ${length} > datagram ${datagram.length}`,
-    );
+    return err("radius/length-exceeds-datagram", `Length ${length} > datagram ${datagram.length}`);
   }
   // Most datagrams are exactly Length octets: used as they are then (see WireAttribute on views).
-  const raw =
-    length === datagram.length ? datagram : datagram.slice(0, length);
+  const raw = length === datagram.length ? datagram : datagram.slice(0, length);
   const authenticator = raw.slice(4, HEADER_LENGTH);
   const attributes: Attribute[] = [];
   let o = HEADER_LENGTH;
   while (o < length) {
     const type = raw[o]!;
     if (o + 2 > length)
-      return err(
-        "radius/attr-overrun",
-        `attribute ${type} header cut at offset ${o}`,
-      );
+      return err("radius/attr-overrun", `attribute ${type} header cut at offset ${o}`);
     const alen = raw[o + 1]!;
     if (alen < 2)
-      return err(
-        "radius/attr-too-short",
-        `attribute ${type} Length ${alen} at offset ${o}`,
-      );
+      return err("radius/attr-too-short", `attribute ${type} Length ${alen} at offset ${o}`);
     if (o + alen > length)
-      return err(
-        "radius/attr-overrun",
-        `attribute ${type} Length ${alen} at offset ${o}`,
-      );
+      return err("radius/attr-overrun", `attribute ${type} Length ${alen} at offset ${o}`);
     attributes.push(new WireAttribute(type, raw, o + 2, alen - 2));
     o += alen;
   }
@@ -165,15 +150,11 @@ export function getAttr(
   type: number,
 ): Uint8Array | undefined {
   const a = p.attributes;
-  for (let i = 0; i < a.length; i++)
-    if (a[i]!.type === type) return a[i]!.value;
+  for (let i = 0; i < a.length; i++) if (a[i]!.type === type) return a[i]!.value;
   return undefined;
 }
 
-export function getAll(
-  p: { attributes: readonly Attribute[] },
-  type: number,
-): Uint8Array[] {
+export function getAll(p: { attributes: readonly Attribute[] }, type: number): Uint8Array[] {
   const out: Uint8Array[] = [];
   for (const a of p.attributes) if (a.type === type) out.push(a.value);
   return out;
@@ -215,8 +196,7 @@ export function encodePacket(
   let length = HEADER_LENGTH + (maFirst ? 18 : 0);
   for (const a of attributes) {
     if (maFirst && a.type === AttrType.MessageAuthenticator) continue;
-    if (!isOctet(a.type))
-      return err("radius/bad-field", `attribute type ${a.type}`);
+    if (!isOctet(a.type)) return err("radius/bad-field", `attribute type ${a.type}`);
     if (a.value.length > MAX_ATTR_VALUE_LENGTH) {
       return err(
         "radius/attr-too-long",
@@ -225,8 +205,7 @@ export function encodePacket(
     }
     length += 2 + a.value.length;
   }
-  if (length > MAX_PACKET_LENGTH)
-    return err("radius/packet-too-long", `${length} octets`);
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = identifier;
@@ -263,5 +242,4 @@ export function splitValue(type: number, value: Uint8Array): Attribute[] {
   return out;
 }
 
-const isOctet = (n: number): boolean =>
-  Number.isInteger(n) && n >= 0 && n <= 255;
+const isOctet = (n: number): boolean => Number.isInteger(n) && n >= 0 && n <= 255;

@@ -1,10 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { fromHex, fromUtf8, hex, utf8 } from "../../lib/bytes.ts";
 import { AttrType, decodePacket, getAttr } from "./packet.ts";
-import {
-  RFC2865_7_1_REQUEST,
-  RFC2865_SECRET,
-} from "./test-vectors.ts";
+import { RFC2865_7_1_REQUEST, RFC2865_SECRET } from "./test-vectors.ts";
 import { withConstantRandom } from "../../../test/support/constant-random.ts";
 import { mulberry32 } from "../../../test/support/prng.ts";
 import {
@@ -28,11 +25,7 @@ describe("User-Password (RFC 2865 §5.2)", () => {
     const hidden = getAttr(p.value, AttrType.UserPassword)!;
     const plain = unhidePassword(hidden, secret, p.value.authenticator);
     expect(plain.ok && fromUtf8(plain.value)).toBe("arctangent");
-    const again = hidePassword(
-      utf8("arctangent"),
-      secret,
-      p.value.authenticator,
-    );
+    const again = hidePassword(utf8("arctangent"), secret, p.value.authenticator);
     expect(again.ok && hex(again.value)).toBe(hex(hidden));
   });
 
@@ -67,10 +60,7 @@ describe("User-Password (RFC 2865 §5.2)", () => {
     const pw = new Uint8Array(32).fill(0x41);
     const h = hidePassword(pw, secret, ra);
     if (!h.ok) throw new Error(h.code);
-    const b2 = new Bun.CryptoHasher("md5")
-      .update(secret)
-      .update(h.value.subarray(0, 16))
-      .digest();
+    const b2 = new Bun.CryptoHasher("md5").update(secret).update(h.value.subarray(0, 16)).digest();
     for (let i = 0; i < 16; i++) expect(h.value[16 + i]).toBe(0x41 ^ b2[i]!);
   });
 });
@@ -83,20 +73,13 @@ describe("salted: Tunnel-Password (RFC 2868 §3.5), MS-MPPE keys (RFC 2548 §2.4
     expect(h.value[0]).toBe(3);
     expect(hex(h.value.subarray(1, 3))).toBe("8123");
     expect(h.value.length).toBe(3 + 16);
-    const b1 = new Bun.CryptoHasher("md5")
-      .update(secret)
-      .update(ra)
-      .update(salt)
-      .digest();
+    const b1 = new Bun.CryptoHasher("md5").update(secret).update(ra).update(salt).digest();
     const p = new Uint8Array(16);
     p[0] = 6;
     p.set(utf8("tunnel"), 1);
     for (let i = 0; i < 16; i++) expect(h.value[3 + i]).toBe(p[i]! ^ b1[i]!);
     const u = unhideTunnelPassword(h.value, secret, ra);
-    expect(u.ok && [u.value.tag, fromUtf8(u.value.password)]).toEqual([
-      3,
-      "tunnel",
-    ]);
+    expect(u.ok && [u.value.tag, fromUtf8(u.value.password)]).toEqual([3, "tunnel"]);
   });
 
   test("MPPE key round trips (16 and 32 octets) and has the salt in front", () => {
@@ -114,22 +97,19 @@ describe("salted: Tunnel-Password (RFC 2868 §3.5), MS-MPPE keys (RFC 2548 §2.4
   test("wrong secret is detected through the inner length most of the time; bad inputs refused", () => {
     let detected = 0;
     for (let i = 0; i < 200; i++) {
-      const h = hideMppeKey(
-        new Uint8Array(16),
-        secret,
-        ra,
-        new Uint8Array([0x80, i]),
-      ); // fixed salts: deterministic
+      const h = hideMppeKey(new Uint8Array(16), secret, ra, new Uint8Array([0x80, i])); // fixed salts: deterministic
       if (!h.ok) throw new Error(h.code);
       if (!unhideMppeKey(h.value, utf8("other"), ra).ok) detected++;
     }
     expect(detected).toBeGreaterThan(150); // inner length byte must be ≤ 31 of 256: ~88% caught
-    expect(
-      hideMppeKey(new Uint8Array(16), secret, ra, fromHex("0123")),
-    ).toMatchObject({ ok: false, code: "radius/bad-salt" });
-    expect(
-      hideTunnelPassword(new Uint8Array(1), secret, ra, 0x20),
-    ).toMatchObject({ ok: false, code: "radius/bad-tag" });
+    expect(hideMppeKey(new Uint8Array(16), secret, ra, fromHex("0123"))).toMatchObject({
+      ok: false,
+      code: "radius/bad-salt",
+    });
+    expect(hideTunnelPassword(new Uint8Array(1), secret, ra, 0x20)).toMatchObject({
+      ok: false,
+      code: "radius/bad-tag",
+    });
     expect(hideTunnelPassword(new Uint8Array(240), secret, ra).ok).toBe(false);
     expect(hideTunnelPassword(new Uint8Array(239), secret, ra).ok).toBe(true);
     expect(unhideTunnelPassword(new Uint8Array(0), secret, ra).ok).toBe(false);

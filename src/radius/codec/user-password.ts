@@ -28,10 +28,7 @@ export const MAX_USER_PASSWORD_LENGTH = 128;
 export const MAX_SALTED_DATA_LENGTH = 239;
 
 export type HideErrorCode =
-  | "radius/password-too-long"
-  | "radius/bad-hidden-length"
-  | "radius/bad-salt"
-  | "radius/bad-tag";
+  "radius/password-too-long" | "radius/bad-hidden-length" | "radius/bad-salt" | "radius/bad-tag";
 
 const hasher = new Md5();
 const blockKey = new Uint8Array(16);
@@ -74,15 +71,8 @@ export function unhidePassword(
   secret: Uint8Array,
   requestAuth: Uint8Array,
 ): Result<Uint8Array, HideErrorCode> {
-  if (
-    value.length < 16 ||
-    value.length > MAX_USER_PASSWORD_LENGTH ||
-    value.length % 16 !== 0
-  ) {
-    return err(
-      "radius/bad-hidden-length",
-      `User-Password ${value.length} octets`,
-    );
+  if (value.length < 16 || value.length > MAX_USER_PASSWORD_LENGTH || value.length % 16 !== 0) {
+    return err("radius/bad-hidden-length", `User-Password ${value.length} octets`);
   }
   const plain = xorChain(value, secret, [requestAuth], true);
   let end = plain.length;
@@ -107,8 +97,7 @@ export function randomSalt(): Uint8Array {
 export class PacketSalts {
   private next = -1;
   take(): Uint8Array {
-    if (this.next < 0)
-      this.next = crypto.getRandomValues(new Uint16Array(1))[0]! & 0x7fff;
+    if (this.next < 0) this.next = crypto.getRandomValues(new Uint16Array(1))[0]! & 0x7fff;
     const v = this.next;
     this.next = (v + 1) & 0x7fff;
     return new Uint8Array([0x80 | (v >>> 8), v & 0xff]);
@@ -124,8 +113,7 @@ function saltedHide(
   if (data.length > MAX_SALTED_DATA_LENGTH)
     return err("radius/password-too-long", `${data.length} octets`);
   // RFC 2868 §3.5 / RFC 2548 §2.4.2: the most significant bit of the salt MUST be set.
-  if (salt.length !== 2 || (salt[0]! & 0x80) === 0)
-    return err("radius/bad-salt");
+  if (salt.length !== 2 || (salt[0]! & 0x80) === 0) return err("radius/bad-salt");
   const plain = new Uint8Array(padTo16(data.length + 1));
   plain[0] = data.length;
   plain.set(data, 1);
@@ -144,19 +132,11 @@ function saltedUnhide(
   const cipher = value.subarray(2);
   if (value.length < 2 + 16 || cipher.length % 16 !== 0)
     return err("radius/bad-hidden-length", `${value.length} octets`);
-  const plain = xorChain(
-    cipher,
-    secret,
-    [requestAuth, value.subarray(0, 2)],
-    true,
-  );
+  const plain = xorChain(cipher, secret, [requestAuth, value.subarray(0, 2)], true);
   const n = plain[0]!;
   // A wrong secret shows up here as a length beyond the decrypted data.
   if (n > plain.length - 1)
-    return err(
-      "radius/bad-hidden-length",
-      `inner length ${n} > ${plain.length - 1}`,
-    );
+    return err("radius/bad-hidden-length", `inner length ${n} > ${plain.length - 1}`);
   return ok(plain.slice(1, 1 + n));
 }
 
@@ -168,8 +148,7 @@ export function hideTunnelPassword(
   salt: Uint8Array = randomSalt(),
 ): Result<Uint8Array, HideErrorCode> {
   // RFC 2868 §3.5: Tag 0x00..0x1F; always present for Tunnel-Password.
-  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f)
-    return err("radius/bad-tag", `tag ${tag}`);
+  if (!Number.isInteger(tag) || tag < 0 || tag > 0x1f) return err("radius/bad-tag", `tag ${tag}`);
   const r = saltedHide(password, secret, requestAuth, salt);
   if (!r.ok) return r;
   const out = new Uint8Array(1 + r.value.length);
@@ -234,7 +213,6 @@ export function rehideChain(
     if (i === 0) hasher.update(toAuth);
     else hasher.update(out, at + i - 16, at + i);
     hasher.digestInto(rehideTo, 0);
-    for (let j = 0; j < 16; j++)
-      out[at + i + j] = c[i + j]! ^ rehideFrom[j]! ^ rehideTo[j]!;
+    for (let j = 0; j < 16; j++) out[at + i + j] = c[i + j]! ^ rehideFrom[j]! ^ rehideTo[j]!;
   }
 }

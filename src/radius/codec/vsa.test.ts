@@ -39,16 +39,12 @@ describe("Vendor-Specific (RFC 2865 §5.26)", () => {
   test("other formats: 2,2 (Lucent-style) and 4,0 (USR-style)", () => {
     const f22 = { typeSize: 2, lengthSize: 2 } as const;
     const e = encodeVsa(4846, [{ vendorType: 300, value: utf8("x") }], f22);
-    expect(e.ok && hex(e.value.value)).toBe(
-      "000012ee" + "012c" + "0005" + "78",
-    );
+    expect(e.ok && hex(e.value.value)).toBe("000012ee" + "012c" + "0005" + "78");
     const d = e.ok ? decodeVsa(e.value.value, f22) : e;
     expect(d.ok && d.value[0]!.vendorType).toBe(300);
     const f40 = { typeSize: 4, lengthSize: 0 } as const;
     const u = decodeVsa(fromHex("000001ad 00009801 616263"), f40);
-    expect(
-      u.ok && [u.value[0]!.vendorType, fromUtf8(u.value[0]!.value)],
-    ).toEqual([0x9801, "abc"]);
+    expect(u.ok && [u.value[0]!.vendorType, fromUtf8(u.value[0]!.value)]).toEqual([0x9801, "abc"]);
     expect(
       encodeVsa(
         429,
@@ -77,17 +73,11 @@ describe("Vendor-Specific (RFC 2865 §5.26)", () => {
     expect(decodeVsa(fromHex("00000009 0103 61 01"))).toMatchObject({
       code: "radius/vsa-malformed",
     });
-    expect(
-      encodeVsa(9, [{ vendorType: 1, value: new Uint8Array(248) }]),
-    ).toMatchObject({ code: "radius/vsa-too-long" });
-    expect(
-      encodeVsa(9, [{ vendorType: 1, value: new Uint8Array(247) }]).ok,
-    ).toBe(true);
-    expect(
-      encodeVsa(9, [{ vendorType: 256, value: new Uint8Array(1) }]).ok,
-    ).toBe(false);
-    expect(
-      encodeVsa(0x1000000, [{ vendorType: 1, value: new Uint8Array(1) }]).ok,
-    ).toBe(false);
+    expect(encodeVsa(9, [{ vendorType: 1, value: new Uint8Array(248) }])).toMatchObject({
+      code: "radius/vsa-too-long",
+    });
+    expect(encodeVsa(9, [{ vendorType: 1, value: new Uint8Array(247) }]).ok).toBe(true);
+    expect(encodeVsa(9, [{ vendorType: 256, value: new Uint8Array(1) }]).ok).toBe(false);
+    expect(encodeVsa(0x1000000, [{ vendorType: 1, value: new Uint8Array(1) }]).ok).toBe(false);
   });
 });

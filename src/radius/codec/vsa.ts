@@ -30,8 +30,7 @@ export interface VendorAttribute {
   value: Uint8Array;
 }
 
-export type VsaErrorCode =
-  "radius/vsa-too-short" | "radius/vsa-malformed" | "radius/vsa-too-long";
+export type VsaErrorCode = "radius/vsa-too-short" | "radius/vsa-malformed" | "radius/vsa-too-long";
 
 /** RFC 2865 §5.26: Length ≥ 7 for the whole attribute, i.e. Vendor-Id plus at least one octet. */
 const VENDOR_ID_LENGTH = 4;
@@ -45,10 +44,7 @@ export function decodeVsa(
   if (vendorId === undefined || r.remaining === 0)
     return err("radius/vsa-too-short", `${value.length} octets`);
   if (vendorId > 0xffffff)
-    return err(
-      "radius/vsa-malformed",
-      `Vendor-Id ${vendorId} has a non-zero high octet`,
-    );
+    return err("radius/vsa-malformed", `Vendor-Id ${vendorId} has a non-zero high octet`);
   const out: VendorAttribute[] = [];
   const hdr = format.typeSize + format.lengthSize;
   while (r.remaining > 0) {
@@ -60,20 +56,13 @@ export function decodeVsa(
       break;
     }
     const vlen = readN(r, format.lengthSize);
-    if (vlen === undefined)
-      return err("radius/vsa-malformed", `vendor ${vendorId}: length cut`);
+    if (vlen === undefined) return err("radius/vsa-malformed", `vendor ${vendorId}: length cut`);
     // Vendor-Length counts the sub-attribute header, so anything below it cannot be right.
     if (vlen < hdr)
-      return err(
-        "radius/vsa-malformed",
-        `vendor ${vendorId} type ${vendorType}: length ${vlen}`,
-      );
+      return err("radius/vsa-malformed", `vendor ${vendorId} type ${vendorType}: length ${vlen}`);
     const v = r.bytes(vlen - hdr);
     if (v === undefined)
-      return err(
-        "radius/vsa-malformed",
-        `vendor ${vendorId} type ${vendorType}: overrun`,
-      );
+      return err("radius/vsa-malformed", `vendor ${vendorId} type ${vendorType}: overrun`);
     out.push({ vendorId, vendorType, value: v });
   }
   return ok(out);
@@ -105,8 +94,7 @@ export function encodeVsa(
     }
     n += hdr + s.value.length;
   }
-  if (n > MAX_ATTR_VALUE_LENGTH)
-    return err("radius/vsa-too-long", `${n} octets`);
+  if (n > MAX_ATTR_VALUE_LENGTH) return err("radius/vsa-too-long", `${n} octets`);
   const out = new Uint8Array(n);
   writeN(out, 0, 4, vendorId);
   let o = VENDOR_ID_LENGTH;

@@ -56,17 +56,14 @@ export function transmit(
   });
   if (!enc.ok) {
     s.ids.release(slot);
-    e.log.limited(
-      "warn",
-      `radius-proxy/encode:${enc.code}`,
-      "radius_proxy_encode_failed",
-      { code: enc.code, detail: enc.detail },
-    );
+    e.log.limited("warn", `radius-proxy/encode:${enc.code}`, "radius_proxy_encode_failed", {
+      code: enc.code,
+      detail: enc.detail,
+    });
     return false;
   }
   // For Accounting-Request the authenticator is the keyed hash encodeRequest just wrote.
-  const sentAuth =
-    req.code === Code.AccessRequest ? auth : enc.value.slice(4, 20);
+  const sentAuth = req.code === Code.AccessRequest ? auth : enc.value.slice(4, 20);
   f.attempts.push({
     server: si,
     slot,
@@ -106,10 +103,7 @@ export function handle(
 ): ProxyDecision {
   const { settings, decide } = e;
   if (request.code === Code.StatusServer)
-    return decide(
-      { kind: "drop", reason: "status-server-not-forwarded" },
-      "status-server",
-    );
+    return decide({ kind: "drop", reason: "status-server-not-forwarded" }, "status-server");
   const acct = request.code === Code.AccountingRequest;
   if (!acct && request.code !== Code.AccessRequest)
     return decide({ kind: "local" }, "not-proxied-code");
@@ -121,14 +115,9 @@ export function handle(
     states++;
   }
   if (states > settings.maxProxyStates)
-    return decide(
-      { kind: "drop", reason: "too-many-proxy-states" },
-      "too-many-proxy-states",
-    );
+    return decide({ kind: "drop", reason: "too-many-proxy-states" }, "too-many-proxy-states");
   const un = getAttr(request, AttrType.UserName);
-  const route = e.router.route(
-    un === undefined ? undefined : textDecoder.decode(un),
-  );
+  const route = e.router.route(un === undefined ? undefined : textDecoder.decode(un));
   const target = acct ? route.action.acct : route.action.auth;
   if (target.kind === "local")
     return decide(
@@ -140,11 +129,7 @@ export function handle(
   if (target.kind === "reject")
     return decide({ kind: "reject", reason: "realm-reject" }, "realm-reject");
   const pp = e.pools.get(target.pool);
-  if (!pp)
-    return decide(
-      { kind: "reject", reason: "realm-reject" },
-      `pool-${target.pool}`,
-    );
+  if (!pp) return decide({ kind: "reject", reason: "realm-reject" }, `pool-${target.pool}`);
   const ps = acct ? pp.acct : pp.auth;
   const noServer: ProxyDecision = acct
     ? { kind: "drop", reason: "no-home-server" }
@@ -175,9 +160,7 @@ export function handle(
     // route.userName is set only when splitRealm split the decoded name, and userOctets splits
     // the octets at the same place (realm.ts): the NAS's own octets go on.
     userName:
-      route.userName === undefined || un === undefined
-        ? undefined
-        : userOctets(un)?.slice(),
+      route.userName === undefined || un === undefined ? undefined : userOctets(un)?.slice(),
     pool: ps.pool,
     ps,
     key,
@@ -188,8 +171,7 @@ export function handle(
     heapIndex: -1,
     done: false,
   };
-  if (!transmit(e, f, si, request, true))
-    return decide(noServer, "encode-or-ids");
+  if (!transmit(e, f, si, request, true)) return decide(noServer, "encode-or-ids");
   e.inFlight++;
   ps.outstanding++;
   ps.t.requests.n++;

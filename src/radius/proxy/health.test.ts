@@ -1,10 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import {
-  healthStep,
-  newHealth,
-  type HealthParams,
-  type Transition,
-} from "./health.ts";
+import { healthStep, newHealth, type HealthParams, type Transition } from "./health.ts";
 
 const p: HealthParams = {
   zombiePeriod: 5000,
@@ -67,8 +62,7 @@ describe("up / zombie / down", () => {
     const q = { ...p, statusCheck: false };
     const h = newHealth(0);
     healthStep(h, "timeout", 5000, q);
-    for (let i = 0; i < 10; i++)
-      expect(healthStep(h, "timeout", 5100 + i, q)).toBeUndefined();
+    for (let i = 0; i < 10; i++) expect(healthStep(h, "timeout", 5100 + i, q)).toBeUndefined();
     expect(h.status).toBe("zombie");
     expect(healthStep(h, "tick", 64_999, q)).toBeUndefined();
     expect(healthStep(h, "tick", 65_000, q)).toEqual({

@@ -58,12 +58,7 @@ export function newHealth(now: number): Health {
 
 export const usable = (h: Health): boolean => h.status !== "down";
 
-function move(
-  h: Health,
-  to: HealthStatus,
-  now: number,
-  reason: Transition["reason"],
-): Transition {
+function move(h: Health, to: HealthStatus, now: number, reason: Transition["reason"]): Transition {
   const t: Transition = { from: h.status, to, reason };
   h.status = to;
   h.since = now;
@@ -90,19 +85,14 @@ export function healthStep(
       h.aliveStreak = 0;
       h.failStreak++;
       if (h.status === "up") {
-        if (now - h.lastAliveAt >= p.zombiePeriod)
-          return move(h, "zombie", now, "timeouts");
+        if (now - h.lastAliveAt >= p.zombiePeriod) return move(h, "zombie", now, "timeouts");
         return undefined;
       }
       if (h.status === "zombie" && p.statusCheck && h.failStreak >= p.downAfter)
         return move(h, "down", now, "probes-failed");
       return undefined;
     case "tick":
-      if (
-        h.status === "zombie" &&
-        !p.statusCheck &&
-        now - h.since >= p.reviveInterval
-      )
+      if (h.status === "zombie" && !p.statusCheck && now - h.since >= p.reviveInterval)
         return move(h, "up", now, "revive-interval");
       return undefined;
   }

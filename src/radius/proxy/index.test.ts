@@ -18,19 +18,11 @@ import {
 import { mulberry32 } from "../../../test/support/prng.ts";
 import { unhidePassword } from "../codec/user-password.ts";
 import type { ProxyRequestContext } from "../proxy-port.ts";
-import {
-  createRadiusProxy,
-  type HomeServer,
-  type ProxySettings,
-} from "./index.ts";
+import { createRadiusProxy, type HomeServer, type ProxySettings } from "./index.ts";
 
 const NAS = utf8("nas-secret");
 const TAG = fromHex("0102030405060708");
-const home = (
-  name: string,
-  kind: "auth" | "acct" = "auth",
-  statusCheck = true,
-): HomeServer => ({
+const home = (name: string, kind: "auth" | "acct" = "auth", statusCheck = true): HomeServer => ({
   name,
   kind,
   host: "127.0.0.1",
@@ -43,10 +35,7 @@ const home = (
   requireMa: true,
   statusCheck,
 });
-const settings = (
-  strategy: string,
-  over: Partial<ProxySettings> = {},
-): ProxySettings => ({
+const settings = (strategy: string, over: Partial<ProxySettings> = {}): ProxySettings => ({
   pools: [
     {
       name: "p",
@@ -99,8 +88,7 @@ function setup(
   const engine = createRadiusProxy({
     settings: settings(strategy, over),
     servers,
-    send: (server, socket, bytes) =>
-      sent.push({ server, socket, bytes: bytes.slice() }),
+    send: (server, socket, bytes) => sent.push({ server, socket, bytes: bytes.slice() }),
     clock,
     log: silentLogger,
     registry,
@@ -136,14 +124,8 @@ function nasRequest(
   attrs: Attribute[] = [],
   code: number = Code.AccessRequest,
 ): Packet {
-  const base: Attribute[] = [
-    { type: AttrType.UserName, value: utf8(user) },
-    ...attrs,
-  ];
-  const e = encodeRequest(
-    { code, identifier: nextId++ & 0xff, attributes: base },
-    NAS,
-  );
+  const base: Attribute[] = [{ type: AttrType.UserName, value: utf8(user) }, ...attrs];
+  const e = encodeRequest({ code, identifier: nextId++ & 0xff, attributes: base }, NAS);
   if (!e.ok) throw new Error(e.code);
   const d = decodePacket(e.value);
   if (!d.ok) throw new Error(d.code);
@@ -170,11 +152,7 @@ describe("decisions", () => {
       reason: "realm-reject",
     });
     expect(
-      engine.handle(
-        nasRequest("alice@example.com", [], Code.StatusServer),
-        ctx,
-        r.cb,
-      ).kind,
+      engine.handle(nasRequest("alice@example.com", [], Code.StatusServer), ctx, r.cb).kind,
     ).toBe("drop");
     expect(r.got).toEqual([]);
   });
@@ -185,20 +163,17 @@ describe("decisions", () => {
       type: AttrType.ProxyState,
       value: fromHex("0102030405060708 000000ff"),
     };
-    expect(
-      engine.handle(nasRequest("u@example.com", [ours]), ctx, r.cb),
-    ).toEqual({ kind: "drop", reason: "proxy-loop" });
+    expect(engine.handle(nasRequest("u@example.com", [ours]), ctx, r.cb)).toEqual({
+      kind: "drop",
+      reason: "proxy-loop",
+    });
     const ps = (s: string) => ({ type: AttrType.ProxyState, value: utf8(s) });
     expect(
-      engine.handle(
-        nasRequest("u@example.com", [ps("1"), ps("2"), ps("3")]),
-        ctx,
-        r.cb,
-      ),
+      engine.handle(nasRequest("u@example.com", [ps("1"), ps("2"), ps("3")]), ctx, r.cb),
     ).toEqual({ kind: "drop", reason: "too-many-proxy-states" });
-    expect(
-      engine.handle(nasRequest("u@example.com", [ps("1"), ps("2")]), ctx, r.cb),
-    ).toEqual({ kind: "forwarded" });
+    expect(engine.handle(nasRequest("u@example.com", [ps("1"), ps("2")]), ctx, r.cb)).toEqual({
+      kind: "forwarded",
+    });
     expect(sent.length).toBe(1);
   });
 });
@@ -210,9 +185,7 @@ describe("forwarding", () => {
     for (let i = 0; i < 4; i++)
       expect(
         engine.handle(
-          nasRequest("bob@example.com", [
-            { type: 2, value: new Uint8Array(16) },
-          ]),
+          nasRequest("bob@example.com", [{ type: 2, value: new Uint8Array(16) }]),
           ctx,
           r.cb,
         ).kind,
@@ -222,9 +195,7 @@ describe("forwarding", () => {
     for (const s of sent) {
       const q = decodePacket(s.bytes);
       if (!q.ok) throw new Error(q.code);
-      expect(
-        new TextDecoder().decode(getAttr(q.value, AttrType.UserName)!),
-      ).toBe("bob");
+      expect(new TextDecoder().decode(getAttr(q.value, AttrType.UserName)!)).toBe("bob");
       answer(s);
     }
     expect(r.got.length).toBe(4);
@@ -234,15 +205,9 @@ describe("forwarding", () => {
     expect(engine.stats().timers).toBe(0);
     engine.tick(); // counters are tallied on the hot path and flushed each tick
     const text = registry.renderPrometheus();
-    expect(text).toContain(
-      'aaa_radius_proxy_home_replies_total{home_server="a",type="auth"} 2',
-    );
-    expect(text).toContain(
-      'aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 4',
-    );
-    expect(text).toContain(
-      'aaa_radius_proxy_home_outstanding{home_server="b",type="auth"} 0',
-    );
+    expect(text).toContain('aaa_radius_proxy_home_replies_total{home_server="a",type="auth"} 2');
+    expect(text).toContain('aaa_radius_proxy_pool_requests_total{pool="p",type="auth"} 4');
+    expect(text).toContain('aaa_radius_proxy_home_outstanding{home_server="b",type="auth"} 0');
   });
   test("a stripped User-Name keeps the NAS's octets, also when they are not UTF-8 (Latin-1 é)", () => {
     const { engine, sent } = setup();
@@ -252,7 +217,10 @@ describe("forwarding", () => {
         code: Code.AccessRequest,
         identifier: 99,
         attributes: [
-          { type: AttrType.UserName, value: new Uint8Array([0x6a, 0x6f, 0x73, 0xe9, ...utf8("@example.com")]) },
+          {
+            type: AttrType.UserName,
+            value: new Uint8Array([0x6a, 0x6f, 0x73, 0xe9, ...utf8("@example.com")]),
+          },
           { type: 2, value: new Uint8Array(16) },
         ],
       },
@@ -273,11 +241,7 @@ describe("forwarding", () => {
     engine.handle(nasRequest("bob@example.com"), ctx, r.cb);
     const q = decodePacket(sent[0]!.bytes);
     if (!q.ok) throw new Error(q.code);
-    const forged = encodeReply(
-      q.value,
-      { code: Code.AccessAccept, attributes: [] },
-      utf8("wrong"),
-    );
+    const forged = encodeReply(q.value, { code: Code.AccessAccept, attributes: [] }, utf8("wrong"));
     if (!forged.ok) throw new Error(forged.code);
     engine.onHomeDatagram(0, sent[0]!.socket, forged.value);
     expect(r.got).toEqual([]);
@@ -287,22 +251,14 @@ describe("forwarding", () => {
     const { engine, sent, clock, answer } = setup("failover");
     const r = replies();
     const pw = new Uint8Array(16);
-    engine.handle(
-      nasRequest("bob@example.com", [{ type: 2, value: pw }]),
-      ctx,
-      r.cb,
-    );
+    engine.handle(nasRequest("bob@example.com", [{ type: 2, value: pw }]), ctx, r.cb);
     expect(sent.map((s) => s.server)).toEqual([0]);
     clock.advance(1200);
     engine.tick();
     expect(sent.map((s) => s.server)).toEqual([0, 1]);
     const q = decodePacket(sent[1]!.bytes);
     if (!q.ok) throw new Error(q.code);
-    const plain = unhidePassword(
-      getAttr(q.value, 2)!,
-      utf8("b-secret"),
-      q.value.authenticator,
-    );
+    const plain = unhidePassword(getAttr(q.value, 2)!, utf8("b-secret"), q.value.authenticator);
     expect(plain.ok).toBe(true);
     answer(sent[1]!);
     expect(r.got.length).toBe(1);
@@ -336,7 +292,10 @@ describe("forwarding", () => {
     engine.handle(nasRequest("x@example.com"), ctx, r.cb);
     engine.handle(nasRequest("y@example.com"), ctx, r.cb);
     // Full: a third request finds no server.
-    expect(engine.handle(nasRequest("z@example.com"), ctx, r.cb)).toEqual({ kind: "reject", reason: "no-home-server" });
+    expect(engine.handle(nasRequest("z@example.com"), ctx, r.cb)).toEqual({
+      kind: "reject",
+      reason: "no-home-server",
+    });
     clock.advance(1101); // RT(1) = IRT ± 10 %
     engine.tick();
     // Both in-flight requests were retransmitted byte for byte, none given up.
@@ -405,10 +364,14 @@ describe("forwarding", () => {
     const r = replies();
     const start = [{ type: 40, value: fromHex("00000001") }];
     const acctCtx = { ...ctx, port: "acct" as const };
-    expect(engine.handle(nasRequest("bob@split.test", start, Code.AccountingRequest), acctCtx, r.cb)).toEqual({ kind: "local", userName: "bob" });
+    expect(
+      engine.handle(nasRequest("bob@split.test", start, Code.AccountingRequest), acctCtx, r.cb),
+    ).toEqual({ kind: "local", userName: "bob" });
     expect(engine.handle(nasRequest("bob@split.test"), ctx, r.cb)).toEqual({ kind: "forwarded" });
     expect(engine.handle(nasRequest("bob@here.test"), ctx, r.cb)).toEqual({ kind: "local" });
-    expect(engine.handle(nasRequest("bob@here.test", start, Code.AccountingRequest), acctCtx, r.cb)).toEqual({ kind: "forwarded" });
+    expect(
+      engine.handle(nasRequest("bob@here.test", start, Code.AccountingRequest), acctCtx, r.cb),
+    ).toEqual({ kind: "forwarded" });
     expect(sent.map((s) => s.server)).toEqual([0, 2]);
   });
 });
@@ -441,9 +404,7 @@ describe("health through the engine", () => {
     expect(text).toContain(
       'aaa_radius_proxy_home_state_transitions_total{home_server="a",type="auth",to="up"} 1',
     );
-    expect(text).toContain(
-      'aaa_radius_proxy_home_state{home_server="a",type="auth",state="up"} 1',
-    );
+    expect(text).toContain('aaa_radius_proxy_home_state{home_server="a",type="auth",state="up"} 1');
   });
   test("probes: a new identifier and authenticator each time, never a retransmission", () => {
     const { engine, sent, clock } = setup(
@@ -466,9 +427,7 @@ describe("health through the engine", () => {
     }
     const probes = sent.filter((s) => s.bytes[0] === Code.StatusServer);
     expect(probes.length).toBeGreaterThanOrEqual(3);
-    const auths = new Set(
-      probes.map((p) => Buffer.from(p.bytes.subarray(4, 20)).toString("hex")),
-    );
+    const auths = new Set(probes.map((p) => Buffer.from(p.bytes.subarray(4, 20)).toString("hex")));
     expect(auths.size).toBe(probes.length);
     // A new (socket, identifier) each time: the identifier space is per upstream socket.
     for (let i = 1; i < probes.length; i++)

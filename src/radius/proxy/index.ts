@@ -21,18 +21,10 @@ import { handle } from "./forward.ts";
 import type { Health } from "./health.ts";
 import { onHomeDatagram } from "./reply.ts";
 import type { HomeServer } from "./settings.ts";
-import {
-  createEngineState,
-  type EngineState,
-  type ProxyEngineOptions,
-} from "./state.ts";
+import { createEngineState, type EngineState, type ProxyEngineOptions } from "./state.ts";
 import { abandon, tick } from "./timers.ts";
 
-export {
-  buildHomeServers,
-  type HomeServer,
-  type ProxySettings,
-} from "./settings.ts";
+export { buildHomeServers, type HomeServer, type ProxySettings } from "./settings.ts";
 export type { ProxyEngineOptions } from "./state.ts";
 
 export interface ProxyEngine extends RadiusProxyPort {
@@ -41,17 +33,14 @@ export interface ProxyEngine extends RadiusProxyPort {
   stats(): Record<string, unknown>;
   pending(): number;
   abandon(): void;
-  readonly servers: ReadonlyArray<
-    Readonly<HomeServer> & { readonly health: Readonly<Health> }
-  >;
+  readonly servers: ReadonlyArray<Readonly<HomeServer> & { readonly health: Readonly<Health> }>;
 }
 
 export function createRadiusProxy(o: ProxyEngineOptions): ProxyEngine {
   const e = createEngineState(o);
   return {
     handle: (request, ctx, reply) => handle(e, request, ctx, reply),
-    onHomeDatagram: (server, socket, data) =>
-      onHomeDatagram(e, server, socket, data),
+    onHomeDatagram: (server, socket, data) => onHomeDatagram(e, server, socket, data),
     tick: () => tick(e),
     stats: () => stats(e),
     pending: () => e.inFlight,

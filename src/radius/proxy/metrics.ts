@@ -87,11 +87,10 @@ export function proxyMetrics(
       "Replies dropped (unknown id, failed verification)",
       [...hs, "reason"],
     ),
-    homeProbes: r.counter(
-      "aaa_radius_proxy_home_probes_total",
-      "Status-Server probes by result",
-      [...hs, "result"],
-    ),
+    homeProbes: r.counter("aaa_radius_proxy_home_probes_total", "Status-Server probes by result", [
+      ...hs,
+      "result",
+    ]),
     homeTransitions: r.counter(
       "aaa_radius_proxy_home_state_transitions_total",
       "Health transitions by new state",
@@ -127,11 +126,10 @@ export function proxyMetrics(
       "Time from forwarding to the relayed reply, retries included",
       pl,
     ),
-    decisions: r.counter(
-      "aaa_radius_proxy_decisions_total",
-      "Proxy decisions by kind and reason",
-      ["decision", "reason"],
-    ),
+    decisions: r.counter("aaa_radius_proxy_decisions_total", "Proxy decisions by kind and reason", [
+      "decision",
+      "reason",
+    ]),
   };
 }
 

@@ -65,8 +65,7 @@ export class IdSpace<T> {
 
   /** Free a slot; releasing a free slot is a bug and throws (it would hand one identifier out twice). */
   release(slot: number): void {
-    if (this.entries[slot] === undefined)
-      throw new Error(`slot ${slot} released twice`);
+    if (this.entries[slot] === undefined) throw new Error(`slot ${slot} released twice`);
     this.entries[slot] = undefined;
     const s = slotSocket(slot);
     const tail = (this.heads[s]! + this.counts[s]!) % IDS_PER_SOCKET;

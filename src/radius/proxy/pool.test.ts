@@ -1,13 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { mulberry32 } from "../../../test/support/prng.ts";
 import type { HealthStatus } from "./health.ts";
-import {
-  createPool,
-  keyHash,
-  selectServer,
-  type ServerView,
-  type Strategy,
-} from "./pool.ts";
+import { createPool, keyHash, selectServer, type ServerView, type Strategy } from "./pool.ts";
 
 function world(n: number) {
   const status: HealthStatus[] = new Array(n).fill("up");
@@ -40,9 +34,7 @@ describe("round-robin", () => {
   test("rotates over up servers and skips down and full ones", () => {
     const w = world(3);
     const p = pool("round-robin");
-    expect([0, 1, 2, 3, 4, 5].map(() => pickServer(p, w.view))).toEqual([
-      0, 1, 2, 0, 1, 2,
-    ]);
+    expect([0, 1, 2, 3, 4, 5].map(() => pickServer(p, w.view))).toEqual([0, 1, 2, 0, 1, 2]);
     w.status[1] = "down";
     w.full[2] = true;
     expect([0, 1, 2].map(() => pickServer(p, w.view))).toEqual([0, 0, 0]);
@@ -117,8 +109,7 @@ describe("keyed", () => {
     for (let k = 0; k < 300; k++) {
       const key = keyHash(new TextEncoder().encode(`state-${k}`));
       const first = pickServer(p, w.view, { key });
-      for (let j = 0; j < 5; j++)
-        expect(pickServer(p, w.view, { key })).toBe(first);
+      for (let j = 0; j < 5; j++) expect(pickServer(p, w.view, { key })).toBe(first);
       seen.add(first);
     }
     expect(seen.size).toBe(3);

@@ -19,8 +19,7 @@
 //                      No key in the request: round-robin.
 import type { HealthStatus } from "./health.ts";
 
-export type Strategy =
-  "round-robin" | "least-outstanding" | "failover" | "random" | "keyed";
+export type Strategy = "round-robin" | "least-outstanding" | "failover" | "random" | "keyed";
 
 export interface PoolMember {
   /** Index into the proxy's home server table. */
@@ -54,8 +53,7 @@ export interface SelectRequest {
 
 export function keyHash(bytes: Uint8Array, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
-  for (let i = 0; i < bytes.length; i++)
-    h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
+  for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193) >>> 0;
   return h;
 }
 
@@ -86,22 +84,14 @@ export function createPool(
 }
 
 /** 0 = untried up, 1 = untried zombie, 2 = tried up, 3 = tried zombie, -1 = not eligible. */
-function tierOf(
-  server: number,
-  view: ServerView,
-  tried: readonly number[] | undefined,
-): number {
+function tierOf(server: number, view: ServerView, tried: readonly number[] | undefined): number {
   const s = view.status(server);
   const wasTried = tried !== undefined && tried.includes(server);
   if (s === "down" || (!wasTried && view.full(server))) return -1;
   return (wasTried ? 2 : 0) + (s === "up" ? 0 : 1);
 }
 
-export function selectServer(
-  pool: Pool,
-  view: ServerView,
-  req: SelectRequest,
-): number {
+export function selectServer(pool: Pool, view: ServerView, req: SelectRequest): number {
   const m = pool.members;
   const n = m.length;
   let best = 4;
@@ -117,9 +107,7 @@ export function selectServer(
   if (best === 4) return -1;
   const inTier = (i: number) => tierOf(m[i]!.server, view, req.tried) === best;
   const strategy =
-    pool.strategy === "keyed" && req.key === undefined
-      ? "round-robin"
-      : pool.strategy;
+    pool.strategy === "keyed" && req.key === undefined ? "round-robin" : pool.strategy;
   switch (strategy) {
     case "failover":
       for (let i = 0; i < n; i++) if (inTier(i)) return i;

@@ -34,15 +34,7 @@ describe("splitRealm", () => {
     });
   });
   test("no realm: plain names and empty parts", () => {
-    for (const n of [
-      "alice",
-      "",
-      "@example.com",
-      "alice@",
-      "\\bob",
-      "CORP\\",
-      "@",
-    ])
+    for (const n of ["alice", "", "@example.com", "alice@", "\\bob", "CORP\\", "@"])
       expect(splitRealm(n)).toBeUndefined();
   });
 });
@@ -102,7 +94,10 @@ test("userOctets splits the octets where splitRealm splits the text (random name
   const rand = mulberry32(7);
   const alphabet = ["a", "b", "é", "日", "@", "\\", ".", "x"];
   for (let i = 0; i < 5_000; i++) {
-    const name = Array.from({ length: 1 + Math.floor(rand() * 8) }, () => alphabet[Math.floor(rand() * alphabet.length)]).join("");
+    const name = Array.from(
+      { length: 1 + Math.floor(rand() * 8) },
+      () => alphabet[Math.floor(rand() * alphabet.length)],
+    ).join("");
     const octets = userOctets(new TextEncoder().encode(name));
     const want = splitRealm(name)?.user;
     expect(octets === undefined ? undefined : new TextDecoder().decode(octets)).toBe(want);
@@ -138,9 +133,18 @@ describe("router", () => {
       { name: "b", match: "exact", pool: "auth-p", acct_pool: "local", strip: false },
       { name: "c", match: "exact", pool: "auth-p", acct_pool: "reject", strip: false },
     ]);
-    expect(mixed.route("u@a").action).toEqual({ auth: { kind: "local" }, acct: { kind: "pool", pool: "acct-p" } });
-    expect(mixed.route("u@b").action).toEqual({ auth: { kind: "pool", pool: "auth-p" }, acct: { kind: "local" } });
-    expect(mixed.route("u@c").action).toEqual({ auth: { kind: "pool", pool: "auth-p" }, acct: { kind: "reject" } });
+    expect(mixed.route("u@a").action).toEqual({
+      auth: { kind: "local" },
+      acct: { kind: "pool", pool: "acct-p" },
+    });
+    expect(mixed.route("u@b").action).toEqual({
+      auth: { kind: "pool", pool: "auth-p" },
+      acct: { kind: "local" },
+    });
+    expect(mixed.route("u@c").action).toEqual({
+      auth: { kind: "pool", pool: "auth-p" },
+      acct: { kind: "reject" },
+    });
   });
   test("evilexample.com does not reach the example.com pool", () => {
     expect(r.route("u@evilexample.com")).toEqual({
@@ -156,7 +160,10 @@ describe("router", () => {
     });
   });
   test("no realm and no default: local, name unchanged", () => {
-    expect(r.route("alice")).toEqual({ realm: "", action: { auth: { kind: "local" }, acct: { kind: "local" } } });
+    expect(r.route("alice")).toEqual({
+      realm: "",
+      action: { auth: { kind: "local" }, acct: { kind: "local" } },
+    });
     expect(r.route(undefined)).toEqual({
       realm: "",
       action: { auth: { kind: "local" }, acct: { kind: "local" } },

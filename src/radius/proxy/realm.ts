@@ -19,10 +19,7 @@
 // 3. regex  — in configuration order; the pattern is not anchored implicitly (write ^...$).
 // No realm, or no match: the default realm if one is configured, else local.
 /** Where one port's requests go: a pool, the local server, or an Access-Reject / silence. */
-export type RealmTarget =
-  | { kind: "pool"; pool: string }
-  | { kind: "local" }
-  | { kind: "reject" };
+export type RealmTarget = { kind: "pool"; pool: string } | { kind: "local" } | { kind: "reject" };
 
 /**
  * A realm's targets per port: Access-Requests follow `pool`, Accounting-Requests `acct_pool` (default
@@ -97,11 +94,7 @@ export function suffixMatches(realm: string, suffix: string): boolean {
   const r = realm.toLowerCase();
   const s = suffix.toLowerCase();
   if (r === s) return true;
-  return (
-    r.length > s.length &&
-    r.endsWith(s) &&
-    r.charCodeAt(r.length - s.length - 1) === 46
-  ); // "."
+  return r.length > s.length && r.endsWith(s) && r.charCodeAt(r.length - s.length - 1) === 46; // "."
 }
 
 export interface RealmRouter {
@@ -122,10 +115,7 @@ function actionOf(r: RealmRule): RealmAction {
 }
 
 /** Patterns come from a validated config (regexes compile): a bad one here is a bug, so it throws. */
-export function createRealmRouter(
-  rules: readonly RealmRule[],
-  defaultRealm = "",
-): RealmRouter {
+export function createRealmRouter(rules: readonly RealmRule[], defaultRealm = ""): RealmRouter {
   const exact = new Map<string, RealmRule>();
   const suffixes: RealmRule[] = [];
   const regexes: Array<{ re: RegExp; rule: RealmRule }> = [];
@@ -137,21 +127,15 @@ export function createRealmRouter(
     else if (r.match === "suffix") suffixes.push(r);
     else regexes.push({ re: new RegExp(p, "i"), rule: r });
   }
-  suffixes.sort(
-    (a, b) => (b.pattern ?? b.name).length - (a.pattern ?? a.name).length,
-  );
-  const fallback =
-    defaultRealm === ""
-      ? undefined
-      : rules.find((r) => r.name === defaultRealm);
+  suffixes.sort((a, b) => (b.pattern ?? b.name).length - (a.pattern ?? a.name).length);
+  const fallback = defaultRealm === "" ? undefined : rules.find((r) => r.name === defaultRealm);
   if (defaultRealm !== "" && !fallback)
     throw new Error(`default realm "${defaultRealm}" is not configured`);
 
   const find = (realm: string): RealmRule | undefined => {
     const e = exact.get(realm.toLowerCase());
     if (e) return e;
-    for (const s of suffixes)
-      if (suffixMatches(realm, s.pattern ?? s.name)) return s;
+    for (const s of suffixes) if (suffixMatches(realm, s.pattern ?? s.name)) return s;
     for (const { re, rule } of regexes) if (re.test(realm)) return rule;
     return undefined;
   };

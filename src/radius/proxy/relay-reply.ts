@@ -76,8 +76,7 @@ function encodeForNas(
       return err("radius/attr-too-long", `attribute ${a.type}`);
     length += 2 + a.value.length;
   }
-  if (length > MAX_PACKET_LENGTH)
-    return err("radius/packet-too-long", `${length} octets`);
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
   const out = new Uint8Array(length);
   out[0] = code;
   out[1] = nas.identifier;
@@ -110,12 +109,9 @@ const ACCESS_REPLIES: ReadonlySet<number> = new Set([
 /** Which reply codes may answer which request code (RFC 2865 §4, 2866 §4, 5997 §3). */
 export function replyFits(requestCode: number, replyCode: number): boolean {
   if (requestCode === Code.AccessRequest) return ACCESS_REPLIES.has(replyCode);
-  if (requestCode === Code.AccountingRequest)
-    return replyCode === Code.AccountingResponse;
+  if (requestCode === Code.AccountingRequest) return replyCode === Code.AccountingResponse;
   if (requestCode === Code.StatusServer)
-    return (
-      replyCode === Code.AccessAccept || replyCode === Code.AccountingResponse
-    );
+    return replyCode === Code.AccessAccept || replyCode === Code.AccountingResponse;
   return false;
 }
 
@@ -130,25 +126,18 @@ export function checkHomeReply(
   if (!d.ok) return d;
   const p = d.value;
   if (!replyFits(requestCode, p.code))
-    return err(
-      "proxy/unexpected-code",
-      `code ${p.code} for request code ${requestCode}`,
-    );
+    return err("proxy/unexpected-code", `code ${p.code} for request code ${requestCode}`);
   // Both checks hash the reply with the Request Authenticator we sent in place of the Response
   // Authenticator (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed), fed as ranges of the
   // datagram: no copy.
-  if (!verifyResponse(p.raw, sentAuth, homeSecret))
-    return err("proxy/bad-response-authenticator");
+  if (!verifyResponse(p.raw, sentAuth, homeSecret)) return err("proxy/bad-response-authenticator");
   // RFC 3579 §3.2: exactly one, exactly 18 octets (a second copy would let a forger choose which
   // one counts); located in the packet itself, where the HMAC zeroes it.
   const at = locateMessageAuthenticator(p.raw);
   if (!at.ok) {
     if (at.code !== "radius/message-authenticator-missing")
       return err("proxy/bad-message-authenticator", "duplicate or bad length");
-    if (
-      requireMa &&
-      (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer)
-    )
+    if (requireMa && (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer))
       return err("proxy/missing-message-authenticator");
     // RFC 3579 §3.2: "Any packet that contains an EAP-Message attribute MUST also contain a
     // Message-Authenticator attribute" — whatever require_message_authenticator says.
@@ -205,15 +194,10 @@ export function relayReply(
 ): Result<Uint8Array> {
   const attrs: Attribute[] = [];
   for (const a of reply.attributes) {
-    if (
-      a.type === AttrType.MessageAuthenticator ||
-      a.type === AttrType.ProxyState
-    )
-      continue;
+    if (a.type === AttrType.MessageAuthenticator || a.type === AttrType.ProxyState) continue;
     if (a.type === AttrType.TunnelPassword) {
       const pw = unhideTunnelPassword(a.value, homeSecret, sentAuth);
-      if (!pw.ok)
-        return err("proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
+      if (!pw.ok) return err("proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
       const hidden = hideTunnelPassword(
         pw.value.password,
         nasSecret,
@@ -233,28 +217,18 @@ export function relayReply(
       a.value[2] === 1 &&
       a.value[3] === 55
     ) {
-      const r = rehideVsa(
-        a,
-        homeSecret,
-        sentAuth,
-        nasSecret,
-        nas.authenticator,
-      );
+      const r = rehideVsa(a, homeSecret, sentAuth, nasSecret, nas.authenticator);
       if (!r.ok) return r;
       attrs.push(r.value);
       continue;
     }
     attrs.push(a);
   }
-  for (const ps of nas.proxyStates)
-    attrs.push({ type: AttrType.ProxyState, value: ps });
+  for (const ps of nas.proxyStates) attrs.push({ type: AttrType.ProxyState, value: ps });
   return encodeForNas(nas, reply.code, attrs, nasSecret);
 }
 
-export function rejectFor(
-  nas: NasSide,
-  nasSecret: Uint8Array,
-): Result<Uint8Array> {
+export function rejectFor(nas: NasSide, nasSecret: Uint8Array): Result<Uint8Array> {
   const attrs: Attribute[] = nas.proxyStates.map((value) => ({
     type: AttrType.ProxyState,
     value,

@@ -29,10 +29,7 @@ import {
   MAX_PACKET_LENGTH,
   type Packet,
 } from "../codec/packet.ts";
-import {
-  MAX_USER_PASSWORD_LENGTH,
-  rehideChain,
-} from "../codec/user-password.ts";
+import { MAX_USER_PASSWORD_LENGTH, rehideChain } from "../codec/user-password.ts";
 
 const NAS_IDENTIFIER = 32;
 
@@ -88,20 +85,13 @@ export function forwardRequest(
         length += 2 + (f.userName ?? a.value).length;
         continue;
       case AttrType.UserPassword:
-        if (!access)
-          return err(
-            "proxy/bad-attribute",
-            "User-Password in an Accounting-Request",
-          );
+        if (!access) return err("proxy/bad-attribute", "User-Password in an Accounting-Request");
         if (
           a.value.length < 16 ||
           a.value.length > MAX_USER_PASSWORD_LENGTH ||
           a.value.length % 16 !== 0
         )
-          return err(
-            "radius/bad-hidden-length",
-            `User-Password ${a.value.length} octets`,
-          );
+          return err("radius/bad-hidden-length", `User-Password ${a.value.length} octets`);
         break;
       case AttrType.CHAPPassword:
         chap = true;
@@ -114,10 +104,8 @@ export function forwardRequest(
   }
   const addChallenge = access && chap && !chapChallenge;
   const withMa = access || hadMa;
-  length +=
-    (withMa ? 18 : 0) + (addChallenge ? 18 : 0) + 2 + f.proxyState.length;
-  if (length > MAX_PACKET_LENGTH)
-    return err("radius/packet-too-long", `${length} octets`);
+  length += (withMa ? 18 : 0) + (addChallenge ? 18 : 0) + 2 + f.proxyState.length;
+  if (length > MAX_PACKET_LENGTH) return err("radius/packet-too-long", `${length} octets`);
   if (f.userName !== undefined && f.userName.length > MAX_ATTR_VALUE_LENGTH)
     return err("radius/attr-too-long", "User-Name");
   if (f.proxyState.length > MAX_ATTR_VALUE_LENGTH)
@@ -145,21 +133,12 @@ export function forwardRequest(
   };
   for (const a of req.attributes) {
     if (a.type === AttrType.MessageAuthenticator) continue;
-    if (a.type === AttrType.UserName && f.userName !== undefined)
-      put(a.type, f.userName);
+    if (a.type === AttrType.UserName && f.userName !== undefined) put(a.type, f.userName);
     else if (a.type === AttrType.UserPassword) {
       out[o] = a.type;
       out[o + 1] = a.value.length + 2;
       // User-Password (RFC 2865 §5.2) from the NAS's chain to the home server's.
-      rehideChain(
-        a.value,
-        nasSecret,
-        req.authenticator,
-        homeSecret,
-        f.authenticator,
-        out,
-        o + 2,
-      );
+      rehideChain(a.value, nasSecret, req.authenticator, homeSecret, f.authenticator, out, o + 2);
       o += 2 + a.value.length;
     } else put(a.type, a.value);
   }

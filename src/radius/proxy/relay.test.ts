@@ -4,19 +4,8 @@ import { describe, expect, test } from "bun:test";
 import { createHash, createHmac } from "node:crypto";
 import { fromHex, hex, utf8 } from "../../lib/bytes.ts";
 import { encodeReply, encodeRequest } from "../codec/compose.ts";
-import {
-  AttrType,
-  Code,
-  decodePacket,
-  getAll,
-  getAttr,
-  type Packet,
-} from "../codec/packet.ts";
-import {
-  RFC2865_7_1_REQUEST,
-  RFC2865_7_2_REQUEST,
-  RFC2865_SECRET,
-} from "../codec/test-vectors.ts";
+import { AttrType, Code, decodePacket, getAll, getAttr, type Packet } from "../codec/packet.ts";
+import { RFC2865_7_1_REQUEST, RFC2865_7_2_REQUEST, RFC2865_SECRET } from "../codec/test-vectors.ts";
 import {
   hideMppeKey,
   hideTunnelPassword,
@@ -24,12 +13,7 @@ import {
   unhideTunnelPassword,
 } from "../codec/user-password.ts";
 import { encodeVsa, findVendorAttr } from "../codec/vsa.ts";
-import {
-  checkHomeReply,
-  rejectFor,
-  relayReply,
-  VENDOR_MICROSOFT,
-} from "./relay-reply.ts";
+import { checkHomeReply, rejectFor, relayReply, VENDOR_MICROSOFT } from "./relay-reply.ts";
 import { forwardRequest, nasSideOf, statusServer } from "./relay-request.ts";
 
 const NAS = utf8(RFC2865_SECRET);
@@ -47,11 +31,7 @@ const decode = (b: Uint8Array): Packet => {
   return d.value;
 };
 /** HMAC-MD5 over the packet with the Message-Authenticator value zeroed and `auth` in the header. */
-function expectedMa(
-  pkt: Uint8Array,
-  secret: Uint8Array,
-  auth: Uint8Array,
-): string {
+function expectedMa(pkt: Uint8Array, secret: Uint8Array, auth: Uint8Array): string {
   const copy = pkt.slice();
   copy.set(auth, 4);
   let o = 20;
@@ -118,9 +98,11 @@ describe("Access-Request towards the home server", () => {
     });
     if (!f.ok) throw new Error(f.code);
     const q = decode(f.value);
-    expect(
-      getAll(q, 33).map((v) => new TextDecoder().decode(v.subarray(0, 6))),
-    ).toEqual(["first", "second", new TextDecoder().decode(PS.subarray(0, 6))]);
+    expect(getAll(q, 33).map((v) => new TextDecoder().decode(v.subarray(0, 6)))).toEqual([
+      "first",
+      "second",
+      new TextDecoder().decode(PS.subarray(0, 6)),
+    ]);
     expect(new TextDecoder().decode(getAttr(q, 1)!)).toBe("nemo");
   });
   test("CHAP without CHAP-Challenge: the original Request Authenticator travels as CHAP-Challenge", () => {
@@ -132,9 +114,7 @@ describe("Access-Request towards the home server", () => {
     });
     if (!f.ok) throw new Error(f.code);
     const q = decode(f.value);
-    expect(hex(getAttr(q, AttrType.CHAPChallenge)!)).toBe(
-      hex(chap.authenticator),
-    );
+    expect(hex(getAttr(q, AttrType.CHAPChallenge)!)).toBe(hex(chap.authenticator));
     expect(hex(getAttr(q, AttrType.CHAPPassword)!)).toBe(
       hex(getAttr(chap, AttrType.CHAPPassword)!),
     );
@@ -191,13 +171,7 @@ describe("reply from the home server back to the NAS", () => {
   );
   const nas = nasSideOf(nasReq);
   const sentAuth = AUTH;
-  const tunnel = hideTunnelPassword(
-    utf8("tunnel-pw"),
-    HOME,
-    sentAuth,
-    1,
-    fromHex("8001"),
-  );
+  const tunnel = hideTunnelPassword(utf8("tunnel-pw"), HOME, sentAuth, 1, fromHex("8001"));
   const recv = hideMppeKey(
     fromHex("00112233445566778899aabbccddeeff"),
     HOME,
@@ -205,9 +179,7 @@ describe("reply from the home server back to the NAS", () => {
     fromHex("8123"),
   );
   if (!tunnel.ok || !recv.ok) throw new Error("hide");
-  const vsa = encodeVsa(VENDOR_MICROSOFT, [
-    { vendorType: 17, value: recv.value },
-  ]);
+  const vsa = encodeVsa(VENDOR_MICROSOFT, [{ vendorType: 17, value: recv.value }]);
   if (!vsa.ok) throw new Error(vsa.code);
   const home = encodeReply(
     { identifier: 7, authenticator: sentAuth },
@@ -227,13 +199,7 @@ describe("reply from the home server back to the NAS", () => {
   if (!home.ok) throw new Error(home.code);
 
   test("verified, re-signed for the NAS with Message-Authenticator first", () => {
-    const checked = checkHomeReply(
-      home.value,
-      Code.AccessRequest,
-      sentAuth,
-      HOME,
-      true,
-    );
+    const checked = checkHomeReply(home.value, Code.AccessRequest, sentAuth, HOME, true);
     expect(checked.ok).toBe(true);
     if (!checked.ok) return;
     const out = relayReply(checked.value, sentAuth, HOME, nas, NAS);
@@ -247,30 +213,18 @@ describe("reply from the home server back to the NAS", () => {
     expect(hex(r.authenticator)).toBe(hex(md5(zeroAuth, NAS)));
     // State and Class untouched; our Proxy-State gone, the NAS's kept.
     expect(hex(getAttr(r, AttrType.State)!)).toBe("5354415445");
-    expect(new TextDecoder().decode(getAttr(r, AttrType.Class)!)).toBe(
-      "class-1",
-    );
-    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual([
-      "nas-ps",
-    ]);
+    expect(new TextDecoder().decode(getAttr(r, AttrType.Class)!)).toBe("class-1");
+    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual(["nas-ps"]);
     // Tunnel-Password and MS-MPPE-Recv-Key re-encrypted for the NAS secret and the NAS's authenticator.
     const tp = unhideTunnelPassword(
       getAttr(r, AttrType.TunnelPassword)!,
       NAS,
       nasReq.authenticator,
     );
-    expect(tp.ok && new TextDecoder().decode(tp.value.password)).toBe(
-      "tunnel-pw",
-    );
+    expect(tp.ok && new TextDecoder().decode(tp.value.password)).toBe("tunnel-pw");
     expect(tp.ok && tp.value.tag).toBe(1);
-    expect(hex(getAttr(r, AttrType.TunnelPassword)!)).not.toBe(
-      hex(tunnel.value),
-    );
-    const key = unhideMppeKey(
-      findVendorAttr(r, VENDOR_MICROSOFT, 17)!,
-      NAS,
-      nasReq.authenticator,
-    );
+    expect(hex(getAttr(r, AttrType.TunnelPassword)!)).not.toBe(hex(tunnel.value));
+    const key = unhideMppeKey(findVendorAttr(r, VENDOR_MICROSOFT, 17)!, NAS, nasReq.authenticator);
     expect(key.ok && hex(key.value)).toBe("00112233445566778899aabbccddeeff");
   });
   test("MS-CHAP-MPPE-Keys (MS-CHAPv1, RFC 2548 §2.4.1) is re-keyed for the NAS without losing its padding", () => {
@@ -286,8 +240,12 @@ describe("reply from the home server back to the NAS", () => {
       return out;
     };
     // LM key (8) + NT key (16) ending in 0x00, padded with 8 zeros: unpadding would eat a key octet.
-    const keys = fromHex("0102030405060708" + "a1a2a3a4a5a6a7a8a9aaabacadaeaf00" + "0000000000000000");
-    const vsa = encodeVsa(VENDOR_MICROSOFT, [{ vendorType: 12, value: chain(keys, HOME, sentAuth, true) }]);
+    const keys = fromHex(
+      "0102030405060708" + "a1a2a3a4a5a6a7a8a9aaabacadaeaf00" + "0000000000000000",
+    );
+    const vsa = encodeVsa(VENDOR_MICROSOFT, [
+      { vendorType: 12, value: chain(keys, HOME, sentAuth, true) },
+    ]);
     if (!vsa.ok) throw new Error(vsa.code);
     const reply = encodeReply(
       { identifier: 7, authenticator: sentAuth },
@@ -306,12 +264,13 @@ describe("reply from the home server back to the NAS", () => {
   test("dropped: tampered, wrong secret, missing Message-Authenticator (when required), wrong code", () => {
     const t = home.value.slice();
     t[t.length - 1]! ^= 1;
-    expect(
-      checkHomeReply(t, Code.AccessRequest, sentAuth, HOME, true),
-    ).toMatchObject({ ok: false, code: "proxy/bad-response-authenticator" });
-    expect(
-      checkHomeReply(home.value, Code.AccessRequest, sentAuth, NAS, true),
-    ).toMatchObject({ ok: false });
+    expect(checkHomeReply(t, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({
+      ok: false,
+      code: "proxy/bad-response-authenticator",
+    });
+    expect(checkHomeReply(home.value, Code.AccessRequest, sentAuth, NAS, true)).toMatchObject({
+      ok: false,
+    });
     const noMa = encodeReply(
       { identifier: 7, authenticator: sentAuth },
       { code: Code.AccessAccept, attributes: [] },
@@ -319,31 +278,33 @@ describe("reply from the home server back to the NAS", () => {
       { messageAuthenticator: false },
     );
     if (!noMa.ok) throw new Error(noMa.code);
-    expect(
-      checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, true),
-    ).toMatchObject({ ok: false, code: "proxy/missing-message-authenticator" });
-    expect(
-      checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok,
-    ).toBe(true);
+    expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({
+      ok: false,
+      code: "proxy/missing-message-authenticator",
+    });
+    expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok).toBe(true);
     // EAP-Message without Message-Authenticator: dropped even where it is not required (RFC 3579 §3.2).
     const eapNoMa = encodeReply(
       { identifier: 7, authenticator: sentAuth },
-      { code: Code.AccessChallenge, attributes: [{ type: AttrType.EAPMessage, value: fromHex("0101000401") }] },
+      {
+        code: Code.AccessChallenge,
+        attributes: [{ type: AttrType.EAPMessage, value: fromHex("0101000401") }],
+      },
       HOME,
       { messageAuthenticator: false },
     );
     if (!eapNoMa.ok) throw new Error(eapNoMa.code);
-    expect(
-      checkHomeReply(eapNoMa.value, Code.AccessRequest, sentAuth, HOME, false),
-    ).toMatchObject({ ok: false, code: "proxy/missing-message-authenticator" });
-    expect(
-      checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true),
-    ).toMatchObject({ ok: false, code: "proxy/unexpected-code" });
+    expect(checkHomeReply(eapNoMa.value, Code.AccessRequest, sentAuth, HOME, false)).toMatchObject({
+      ok: false,
+      code: "proxy/missing-message-authenticator",
+    });
+    expect(checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true)).toMatchObject({
+      ok: false,
+      code: "proxy/unexpected-code",
+    });
     const badMa = home.value.slice();
     badMa[22]! ^= 1; // inside the first attribute, Message-Authenticator
-    expect(
-      checkHomeReply(badMa, Code.AccessRequest, sentAuth, HOME, true).ok,
-    ).toBe(false);
+    expect(checkHomeReply(badMa, Code.AccessRequest, sentAuth, HOME, true).ok).toBe(false);
   });
   test("our own Access-Reject: signed for the NAS, NAS Proxy-State echoed", () => {
     const rej = rejectFor(nas, NAS);
@@ -351,9 +312,7 @@ describe("reply from the home server back to the NAS", () => {
     const r = decode(rej.value);
     expect(r.code).toBe(Code.AccessReject);
     expect(maOf(r)).toBe(expectedMa(r.raw, NAS, nasReq.authenticator));
-    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual([
-      "nas-ps",
-    ]);
+    expect(getAll(r, 33).map((v) => new TextDecoder().decode(v))).toEqual(["nas-ps"]);
   });
   test("Status-Server probe: RFC 5997 with Message-Authenticator over its own authenticator", () => {
     const s = statusServer(9, AUTH, HOME);

@@ -21,20 +21,14 @@ function alive(e: EngineState, s: ServerState, now: number) {
 
 function dropped(e: EngineState, s: ServerState, reason: string) {
   e.m.homeDropped.inc({ ...s.labels, reason });
-  e.log.limited(
-    "warn",
-    `radius-proxy/drop:${s.name}:${reason}`,
-    "radius_proxy_reply_dropped",
-    { home_server: s.name, type: s.kind, reason },
-  );
+  e.log.limited("warn", `radius-proxy/drop:${s.name}:${reason}`, "radius_proxy_reply_dropped", {
+    home_server: s.name,
+    type: s.kind,
+    reason,
+  });
 }
 
-export function onHomeDatagram(
-  e: EngineState,
-  si: number,
-  socket: number,
-  data: Uint8Array,
-) {
+export function onHomeDatagram(e: EngineState, si: number, socket: number, data: Uint8Array) {
   const s = e.servers[si];
   if (!s) return;
   if (data.length < 20) return dropped(e, s, "short");
@@ -43,13 +37,7 @@ export function onHomeDatagram(
   if (!en) return dropped(e, s, "unknown-id");
   const now = e.clock.now();
   if (en.kind === "probe") {
-    const r = checkHomeReply(
-      data,
-      Code.StatusServer,
-      en.probe.sentAuth,
-      s.secret,
-      s.requireMa,
-    );
+    const r = checkHomeReply(data, Code.StatusServer, en.probe.sentAuth, s.secret, s.requireMa);
     if (!r.ok) return dropped(e, s, r.code.replace("proxy/", ""));
     s.ids.release(slot);
     s.probing = false;

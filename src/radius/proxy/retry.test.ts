@@ -1,12 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ManualClock } from "../../lib/clock.ts";
-import {
-  firstTimeout,
-  nextTimeout,
-  onTimeout,
-  startRetry,
-  type RetryPolicy,
-} from "./retry.ts";
+import { firstTimeout, nextTimeout, onTimeout, startRetry, type RetryPolicy } from "./retry.ts";
 
 const policy: RetryPolicy = {
   initialTimeout: 1000,

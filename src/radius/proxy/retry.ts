@@ -36,11 +36,7 @@ export function firstTimeout(irt: number, rand: () => number): number {
   return irt + jitter(rand) * irt;
 }
 
-export function nextTimeout(
-  prev: number,
-  policy: RetryPolicy,
-  rand: () => number,
-): number {
+export function nextTimeout(prev: number, policy: RetryPolicy, rand: () => number): number {
   let rt = 2 * prev + jitter(rand) * prev;
   if (policy.maxTimeout > 0 && rt > policy.maxTimeout)
     rt = policy.maxTimeout + jitter(rand) * policy.maxTimeout;
@@ -48,8 +44,7 @@ export function nextTimeout(
 }
 
 export type RetryStep =
-  | { kind: "retry"; timeout: number }
-  | { kind: "give-up"; reason: "max-retries" | "max-duration" };
+  { kind: "retry"; timeout: number } | { kind: "give-up"; reason: "max-retries" | "max-duration" };
 
 /** Start: the deadline of the first transmission. */
 export function startRetry(
@@ -75,8 +70,7 @@ export function onTimeout(
   policy: RetryPolicy,
   rand: () => number,
 ): RetryStep {
-  if (state.attempts > policy.maxRetries)
-    return { kind: "give-up", reason: "max-retries" };
+  if (state.attempts > policy.maxRetries) return { kind: "give-up", reason: "max-retries" };
   if (now - state.startedAt >= policy.maxDuration)
     return { kind: "give-up", reason: "max-duration" };
   const t = clampToDuration(
@@ -90,12 +84,7 @@ export function onTimeout(
   return { kind: "retry", timeout: t };
 }
 
-function clampToDuration(
-  t: number,
-  startedAt: number,
-  now: number,
-  policy: RetryPolicy,
-): number {
+function clampToDuration(t: number, startedAt: number, now: number, policy: RetryPolicy): number {
   const left = startedAt + policy.maxDuration - now;
   return Math.max(1, Math.min(t, left));
 }

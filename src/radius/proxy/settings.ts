@@ -84,8 +84,7 @@ export function buildHomeServers(
   for (const h of cfg.home_servers) {
     const secret = secretOf(h);
     const main = parseHostPort(h.address);
-    if (!main.ok)
-      throw new Error(`radius.proxy home server ${h.name}: bad address`);
+    if (!main.ok) throw new Error(`radius.proxy home server ${h.name}: bad address`);
     const base = {
       name: h.name,
       secret,
@@ -95,11 +94,7 @@ export function buildHomeServers(
       requireMa: h.require_message_authenticator,
       statusCheck: h.status_check,
     };
-    const entry = (
-      kind: "auth" | "acct",
-      host: string,
-      port: number,
-    ): HomeServer => ({
+    const entry = (kind: "auth" | "acct", host: string, port: number): HomeServer => ({
       ...base,
       kind,
       host,
@@ -108,15 +103,10 @@ export function buildHomeServers(
     });
     if (h.type === "auth" || h.type === "both")
       out.push(entry("auth", main.value.host, main.value.port));
-    if (h.type === "acct")
-      out.push(entry("acct", main.value.host, main.value.port));
+    if (h.type === "acct") out.push(entry("acct", main.value.host, main.value.port));
     if (h.type === "both") {
-      const acct =
-        h.acct_address === undefined
-          ? undefined
-          : parseHostPort(h.acct_address);
-      if (acct && !acct.ok)
-        throw new Error(`radius.proxy home server ${h.name}: bad acct_address`);
+      const acct = h.acct_address === undefined ? undefined : parseHostPort(h.acct_address);
+      if (acct && !acct.ok) throw new Error(`radius.proxy home server ${h.name}: bad acct_address`);
       if (acct) out.push(entry("acct", acct.value.host, acct.value.port));
       else if (main.value.port < 65535)
         out.push(entry("acct", main.value.host, main.value.port + 1));

@@ -13,31 +13,12 @@ import type { Logger } from "../../lib/log.ts";
 import type { Registry } from "../../lib/metrics.ts";
 import { attrByName, defaultDictionary } from "../codec/dictionary.ts";
 import type { ProxyDecision } from "../proxy-port.ts";
-import {
-  newHealth,
-  type Health,
-  type HealthParams,
-  type Transition,
-} from "./health.ts";
+import { newHealth, type Health, type HealthParams, type Transition } from "./health.ts";
 import { MinHeap } from "./heap.ts";
-import {
-  proxyMetrics,
-  Tally,
-  type Labels,
-  type ProxyMetrics,
-} from "./metrics.ts";
+import { proxyMetrics, Tally, type Labels, type ProxyMetrics } from "./metrics.ts";
 import { IdSpace } from "./pending.ts";
-import {
-  createPool,
-  type Pool,
-  type ServerView,
-  type Strategy,
-} from "./pool.ts";
-import {
-  createRealmRouter,
-  type RealmRouter,
-  type RealmRule,
-} from "./realm.ts";
+import { createPool, type Pool, type ServerView, type Strategy } from "./pool.ts";
+import { createRealmRouter, type RealmRouter, type RealmRule } from "./realm.ts";
 import type { NasSide } from "./relay-request.ts";
 import type { RetryState } from "./retry.ts";
 import type { HomeServer, ProxySettings } from "./settings.ts";
@@ -78,8 +59,7 @@ export interface Probe {
   sentAt: number;
 }
 
-export type Entry =
-  { kind: "flight"; flight: Flight } | { kind: "probe"; probe: Probe };
+export type Entry = { kind: "flight"; flight: Flight } | { kind: "probe"; probe: Probe };
 export interface ProbeTimer {
   at: number;
   heapIndex?: number;
@@ -213,10 +193,7 @@ export function createEngineState(o: ProxyEngineOptions): EngineState {
       p.name,
       p.key_attributes.map((a) => attrByName(dict, a)?.type ?? -1),
     );
-  const router = createRealmRouter(
-    settings.realms as RealmRule[],
-    settings.defaultRealm,
-  );
+  const router = createRealmRouter(settings.realms as RealmRule[], settings.defaultRealm);
 
   const view: ServerView = {
     status: (i) => servers[i]!.health.status,

@@ -95,11 +95,7 @@ function probe(e: EngineState, si: number, now: number) {
 export function tick(e: EngineState) {
   const { servers, settings, timers } = e;
   const now = e.clock.now();
-  for (
-    let t = timers.peek();
-    t !== undefined && t.at <= now;
-    t = timers.peek()
-  ) {
+  for (let t = timers.peek(); t !== undefined && t.at <= now; t = timers.peek()) {
     timers.pop();
     if (t.probe !== undefined) onProbeTimeout(e, t.probe, now);
     else if (!t.done) onFlightTimeout(e, t, now);
@@ -109,10 +105,7 @@ export function tick(e: EngineState) {
     if (s.statusCheck && !s.probing && now >= s.nextProbeAt) {
       s.nextProbeAt = now + settings.health.interval;
       // A server that answered real traffic within the interval needs no probe (RFC 5997 §4.3).
-      if (!(
-        s.health.status === "up" &&
-        now - s.health.lastAliveAt < settings.health.interval
-      ))
+      if (!(s.health.status === "up" && now - s.health.lastAliveAt < settings.health.interval))
         probe(e, i, now);
     }
     e.transition(s, healthStep(s.health, "tick", now, s.healthParams));

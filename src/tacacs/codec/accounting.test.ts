@@ -15,11 +15,7 @@ describe("accounting (§7)", () => {
     // FreeRADIUS base.txt re-encoding of the pam_tacplus START record.
     const body = fromHex(
       "020600020303090904150d0b0b" +
-        hex(
-          utf8(
-            "bobtapioca/0localhoststart_time=1596565644task_id=17558service=pppprotocol=ip",
-          ),
-        ),
+        hex(utf8("bobtapioca/0localhoststart_time=1596565644task_id=17558service=pppprotocol=ip")),
     );
     const r = decodeAcctRequest(body);
     if (!r.ok) throw new Error(r.code);
@@ -32,12 +28,7 @@ describe("accounting (§7)", () => {
       user: "bob",
       port: "tapioca/0",
       remAddr: "localhost",
-      args: [
-        "start_time=1596565644",
-        "task_id=17558",
-        "service=ppp",
-        "protocol=ip",
-      ],
+      args: ["start_time=1596565644", "task_id=17558", "service=ppp", "protocol=ip"],
     });
     expect(hex(encodeAcctRequest(r.value))).toBe(hex(body));
     expect(decodeAcctRequest(body.subarray(0, body.length - 1))).toMatchObject({
@@ -67,9 +58,7 @@ describe("accounting (§7)", () => {
       serverMsg: "disk full",
       data: Uint8Array.of(1, 2),
     });
-    expect(hex(wire)).toBe(
-      "0009" + "0002" + "02" + hex(utf8("disk full")) + "0102",
-    );
+    expect(hex(wire)).toBe("0009" + "0002" + "02" + hex(utf8("disk full")) + "0102");
     expect(decodeAcctReply(wire)).toMatchObject({
       ok: true,
       value: { status: 2, serverMsg: "disk full" },

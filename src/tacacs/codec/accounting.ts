@@ -49,12 +49,9 @@ export function validAcctFlags(flags: number): boolean {
   );
 }
 
-export function decodeAcctRequest(
-  body: Uint8Array,
-): Result<AcctRequest, BodyError> {
+export function decodeAcctRequest(body: Uint8Array): Result<AcctRequest, BodyError> {
   const flags = body[0];
-  if (flags === undefined)
-    return err("tacacs/short-body", "accounting REQUEST needs 9 bytes");
+  if (flags === undefined) return err("tacacs/short-body", "accounting REQUEST needs 9 bytes");
   const r = decodeRequestFields(body, 1, "accounting REQUEST");
   if (!r.ok) return r;
   return ok({ flags, ...r.value });
@@ -65,9 +62,7 @@ export function encodeAcctRequest(p: AcctRequest): Uint8Array {
 }
 
 /** §7.2: server_msg_len(2), data_len(2), status, server_msg, data. Status comes *after* the lengths. */
-export function decodeAcctReply(
-  body: Uint8Array,
-): Result<AcctReply, BodyError> {
+export function decodeAcctReply(body: Uint8Array): Result<AcctReply, BodyError> {
   const r = new Reader(body);
   const msgLen = r.u16();
   const dataLen = r.u16();

@@ -18,9 +18,7 @@ import {
 
 describe("authentication START (§5.1)", () => {
   test("published plaintext (pam_tacplus PAP login, FreeRADIUS base.txt) decodes and re-encodes exactly", () => {
-    const body = fromHex(
-      "0100020303090905" + hex(utf8("bobtapioca/0localhosthello")),
-    );
+    const body = fromHex("0100020303090905" + hex(utf8("bobtapioca/0localhosthello")));
     const r = decodeAuthenStart(body);
     if (!r.ok) throw new Error(r.code);
     expect(r.value.action).toBe(AuthenAction.LOGIN);
@@ -70,9 +68,7 @@ describe("authentication START (§5.1)", () => {
     expect(r.value.user).toBe("j\uFFFDr");
     expect(r.value.lossyText).toBe(true);
     expect(hex(r.value.data)).toBe("ff00");
-    const utf = decodeAuthenStart(
-      fromHex("0101010103000000" + hex(utf8("jö"))),
-    );
+    const utf = decodeAuthenStart(fromHex("0101010103000000" + hex(utf8("jö"))));
     if (!utf.ok) throw new Error(utf.code);
     expect(utf.value.user).toBe("jö");
     expect(utf.value.lossyText).toBeUndefined();
@@ -90,19 +86,12 @@ describe("authentication START (§5.1)", () => {
       data: new Uint8Array(0),
     };
     expect(() => encodeAuthenStart(s)).toThrow(RangeError);
-    expect(encodeAuthenStart({ ...s, user: "x".repeat(255) }).length).toBe(
-      8 + 255,
-    );
+    expect(encodeAuthenStart({ ...s, user: "x".repeat(255) }).length).toBe(8 + 255);
   });
 
   test("expectedMinorVersion: 0 for ASCII, 1 for PAP/CHAP/MS-CHAP (§5.4.2), null when unknown", () => {
     expect(expectedMinorVersion({ authenType: AuthenType.ASCII })).toBe(0);
-    for (const t of [
-      AuthenType.PAP,
-      AuthenType.CHAP,
-      AuthenType.MSCHAP,
-      AuthenType.MSCHAPV2,
-    ]) {
+    for (const t of [AuthenType.PAP, AuthenType.CHAP, AuthenType.MSCHAP, AuthenType.MSCHAPV2]) {
       expect(expectedMinorVersion({ authenType: t })).toBe(1);
     }
     expect(expectedMinorVersion({ authenType: 4 })).toBeNull();
@@ -130,9 +119,7 @@ describe("authentication REPLY (§5.2) and CONTINUE (§5.3)", () => {
       serverMsg: "Password: ",
       data: Uint8Array.of(9),
     });
-    expect(hex(wire)).toBe(
-      "0501" + "000a" + "0001" + hex(utf8("Password: ")) + "09",
-    );
+    expect(hex(wire)).toBe("0501" + "000a" + "0001" + hex(utf8("Password: ")) + "09");
     const r = decodeAuthenReply(wire);
     expect(r.ok && r.value.serverMsg).toBe("Password: ");
     expect(decodeAuthenReply(wire.subarray(0, wire.length - 1))).toMatchObject({

@@ -10,14 +10,7 @@
 import { Reader, Writer } from "../../lib/bytes.ts";
 import { err, ok, type Result } from "../../lib/result.ts";
 import { MinorVersion } from "./header.ts";
-import {
-  byteField,
-  fieldBytes,
-  TextReader,
-  U16_MAX,
-  U8_MAX,
-  type BodyError,
-} from "./fields.ts";
+import { byteField, fieldBytes, TextReader, U16_MAX, U8_MAX, type BodyError } from "./fields.ts";
 
 /** §5.1 action. */
 export const AuthenAction = {
@@ -103,9 +96,7 @@ export interface AuthenContinue {
  * §5.4.2: ASCII exchanges use minor version 0 (TAC_PLUS_MINOR_VER_DEFAULT); PAP, CHAP, MS-CHAP v1
  * and v2 use 1 (TAC_PLUS_MINOR_VER_ONE). null for an authen_type this codec does not know.
  */
-export function expectedMinorVersion(
-  start: Pick<AuthenStart, "authenType">,
-): MinorVersion | null {
+export function expectedMinorVersion(start: Pick<AuthenStart, "authenType">): MinorVersion | null {
   switch (start.authenType) {
     case AuthenType.ASCII:
       return MinorVersion.DEFAULT;
@@ -119,9 +110,7 @@ export function expectedMinorVersion(
   }
 }
 
-export function decodeAuthenStart(
-  body: Uint8Array,
-): Result<AuthenStart, BodyError> {
+export function decodeAuthenStart(body: Uint8Array): Result<AuthenStart, BodyError> {
   const r = new Reader(body);
   const f = r.bytes(8);
   if (f === undefined) return err("tacacs/short-body", "START needs 8 bytes");
@@ -168,9 +157,7 @@ export function encodeAuthenStart(s: AuthenStart): Uint8Array {
     .finish();
 }
 
-export function decodeAuthenReply(
-  body: Uint8Array,
-): Result<AuthenReply, BodyError> {
+export function decodeAuthenReply(body: Uint8Array): Result<AuthenReply, BodyError> {
   const r = new Reader(body);
   const status = r.u8();
   const flags = r.u8();
@@ -184,8 +171,7 @@ export function decodeAuthenReply(
   ) {
     return err("tacacs/short-body", "REPLY needs 6 bytes");
   }
-  if (6 + msgLen + dataLen !== body.length)
-    return err("tacacs/length-mismatch", "REPLY");
+  if (6 + msgLen + dataLen !== body.length) return err("tacacs/length-mismatch", "REPLY");
   const t = new TextReader();
   const reply: AuthenReply = {
     status,
@@ -210,9 +196,7 @@ export function encodeAuthenReply(p: AuthenReply): Uint8Array {
     .finish();
 }
 
-export function decodeAuthenContinue(
-  body: Uint8Array,
-): Result<AuthenContinue, BodyError> {
+export function decodeAuthenContinue(body: Uint8Array): Result<AuthenContinue, BodyError> {
   const r = new Reader(body);
   const msgLen = r.u16();
   const dataLen = r.u16();
@@ -220,8 +204,7 @@ export function decodeAuthenContinue(
   if (msgLen === undefined || dataLen === undefined || flags === undefined) {
     return err("tacacs/short-body", "CONTINUE needs 5 bytes");
   }
-  if (5 + msgLen + dataLen !== body.length)
-    return err("tacacs/length-mismatch", "CONTINUE");
+  if (5 + msgLen + dataLen !== body.length) return err("tacacs/length-mismatch", "CONTINUE");
   return ok({
     userMsg: r.bytes(msgLen)!.slice(),
     data: r.bytes(dataLen)!.slice(),

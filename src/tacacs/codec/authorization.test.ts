@@ -12,9 +12,7 @@ import {
 describe("authorization (§6)", () => {
   test("published REQUEST plaintext (pam_tacplus, FreeRADIUS base.txt) decodes and re-encodes exactly", () => {
     const body = fromHex(
-      "0600020303090902" +
-        "0b0b" +
-        hex(utf8("bobtapioca/0localhostservice=pppprotocol=ip")),
+      "0600020303090902" + "0b0b" + hex(utf8("bobtapioca/0localhostservice=pppprotocol=ip")),
     );
     const r = decodeAuthorRequest(body);
     if (!r.ok) throw new Error(r.code);
@@ -52,14 +50,7 @@ describe("authorization (§6)", () => {
       data: Uint8Array.of(7),
     });
     expect(hex(wire)).toBe(
-      "10" +
-        "02" +
-        "0002" +
-        "0001" +
-        "0302" +
-        hex(utf8("no")) +
-        "07" +
-        hex(utf8("a=1b*")),
+      "10" + "02" + "0002" + "0001" + "0302" + hex(utf8("no")) + "07" + hex(utf8("a=1b*")),
     );
     const r = decodeAuthorResponse(wire);
     expect(r.ok && r.value.args).toEqual(["a=1", "b*"]);
@@ -118,11 +109,9 @@ describe("authorization (§6)", () => {
     const big = encodeAuthorRequest({ ...base, args: Array(255).fill(arg) });
     const r = decodeAuthorRequest(big);
     expect(r.ok && r.value.args.length).toBe(255);
-    expect(() =>
-      encodeAuthorRequest({ ...base, args: Array(256).fill("a=b") }),
-    ).toThrow(RangeError);
-    expect(() => encodeAuthorRequest({ ...base, args: [arg + "y"] })).toThrow(
+    expect(() => encodeAuthorRequest({ ...base, args: Array(256).fill("a=b") })).toThrow(
       RangeError,
     );
+    expect(() => encodeAuthorRequest({ ...base, args: [arg + "y"] })).toThrow(RangeError);
   });
 });

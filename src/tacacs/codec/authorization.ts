@@ -52,9 +52,7 @@ export interface AuthorResponse {
   lossyText?: boolean;
 }
 
-export function decodeAuthorRequest(
-  body: Uint8Array,
-): Result<AuthorRequest, BodyError> {
+export function decodeAuthorRequest(body: Uint8Array): Result<AuthorRequest, BodyError> {
   return decodeRequestFields(body, 0, "authorization REQUEST");
 }
 
@@ -63,9 +61,7 @@ export function encodeAuthorRequest(p: AuthorRequest): Uint8Array {
 }
 
 /** §6.2: status, arg_cnt, server_msg_len(2), data_len(2), arg lengths, server_msg, data, args. */
-export function decodeAuthorResponse(
-  body: Uint8Array,
-): Result<AuthorResponse, BodyError> {
+export function decodeAuthorResponse(body: Uint8Array): Result<AuthorResponse, BodyError> {
   const r = new Reader(body);
   const status = r.u8();
   const argCnt = r.u8();
@@ -80,12 +76,10 @@ export function decodeAuthorResponse(
     return err("tacacs/short-body", "authorization RESPONSE needs 6 bytes");
   }
   const argLens = r.bytes(argCnt);
-  if (argLens === undefined)
-    return err("tacacs/short-body", "authorization RESPONSE arg lengths");
+  if (argLens === undefined) return err("tacacs/short-body", "authorization RESPONSE arg lengths");
   let total = 6 + argCnt + msgLen + dataLen;
   for (let i = 0; i < argCnt; i++) total += argLens[i]!;
-  if (total !== body.length)
-    return err("tacacs/length-mismatch", "authorization RESPONSE");
+  if (total !== body.length) return err("tacacs/length-mismatch", "authorization RESPONSE");
   const t = new TextReader();
   const serverMsg = t.text(r.bytes(msgLen)!);
   const data = r.bytes(dataLen)!.slice();

@@ -41,12 +41,8 @@ describe("arguments (§6.1)", () => {
       if (!p.ok) throw new Error(p.code);
       expect(formatArg(p.value)).toBe(s);
     }
-    expect(() =>
-      formatArg({ attr: "a=b", value: "c", mandatory: true }),
-    ).toThrow(RangeError);
-    expect(() => formatArg({ attr: "", value: "c", mandatory: false })).toThrow(
-      RangeError,
-    );
+    expect(() => formatArg({ attr: "a=b", value: "c", mandatory: true })).toThrow(RangeError);
+    expect(() => formatArg({ attr: "", value: "c", mandatory: false })).toThrow(RangeError);
   });
 
   test("commandLine: cmd then every cmd-arg in order, without IOS's trailing <cr>", () => {
@@ -59,13 +55,11 @@ describe("arguments (§6.1)", () => {
       "cmd-arg=<cr>",
     ];
     expect(commandLine(ios)).toBe("show running-config interface Gi0/1");
-    expect(
-      commandLine(["cmd-arg=x", "cmd=configure", "cmd-arg=terminal"]),
-    ).toBe("configure x terminal");
+    expect(commandLine(["cmd-arg=x", "cmd=configure", "cmd-arg=terminal"])).toBe(
+      "configure x terminal",
+    );
     expect(commandLine(["service=shell", "cmd="])).toBe("");
     expect(commandLine(["service=shell"])).toBeNull();
-    expect(commandLine(["cmd=ping", "garbage", "cmd-arg*10.0.0.1"])).toBe(
-      "ping 10.0.0.1",
-    );
+    expect(commandLine(["cmd=ping", "garbage", "cmd-arg*10.0.0.1"])).toBe("ping 10.0.0.1");
   });
 });

@@ -50,8 +50,7 @@ export function commandLine(args: readonly string[]): string | null {
     const p = parseArg(a);
     if (!p.ok) continue;
     if (p.value.attr === "cmd" && cmd === null) cmd = p.value.value;
-    else if (p.value.attr === "cmd-arg" && p.value.value !== END_OF_LINE)
-      rest.push(p.value.value);
+    else if (p.value.attr === "cmd-arg" && p.value.value !== END_OF_LINE) rest.push(p.value.value);
   }
   if (cmd === null) return null;
   return rest.length === 0 ? cmd : `${cmd} ${rest.join(" ")}`;

@@ -36,23 +36,16 @@ export class TextReader {
 }
 
 /** UTF-8 bytes of a text field (or the bytes as given); throws RangeError past the wire field's width. */
-export function fieldBytes(
-  name: string,
-  v: string | Uint8Array,
-  max: number,
-): Uint8Array {
+export function fieldBytes(name: string, v: string | Uint8Array, max: number): Uint8Array {
   const b = typeof v === "string" ? utf8(v) : v;
   if (b.length > max)
-    throw new RangeError(
-      `${name} is ${b.length} bytes, the wire field holds at most ${max}`,
-    );
+    throw new RangeError(`${name} is ${b.length} bytes, the wire field holds at most ${max}`);
   return b;
 }
 
 /** A one-byte numeric field from the caller; throws RangeError if it does not fit. */
 export function byteField(name: string, v: number): number {
-  if (!Number.isInteger(v) || v < 0 || v > 0xff)
-    throw new RangeError(`${name} out of range: ${v}`);
+  if (!Number.isInteger(v) || v < 0 || v > 0xff) throw new RangeError(`${name} out of range: ${v}`);
   return v;
 }
 
@@ -89,15 +82,13 @@ export function decodeRequestFields(
   const r = new Reader(body);
   r.advance(at);
   const f = r.bytes(8);
-  if (f === undefined)
-    return err("tacacs/short-body", `${what} needs ${at + 8} bytes`);
+  if (f === undefined) return err("tacacs/short-body", `${what} needs ${at + 8} bytes`);
   const userLen = f[4]!,
     portLen = f[5]!,
     remLen = f[6]!,
     argCnt = f[7]!;
   const argLens = r.bytes(argCnt);
-  if (argLens === undefined)
-    return err("tacacs/short-body", `${what} arg lengths`);
+  if (argLens === undefined) return err("tacacs/short-body", `${what} arg lengths`);
   let total = at + 8 + argCnt + userLen + portLen + remLen;
   for (let i = 0; i < argCnt; i++) total += argLens[i]!;
   if (total !== body.length) return err("tacacs/length-mismatch", what);
@@ -117,10 +108,7 @@ export function decodeRequestFields(
   return ok(out);
 }
 
-export function encodeRequestFields(
-  prefix: readonly number[],
-  p: RequestFields,
-): Uint8Array {
+export function encodeRequestFields(prefix: readonly number[], p: RequestFields): Uint8Array {
   const user = fieldBytes("user", p.user, U8_MAX);
   const port = fieldBytes("port", p.port, U8_MAX);
   const rem = fieldBytes("rem_addr", p.remAddr, U8_MAX);
@@ -151,8 +139,6 @@ export function readArgs(r: Reader, lens: Uint8Array, t: TextReader): string[] {
 /** §6.1: at most 255 args of at most 255 bytes each; throws RangeError past that. */
 export function argBytes(args: readonly string[]): Uint8Array[] {
   if (args.length > MAX_ARGS)
-    throw new RangeError(
-      `${args.length} args, the wire holds at most ${MAX_ARGS}`,
-    );
+    throw new RangeError(`${args.length} args, the wire holds at most ${MAX_ARGS}`);
   return args.map((a, i) => fieldBytes(`arg ${i + 1}`, a, U8_MAX));
 }

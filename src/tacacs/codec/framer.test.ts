@@ -58,9 +58,7 @@ describe("Framer", () => {
   });
 
   test("many packets in one chunk, and the same stream one byte at a time", () => {
-    const packets = Array.from({ length: 50 }, (_, i) =>
-      start(`user${i}`, 1, i),
-    );
+    const packets = Array.from({ length: 50 }, (_, i) => start(`user${i}`, 1, i));
     const stream = concat(packets);
     const a = new Framer({ maxBodyLength: 1024 });
     a.push(stream);
@@ -71,9 +69,7 @@ describe("Framer", () => {
       b.push(stream.subarray(i, i + 1));
       got.push(...drain(b));
     }
-    expect(got.map((fr) => fr.header.sessionId)).toEqual(
-      packets.map((_, i) => i),
-    );
+    expect(got.map((fr) => fr.header.sessionId)).toEqual(packets.map((_, i) => i));
   });
 
   test("frames stay intact after the buffer is reused for later packets", () => {

@@ -24,9 +24,7 @@ const text = (max: number) => {
   return utf8(s).length <= max ? s : "";
 };
 const args = () =>
-  Array.from({ length: int(6) }, () =>
-    `${text(8) || "x"}=${text(20)}`.replace(/^[=*]/, "a"),
-  );
+  Array.from({ length: int(6) }, () => `${text(8) || "x"}=${text(20)}`.replace(/^[=*]/, "a"));
 
 type Codec = {
   name: string;
@@ -125,8 +123,7 @@ function mutate(b: Uint8Array): Uint8Array {
   const out = b.slice();
   switch (int(4)) {
     case 0: // flip a few bytes (often a length field: the body is short)
-      for (let i = int(3) + 1; i > 0 && out.length > 0; i--)
-        out[int(out.length)] = int(256);
+      for (let i = int(3) + 1; i > 0 && out.length > 0; i--) out[int(out.length)] = int(256);
       return out;
     case 1:
       return out.subarray(0, int(out.length + 1));
@@ -151,12 +148,7 @@ describe("fuzz: body decoders", () => {
     test(`${c.name}: never throws; accepted input re-encodes`, () => {
       let accepted = 0;
       for (let i = 0; i < 3000; i++) {
-        const input =
-          i % 3 === 0
-            ? bytes(int(300))
-            : i % 3 === 1
-              ? c.sample()
-              : mutate(c.sample());
+        const input = i % 3 === 0 ? bytes(int(300)) : i % 3 === 1 ? c.sample() : mutate(c.sample());
         let r: Result<any>;
         try {
           r = c.decode(input);
@@ -187,11 +179,7 @@ describe("fuzz: header, packet, framer, args", () => {
     let accepted = 0;
     for (let i = 0; i < 3000; i++) {
       const c = codecs[int(codecs.length)]!;
-      const type = c.name.startsWith("authen")
-        ? 1
-        : c.name.startsWith("author")
-          ? 2
-          : 3;
+      const type = c.name.startsWith("authen") ? 1 : c.name.startsWith("author") ? 2 : 3;
       const fromClient = /START|CONTINUE|REQUEST/.test(c.name);
       const seqNo = fromClient ? (c.name.includes("CONTINUE") ? 3 : 1) : 2;
       const wire = encodePacket(
@@ -213,17 +201,10 @@ describe("fuzz: header, packet, framer, args", () => {
       const r = fromClient
         ? decodePacket(h.value, body, key, "client")
         : decodePacket(h.value, body, key, "server");
-      if (!r.ok || (r.value.body as { lossyText?: boolean }).lossyText)
-        continue;
+      if (!r.ok || (r.value.body as { lossyText?: boolean }).lossyText) continue;
       accepted++;
       expect(
-        hex(
-          encodePacket(
-            h.value,
-            encodeBody(r.value),
-            r.value.unencrypted ? null : key,
-          ),
-        ),
+        hex(encodePacket(h.value, encodeBody(r.value), r.value.unencrypted ? null : key)),
       ).toBe(hex(input));
     }
     expect(accepted).toBeGreaterThan(1000);
@@ -238,11 +219,7 @@ describe("fuzz: header, packet, framer, args", () => {
         const chunk =
           int(3) === 0
             ? bytes(int(50))
-            : encodePacket(
-                { type: 1, seqNo: 1, sessionId: 1 },
-                bytes(int(300)),
-                null,
-              );
+            : encodePacket({ type: 1, seqNo: 1, sessionId: 1 }, bytes(int(300)), null);
         f.push(chunk);
         given += chunk.length;
         for (let k = 0; k < 100; k++) {

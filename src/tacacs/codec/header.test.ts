@@ -1,12 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { fromHex, hex } from "../../lib/bytes.ts";
-import {
-  decodeHeader,
-  encodeHeader,
-  HEADER_LENGTH,
-  HeaderFlag,
-  PacketType,
-} from "./header.ts";
+import { decodeHeader, encodeHeader, HEADER_LENGTH, HeaderFlag, PacketType } from "./header.ts";
 
 describe("TACACS+ header (§4.1)", () => {
   test("decodes the published PAP START header and re-encodes it exactly", () => {
@@ -36,9 +30,7 @@ describe("TACACS+ header (§4.1)", () => {
     expect(r.value.flags & HeaderFlag.SINGLE_CONNECT).toBe(4);
     expect(r.value.sessionId).toBe(0xffffffff);
     expect(r.value.length).toBe(0x00010000);
-    expect(hex(encodeHeader(r.value))).toBe(
-      hex(bytes.subarray(0, HEADER_LENGTH)),
-    );
+    expect(hex(encodeHeader(r.value))).toBe(hex(bytes.subarray(0, HEADER_LENGTH)));
   });
 
   test("unknown type and minor version are decoded as numbers (packet.ts refuses them)", () => {

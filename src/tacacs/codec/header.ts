@@ -57,16 +57,10 @@ export function decodeHeader(bytes: Uint8Array): Result<Header, HeaderError> {
   const flags = r.u8();
   const sessionId = r.u32();
   const length = r.u32();
-  if (
-    version === undefined ||
-    type === undefined ||
-    seqNo === undefined ||
-    flags === undefined
-  ) {
+  if (version === undefined || type === undefined || seqNo === undefined || flags === undefined) {
     return err("tacacs/short-header");
   }
-  if (sessionId === undefined || length === undefined)
-    return err("tacacs/short-header");
+  if (sessionId === undefined || length === undefined) return err("tacacs/short-header");
   return ok({
     majorVersion: version >> 4,
     minorVersion: version & 0x0f,
@@ -79,9 +73,7 @@ export function decodeHeader(bytes: Uint8Array): Result<Header, HeaderError> {
 }
 
 /** The version byte as it appears on the wire and in the §4.5 pad input. */
-export function versionByte(
-  h: Pick<Header, "majorVersion" | "minorVersion">,
-): number {
+export function versionByte(h: Pick<Header, "majorVersion" | "minorVersion">): number {
   return ((h.majorVersion & 0x0f) << 4) | (h.minorVersion & 0x0f);
 }
 

@@ -16,19 +16,14 @@ function referencePad(h: PadInput, key: Uint8Array, length: number): Buffer {
   const blocks: Buffer[] = [];
   let previous: Buffer | null = null;
   while (blocks.length * 16 < length) {
-    const input: Buffer =
-      previous === null ? base : Buffer.concat([base, previous]);
+    const input: Buffer = previous === null ? base : Buffer.concat([base, previous]);
     previous = createHash("md5").update(input).digest();
     blocks.push(previous);
   }
   return Buffer.concat(blocks).subarray(0, length);
 }
 
-function referenceObfuscate(
-  body: Uint8Array,
-  h: PadInput,
-  key: Uint8Array,
-): Uint8Array {
+function referenceObfuscate(body: Uint8Array, h: PadInput, key: Uint8Array): Uint8Array {
   const pad = referencePad(h, key, body.length);
   return Uint8Array.from(body, (b, i) => b ^ pad[i]!);
 }
@@ -49,9 +44,7 @@ describe("obfuscate (§4.5 pseudo-pad)", () => {
     };
     const out = obfuscate(new Uint8Array(40), h, utf8("key"));
     expect(hex(out)).toBe(
-      "40a4d9e4f015bddba8ac0604a6de9909" +
-        "5451964a9799385fc95bd496174cf38a" +
-        "64869c015f41d92a",
+      "40a4d9e4f015bddba8ac0604a6de9909" + "5451964a9799385fc95bd496174cf38a" + "64869c015f41d92a",
     );
   });
 
@@ -64,14 +57,10 @@ describe("obfuscate (§4.5 pseudo-pad)", () => {
       seqNo: 1,
       sessionId: 0xb70fc80e,
     };
-    const wire = fromHex(
-      "79d29a6667fefe8704af617ecb7920bbca61cf8b25ab709e68af9fd5aedec55d5e73",
-    );
+    const wire = fromHex("79d29a6667fefe8704af617ecb7920bbca61cf8b25ab709e68af9fd5aedec55d5e73");
     const plain = "0100020303090905" + hex(utf8("bobtapioca/0localhosthello"));
     expect(hex(obfuscate(wire, h, utf8("testing123")))).toBe(plain);
-    expect(hex(obfuscate(fromHex(plain), h, utf8("testing123")))).toBe(
-      hex(wire),
-    );
+    expect(hex(obfuscate(fromHex(plain), h, utf8("testing123")))).toBe(hex(wire));
   });
 
   test("published capture: 53-byte authorization REQUEST (minor 0) decrypts to its plaintext", () => {
@@ -85,9 +74,7 @@ describe("obfuscate (§4.5 pseudo-pad)", () => {
       "4bc5ea6213cccaa66a033c8e3fc05aaa46da12cdee486269679ab8b4db709830b7fcf69309d43f2ca9589e3c6a0ed55020e6a53946",
     );
     const plain =
-      "0600020303090902" +
-      "0b0b" +
-      hex(utf8("bobtapioca/0localhostservice=pppprotocol=ip"));
+      "0600020303090902" + "0b0b" + hex(utf8("bobtapioca/0localhostservice=pppprotocol=ip"));
     expect(hex(obfuscate(wire, h, utf8("testing123")))).toBe(plain);
   });
 
@@ -107,10 +94,7 @@ describe("obfuscate (§4.5 pseudo-pad)", () => {
       ] as const) {
         const h = { majorVersion: 0xc, minorVersion, seqNo, sessionId };
         for (let len = 0; len <= 300; len++) {
-          const body = Uint8Array.from(
-            { length: len },
-            (_, i) => (i * 31 + len) & 0xff,
-          );
+          const body = Uint8Array.from({ length: len }, (_, i) => (i * 31 + len) & 0xff);
           const got = obfuscate(body, h, key);
           expect(got.length).toBe(len);
           expect(hex(got)).toBe(hex(referenceObfuscate(body, h, key)));
@@ -126,16 +110,10 @@ describe("obfuscate (§4.5 pseudo-pad)", () => {
     const body = new Uint8Array(33);
     const base = { majorVersion: 0xc, minorVersion: 0, seqNo: 1, sessionId: 1 };
     const a = hex(obfuscate(body, base, utf8("secret")));
-    expect(
-      hex(obfuscate(body, { ...base, sessionId: 2 }, utf8("secret"))),
-    ).not.toBe(a);
+    expect(hex(obfuscate(body, { ...base, sessionId: 2 }, utf8("secret")))).not.toBe(a);
     expect(hex(obfuscate(body, base, utf8("secreT")))).not.toBe(a);
-    expect(
-      hex(obfuscate(body, { ...base, minorVersion: 1 }, utf8("secret"))),
-    ).not.toBe(a);
-    expect(
-      hex(obfuscate(body, { ...base, seqNo: 3 }, utf8("secret"))),
-    ).not.toBe(a);
+    expect(hex(obfuscate(body, { ...base, minorVersion: 1 }, utf8("secret")))).not.toBe(a);
+    expect(hex(obfuscate(body, { ...base, seqNo: 3 }, utf8("secret")))).not.toBe(a);
   });
 
   test("does not modify its input and works on a view into a larger buffer", () => {

@@ -13,25 +13,17 @@
 // buffer, so a packet costs one output allocation (plus small views), not one per 16 bytes.
 import { versionByte, type Header } from "./header.ts";
 
-export type PadInput = Pick<
-  Header,
-  "majorVersion" | "minorVersion" | "seqNo" | "sessionId"
->;
+export type PadInput = Pick<Header, "majorVersion" | "minorVersion" | "seqNo" | "sessionId">;
 
 let scratch = new Uint8Array(128);
 const digest = new Uint8Array(16);
 
 /** Returns a new array: body XOR pseudo_pad. The key is raw bytes (a shared secret, never a packet field). */
-export function obfuscate(
-  body: Uint8Array,
-  header: PadInput,
-  key: Uint8Array,
-): Uint8Array {
+export function obfuscate(body: Uint8Array, header: PadInput, key: Uint8Array): Uint8Array {
   const out = new Uint8Array(body.length);
   if (body.length === 0) return out;
   const prefixLength = 4 + key.length + 2;
-  if (scratch.length < prefixLength + 16)
-    scratch = new Uint8Array((prefixLength + 16) * 2);
+  if (scratch.length < prefixLength + 16) scratch = new Uint8Array((prefixLength + 16) * 2);
   const s = scratch;
   const id = header.sessionId >>> 0;
   s[0] = id >>> 24;
@@ -47,8 +39,7 @@ export function obfuscate(
   Bun.MD5.hash(s.subarray(0, prefixLength), digest);
   for (let offset = 0; ;) {
     const n = Math.min(16, body.length - offset);
-    for (let i = 0; i < n; i++)
-      out[offset + i] = body[offset + i]! ^ digest[i]!;
+    for (let i = 0; i < n; i++) out[offset + i] = body[offset + i]! ^ digest[i]!;
     offset += n;
     if (offset >= body.length) break;
     previous.set(digest);

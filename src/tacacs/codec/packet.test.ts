@@ -16,8 +16,7 @@ const CAPTURE = {
   authenReply: "c1010200b70fc80e00000006395139 56eff4",
   authorRequest:
     "c0020100e16678e6000000354bc5ea6213cccaa66a033c8e3fc05aaa46da12cdee486269679ab8b4db709830b7fcf69309d43f2ca9589e3c6a0ed55020e6a53946",
-  authorResponse:
-    "c0020200e16678e600000013 0259f9903881e1bb9da61393fc867e4a141c24",
+  authorResponse: "c0020200e16678e600000013 0259f9903881e1bb9da61393fc867e4a141c24",
   acctRequest:
     "c0030100079b35d90000005b7c8a99d688f9323cec346d23897172dd894675df9c00a5962805fc5788020c11a3609a058b716d27ca83b0ab2f0027c8da58d31af13f07178df635c57be207be2986d49316990401ef036c1c2bad3afb5b110661dcd9091d6a081e",
   acctReply: "c0030200079b35d90000000549d8e54a73",
@@ -102,23 +101,19 @@ describe("decodePacket / encodePacket on a published capture", () => {
     const f = new Framer({ maxBodyLength: 65536 });
     f.push(concat(Object.values(CAPTURE).map(fromHex)));
     const kinds: number[] = [];
-    for (let r = f.next(); r.ok && r.value !== null; r = f.next())
-      kinds.push(r.value.header.type);
+    for (let r = f.next(); r.ok && r.value !== null; r = f.next()) kinds.push(r.value.header.type);
     expect(kinds).toEqual([1, 1, 2, 2, 3, 3]);
   });
 
   test("a wrong key shows as length-mismatch (§4.5), on every packet of the capture", () => {
     for (const [k, w] of Object.entries(CAPTURE)) {
       const p = split(w);
-      const from =
-        k.endsWith("Request") || k === "authenStart" ? "client" : "server";
+      const from = k.endsWith("Request") || k === "authenStart" ? "client" : "server";
       const r =
         from === "client"
           ? decodePacket(p.header, p.body, utf8("testing124"), "client")
           : decodePacket(p.header, p.body, utf8("testing124"), "server");
-      expect(r.ok ? `${k} accepted` : r.code).toMatch(
-        /^tacacs\/(length-mismatch|short-body)$/,
-      );
+      expect(r.ok ? `${k} accepted` : r.code).toMatch(/^tacacs\/(length-mismatch|short-body)$/);
     }
   });
 });
@@ -172,22 +167,26 @@ describe("packet rules", () => {
   test("header checks: type, minor version, seq_no parity, length", () => {
     const p = split(hex(encodePacket(fields, body, utf8("k"))));
     const k = utf8("k");
-    expect(
-      decodePacket({ ...p.header, type: 4 }, p.body, k, "server"),
-    ).toMatchObject({ ok: false, code: "tacacs/bad-type" });
-    expect(
-      decodePacket({ ...p.header, minorVersion: 2 }, p.body, k, "server"),
-    ).toMatchObject({ ok: false, code: "tacacs/bad-minor-version" });
+    expect(decodePacket({ ...p.header, type: 4 }, p.body, k, "server")).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-type",
+    });
+    expect(decodePacket({ ...p.header, minorVersion: 2 }, p.body, k, "server")).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-minor-version",
+    });
     expect(decodePacket(p.header, p.body, k, "client")).toMatchObject({
       ok: false,
       code: "tacacs/bad-seq-no",
     });
-    expect(
-      decodePacket({ ...p.header, seqNo: 0 }, p.body, k, "server"),
-    ).toMatchObject({ ok: false, code: "tacacs/bad-seq-no" });
-    expect(
-      decodePacket(p.header, p.body.subarray(1), k, "server"),
-    ).toMatchObject({ ok: false, code: "tacacs/bad-length" });
+    expect(decodePacket({ ...p.header, seqNo: 0 }, p.body, k, "server")).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-seq-no",
+    });
+    expect(decodePacket(p.header, p.body.subarray(1), k, "server")).toMatchObject({
+      ok: false,
+      code: "tacacs/bad-length",
+    });
     expect(decodePacket(p.header, p.body, k, "server")).toMatchObject({
       ok: true,
     });
@@ -199,13 +198,7 @@ describe("packet rules", () => {
       body: { userMsg: utf8("pw"), data: new Uint8Array(0), flags: 0 },
     });
     const p = split(
-      hex(
-        encodePacket(
-          { type: PacketType.AUTHEN, seqNo: 3, sessionId: 5 },
-          cont,
-          utf8("k"),
-        ),
-      ),
+      hex(encodePacket({ type: PacketType.AUTHEN, seqNo: 3, sessionId: 5 }, cont, utf8("k"))),
     );
     const r = decodePacket(p.header, p.body, utf8("k"), "client");
     expect(r.ok && r.value.kind).toBe("authen-continue");

@@ -80,8 +80,7 @@ export type PacketError =
   | "tacacs/bad-length"
   | "tacacs/no-key";
 
-const hasKey = (key: Uint8Array | null): key is Uint8Array =>
-  key !== null && key.length > 0;
+const hasKey = (key: Uint8Array | null): key is Uint8Array => key !== null && key.length > 0;
 
 /** Checks the header against the body, restores the plain body and decodes it. Never throws. */
 export function decodePacket(
@@ -109,38 +108,22 @@ export function decodePacket(
   ) {
     return err("tacacs/bad-type", `type ${header.type}`);
   }
-  if (
-    header.minorVersion !== MinorVersion.DEFAULT &&
-    header.minorVersion !== MinorVersion.ONE
-  ) {
-    return err(
-      "tacacs/bad-minor-version",
-      `minor version ${header.minorVersion}`,
-    );
+  if (header.minorVersion !== MinorVersion.DEFAULT && header.minorVersion !== MinorVersion.ONE) {
+    return err("tacacs/bad-minor-version", `minor version ${header.minorVersion}`);
   }
   // §4.1: the client sends odd sequence numbers starting at 1, the server even ones.
-  if (
-    header.seqNo === 0 ||
-    (header.seqNo & 1) !== (sender === "client" ? 1 : 0)
-  ) {
-    return err(
-      "tacacs/bad-seq-no",
-      `seq_no ${header.seqNo} from the ${sender}`,
-    );
+  if (header.seqNo === 0 || (header.seqNo & 1) !== (sender === "client" ? 1 : 0)) {
+    return err("tacacs/bad-seq-no", `seq_no ${header.seqNo} from the ${sender}`);
   }
   if (header.length !== body.length)
-    return err(
-      "tacacs/bad-length",
-      `header says ${header.length}, body has ${body.length}`,
-    );
+    return err("tacacs/bad-length", `header says ${header.length}, body has ${body.length}`);
   const unencrypted = (header.flags & HeaderFlag.UNENCRYPTED) !== 0;
   if (!unencrypted && !hasKey(key)) return err("tacacs/no-key");
   const plain = unencrypted ? body : obfuscate(body, header, key!);
   const wrap = <K extends string, B>(
     kind: K,
     r: Result<B, BodyError>,
-  ): Result<P<K, B>, BodyError> =>
-    r.ok ? ok({ kind, header, body: r.value, unencrypted }) : r;
+  ): Result<P<K, B>, BodyError> => (r.ok ? ok({ kind, header, body: r.value, unencrypted }) : r);
   if (sender === "client") {
     if (header.type === PacketType.AUTHEN) {
       return header.seqNo === 1
@@ -151,16 +134,13 @@ export function decodePacket(
       return wrap("author-request", decodeAuthorRequest(plain));
     return wrap("acct-request", decodeAcctRequest(plain));
   }
-  if (header.type === PacketType.AUTHEN)
-    return wrap("authen-reply", decodeAuthenReply(plain));
+  if (header.type === PacketType.AUTHEN) return wrap("authen-reply", decodeAuthenReply(plain));
   if (header.type === PacketType.AUTHOR)
     return wrap("author-response", decodeAuthorResponse(plain));
   return wrap("acct-reply", decodeAcctReply(plain));
 }
 
-type KindBody<U> = U extends { kind: infer K; body: infer B }
-  ? { kind: K; body: B }
-  : never;
+type KindBody<U> = U extends { kind: infer K; body: infer B } ? { kind: K; body: B } : never;
 /** A packet without its header: what an engine builds before it knows the wire fields. */
 export type PacketBody = KindBody<ClientPacket | ServerPacket>;
 
@@ -207,8 +187,7 @@ export function encodePacket(
     type: fields.type,
     seqNo: fields.seqNo,
     flags:
-      ((fields.flags ?? 0) & ~HeaderFlag.UNENCRYPTED & 0xff) |
-      (keyed ? 0 : HeaderFlag.UNENCRYPTED),
+      ((fields.flags ?? 0) & ~HeaderFlag.UNENCRYPTED & 0xff) | (keyed ? 0 : HeaderFlag.UNENCRYPTED),
     sessionId: fields.sessionId,
     length: plainBody.length,
   };
