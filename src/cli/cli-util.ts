@@ -72,7 +72,7 @@ export function dispatch(
   };
 }
 
-/** The device as the device index resolves it (src/store/device-index.ts ResolvedDevice fits). */
+/** The device as the device index resolves it (src/policy/devices.ts Device fits). */
 export interface TraceDevice {
   deviceName: string;
   groupId: number;

@@ -138,7 +138,6 @@ export function fromHex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(clean, "hex"));
 }
 
-/** Constant-time equality for secrets and authenticators (length is not secret). */
 /** Constant-time: a equals b[at, at + a.length) (no view of b needed). */
 export function timingSafeEqualAt(a: Uint8Array, b: Uint8Array, at: number): boolean {
   if (at < 0 || at + a.length > b.length) return false;
@@ -147,6 +146,7 @@ export function timingSafeEqualAt(a: Uint8Array, b: Uint8Array, at: number): boo
   return d === 0;
 }
 
+/** Constant-time equality for secrets and authenticators (length is not secret). */
 export function timingSafeEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;

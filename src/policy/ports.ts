@@ -6,7 +6,7 @@
 // database changes), `PasswordHasher` (argon2id by default) and `AccountingSink`.
 import type { Decision, ShellDecision } from "./decisions.ts";
 
-/** The device a request came from, as the device index resolved it. The store's ResolvedDevice fits. */
+/** The device a request came from, as the device index resolved it. devices.ts's Device fits. */
 export interface PolicyDevice {
   deviceName: string;
   groupId: number;

@@ -1,19 +1,17 @@
 // Types shared by the RADIUS engine (server.ts), its helpers and the UDP transport.
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
+import type { Device } from "../policy/devices.ts";
 import type { Policy } from "../policy/ports.ts";
 import type { Dictionary } from "./codec/dictionary.ts";
 import type { RadiusCounters } from "./counters.ts";
 import type { RadiusProxyPort } from "./proxy-port.ts";
 
-/** What the engine needs of a resolved device; the store's ResolvedDevice fits. */
-export interface RadiusDevice {
-  deviceName: string;
-  groupId: number;
-  groupName: string;
-  radiusSecret: string | null;
-  requireMessageAuthenticator: boolean;
-}
+/** What the engine needs of a resolved device (src/policy/devices.ts): the secret as bytes. */
+export type RadiusDevice = Pick<
+  Device,
+  "deviceName" | "groupId" | "groupName" | "radiusSecret" | "requireMessageAuthenticator"
+>;
 export interface DeviceResolver {
   resolve(clientIp: string, proxyIp: null): RadiusDevice | null;
 }

@@ -22,7 +22,7 @@ const device = {
   deviceName: "nas1",
   groupId: 1,
   groupName: "nas",
-  radiusSecret: SECRET,
+  radiusSecret: new TextEncoder().encode(SECRET) as Uint8Array | null,
   requireMessageAuthenticator: true,
 };
 const src = { address: "192.0.2.1", port: 40000 };

@@ -93,7 +93,6 @@ export class RadiusServer {
   readonly duplicates: DuplicateCache;
   inFlight = 0;
   private stopping = false;
-  private readonly secrets = new WeakMap<RadiusDevice, Uint8Array>();
   private readonly replies: ReplyAttributeMapper;
   private readonly labels = new Map<string, { device_group: string }>();
   /** Per-device request counts for /api/stats and the status page, bounded (MAX_CLIENTS). */
@@ -142,7 +141,7 @@ export class RadiusServer {
       return this.drop(client, DropReason.malformed);
     }
     const packet = dec.value;
-    const secret = this.secretOf(device);
+    const secret = device.radiusSecret;
     const code = packet.code;
     const isStatus = code === Code.StatusServer;
     const expected = listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
@@ -510,14 +509,5 @@ export class RadiusServer {
       .map(([device, c]) => ({ device, ...c }))
       .sort((a, b) => b.requests - a.requests)
       .slice(0, limit);
-  }
-
-  private secretOf(device: RadiusDevice): Uint8Array {
-    let s = this.secrets.get(device);
-    if (s === undefined) {
-      s = new TextEncoder().encode(device.radiusSecret ?? "");
-      this.secrets.set(device, s);
-    }
-    return s;
   }
 }

@@ -21,21 +21,15 @@ import {
   type Cidr,
   type ParsedIp,
 } from "../lib/ip.ts";
+import { utf8 } from "../lib/bytes.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
+import type { Device, DevicePort, ProxyStatus } from "../policy/devices.ts";
 import { bumpLocalGeneration, changeWatch, type ChangeWatch } from "./open.ts";
 
-export interface ResolvedDevice {
-  deviceId: number;
-  deviceName: string;
-  groupId: number;
-  groupName: string;
-  tacacsSecret: string | null;
-  radiusSecret: string | null;
-  requireMessageAuthenticator: boolean;
-}
+export type { Device, ProxyStatus } from "../policy/devices.ts";
 
 interface Entry {
-  device: ResolvedDevice;
+  device: Device;
   proxyNetwork: Cidr | typeof UNMATCHABLE | null;
 }
 
@@ -60,14 +54,12 @@ export interface DeviceIndexStats {
   auto_register_refused: number;
 }
 
-export type ProxyStatus = "registered" | "unknown" | "store-error";
-
 interface Snapshot {
   devices: PrefixTable<Entry>;
   proxies: PrefixTable<string>;
 }
 
-export class DeviceIndex {
+export class DeviceIndex implements DevicePort {
   private snapshot: Snapshot | null = null;
   private builtVersion = -1;
   private readonly watch: ChangeWatch;
@@ -135,8 +127,8 @@ export class DeviceIndex {
       number,
       {
         name: string;
-        tacacs: string | null;
-        radius: string | null;
+        tacacs: Uint8Array | null;
+        radius: Uint8Array | null;
         proxy: Entry["proxyNetwork"];
         rma: boolean;
       }
@@ -160,10 +152,13 @@ export class DeviceIndex {
       // A group whose proxy_network cannot be parsed must never fall into tier 2 (which would
       // open it to direct connections): give it a proxy network that matches nothing.
       const proxy = pc === null ? null : pc.ok ? pc.value : UNMATCHABLE;
+      // Secrets become bytes here, once per group and snapshot: every device of the group shares
+      // the arrays, and no request converts text again. The store refuses empty secrets; an
+      // empty one would mean "none" anyway.
       groups.set(g.id, {
         name: g.name,
-        tacacs: g.tacacs_secret,
-        radius: g.radius_secret,
+        tacacs: g.tacacs_secret ? utf8(g.tacacs_secret) : null,
+        radius: g.radius_secret ? utf8(g.radius_secret) : null,
         proxy,
         rma: g.require_message_authenticator !== 0,
       });
@@ -183,7 +178,7 @@ export class DeviceIndex {
           deviceName: d.name,
           groupId: d.group_id,
           groupName: g.name,
-          tacacsSecret: g.tacacs,
+          tacacsKey: g.tacacs,
           radiusSecret: g.radius,
           requireMessageAuthenticator: g.rma,
         },
@@ -203,7 +198,7 @@ export class DeviceIndex {
   }
 
   /** Resolve a client (and the proxy it came through, if any) to a device, or null. */
-  resolve(clientIp: string, proxyIp: string | null): ResolvedDevice | null {
+  resolve(clientIp: string, proxyIp: string | null): Device | null {
     this.stats.lookups++;
     this.refresh();
     const snap = this.snapshot;
@@ -242,7 +237,7 @@ export class DeviceIndex {
    * in the default group. Rate-limited (a token bucket per minute) and capped in total, so a
    * scan cannot fill the table.
    */
-  resolveOrRegister(clientIp: string, proxyIp: string | null): ResolvedDevice | null {
+  resolveOrRegister(clientIp: string, proxyIp: string | null): Device | null {
     const found = this.resolve(clientIp, proxyIp);
     if (found || !this.auto.enabled) return found;
     const ip = fastParseIp(clientIp);
@@ -295,7 +290,7 @@ export class DeviceIndex {
 const matches: Entry[][] = new Array(129);
 
 /** Pick from the first n entries of `matches` (longest prefix first): tier 1, then tier 2. */
-function lookup(n: number, proxy: ParsedIp | null): ResolvedDevice | null {
+function lookup(n: number, proxy: ParsedIp | null): Device | null {
   if (proxy) {
     for (let i = 0; i < n; i++)
       for (const e of matches[i]!)

@@ -3,14 +3,13 @@
 // deadlines. tacacs-tcp.ts owns the listener and the sweep; this file owns everything per socket.
 import type { Socket } from "bun";
 import type { Config } from "../config/schema.ts";
-import { utf8 } from "../lib/bytes.ts";
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Policy } from "../policy/ports.ts";
 import { decodeProxyV2 } from "../proxy-protocol/decode.ts";
 import { decideProxyTrust, type TrustAction } from "../proxy-protocol/trust.ts";
 import { PP2_DEFAULT_MAX_HEADER } from "../proxy-protocol/types.ts";
-import type { DeviceIndex } from "../store/device-index.ts";
+import { sameSecret, type DevicePort } from "../policy/devices.ts";
 import { Framer } from "../tacacs/codec/framer.ts";
 import { runJob, type JobContext } from "../tacacs/jobs.ts";
 import { newConnection, onAnswer, onFrame, retire, type ConnState } from "../tacacs/session.ts";
@@ -21,7 +20,7 @@ import { recordNote, recordRefusal, type TacacsCounters } from "./tacacs-metrics
 
 export interface Shared {
   config: Config["tacacs"];
-  index: DeviceIndex;
+  index: DevicePort;
   policy: Policy;
   log: Logger;
   clock: Clock;
@@ -29,8 +28,6 @@ export interface Shared {
   proxyCounters: ProxyCounters;
   caps: ConnectionCaps;
   rates: RateLimiter;
-  /** Secret text → key bytes, so a connection does not re-encode its group's secret. */
-  keys: Map<string, Uint8Array>;
   engine: EngineConfig;
   sessionsDelta(d: number): void;
   onResolved(r: { client: string; proxy: string | null; device: string; group: string }): void;
@@ -56,9 +53,6 @@ const JOB_LABELS: Record<Job["kind"], { protocol: string; job: string }> = {
   acct: { protocol: "tacacs", job: "acct" },
 };
 
-/** A key map this large is rebuilt: secrets change rarely, but never grow it without bound. */
-const MAX_KEYS = 10_000;
-
 export class Conn {
   clientIp: string;
   proxyIp: string | null = null;
@@ -72,7 +66,8 @@ export class Conn {
   private ctx: JobContext | null = null;
   private deviceName = "";
   private deviceId = -1;
-  private secret = "";
+  /** The key this connection was admitted with: a rotated group secret retires it. */
+  private key: Uint8Array | null = null;
   private gotFirst = false;
   private deadline: number;
   private jobs = 0;
@@ -200,7 +195,7 @@ export class Conn {
     const engine = this.engine;
     if (engine === null || engine.retired || engine.closed) return;
     const d = this.s.index.resolve(this.clientIp, this.proxyIp);
-    if (d !== null && d.deviceId === this.deviceId && d.tacacsSecret === this.secret) return;
+    if (d !== null && d.deviceId === this.deviceId && sameSecret(d.tacacsKey, this.key)) return;
     retire(engine, this.out);
     this.perform();
   }
@@ -272,14 +267,8 @@ export class Conn {
     this.capsHeld = true;
     const device = this.s.index.resolveOrRegister(this.clientIp, this.proxyIp);
     if (device === null) return this.refuse("unknown_device", undefined, true);
-    const secret = device.tacacsSecret;
-    if (secret === null || secret === "") return this.refuse("no_secret", device.deviceName, true);
-    let key = this.s.keys.get(secret);
-    if (key === undefined) {
-      if (this.s.keys.size >= MAX_KEYS) this.s.keys.clear();
-      key = utf8(secret);
-      this.s.keys.set(secret, key);
-    }
+    const key = device.tacacsKey;
+    if (key === null) return this.refuse("no_secret", device.deviceName, true);
     const via = this.proxyIp === null ? "direct" : "proxied";
     this.s.counters.connections.inc({ protocol: "tacacs", via });
     this.s.counters.deviceMatches.inc({ protocol: "tacacs", device_group: device.groupName, via });
@@ -291,7 +280,7 @@ export class Conn {
     });
     this.deviceName = device.deviceName;
     this.deviceId = device.deviceId;
-    this.secret = secret;
+    this.key = key;
     this.engine = newConnection(key, this.s.engine);
     this.framer = new Framer({ maxBodyLength: this.s.config.max_body_length });
     this.bucket = this.s.rates.bucket(this.clientIp, this.s.clock.now());

@@ -16,7 +16,7 @@ import { normalizeIp, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { Policy } from "../policy/ports.ts";
-import type { DeviceIndex } from "../store/device-index.ts";
+import type { DevicePort } from "../policy/devices.ts";
 import { DEFAULT_MAX_SESSIONS } from "../tacacs/session.ts";
 import { ConnectionCaps, RateLimiter } from "./limits.ts";
 import type { ProxyCounters } from "./metrics.ts";
@@ -26,7 +26,7 @@ import { Conn, type Shared } from "./tacacs-conn.ts";
 
 export interface TacacsDeps {
   config: Config["tacacs"];
-  index: DeviceIndex;
+  index: DevicePort;
   policy: Policy;
   registry: Registry;
   proxyCounters: ProxyCounters;
@@ -78,7 +78,6 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
     proxyCounters: deps.proxyCounters,
     caps,
     rates,
-    keys: new Map(),
     engine: {
       singleConnect: config.single_connect,
       onlyChap: config.only_chap,

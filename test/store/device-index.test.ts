@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { Database } from "bun:sqlite";
+import { sameSecret } from "../../src/policy/devices.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { tempStore } from "../support/tmp.ts";
 
@@ -37,7 +38,22 @@ describe("device resolution", () => {
     expect(idx.resolve("10.1.3.1", null)?.deviceName).toBe("mid");
     expect(idx.resolve("10.9.9.9", null)?.deviceName).toBe("wide");
     expect(idx.resolve("11.0.0.1", null)).toBeNull();
-    expect(idx.resolve("10.1.2.3", null)?.tacacsSecret).toBe("k-core");
+    expect(idx.resolve("10.1.2.3", null)?.tacacsKey).toEqual(new TextEncoder().encode("k-core"));
+  });
+
+  test("secrets are bytes encoded once per snapshot: devices of one group share them, compared by value", () => {
+    const g = group("core");
+    device("wide", "10.0.0.0/8", g);
+    device("host", "10.1.2.3/32", g);
+    const idx = new DeviceIndex(s.sqlite);
+    const a = idx.resolve("10.1.2.3", null)!;
+    const b = idx.resolve("10.9.9.9", null)!;
+    expect(a.groupName).toBe(b.groupName);
+    expect(a.tacacsKey).toBe(b.tacacsKey);
+    expect(idx.resolve("10.1.2.3", null)!.tacacsKey).toBe(a.tacacsKey);
+    expect(sameSecret(a.tacacsKey, new TextEncoder().encode("k-core"))).toBe(true);
+    expect(sameSecret(a.tacacsKey, new TextEncoder().encode("k-corf"))).toBe(false);
+    expect(sameSecret(a.radiusSecret, null)).toBe(a.radiusSecret === null);
   });
 
   test("tier 1 (device network and proxy inside the group's proxy_network) beats a longer tier-2 prefix", () => {
