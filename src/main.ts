@@ -1,5 +1,5 @@
-// The composition root: argv → config → store (+ migrations) → services → transports → signals.
-// Nothing imports this file.
+// The entry point: argv → config → store (+ migrations) → the composition root (src/root/) →
+// signals. The admin commands run here too, on the same store. Nothing imports this file.
 import pkg from "../package.json" with { type: "json" };
 import { runAdminCommand, adminCommands } from "./cli/index.ts";
 import type { PolicyCliContext } from "./cli/policy-commands.ts";
@@ -8,8 +8,10 @@ import { formatConfigErrors, loadConfigFile, parseConfigText } from "./config/lo
 import type { Config } from "./config/schema.ts";
 import { createLogger } from "./lib/log.ts";
 import { Ring } from "./lib/recent.ts";
-import { Runtime } from "./runtime.ts";
-import { provisionDemo, demoHints } from "./demo.ts";
+import { Runtime, type Failure } from "./root/compose.ts";
+import { provisionDemo, demoHints } from "./root/demo.ts";
+import { cliActor, readEnvironment, type Environment } from "./root/options.ts";
+import { configAgainstStore } from "./root/store-checks.ts";
 import { DeviceIndex } from "./store/device-index.ts";
 import { openStore, type Store } from "./store/open.ts";
 
@@ -57,27 +59,15 @@ function takeConfigFlag(args: string[]): { file: string | null; rest: string[]; 
   return { file, rest };
 }
 
-function loadConfig(file: string | null): Loaded | { errors: string } {
+function loadConfig(file: string | null, env: Environment): Loaded | { errors: string } {
   if (file === null) {
     const r = parseConfigText(DEFAULT_CONFIG_TOML);
     if (!r.ok) return { errors: formatConfigErrors(r.errors ?? [], "(embedded default)") };
     return { cfg: r.value, source: "(embedded default)", embedded: true };
   }
-  const r = loadConfigFile(file);
+  const r = loadConfigFile(file, env);
   if (!r.ok) return { errors: formatConfigErrors(r.errors ?? [], file) };
   return { cfg: r.value, source: file, embedded: false };
-}
-
-/** Checks that need the store: names in the config must exist there. */
-function checkAgainstStore(cfg: Config, store: Store, source: string): string | null {
-  if (cfg.devices.auto_register) {
-    const g = store.sqlite
-      .query("SELECT 1 FROM device_groups WHERE name = ?")
-      .get(cfg.devices.default_group);
-    if (!g)
-      return `config error: ${source}: devices.default_group: group "${cfg.devices.default_group}" does not exist in the store`;
-  }
-  return null;
 }
 
 const FAILURE_EVENT = /fail|deny|denied|refused|reject|not_authentic|locked/;
@@ -85,7 +75,7 @@ const FAILURE_EVENT = /fail|deny|denied|refused|reject|not_authentic|locked/;
 /** A running session gets this long to finish after SIGTERM/SIGINT; a second signal exits at once. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-async function serve(loaded: Loaded, configFile: string | null): Promise<number> {
+async function serve(loaded: Loaded, configFile: string | null, env: Environment): Promise<number> {
   const { cfg } = loaded;
   // SIGHUP before start-up finished (a `systemctl reload` racing `start`) would otherwise end the
   // process with the default action — a death systemd counts as clean, so nothing restarts it.
@@ -96,13 +86,7 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     if (started) void started.reload();
     else reloadAsked = true;
   });
-  const failures = new Ring<{
-    time: string;
-    protocol: string;
-    client: string;
-    reason: string;
-    user?: string;
-  }>(50);
+  const failures = new Ring<Failure>(50);
   const log = createLogger({
     level: cfg.log.level,
     tap: (r) => {
@@ -131,9 +115,9 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     });
     return 1;
   }
-  const bad = checkAgainstStore(cfg, store, loaded.source);
-  if (bad) {
-    process.stderr.write(bad + "\n");
+  const bad = configAgainstStore(store, cfg);
+  if (bad.length > 0) {
+    for (const b of bad) process.stderr.write(`config error: ${loaded.source}: ${b}\n`);
     store.close();
     return 2;
   }
@@ -144,13 +128,16 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
     store,
     log,
     failures,
-    loadConfig:
+    env,
+    // A reload reads the file and the environment again (a rotated secret_env is picked up).
+    reread:
       configFile === null
         ? null
         : () => {
-            const r = loadConfigFile(configFile);
+            const now = readEnvironment();
+            const r = loadConfigFile(configFile, now);
             return r.ok
-              ? { ok: true, cfg: r.value }
+              ? { ok: true, cfg: r.value, env: now }
               : { ok: false, errors: (r.errors ?? []).map((e) => `${e.path}: ${e.reason}`) };
           },
   });
@@ -202,7 +189,7 @@ async function serve(loaded: Loaded, configFile: string | null): Promise<number>
   return new Promise<number>(() => {}); // runs until a signal
 }
 
-async function main(argv: string[]): Promise<number> {
+async function main(argv: string[], env: Environment): Promise<number> {
   const parsed = takeConfigFlag(argv);
   if (parsed.error) {
     process.stderr.write(`error: ${parsed.error}\n`);
@@ -227,7 +214,7 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write("error: check-config needs --config FILE\n");
       return 1;
     }
-    const loaded = loadConfig(parsed.file);
+    const loaded = loadConfig(parsed.file, env);
     if ("errors" in loaded) {
       process.stderr.write(loaded.errors + "\n");
       return 2;
@@ -235,12 +222,12 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`config ok: ${parsed.file}\n`);
     return 0;
   }
-  const loaded = loadConfig(parsed.file);
+  const loaded = loadConfig(parsed.file, env);
   if ("errors" in loaded) {
     process.stderr.write(loaded.errors + "\n");
     return 2;
   }
-  if (command === "serve") return serve(loaded, parsed.file);
+  if (command === "serve") return serve(loaded, parsed.file, env);
   if (!(command in adminCommands)) {
     process.stderr.write(`error: unknown command "${command}" (see --help)\n`);
     return 1;
@@ -261,7 +248,8 @@ async function main(argv: string[]): Promise<number> {
       config: loaded.cfg,
       out: (l) => process.stdout.write(l + "\n"),
       err: (l) => process.stderr.write(l + "\n"),
-      actor: `cli:${process.env.USER ?? "unknown"}`,
+      actor: cliActor(env),
+      env,
       resolveDevice: (ip, proxyIp) => index.resolve(ip, proxyIp),
       stdin: () => Bun.stdin.text(),
     };
@@ -271,5 +259,5 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-const code = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2), readEnvironment());
 process.exit(code);

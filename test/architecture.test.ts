@@ -12,7 +12,7 @@ type Layer = "lib" | "codec" | "engine" | "policy" | "adapter" | "root";
 
 function layerOf(file: string): Layer {
   const r = relative(SRC, file);
-  if (r === "main.ts" || r === "demo.ts" || r === "runtime.ts") return "root";
+  if (r === "main.ts" || r.startsWith("root/")) return "root";
   if (r.startsWith("lib/")) return "lib";
   if (r.startsWith("proxy-protocol/") || r.includes("/codec/")) return "codec";
   if (r.startsWith("policy/")) return "policy";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { parseHostPort } from "../lib/ip.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 import { checkRadiusProxy } from "./radius-proxy.ts";
-import { ConfigSchema, type Config, type TacacsListenerConfig } from "./schema.ts";
+import { ConfigSchema, type Config } from "./schema.ts";
 
 export interface ConfigError {
   path: string;
@@ -56,7 +56,7 @@ export function validateConfig(
       errors.push({ path, reason: `${addr} is already used by ${prev}` });
     else seen.set(key, path);
   };
-  tacacsListeners(cfg).forEach((l, i) => claim(l.address, `tacacs.listen[${i}]`, "tcp"));
+  cfg.tacacs.listen.forEach((l, i) => claim(l.address, `tacacs.listen[${i}]`, "tcp"));
   cfg.radius.auth_listen.forEach((a, i) => claim(a, `radius.auth_listen[${i}]`, "udp"));
   cfg.radius.acct_listen.forEach((a, i) => claim(a, `radius.acct_listen[${i}]`, "udp"));
   if (cfg.http.listen !== "") claim(cfg.http.listen, "http.listen", "tcp");
@@ -127,7 +127,7 @@ function tomlError(text: string, message: string): ConfigError {
  */
 export function loadConfigFile(
   file: string,
-  env: Record<string, string | undefined> = process.env,
+  env: Readonly<Record<string, string | undefined>>,
 ): Result<Config, "config/invalid"> & { errors?: ConfigError[] } {
   let text: string;
   try {
@@ -148,7 +148,7 @@ export function loadConfigFile(
 /** Environment variables the configuration names for secrets, each set and non-empty. */
 export function checkEnvironment(
   cfg: Config,
-  env: Record<string, string | undefined>,
+  env: Readonly<Record<string, string | undefined>>,
 ): ConfigError[] {
   const errors: ConfigError[] = [];
   cfg.radius.proxy?.home_servers.forEach((h, i) => {
@@ -159,12 +159,6 @@ export function checkEnvironment(
       });
   });
   return errors;
-}
-
-export function tacacsListeners(cfg: Config): TacacsListenerConfig[] {
-  return cfg.tacacs.listen.map((l) =>
-    typeof l === "string" ? { address: l, require_proxy_protocol: false } : l,
-  );
 }
 
 export function formatConfigErrors(errors: readonly ConfigError[], file: string): string {

@@ -4,31 +4,8 @@
 // "radius.proxy.realms[2].pool". Secrets: `secret` in the file or `secret_env` naming an environment
 // variable (read at start-up by startRadiusProxy, never logged); exactly one of the two.
 import * as v from "valibot";
-import { parseHostPort } from "../lib/ip.ts";
 import { attrByName, defaultDictionary } from "../radius/codec/dictionary.ts";
-import { duration } from "./duration.ts";
-
-const int = (min: number, max: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be an integer"),
-    v.minValue(min, `must be at least ${min}`),
-    v.maxValue(max, `must be at most ${max}`),
-  );
-
-const hostPort = v.pipe(
-  v.string('must be a string like "192.0.2.10:1812" or "[2001:db8::1]:1812"'),
-  v.check(
-    (s) => {
-      const r = parseHostPort(s);
-      return r.ok && r.value.port !== 0;
-    },
-    (issue) => {
-      const r = parseHostPort(String(issue.input));
-      return r.ok ? "port 0 is not a home server port" : `bad address: ${r.detail}`;
-    },
-  ),
-);
+import { duration, envName, int, remoteAddress as hostPort } from "./valibot.ts";
 
 /** Names end up in metric labels and log lines: keep them short and plain. */
 const name = v.pipe(
@@ -38,11 +15,6 @@ const name = v.pipe(
     "must be 1-63 characters of letters, digits, '_', '.', '-'",
   ),
 );
-const envName = v.pipe(
-  v.string(),
-  v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name"),
-);
-
 /** Pool names with a meaning of their own in realms[].pool. */
 export const RESERVED_POOLS = ["local", "reject"] as const;
 export const POOL_STRATEGIES = [

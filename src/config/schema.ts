@@ -1,48 +1,28 @@
 // The aaa.toml schema. Every key is documented in aaa.example.toml; unknown keys are errors
 // (strictObject), so a typo never silently falls back to a default.
 import * as v from "valibot";
-import { parseCidr, parseHostPort } from "../lib/ip.ts";
-import { duration } from "./duration.ts";
 import { RadiusProxySchema } from "./radius-proxy.ts";
+import { cidr, duration, envName, int, listenAddress as hostPort } from "./valibot.ts";
 
-const hostPort = v.pipe(
-  v.string('must be a string like "127.0.0.1:49" or "[::1]:49"'),
-  v.check(
-    (s) => parseHostPort(s).ok,
-    (issue) => {
-      const r = parseHostPort(String(issue.input));
-      return r.ok ? "bad listen address" : `bad listen address: ${r.detail}`;
-    },
+/**
+ * A TACACS+ listener: "addr:port", or a table when the listener needs options. The one place
+ * both spellings are normalised: the validated config always holds the table form.
+ */
+const tacacsListener = v.pipe(
+  v.union(
+    [
+      hostPort,
+      v.strictObject({
+        address: hostPort,
+        /** Only the load balancer can reach this listener: a PROXY v2 header is mandatory. */
+        require_proxy_protocol: v.optional(v.boolean(), false),
+      }),
+    ],
+    'must be "addr:port" or { address = "addr:port", require_proxy_protocol = true }',
   ),
-);
-
-export const cidr = v.pipe(
-  v.string('must be a CIDR string like "10.0.0.0/8"'),
-  v.check(
-    (s) => parseCidr(s).ok,
-    (issue) => `"${String(issue.input)}" is not a valid CIDR`,
+  v.transform((l): TacacsListenerConfig =>
+    typeof l === "string" ? { address: l, require_proxy_protocol: false } : l,
   ),
-);
-
-const int = (min: number, max: number) =>
-  v.pipe(
-    v.number("must be a number"),
-    v.integer("must be an integer"),
-    v.minValue(min, `must be at least ${min}`),
-    v.maxValue(max, `must be at most ${max}`),
-  );
-
-/** A TACACS+ listener: "addr:port", or a table when the listener needs options. */
-const tacacsListener = v.union(
-  [
-    hostPort,
-    v.strictObject({
-      address: hostPort,
-      /** Only the load balancer can reach this listener: a PROXY v2 header is mandatory. */
-      require_proxy_protocol: v.optional(v.boolean(), false),
-    }),
-  ],
-  'must be "addr:port" or { address = "addr:port", require_proxy_protocol = true }',
 );
 
 const LogSchema = v.strictObject({
@@ -112,10 +92,7 @@ const HttpSchema = v.strictObject({
   /** Client networks allowed to reach the HTTP endpoint at all (others get 403). */
   allow: v.optional(v.array(cidr, "must be a list of CIDRs"), ["127.0.0.0/8", "::1/128"]),
   /** Name of the environment variable holding the admin API bearer token. Unset: admin API off. */
-  admin_token_env: v.optional(
-    v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")),
-    "AAA_ADMIN_TOKEN",
-  ),
+  admin_token_env: v.optional(envName, "AAA_ADMIN_TOKEN"),
 });
 
 const DevicesSchema = v.strictObject({
@@ -147,10 +124,7 @@ const PolicySchema = v.strictObject({
     "deny",
   ),
   /** Environment variable holding the key (64 hex chars) that encrypts opt-in CHAP credentials. */
-  chap_key_env: v.optional(
-    v.pipe(v.string(), v.regex(/^[A-Z_][A-Z0-9_]*$/, "must be an environment variable name")),
-    "AAA_CHAP_KEY",
-  ),
+  chap_key_env: v.optional(envName, "AAA_CHAP_KEY"),
   lockout: v.optional(LockoutSchema, {}),
   credential_cache: v.optional(CredentialCacheSchema, {}),
 });

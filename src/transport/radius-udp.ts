@@ -18,7 +18,7 @@ import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { Policy } from "../policy/ports.ts";
 import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
-import { createRadiusCounters, DropReason } from "../radius/counters.ts";
+import { createRadiusCounters, DropReason, type RadiusCounters } from "../radius/counters.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import {
   LATER,
@@ -42,6 +42,8 @@ export interface RadiusDeps {
 
 export interface RadiusService {
   listeners: ListenerStatus[];
+  /** What the status page counts (the root reads the objects, not metric names). */
+  counters: RadiusCounters;
   ports: { auth: number[]; acct: number[] };
   stop(graceMs?: number): Promise<void>;
   stats(): Record<string, unknown>;
@@ -201,6 +203,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
 
   return {
     listeners,
+    counters,
     ports,
     server,
     async stop(graceMs = 2_000) {

@@ -21,7 +21,7 @@ import { DEFAULT_MAX_SESSIONS } from "../tacacs/session.ts";
 import { ConnectionCaps, RateLimiter } from "./limits.ts";
 import type { ProxyCounters } from "./metrics.ts";
 import { proxyStats } from "./metrics.ts";
-import { createTacacsCounters, recordRefusal } from "./tacacs-metrics.ts";
+import { createTacacsCounters, recordRefusal, type TacacsCounters } from "./tacacs-metrics.ts";
 import { Conn, type Shared } from "./tacacs-conn.ts";
 
 export interface TacacsDeps {
@@ -36,12 +36,22 @@ export interface TacacsDeps {
 
 export interface TacacsService {
   listeners: ListenerStatus[];
+  /** What the status page counts (the root reads the objects, not metric names). */
+  counters: TacacsCounters;
   /** Actual bound ports, in listener order (0 for a listener that failed). */
   ports: number[];
   /** Stop accepting, let running sessions finish for up to graceMs (default 5 s), then close all. */
   stop(graceMs?: number): Promise<void>;
   stats(): Record<string, unknown>;
 }
+
+/**
+ * SO_REUSEPORT: a reload binds the new listener on the same address before the old one stops
+ * accepting, so no connection is refused meanwhile (issue 21, defect 5). Missing from Bun's type
+ * definitions (hence the cast), honoured at runtime. Linux lets only sockets of the same user
+ * share a port, and a socket bound without it (another program) still makes this bind fail.
+ */
+const REUSE_PORT = { reusePort: true } as {};
 
 /** Sweep period bounds: fine enough for a 100 ms first-packet timeout, cheap at 10k connections. */
 const SWEEP_MIN_MS = 20;
@@ -112,6 +122,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
       const server = Bun.listen<Conn>({
         hostname: hp.value.host,
         port: hp.value.port,
+        ...REUSE_PORT,
         socket: {
           binaryType: "uint8array",
           open(socket) {
@@ -185,6 +196,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
 
   return {
     listeners,
+    counters,
     ports,
     async stop(graceMs = 5000) {
       accepting = false;

@@ -9,7 +9,7 @@ import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { Ring } from "../../src/lib/recent.ts";
-import { Runtime } from "../../src/runtime.ts";
+import { Runtime } from "../../src/root/compose.ts";
 import { tempStore } from "../support/tmp.ts";
 
 const store = tempStore();
@@ -57,7 +57,7 @@ const parse = (text: string): Config => {
   return r.value;
 };
 
-function runtime(next: () => string) {
+function runtime(next: () => string, env: Record<string, string> = {}) {
   const lines: Array<Record<string, unknown>> = [];
   const log = createLogger({
     level: "info",
@@ -69,9 +69,10 @@ function runtime(next: () => string) {
     store,
     log,
     failures: new Ring(10),
-    loadConfig: () => {
+    env,
+    reread: () => {
       loads++;
-      return { ok: true, cfg: parse(next()) };
+      return { ok: true, cfg: parse(next()), env };
     },
   });
   return { rt, lines, loads: () => loads };
@@ -134,7 +135,7 @@ test("a reload to a listen address that cannot be bound is refused, and the old 
     expect(rt.listeners().map((l) => `${l.address} ${l.state}`)).toEqual([
       `127.0.0.1:${oldPort} listening`,
     ]);
-    expect(rt.config.tacacs.listen).toEqual([`127.0.0.1:${oldPort}`]);
+    expect(rt.config.tacacs.listen.map((l) => l.address)).toEqual([`127.0.0.1:${oldPort}`]);
     // Once the address is free, the same file applies (the running config did not change meanwhile).
     blocker.stop(true);
     const again = await rt.reload();
@@ -246,20 +247,20 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
 });
 
 test("POST /api/admin/reload that changes [http] still gets its answer (the old listener drains, the new one binds)", async () => {
-  process.env.AAA_RT_TEST_TOKEN = "runtime-test-token-0123456789";
+  const token = "runtime-test-token-0123456789";
   const port = freePort();
   const httpToml = (allow: string) =>
     cfgToml({
       http: `listen = "127.0.0.1:${port}"\nallow = [${allow}]\nadmin_token_env = "AAA_RT_TEST_TOKEN"`,
     });
   let text = httpToml('"127.0.0.0/8"');
-  const { rt } = runtime(() => text);
+  const { rt } = runtime(() => text, { AAA_RT_TEST_TOKEN: token });
   await rt.start(parse(text));
   try {
     text = httpToml('"127.0.0.0/8", "::1/128"');
     const res = await fetch(`http://127.0.0.1:${port}/api/admin/reload`, {
       method: "POST",
-      headers: { authorization: `Bearer ${process.env.AAA_RT_TEST_TOKEN}` },
+      headers: { authorization: `Bearer ${token}` },
     });
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ ok: true });
@@ -267,6 +268,5 @@ test("POST /api/admin/reload that changes [http] still gets its answer (the old 
     expect((await fetch(`http://127.0.0.1:${port}/api/health`)).status).toBe(200);
   } finally {
     await rt.shutdown(100);
-    delete process.env.AAA_RT_TEST_TOKEN;
   }
 });

@@ -4,15 +4,15 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { DEMO_CREDENTIALS_FILE } from "./config/default.ts";
-import type { Config } from "./config/schema.ts";
-import type { Logger } from "./lib/log.ts";
-import { audit } from "./store/audit.ts";
-import { DeviceStore } from "./store/devices.ts";
-import type { Store } from "./store/open.ts";
-import { addRule } from "./store/rules.ts";
-import { addUserGroup } from "./store/user-groups.ts";
-import { addUser } from "./store/users.ts";
+import { DEMO_CREDENTIALS_FILE } from "../config/default.ts";
+import type { Config } from "../config/schema.ts";
+import type { Logger } from "../lib/log.ts";
+import { audit } from "../store/audit.ts";
+import { DeviceStore } from "../store/devices.ts";
+import type { Store } from "../store/open.ts";
+import { addRule } from "../store/rules.ts";
+import { addUserGroup } from "../store/user-groups.ts";
+import { addUser } from "../store/users.ts";
 
 const rnd = () => randomBytes(12).toString("base64url");
 

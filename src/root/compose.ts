@@ -1,0 +1,380 @@
+// The composition root: builds the running server from a validated config and the environment —
+// policy over the store, the TACACS+ / RADIUS / RADIUS proxy services, the HTTP endpoint — and is
+// the only place where adapters (store, transport, http) meet. Option objects come from
+// options.ts; reload (diff, swap, roll back) is reload.ts, which drives this class through
+// ReloadTarget; the status page model is status.ts. Only src/main.ts and tests import this file.
+//
+// Store changes need no reload: every request sees them. Policy settings swap the policy behind a
+// forwarding facade, so services hold one Policy for their whole life.
+import type { Config } from "../config/schema.ts";
+import { adminTokenProblem } from "../http/admin.ts";
+import { createHttpApp, type ListenerStatus } from "../http/app.ts";
+import type { Logger } from "../lib/log.ts";
+import { Registry } from "../lib/metrics.ts";
+import { RateSampler, type Ring } from "../lib/recent.ts";
+import type { Policy } from "../policy/ports.ts";
+import type { RadiusProxyPort } from "../radius/proxy-port.ts";
+import { DeviceIndex } from "../store/device-index.ts";
+import type { Store } from "../store/open.ts";
+import { createStorePolicy, type StorePolicy } from "../store/policy-source.ts";
+import { startHttp, type HttpListener } from "../transport/http.ts";
+import { createProxyCounters, proxyStats, type ProxyCounters } from "../transport/metrics.ts";
+import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
+import { startRadiusProxy, type RadiusProxyService } from "../transport/radius-upstream.ts";
+import { startTacacs, type TacacsService } from "../transport/tacacs-tcp.ts";
+import { lagMeter, registerGauges } from "./gauges.ts";
+import { deviceIndexOptions, httpOptions, type Environment } from "./options.ts";
+import { Reloader, type ListenerSection, type ReloadResult, type Reread } from "./reload.ts";
+import { protocolTotals, statusModel } from "./status.ts";
+import { storeProblems, purgeOldAccounting } from "./store-checks.ts";
+
+export type { ReloadResult } from "./reload.ts";
+
+export type Failure = {
+  time: string;
+  protocol: string;
+  client: string;
+  reason: string;
+  user?: string;
+};
+
+export interface RuntimeOptions {
+  version: string;
+  store: Store;
+  log: Logger;
+  /** The environment the first configuration is built with (options.ts readEnvironment). */
+  env: Environment;
+  /** Re-reads and validates the configuration source (null: nothing to reload from). */
+  reread: (() => Reread) | null;
+  /** Tap of the logger: failures for the status page. */
+  failures: Ring<Failure>;
+}
+
+/** Forwards every Policy call to whichever policy is current, so a reload can swap it. */
+function forwardingPolicy(current: () => Policy): Policy {
+  return {
+    authenticatePassword: (r) => current().authenticatePassword(r),
+    authenticateEnable: (r) => current().authenticateEnable(r),
+    changePassword: (r) => current().changePassword(r),
+    authenticateChap: (r, c) => current().authenticateChap(r, c),
+    authenticateMsChap: (r, c) => current().authenticateMsChap(r, c),
+    authorizeShell: (r) => current().authorizeShell(r),
+    authorizeCommand: (r) => current().authorizeCommand(r),
+    radiusReply: (u) => current().radiusReply(u),
+    account: (r) => current().account(r),
+  };
+}
+
+export class Runtime {
+  readonly registry = new Registry();
+  readonly startedAt = Date.now();
+  readonly index: DeviceIndex;
+  private readonly proxyCounters: ProxyCounters;
+  private cfg!: Config;
+  private env: Environment;
+  private storePolicy!: StorePolicy;
+  private readonly policy: Policy;
+  private tacacs: TacacsService | null = null;
+  private radius: RadiusService | null = null;
+  private radiusProxy: RadiusProxyService | null = null;
+  private readonly proxyPort: RadiusProxyPort;
+  private http: HttpListener | null = null;
+  private httpListener: ListenerStatus | null = null;
+  private readonly rates: RateSampler;
+  private readonly lag = lagMeter();
+  private timers: Array<ReturnType<typeof setInterval>> = [];
+  private readonly reloader: Reloader<RadiusProxyService>;
+  private readonly adminAuthFailures = this.registry.counter(
+    "aaa_admin_auth_failures_total",
+    "Admin API requests refused for a missing or wrong token, by reason",
+    ["reason"],
+  );
+
+  constructor(private readonly o: RuntimeOptions) {
+    const log = o.log;
+    this.env = o.env;
+    this.index = new DeviceIndex(o.store.sqlite, undefined, undefined, (e) =>
+      log.limited("error", "store", "store_error", {
+        reason: e instanceof Error ? e.message : String(e),
+      }),
+    );
+    this.proxyCounters = createProxyCounters(this.registry);
+    this.policy = forwardingPolicy(() => this.storePolicy.policy);
+    // With no proxy configured every request is local; a reload can add or remove the proxy.
+    this.proxyPort = {
+      handle: (req, ctx, reply) =>
+        this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" },
+    };
+    this.rates = new RateSampler(() => this.totals(), 10_000, 30);
+    registerGauges(this.registry, {
+      startedAt: this.startedAt,
+      index: this.index,
+      policy: () => this.storePolicy,
+      lag: this.lag,
+      openTacacsConnections: () => Number(this.tacacs?.stats().active_connections ?? 0),
+    });
+    this.reloader = new Reloader(o.reread, this.reloadTarget(), log);
+  }
+
+  get config(): Config {
+    return this.cfg;
+  }
+
+  /** Start everything for `cfg`. Listener failures are reported in the listener list and logged. */
+  async start(cfg: Config): Promise<void> {
+    this.cfg = cfg;
+    this.index.setAutoRegister(deviceIndexOptions(cfg));
+    this.storePolicy = this.makePolicy(cfg, this.env);
+    this.radiusProxy = await this.buildProxy(cfg, this.env);
+    this.tacacs = await this.startTacacs(cfg);
+    this.radius = await this.startRadius(cfg);
+    this.startHttp(cfg, this.env);
+    const purge = () => purgeOldAccounting(this.o.store, this.cfg, this.o.log);
+    purge();
+    this.timers.push(
+      setInterval(purge, 3_600_000),
+      setInterval(() => this.rates.sample(), this.rates.intervalMs),
+      this.lag.start(),
+    );
+    for (const t of this.timers) t.unref();
+  }
+
+  listeners(): ListenerStatus[] {
+    return [
+      ...(this.tacacs?.listeners ?? []),
+      ...(this.radius?.listeners ?? []),
+      ...(this.httpListener ? [this.httpListener] : []),
+    ];
+  }
+
+  /** Re-read the configuration and apply what changed (reload.ts). */
+  reload(): Promise<ReloadResult> {
+    return this.reloader.reload();
+  }
+
+  /** Stop accepting, let running sessions and pending requests finish up to graceMs, flush accounting. */
+  async shutdown(graceMs: number): Promise<void> {
+    this.reloader.stop();
+    for (const t of this.timers) clearInterval(t);
+    await Promise.all([
+      this.tacacs?.stop(graceMs),
+      this.radius?.stop(graceMs),
+      this.radiusProxy?.stop(graceMs),
+    ]);
+    await this.http?.stop();
+    this.storePolicy.writer.close();
+  }
+
+  private reloadTarget() {
+    // Arrow functions over `this`: the reloader sees the runtime as it is at each step.
+    const rt = this;
+    return {
+      get config() {
+        return rt.cfg;
+      },
+      get env() {
+        return rt.env;
+      },
+      check: (next: Config) => storeProblems(rt.o.store, rt.cfg, next),
+      buildProxy: (next: Config, env: Environment) => rt.buildProxy(next, env),
+      stopProxy: (p: RadiusProxyService) => void p.stop(0),
+      swap: (section: ListenerSection, cfg: Config, env: Environment) =>
+        rt.swapListeners(section, cfg, env),
+      commit: (
+        next: Config,
+        env: Environment,
+        plan: { devices: boolean; policy: boolean; radiusProxy: boolean },
+        proxy: RadiusProxyService | null | undefined,
+      ) => {
+        rt.cfg = next;
+        rt.env = env;
+        rt.o.log.level = next.log.level;
+        if (plan.devices) rt.index.setAutoRegister(deviceIndexOptions(next));
+        if (plan.policy) {
+          const old = rt.storePolicy;
+          rt.storePolicy = rt.makePolicy(next, env, old);
+          old.writer.close(); // flush what the old writer holds
+        }
+        if (plan.radiusProxy && proxy !== undefined) {
+          const old = rt.radiusProxy;
+          rt.radiusProxy = proxy;
+          // In-flight requests finish on the home servers they were sent to.
+          void old
+            ?.stop(30_000)
+            .catch((e) => rt.o.log.error("radius_proxy_stop_failed", { reason: String(e) }));
+        }
+      },
+    };
+  }
+
+  /**
+   * Rebind one protocol's listeners as `cfg` says; returns the section's new listener list. TCP
+   * (TACACS+, HTTP): the new listener binds first (SO_REUSEPORT shares a kept address), then the
+   * old one stops accepting and finishes what it runs — no moment without a listening socket
+   * (issue 21, defect 5). UDP (RADIUS) has no accept queue to lose, and Bun.udpSocket ignores
+   * reusePort: the old sockets close first, and a datagram meanwhile is retransmitted by the NAS.
+   */
+  private async swapListeners(
+    section: ListenerSection,
+    cfg: Config,
+    env: Environment,
+  ): Promise<ListenerStatus[]> {
+    const log = this.o.log;
+    if (section === "tacacs") {
+      const old = this.tacacs;
+      this.tacacs = await this.startTacacs(cfg);
+      void old?.stop(30_000).catch((e) => log.error("tacacs_stop_failed", { reason: String(e) }));
+      return this.tacacs?.listeners ?? [];
+    }
+    if (section === "radius") {
+      const old = this.radius;
+      this.radius = null;
+      if (old) await old.stop(2_000);
+      this.radius = await this.startRadius(cfg);
+      return this.radius?.listeners ?? [];
+    }
+    // Graceful and not awaited: the reload may have come in over this very listener (POST
+    // /api/admin/reload), and its answer is still to be written.
+    void this.http
+      ?.stop({ graceful: true })
+      .catch((e) => log.error("http_stop_failed", { reason: String(e) }));
+    this.startHttp(cfg, env);
+    return this.httpListener ? [this.httpListener] : [];
+  }
+
+  /** A policy for `cfg`; on a reload it takes over the previous one's lockout state. */
+  private makePolicy(cfg: Config, env: Environment, previous?: StorePolicy): StorePolicy {
+    const log = this.o.log;
+    const sp = createStorePolicy(this.o.store, cfg, {
+      env,
+      onLockout: (username, clientIp) =>
+        log.limited("warn", `lockout:${clientIp}`, "user_locked_out", {
+          user: username,
+          client: clientIp,
+          reason: "locked-out",
+          protocol: "policy",
+        }),
+      ...(previous ? { accountingCounters: previous.writer.counters } : {}),
+    });
+    if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
+    if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
+    return sp;
+  }
+
+  private async buildProxy(cfg: Config, env: Environment): Promise<RadiusProxyService | null> {
+    if (!cfg.radius.proxy) return null;
+    return startRadiusProxy({
+      config: cfg.radius.proxy,
+      registry: this.registry,
+      log: this.o.log,
+      env,
+    });
+  }
+
+  private async startTacacs(cfg: Config): Promise<TacacsService | null> {
+    if (cfg.tacacs.listen.length === 0) return null;
+    return startTacacs({
+      config: cfg.tacacs,
+      index: this.index,
+      policy: this.policy,
+      registry: this.registry,
+      proxyCounters: this.proxyCounters,
+      log: this.o.log,
+    });
+  }
+
+  private async startRadius(cfg: Config): Promise<RadiusService | null> {
+    if (cfg.radius.auth_listen.length === 0 && cfg.radius.acct_listen.length === 0) return null;
+    return startRadius({
+      config: cfg.radius,
+      index: this.index,
+      policy: this.policy,
+      registry: this.registry,
+      log: this.o.log,
+      proxy: this.proxyPort,
+    });
+  }
+
+  private startHttp(cfg: Config, env: Environment): void {
+    const h = httpOptions(cfg, env);
+    this.http = null;
+    this.httpListener = null;
+    if (h.listen === "") return;
+    const problem = adminTokenProblem(h.adminToken);
+    this.o.log.info(
+      problem ? "admin_api_off" : "admin_api_on",
+      problem ? { reason: problem, env: h.adminTokenEnv } : { env: h.adminTokenEnv },
+    );
+    const app = createHttpApp({
+      version: this.o.version,
+      startedAt: this.startedAt,
+      registry: this.registry,
+      listeners: () => this.listeners(),
+      stats: () => this.stats(),
+      storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
+      status: () => this.status(),
+      admin: {
+        store: this.o.store,
+        token: h.adminToken,
+        registry: this.registry,
+        reload: () => this.reload(),
+        onAuthFailure: (reason) => {
+          this.adminAuthFailures.inc({ reason });
+          this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", {
+            reason,
+            protocol: "http",
+            client: "-",
+          });
+        },
+      },
+    });
+    try {
+      this.http = startHttp({ listen: h.listen, allow: h.allow, app, log: this.o.log });
+      this.httpListener = { protocol: "http", address: h.listen, state: "listening" };
+    } catch (e) {
+      const error = e instanceof Error ? e.message : String(e);
+      this.o.log.error("listen_failed", { protocol: "http", address: h.listen, reason: error });
+      this.httpListener = { protocol: "http", address: h.listen, state: "failed", error };
+    }
+  }
+
+  stats(): Record<string, unknown> {
+    return {
+      proxy: proxyStats(this.proxyCounters),
+      devices: { ...this.index.stats },
+      policy: {
+        lockout: { ...this.storePolicy.policy.lockout.counters },
+        credential_cache: { ...this.storePolicy.policy.cache.counters },
+      },
+      accounting: { ...this.storePolicy.writer.counters },
+      ...(this.tacacs ? { tacacs: this.tacacs.stats() } : {}),
+      ...(this.radius ? { radius: this.radius.stats() } : {}),
+      ...(this.radiusProxy ? { radius_proxy: this.radiusProxy.stats() } : {}),
+    };
+  }
+
+  private totals(): Record<string, number> {
+    return protocolTotals({
+      tacacs: this.tacacs?.counters ?? null,
+      radius: this.radius?.counters ?? null,
+    });
+  }
+
+  private status() {
+    const proxy = this.radiusProxy?.stats() as
+      { home_servers?: Array<{ name: string; state: string; outstanding: number }> } | undefined;
+    return statusModel({
+      version: this.o.version,
+      startedAt: this.startedAt,
+      listeners: this.listeners(),
+      tacacs: this.tacacs?.counters ?? null,
+      radius: this.radius?.counters ?? null,
+      rates: this.rates.snapshot(),
+      rateIntervalS: this.rates.intervalMs / 1000,
+      radiusClients: this.radius?.server.clients(10) ?? [],
+      homeServers: proxy?.home_servers ?? [],
+      pools: this.cfg.radius.proxy?.pools ?? [],
+      recentFailures: this.o.failures.toArray(),
+    });
+  }
+}

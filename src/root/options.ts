@@ -1,0 +1,69 @@
+// Validated config → the plain option objects each service is built from. The only file that reads
+// the process environment (`readEnvironment`, once at start-up, and again for each reload so a
+// rotated secret is picked up); everything below the root takes values, never `process.env`.
+// Secrets named by variable (`*_env` keys) are resolved here; a service never sees a variable
+// name it has to look up.
+//
+// Adding a service: one function `xOptions(cfg, env)` here, one builder in compose.ts.
+import type { Config } from "../config/schema.ts";
+
+/** A snapshot of the environment: secrets are looked up by name in it. */
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** The one read of the process environment. A copy: later changes to process.env do not leak in. */
+export function readEnvironment(): Environment {
+  return Object.freeze({ ...process.env });
+}
+
+/** Who the CLI writes into the audit table (the login name; the CLI runs on the host). */
+export function cliActor(env: Environment): string {
+  return `cli:${env.USER ?? "unknown"}`;
+}
+
+export interface HttpOptions {
+  /** "addr:port"; "" is off (then nothing else here matters). */
+  listen: string;
+  /** Client networks admitted (others get 403). */
+  allow: readonly string[];
+  /** The admin bearer token (value of [http].admin_token_env), undefined when unset. */
+  adminToken: string | undefined;
+  /** Its variable name, for the admin_api_on/off log line (the value is never logged). */
+  adminTokenEnv: string;
+}
+
+export function httpOptions(cfg: Config, env: Environment): HttpOptions {
+  return {
+    listen: cfg.http.listen,
+    allow: cfg.http.allow,
+    adminToken: env[cfg.http.admin_token_env],
+    adminTokenEnv: cfg.http.admin_token_env,
+  };
+}
+
+export interface DeviceIndexOptions {
+  enabled: boolean;
+  defaultGroup: string;
+  perMinute: number;
+  max: number;
+}
+
+/** Auto-registration of unknown devices ([devices]). */
+export function deviceIndexOptions(cfg: Config): DeviceIndexOptions {
+  return {
+    enabled: cfg.devices.auto_register,
+    defaultGroup: cfg.devices.default_group,
+    perMinute: cfg.devices.auto_register_per_minute,
+    max: cfg.devices.auto_register_max,
+  };
+}
+
+/** What sections a service is built from: a reload rebuilds the service when this part changed. */
+export const sectionOf = {
+  tacacs: (cfg: Config) => cfg.tacacs,
+  // The proxy has its own lifecycle (built before the listeners swap, see reload.ts).
+  radius: (cfg: Config) => ({ ...cfg.radius, proxy: undefined }),
+  http: (cfg: Config) => cfg.http,
+  radiusProxy: (cfg: Config) => cfg.radius.proxy,
+  devices: (cfg: Config) => cfg.devices,
+  policy: (cfg: Config) => ({ policy: cfg.policy, accounting: cfg.accounting }),
+} as const;
