@@ -89,8 +89,15 @@ const RadiusSchema = v.strictObject({
 const HttpSchema = v.strictObject({
   /** "" disables the HTTP endpoint. */
   listen: v.optional(v.union([v.literal(""), hostPort], 'must be "addr:port" or ""'), ""),
-  /** Client networks allowed to reach the HTTP endpoint at all (others get 403). */
+  /** Client networks allowed to reach the HTTP endpoint at all (others are refused at accept). */
   allow: v.optional(v.array(cidr, "must be a list of CIDRs"), ["127.0.0.0/8", "::1/128"]),
+  /**
+   * Open HTTP connections in all and per client address. Browsers open ~6, a scraper 1: the
+   * bounds keep a flood from taking the descriptors the AAA listeners need (the total is further
+   * capped to a share of the process's descriptor limit, see transport/http.ts).
+   */
+  max_connections: v.optional(int(1, 100_000), 256),
+  max_connections_per_client: v.optional(int(1, 10_000), 32),
   /** Name of the environment variable holding the admin API bearer token. Unset: admin API off. */
   admin_token_env: v.optional(envName, "AAA_ADMIN_TOKEN"),
 });

@@ -235,10 +235,11 @@ export class Runtime {
     }
     // Graceful and not awaited: the reload may have come in over this very listener (POST
     // /api/admin/reload), and its answer is still to be written.
-    void this.http
+    const old = this.http;
+    this.startHttp(cfg, env);
+    void old
       ?.stop({ graceful: true })
       .catch((e) => log.error("http_stop_failed", { reason: String(e) }));
-    this.startHttp(cfg, env);
     return this.httpListener ? [this.httpListener] : [];
   }
 
@@ -329,7 +330,14 @@ export class Runtime {
       },
     });
     try {
-      this.http = startHttp({ listen: h.listen, allow: h.allow, app, log: this.o.log });
+      this.http = startHttp({
+        listen: h.listen,
+        allow: h.allow,
+        maxConnections: h.maxConnections,
+        maxConnectionsPerClient: h.maxConnectionsPerClient,
+        app,
+        log: this.o.log,
+      });
       this.httpListener = { protocol: "http", address: h.listen, state: "listening" };
     } catch (e) {
       const error = e instanceof Error ? e.message : String(e);

@@ -23,12 +23,15 @@ export function cliActor(env: Environment): string {
 export interface HttpOptions {
   /** "addr:port"; "" is off (then nothing else here matters). */
   listen: string;
-  /** Client networks admitted (others get 403). */
+  /** Client networks admitted at accept; everyone else is refused before a byte is read. */
   allow: readonly string[];
   /** The admin bearer token (value of [http].admin_token_env), undefined when unset. */
   adminToken: string | undefined;
   /** Its variable name, for the admin_api_on/off log line (the value is never logged). */
   adminTokenEnv: string;
+  /** Open HTTP connections in all and per client address (issue 21, defect 4). */
+  maxConnections: number;
+  maxConnectionsPerClient: number;
 }
 
 export function httpOptions(cfg: Config, env: Environment): HttpOptions {
@@ -37,6 +40,8 @@ export function httpOptions(cfg: Config, env: Environment): HttpOptions {
     allow: cfg.http.allow,
     adminToken: env[cfg.http.admin_token_env],
     adminTokenEnv: cfg.http.admin_token_env,
+    maxConnections: cfg.http.max_connections,
+    maxConnectionsPerClient: cfg.http.max_connections_per_client,
   };
 }
 
