@@ -18,6 +18,7 @@ import { DeviceIndex } from "../store/device-index.ts";
 import type { Store } from "../store/open.ts";
 import { createStorePolicy, type StorePolicy } from "../store/policy-source.ts";
 import { startHttp, type HttpListener } from "../transport/http.ts";
+import { ListenerPool } from "../transport/listener-pool.ts";
 import { createProxyCounters, proxyStats, type ProxyCounters } from "../transport/metrics.ts";
 import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
 import { startRadiusProxy, type RadiusProxyService } from "../transport/radius-upstream.ts";
@@ -82,6 +83,8 @@ export class Runtime {
   private httpListener: ListenerStatus | null = null;
   private readonly rates: RateSampler;
   private readonly lag = lagMeter();
+  /** TCP listening sockets, handed from a replaced service to its successor on a reload. */
+  private readonly pool = new ListenerPool();
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private readonly reloader: Reloader<RadiusProxyService>;
   private readonly adminAuthFailures = this.registry.counter(
@@ -209,10 +212,10 @@ export class Runtime {
 
   /**
    * Rebind one protocol's listeners as `cfg` says; returns the section's new listener list. TCP
-   * (TACACS+, HTTP): the new listener binds first (SO_REUSEPORT shares a kept address), then the
-   * old one stops accepting and finishes what it runs — no moment without a listening socket
-   * (issue 21, defect 5). UDP (RADIUS) has no accept queue to lose, and Bun.udpSocket ignores
-   * reusePort: the old sockets close first, and a datagram meanwhile is retransmitted by the NAS.
+   * (TACACS+, HTTP): the new service starts first and takes over the listening socket of every
+   * address it keeps (the pool: nothing queued is reset), then the old one stops accepting on the
+   * rest and finishes what it runs (issue 21, defect 5). UDP (RADIUS) has no accept queue to
+   * lose: the old sockets close first, and a datagram meanwhile is retransmitted by the NAS.
    */
   private async swapListeners(
     section: ListenerSection,
@@ -281,6 +284,7 @@ export class Runtime {
       registry: this.registry,
       proxyCounters: this.proxyCounters,
       log: this.o.log,
+      listeners: this.pool,
     });
   }
 
@@ -337,6 +341,7 @@ export class Runtime {
         maxConnectionsPerClient: h.maxConnectionsPerClient,
         app,
         log: this.o.log,
+        listeners: this.pool,
       });
       this.httpListener = { protocol: "http", address: h.listen, state: "listening" };
     } catch (e) {

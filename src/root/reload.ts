@@ -6,8 +6,9 @@
 //   2. the new RADIUS proxy is built before anything changes: if it cannot start the reload is
 //      refused and the running one stays (clearing the proxy first would answer every realm from
 //      local policy: fail open);
-//   3. listeners, one section at a time: the new one binds *before* the old one stops accepting
-//      (SO_REUSEPORT on the same address), then the old one finishes its running sessions. If a new
+//   3. listeners, one section at a time: the new service starts *before* the old one stops, and
+//      takes over the listening socket of an address it keeps (transport/listener-pool.ts); the
+//      old one finishes its running sessions. If a new
 //      address cannot be bound, every swapped section is put back on its old addresses and the
 //      reload is refused;
 //   4. what cannot fail: device-index settings, the policy (it takes over the lockout state and

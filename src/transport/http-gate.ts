@@ -11,9 +11,10 @@
 // the caps. Bytes are copied once each way; HTTP here is health, metrics and the admin API, not a
 // data path. Backpressure: a partial write queues its tail and pauses the other side until
 // `drain`, so a peer that never reads holds at most one read's worth of buffer.
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import { cidrContains, fastParseIp, normalizeIp, type Cidr } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
+import { ListenerPool } from "./listener-pool.ts";
 
 export interface GateOptions {
   host: string;
@@ -24,6 +25,7 @@ export interface GateOptions {
   /** Where admitted connections go (the HTTP server's loopback port). */
   upstreamPort: number;
   log: Logger;
+  pool?: ListenerPool;
 }
 
 export interface GateCounters {
@@ -47,12 +49,6 @@ export interface Gate {
   idle(): Promise<void>;
 }
 
-/**
- * SO_REUSEPORT: a reload binds the new gate on the address before the old one stops accepting
- * (no refused connection meanwhile, like the TACACS+ listener). Missing from Bun's types.
- */
-const REUSE_PORT = { reusePort: true } as {};
-
 type Side = "client" | "upstream";
 
 /** One admitted connection: the client socket and the socket to the HTTP server. */
@@ -66,6 +62,8 @@ class Pipe {
     readonly client: Socket<Pipe>,
     readonly peer: string,
     readonly peerPort: number,
+    /** Frees its slot in the gate that admitted it (after a reload the socket's handlers are another gate's). */
+    readonly release: () => void,
   ) {}
 
   private sock(side: Side): Socket<Pipe> | null {
@@ -185,10 +183,11 @@ export function startGate(o: GateOptions): Gate {
     }).catch(() => p.close());
   };
 
-  const server: TCPSocketListener<Pipe> = Bun.listen<Pipe>({
+  // Through the root's pool: a reload on the same address takes this socket over, so nothing in
+  // its accept queue is reset (listener-pool.ts).
+  const server = (o.pool ?? new ListenerPool()).listen<Pipe>({
     hostname: o.host,
     port: o.port,
-    ...REUSE_PORT,
     socket: {
       binaryType: "uint8array",
       open(socket) {
@@ -201,7 +200,7 @@ export function startGate(o: GateOptions): Gate {
         const mine = perClient.get(peer) ?? 0;
         if (mine >= o.maxConnectionsPerClient) return refuse(socket, peer, "limitClient");
         perClient.set(peer, mine + 1);
-        const p = new Pipe(socket, peer, socket.remotePort);
+        const p = new Pipe(socket, peer, socket.remotePort, () => release(p));
         socket.data = p;
         pipes.add(p);
         // Nothing is read until the server side is connected (forward() would only queue it).
@@ -214,7 +213,7 @@ export function startGate(o: GateOptions): Gate {
         const p = s.data;
         if (!p) return;
         p.ended("client");
-        release(p);
+        p.release();
       },
       error: (s) => s.data?.close(),
     },
@@ -230,11 +229,11 @@ export function startGate(o: GateOptions): Gate {
     counters,
     stopAccepting() {
       accepting = false;
-      server.stop(false);
+      server.release();
     },
     closeAll() {
       for (const p of [...pipes]) p.close();
-      server.stop(true);
+      server.close();
     },
     idle: () => (pipes.size === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };

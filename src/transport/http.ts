@@ -8,6 +8,7 @@ import type { Hono } from "hono";
 import { parseCidr, parseHostPort, type Cidr } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
 import { startGate, type GateCounters } from "./http-gate.ts";
+import type { ListenerPool } from "./listener-pool.ts";
 
 export interface HttpListener {
   port: number;
@@ -35,6 +36,8 @@ export interface HttpListenerOptions {
   maxConnectionsPerClient?: number;
   app: Hono;
   log: Logger;
+  /** The root's pool: a reload on the same address takes the socket over. */
+  listeners?: ListenerPool;
 }
 
 /** HTTP may use at most this share of the descriptor limit; each connection costs three. */
@@ -110,6 +113,7 @@ export function startHttp(o: HttpListenerOptions): HttpListener {
       maxConnectionsPerClient: perClient,
       upstreamPort: server.port ?? 0,
       log: o.log,
+      ...(o.listeners ? { pool: o.listeners } : {}),
     });
   } catch (e) {
     void server.stop(true);

@@ -117,7 +117,10 @@ export class Conn {
   }
 
   busy(): number {
-    return this.jobs + (this.engine?.sessions.size ?? 0);
+    // A connection still waiting for its first packet counts as one session about to start: a
+    // graceful stop (reload) that closed it would fail a device that had just connected. Its
+    // wait is bounded by first_packet_timeout (the sweep closes it).
+    return this.jobs + (this.engine?.sessions.size ?? 0) + (this.gotFirst ? 0 : 1);
   }
 
   onData(chunk: Uint8Array): void {

@@ -8,7 +8,7 @@
 // checked by one sweep timer (no timer per connection). Writes can be partial: the unwritten tail is
 // queued and flushed in drain; a close waits for the queue (bounded by CLOSE_FLUSH_MS).
 // Refusals are counted by reason and logged once per burst (tacacs-metrics.ts).
-import type { Socket, TCPSocketListener } from "bun";
+import type { Socket } from "bun";
 import type { Config } from "../config/schema.ts";
 import type { ListenerStatus } from "../http/app.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
@@ -19,6 +19,7 @@ import type { Policy } from "../policy/ports.ts";
 import type { DevicePort } from "../policy/devices.ts";
 import { DEFAULT_MAX_SESSIONS } from "../tacacs/session.ts";
 import { ConnectionCaps, RateLimiter } from "./limits.ts";
+import { ListenerPool, type PooledListener } from "./listener-pool.ts";
 import type { ProxyCounters } from "./metrics.ts";
 import { proxyStats } from "./metrics.ts";
 import { createTacacsCounters, recordRefusal, type TacacsCounters } from "./tacacs-metrics.ts";
@@ -32,6 +33,8 @@ export interface TacacsDeps {
   proxyCounters: ProxyCounters;
   log: Logger;
   clock?: Clock;
+  /** The root's pool: a service replacing another on the same address takes its socket over. */
+  listeners?: ListenerPool;
 }
 
 export interface TacacsService {
@@ -44,14 +47,6 @@ export interface TacacsService {
   stop(graceMs?: number): Promise<void>;
   stats(): Record<string, unknown>;
 }
-
-/**
- * SO_REUSEPORT: a reload binds the new listener on the same address before the old one stops
- * accepting, so no connection is refused meanwhile (issue 21, defect 5). Missing from Bun's type
- * definitions (hence the cast), honoured at runtime. Linux lets only sockets of the same user
- * share a port, and a socket bound without it (another program) still makes this bind fail.
- */
-const REUSE_PORT = { reusePort: true } as {};
 
 /** Sweep period bounds: fine enough for a 100 ms first-packet timeout, cheap at 10k connections. */
 const SWEEP_MIN_MS = 20;
@@ -106,7 +101,8 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
 
   const listeners: ListenerStatus[] = [];
   const ports: number[] = [];
-  const servers: Array<TCPSocketListener<Conn>> = [];
+  const servers: PooledListener[] = [];
+  const pool = deps.listeners ?? new ListenerPool();
   let accepting = true;
 
   for (const entry of config.listen) {
@@ -119,10 +115,10 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
       continue;
     }
     try {
-      const server = Bun.listen<Conn>({
+      // Through the pool: a reload on the same address takes this socket over (listener-pool.ts).
+      const server = pool.listen<Conn>({
         hostname: hp.value.host,
         port: hp.value.port,
-        ...REUSE_PORT,
         socket: {
           binaryType: "uint8array",
           open(socket) {
@@ -200,11 +196,11 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
     ports,
     async stop(graceMs = 5000) {
       accepting = false;
-      for (const s of servers) s.stop(false);
+      for (const s of servers) s.release();
       const until = clock.now() + graceMs;
       while (sessionsRunning() > 0 && clock.now() < until) await Bun.sleep(20);
       for (const c of [...conns]) c.destroy();
-      for (const s of servers) s.stop(true);
+      for (const s of servers) s.close();
       clearInterval(sweep);
       for (const l of listeners) if (l.state === "listening") l.state = "stopped";
     },
