@@ -102,6 +102,17 @@ const CYCLES_TO_REMOVE: Record<string, string> = {
   "http/app.ts -> http/status-page.tsx -> http/app.ts": "door",
 };
 
+/**
+ * process.env outside src/root/options.ts (readEnvironment), in others' files: each a fallback
+ * the root never reaches (it always passes the environment), to become a required argument.
+ */
+const ENV_READS_TO_REMOVE: Record<string, string> = {
+  "cli/devices.ts": "admin",
+  "cli/users.ts": "admin",
+  "store/policy-source.ts": "admin",
+  "transport/radius-upstream.ts": "radius",
+};
+
 /** Files outside transport/ and store/ that use the Bun runtime API, and why. */
 const BUN_API_EXCEPTIONS: Record<string, string> = {
   "main.ts": "Bun.stdin for admin commands that read a file from standard input",
@@ -265,5 +276,24 @@ describe("the Bun runtime API", () => {
   });
   test("every exception still uses it", () => {
     expect(Object.keys(BUN_API_EXCEPTIONS).filter((f) => !used.has(f))).toEqual([]);
+  });
+});
+
+describe("the process environment", () => {
+  // Code, not comments: a comment may name process.env to say it is not read.
+  const readers = files.map(rel).filter((f) =>
+    /\bprocess\.env\b/.test(
+      readFileSync(join(SRC, f), "utf8")
+        .replace(/\/\*[\s\S]*?\*\//g, "")
+        .replace(/\/\/.*$/gm, ""),
+    ),
+  );
+  test("is read in one place, src/root/options.ts", () => {
+    expect(readers.filter((f) => f !== "root/options.ts" && !(f in ENV_READS_TO_REMOVE))).toEqual(
+      [],
+    );
+  });
+  test("every still-to-remove reader still reads it", () => {
+    expect(Object.keys(ENV_READS_TO_REMOVE).filter((f) => !readers.includes(f))).toEqual([]);
   });
 });

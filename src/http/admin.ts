@@ -12,6 +12,7 @@ import { bodyLimit } from "hono/body-limit";
 import * as v from "valibot";
 import { timingSafeEqual } from "../lib/bytes.ts";
 import type { Registry } from "../lib/metrics.ts";
+import type { ReloadResult } from "../lib/result.ts";
 import { MAX_PAGE, queryAccounting } from "../store/accounting.ts";
 import { audit } from "../store/audit.ts";
 import type { Store } from "../store/open.ts";
@@ -24,10 +25,7 @@ export const MIN_TOKEN_LENGTH = 16;
 /** Admin bodies are small objects; anything bigger is a mistake or an attack. */
 const MAX_BODY_BYTES = 64 * 1024;
 
-export interface ReloadResult {
-  ok: boolean;
-  errors?: string[];
-}
+export type { ReloadResult } from "../lib/result.ts";
 
 export interface AdminDeps {
   store: Store;
@@ -214,14 +212,14 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     const r = await deps.reload();
     audit(deps.store.db, actor, "config.reload", "aaa.toml", {
       ok: r.ok,
-      errors: r.errors ?? [],
+      errors: r.ok ? [] : r.errors,
     });
     if (!r.ok)
       return c.json(
         {
           error: "config_invalid",
           message: "the new configuration was refused; the running one stays",
-          errors: r.errors ?? [],
+          errors: r.errors,
         },
         422,
       );

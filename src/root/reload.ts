@@ -18,10 +18,10 @@
 import type { Config } from "../config/schema.ts";
 import type { ListenerStatus } from "../http/app.ts";
 import type { Logger } from "../lib/log.ts";
+import type { ReloadResult } from "../lib/result.ts";
 import { sectionOf, type Environment } from "./options.ts";
 
-/** The answer of a reload, for SIGHUP's log line and the admin API alike. */
-export type ReloadResult = { ok: true; changed: string[] } | { ok: false; errors: string[] };
+export type { ReloadResult } from "../lib/result.ts";
 
 /** A configuration source read again: the file, validated, with the environment as it is now. */
 export type Reread = { ok: true; cfg: Config; env: Environment } | { ok: false; errors: string[] };

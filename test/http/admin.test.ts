@@ -653,7 +653,7 @@ describe("accounting, counters, reload", () => {
       "config_invalid",
       ["radius.proxy.realms[0]: unknown pool"],
     ]);
-    answer = { ok: true };
+    answer = { ok: true, changed: ["policy"] };
     expect((await call("POST", "/reload")).json).toEqual({ ok: true });
     expect((await call("POST", "/reload", undefined, null)).status).toBe(401);
     expect(calls).toBe(2);
