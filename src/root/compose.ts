@@ -18,6 +18,7 @@ import { DeviceIndex } from "../store/device-index.ts";
 import type { Store } from "../store/open.ts";
 import { createStorePolicy, type StorePolicy } from "../store/policy-source.ts";
 import { startHttp, type HttpListener } from "../transport/http.ts";
+import type { GateCounters } from "../transport/http-gate.ts";
 import { ListenerPool } from "../transport/listener-pool.ts";
 import { createProxyCounters, proxyStats, type ProxyCounters } from "../transport/metrics.ts";
 import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
@@ -85,6 +86,8 @@ export class Runtime {
   private readonly lag = lagMeter();
   /** TCP listening sockets, handed from a replaced service to its successor on a reload. */
   private readonly pool = new ListenerPool();
+  /** HTTP connections refused at accept, since start-up (each reload's gate counts into it). */
+  private readonly httpRefusals: GateCounters = { denied: 0, limitTotal: 0, limitClient: 0 };
   private timers: Array<ReturnType<typeof setInterval>> = [];
   private readonly reloader: Reloader<RadiusProxyService>;
   private readonly adminAuthFailures = this.registry.counter(
@@ -115,6 +118,8 @@ export class Runtime {
       policy: () => this.storePolicy,
       lag: this.lag,
       openTacacsConnections: () => Number(this.tacacs?.stats().active_connections ?? 0),
+      openHttpConnections: () => this.http?.open() ?? 0,
+      httpRefusals: this.httpRefusals,
     });
     this.reloader = new Reloader(o.reread, this.reloadTarget(), log);
   }
@@ -342,6 +347,7 @@ export class Runtime {
         app,
         log: this.o.log,
         listeners: this.pool,
+        refusals: this.httpRefusals,
       });
       this.httpListener = { protocol: "http", address: h.listen, state: "listening" };
     } catch (e) {

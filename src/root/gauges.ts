@@ -4,6 +4,7 @@
 import type { Registry } from "../lib/metrics.ts";
 import type { DeviceIndex } from "../store/device-index.ts";
 import type { StorePolicy } from "../store/policy-source.ts";
+import type { GateCounters } from "../transport/http-gate.ts";
 
 const LAG_TICK_MS = 100;
 const LAG_WINDOW_MS = 10_000;
@@ -49,6 +50,8 @@ export function registerGauges(
     policy: () => StorePolicy;
     lag: LagMeter;
     openTacacsConnections: () => number;
+    openHttpConnections: () => number;
+    httpRefusals: GateCounters;
   },
 ): void {
   r.gauge("aaa_devices", "Devices in the resolution index", () => o.index.stats.devices);
@@ -71,6 +74,22 @@ export function registerGauges(
     () => o.lag.seconds(),
   );
   r.gauge("aaa_open_connections", "Open TACACS+ connections", o.openTacacsConnections);
+  r.gauge(
+    "aaa_http_open_connections",
+    "Open HTTP connections (through the accept gate)",
+    o.openHttpConnections,
+  );
+  const refused = o.httpRefusals;
+  r.gauge(
+    "aaa_http_refused_connections",
+    "HTTP connections closed at accept since start-up: not-in-allow, limit-client, limit-total",
+    () => [
+      { labels: { reason: "not-in-allow" }, value: refused.denied },
+      { labels: { reason: "limit-client" }, value: refused.limitClient },
+      { labels: { reason: "limit-total" }, value: refused.limitTotal },
+    ],
+    ["reason"],
+  );
   r.gauge(
     "aaa_lockouts",
     "Lockouts started since start-up",

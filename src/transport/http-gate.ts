@@ -26,6 +26,8 @@ export interface GateOptions {
   upstreamPort: number;
   log: Logger;
   pool?: ListenerPool;
+  /** Counted into (the root keeps one across reloads); default: this gate's own. */
+  counters?: GateCounters;
 }
 
 export interface GateCounters {
@@ -130,7 +132,7 @@ export function startGate(o: GateOptions): Gate {
   const pipes = new Set<Pipe>();
   const perClient = new Map<string, number>();
   const byUpstreamPort = new Map<number, Pipe>();
-  const counters: GateCounters = { denied: 0, limitTotal: 0, limitClient: 0 };
+  const counters: GateCounters = o.counters ?? { denied: 0, limitTotal: 0, limitClient: 0 };
   let waiters: Array<() => void> = [];
   let accepting = true;
 

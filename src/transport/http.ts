@@ -38,6 +38,8 @@ export interface HttpListenerOptions {
   log: Logger;
   /** The root's pool: a reload on the same address takes the socket over. */
   listeners?: ListenerPool;
+  /** Refusals at accept are counted into this (the root keeps one across reloads). */
+  refusals?: GateCounters;
 }
 
 /** HTTP may use at most this share of the descriptor limit; each connection costs three. */
@@ -114,6 +116,7 @@ export function startHttp(o: HttpListenerOptions): HttpListener {
       upstreamPort: server.port ?? 0,
       log: o.log,
       ...(o.listeners ? { pool: o.listeners } : {}),
+      ...(o.refusals ? { counters: o.refusals } : {}),
     });
   } catch (e) {
     void server.stop(true);

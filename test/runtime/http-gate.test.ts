@@ -122,3 +122,20 @@ test("admitted traffic passes the gate whole: 4 MiB down, 1 MiB up, the client a
   expect(who.address).toBe("127.0.0.1");
   expect(who.port).toBeGreaterThan(0);
 });
+
+test("refusals count into the root's object, which outlives each listener (reload)", async () => {
+  const refusals = { denied: 0, limitTotal: 0, limitClient: 0 };
+  for (let i = 0; i < 2; i++) {
+    const h = startHttp({
+      listen: "127.0.0.1:0",
+      allow: ["10.0.0.0/8"],
+      app,
+      log: silentLogger,
+      refusals,
+    });
+    started.push(h);
+    expect(await within((await idle(h.port)).gone, 2_000)).toBe(true);
+    await h.stop();
+  }
+  expect(refusals).toEqual({ denied: 2, limitTotal: 0, limitClient: 0 });
+});
