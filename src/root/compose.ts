@@ -7,38 +7,44 @@
 // Store changes need no reload: every request sees them. Policy settings swap the policy behind a
 // forwarding facade, so services hold one Policy for their whole life.
 import type { Config } from "../config/schema.ts";
-import { adminTokenProblem } from "../http/admin.ts";
-import { createHttpApp, type ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../http/app.ts";
 import type { Logger } from "../lib/log.ts";
 import { Registry } from "../lib/metrics.ts";
 import { RateSampler, type Ring } from "../lib/recent.ts";
-import type { Policy } from "../policy/ports.ts";
-import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import { DeviceIndex } from "../store/device-index.ts";
 import type { Store } from "../store/open.ts";
-import { createStorePolicy, type StorePolicy } from "../store/policy-source.ts";
-import { startHttp, type HttpListener } from "../transport/http.ts";
+import type { StorePolicy } from "../store/policy-source.ts";
+import type { HttpListener } from "../transport/http.ts";
 import type { GateCounters } from "../transport/http-gate.ts";
 import { ListenerPool } from "../transport/listener-pool.ts";
-import { createProxyCounters, proxyStats, type ProxyCounters } from "../transport/metrics.ts";
-import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
-import { startRadiusProxy, type RadiusProxyService } from "../transport/radius-upstream.ts";
-import { startTacacs, type TacacsService } from "../transport/tacacs-tcp.ts";
+import { createProxyCounters, proxyStats } from "../transport/metrics.ts";
+import type { RadiusService } from "../transport/radius-udp.ts";
+import type { RadiusProxyService } from "../transport/radius-upstream.ts";
+import type { TacacsService } from "../transport/tacacs-tcp.ts";
 import { lagMeter, registerGauges } from "./gauges.ts";
-import { deviceIndexOptions, httpOptions, type Environment } from "./options.ts";
-import { Reloader, type ListenerSection, type ReloadResult, type Reread } from "./reload.ts";
-import { protocolTotals, statusModel } from "./status.ts";
+import { deviceIndexOptions, type Environment } from "./options.ts";
+import {
+  Reloader,
+  type ListenerSection,
+  type ReloadResult,
+  type ReloadTarget,
+  type Reread,
+} from "./reload.ts";
+import {
+  buildHttp,
+  buildPolicy,
+  buildProxy,
+  buildRadius,
+  buildTacacs,
+  forwardingPolicy,
+  type Shared,
+} from "./services.ts";
+import { protocolTotals, statusModel, type Failure } from "./status.ts";
 import { storeProblems, purgeOldAccounting } from "./store-checks.ts";
 
 export type { ReloadResult } from "./reload.ts";
 
-export type Failure = {
-  time: string;
-  protocol: string;
-  client: string;
-  reason: string;
-  user?: string;
-};
+export type { Failure } from "./status.ts";
 
 export interface RuntimeOptions {
   version: string;
@@ -52,40 +58,22 @@ export interface RuntimeOptions {
   failures: Ring<Failure>;
 }
 
-/** Forwards every Policy call to whichever policy is current, so a reload can swap it. */
-function forwardingPolicy(current: () => Policy): Policy {
-  return {
-    authenticatePassword: (r) => current().authenticatePassword(r),
-    authenticateEnable: (r) => current().authenticateEnable(r),
-    changePassword: (r) => current().changePassword(r),
-    authenticateChap: (r, c) => current().authenticateChap(r, c),
-    authenticateMsChap: (r, c) => current().authenticateMsChap(r, c),
-    authorizeShell: (r) => current().authorizeShell(r),
-    authorizeCommand: (r) => current().authorizeCommand(r),
-    radiusReply: (u) => current().radiusReply(u),
-    account: (r) => current().account(r),
-  };
-}
-
 export class Runtime {
   readonly registry = new Registry();
   readonly startedAt = Date.now();
   readonly index: DeviceIndex;
-  private readonly proxyCounters: ProxyCounters;
+  /** What every service shares; built once, the same across reloads. */
+  private readonly shared: Shared;
   private cfg!: Config;
   private env: Environment;
   private storePolicy!: StorePolicy;
-  private readonly policy: Policy;
   private tacacs: TacacsService | null = null;
   private radius: RadiusService | null = null;
   private radiusProxy: RadiusProxyService | null = null;
-  private readonly proxyPort: RadiusProxyPort;
   private http: HttpListener | null = null;
   private httpListener: ListenerStatus | null = null;
   private readonly rates: RateSampler;
   private readonly lag = lagMeter();
-  /** TCP listening sockets, handed from a replaced service to its successor on a reload. */
-  private readonly pool = new ListenerPool();
   /** HTTP connections refused at accept, since start-up (each reload's gate counts into it). */
   private readonly httpRefusals: GateCounters = { denied: 0, limitTotal: 0, limitClient: 0 };
   private timers: Array<ReturnType<typeof setInterval>> = [];
@@ -104,12 +92,19 @@ export class Runtime {
         reason: e instanceof Error ? e.message : String(e),
       }),
     );
-    this.proxyCounters = createProxyCounters(this.registry);
-    this.policy = forwardingPolicy(() => this.storePolicy.policy);
-    // With no proxy configured every request is local; a reload can add or remove the proxy.
-    this.proxyPort = {
-      handle: (req, ctx, reply) =>
-        this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" },
+    this.shared = {
+      store: o.store,
+      registry: this.registry,
+      log,
+      index: this.index,
+      policy: forwardingPolicy(() => this.storePolicy.policy),
+      // With no proxy configured every request is local; a reload can add or remove the proxy.
+      proxyPort: {
+        handle: (req, ctx, reply) =>
+          this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" },
+      },
+      proxyCounters: createProxyCounters(this.registry),
+      pool: new ListenerPool(),
     };
     this.rates = new RateSampler(() => this.totals(), 10_000, 30);
     registerGauges(this.registry, {
@@ -132,10 +127,10 @@ export class Runtime {
   async start(cfg: Config): Promise<void> {
     this.cfg = cfg;
     this.index.setAutoRegister(deviceIndexOptions(cfg));
-    this.storePolicy = this.makePolicy(cfg, this.env);
-    this.radiusProxy = await this.buildProxy(cfg, this.env);
-    this.tacacs = await this.startTacacs(cfg);
-    this.radius = await this.startRadius(cfg);
+    this.storePolicy = buildPolicy(this.shared, cfg, this.env);
+    this.radiusProxy = await buildProxy(this.shared, cfg, this.env);
+    this.tacacs = await buildTacacs(this.shared, cfg);
+    this.radius = await buildRadius(this.shared, cfg);
     this.startHttp(cfg, this.env);
     const purge = () => purgeOldAccounting(this.o.store, this.cfg, this.o.log);
     purge();
@@ -173,8 +168,8 @@ export class Runtime {
     this.storePolicy.writer.close();
   }
 
-  private reloadTarget() {
-    // Arrow functions over `this`: the reloader sees the runtime as it is at each step.
+  private reloadTarget(): ReloadTarget<RadiusProxyService> {
+    // Getters and arrows over `rt`: the reloader sees the runtime as it is at each step.
     const rt = this;
     return {
       get config() {
@@ -183,24 +178,18 @@ export class Runtime {
       get env() {
         return rt.env;
       },
-      check: (next: Config) => storeProblems(rt.o.store, rt.cfg, next),
-      buildProxy: (next: Config, env: Environment) => rt.buildProxy(next, env),
-      stopProxy: (p: RadiusProxyService) => void p.stop(0),
-      swap: (section: ListenerSection, cfg: Config, env: Environment) =>
-        rt.swapListeners(section, cfg, env),
-      commit: (
-        next: Config,
-        env: Environment,
-        plan: { devices: boolean; policy: boolean; radiusProxy: boolean },
-        proxy: RadiusProxyService | null | undefined,
-      ) => {
+      check: (next) => storeProblems(rt.o.store, rt.cfg, next),
+      buildProxy: (next, env) => buildProxy(rt.shared, next, env),
+      stopProxy: (p) => void p.stop(0),
+      swap: (section, cfg, env) => rt.swapListeners(section, cfg, env),
+      commit: (next, env, plan, proxy) => {
         rt.cfg = next;
         rt.env = env;
         rt.o.log.level = next.log.level;
         if (plan.devices) rt.index.setAutoRegister(deviceIndexOptions(next));
         if (plan.policy) {
           const old = rt.storePolicy;
-          rt.storePolicy = rt.makePolicy(next, env, old);
+          rt.storePolicy = buildPolicy(rt.shared, next, env, old);
           old.writer.close(); // flush what the old writer holds
         }
         if (plan.radiusProxy && proxy !== undefined) {
@@ -230,7 +219,7 @@ export class Runtime {
     const log = this.o.log;
     if (section === "tacacs") {
       const old = this.tacacs;
-      this.tacacs = await this.startTacacs(cfg);
+      this.tacacs = await buildTacacs(this.shared, cfg);
       void old?.stop(30_000).catch((e) => log.error("tacacs_stop_failed", { reason: String(e) }));
       return this.tacacs?.listeners ?? [];
     }
@@ -238,7 +227,7 @@ export class Runtime {
       const old = this.radius;
       this.radius = null;
       if (old) await old.stop(2_000);
-      this.radius = await this.startRadius(cfg);
+      this.radius = await buildRadius(this.shared, cfg);
       return this.radius?.listeners ?? [];
     }
     // Graceful and not awaited: the reload may have come in over this very listener (POST
@@ -251,115 +240,33 @@ export class Runtime {
     return this.httpListener ? [this.httpListener] : [];
   }
 
-  /** A policy for `cfg`; on a reload it takes over the previous one's lockout state. */
-  private makePolicy(cfg: Config, env: Environment, previous?: StorePolicy): StorePolicy {
-    const log = this.o.log;
-    const sp = createStorePolicy(this.o.store, cfg, {
-      env,
-      onLockout: (username, clientIp) =>
-        log.limited("warn", `lockout:${clientIp}`, "user_locked_out", {
-          user: username,
-          client: clientIp,
-          reason: "locked-out",
-          protocol: "policy",
-        }),
-      ...(previous ? { accountingCounters: previous.writer.counters } : {}),
-    });
-    if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
-    if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
-    return sp;
-  }
-
-  private async buildProxy(cfg: Config, env: Environment): Promise<RadiusProxyService | null> {
-    if (!cfg.radius.proxy) return null;
-    return startRadiusProxy({
-      config: cfg.radius.proxy,
-      registry: this.registry,
-      log: this.o.log,
-      env,
-    });
-  }
-
-  private async startTacacs(cfg: Config): Promise<TacacsService | null> {
-    if (cfg.tacacs.listen.length === 0) return null;
-    return startTacacs({
-      config: cfg.tacacs,
-      index: this.index,
-      policy: this.policy,
-      registry: this.registry,
-      proxyCounters: this.proxyCounters,
-      log: this.o.log,
-      listeners: this.pool,
-    });
-  }
-
-  private async startRadius(cfg: Config): Promise<RadiusService | null> {
-    if (cfg.radius.auth_listen.length === 0 && cfg.radius.acct_listen.length === 0) return null;
-    return startRadius({
-      config: cfg.radius,
-      index: this.index,
-      policy: this.policy,
-      registry: this.registry,
-      log: this.o.log,
-      proxy: this.proxyPort,
-    });
-  }
-
+  /** (Re)build the HTTP endpoint for `cfg`; a bind failure shows in the listener list. */
   private startHttp(cfg: Config, env: Environment): void {
-    const h = httpOptions(cfg, env);
-    this.http = null;
-    this.httpListener = null;
-    if (h.listen === "") return;
-    const problem = adminTokenProblem(h.adminToken);
-    this.o.log.info(
-      problem ? "admin_api_off" : "admin_api_on",
-      problem ? { reason: problem, env: h.adminTokenEnv } : { env: h.adminTokenEnv },
-    );
-    const app = createHttpApp({
+    const built = buildHttp(this.shared, cfg, env, {
       version: this.o.version,
       startedAt: this.startedAt,
-      registry: this.registry,
       listeners: () => this.listeners(),
       stats: () => this.stats(),
       storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
       status: () => this.status(),
-      admin: {
-        store: this.o.store,
-        token: h.adminToken,
-        registry: this.registry,
-        reload: () => this.reload(),
-        onAuthFailure: (reason) => {
-          this.adminAuthFailures.inc({ reason });
-          this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", {
-            reason,
-            protocol: "http",
-            client: "-",
-          });
-        },
+      reload: () => this.reload(),
+      onAuthFailure: (reason) => {
+        this.adminAuthFailures.inc({ reason });
+        this.o.log.limited("warn", `admin-auth:${reason}`, "admin_auth_failed", {
+          reason,
+          protocol: "http",
+          client: "-",
+        });
       },
+      refusals: this.httpRefusals,
     });
-    try {
-      this.http = startHttp({
-        listen: h.listen,
-        allow: h.allow,
-        maxConnections: h.maxConnections,
-        maxConnectionsPerClient: h.maxConnectionsPerClient,
-        app,
-        log: this.o.log,
-        listeners: this.pool,
-        refusals: this.httpRefusals,
-      });
-      this.httpListener = { protocol: "http", address: h.listen, state: "listening" };
-    } catch (e) {
-      const error = e instanceof Error ? e.message : String(e);
-      this.o.log.error("listen_failed", { protocol: "http", address: h.listen, reason: error });
-      this.httpListener = { protocol: "http", address: h.listen, state: "failed", error };
-    }
+    this.http = built.http;
+    this.httpListener = built.status;
   }
 
   stats(): Record<string, unknown> {
     return {
-      proxy: proxyStats(this.proxyCounters),
+      proxy: proxyStats(this.shared.proxyCounters),
       devices: { ...this.index.stats },
       policy: {
         lockout: { ...this.storePolicy.policy.lockout.counters },

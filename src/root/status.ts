@@ -9,6 +9,9 @@ import type { RateSeries } from "../lib/recent.ts";
 import type { RadiusCounters } from "../radius/counters.ts";
 import type { TacacsCounters } from "../transport/tacacs-metrics.ts";
 
+/** A failure for the status page, tapped from the log (src/main.ts). */
+export type Failure = StatusModel["recentFailures"][number];
+
 type Row = Record<string, string> & { value: number };
 
 function rows(c: Counter): Row[] {

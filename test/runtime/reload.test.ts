@@ -198,12 +198,14 @@ test("a reload that rebuilds the policy keeps every lockout (a user under attack
   const policy = () =>
     (
       rt as unknown as {
-        policy: {
-          authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string };
-          account(r: unknown): Promise<void>;
+        shared: {
+          policy: {
+            authenticatePassword(r: unknown): Promise<{ reason: string }> | { reason: string };
+            account(r: unknown): Promise<void>;
+          };
         };
       }
-    ).policy;
+    ).shared.policy;
   const gauge = (name: string) =>
     Number(new RegExp(`^${name} (\\d+)$`, "m").exec(rt.registry.renderPrometheus())?.[1] ?? NaN);
   const record = () =>
