@@ -53,12 +53,21 @@ export interface Gate {
 
 type Side = "client" | "upstream";
 
-/** One admitted connection: the client socket and the socket to the HTTP server. */
+const other = (side: Side): Side => (side === "client" ? "upstream" : "client");
+
+/**
+ * One admitted connection: the client socket and the socket to the HTTP server. Half-close is
+ * passed through (both sockets allowHalfOpen): a client that sends its request and then FIN
+ * (`printf ... | nc -N`, some health checkers) still gets its answer, as from Bun.serve itself.
+ */
 class Pipe {
   upstream: Socket<Pipe> | null = null;
   upstreamPort = 0;
   /** Unwritten tails, per destination. */
   private readonly queued: Record<Side, Uint8Array[]> = { client: [], upstream: [] };
+  /** FIN to send to this side once its queue is written (the other side sent one). */
+  private readonly finTo: Record<Side, boolean> = { client: false, upstream: false };
+  /** One end closed for good: the other closes once its queue is written. */
   private closing = false;
   constructor(
     readonly client: Socket<Pipe>,
@@ -74,7 +83,7 @@ class Pipe {
 
   /** Bytes that arrived from `from` go to the other side. */
   forward(from: Side, chunk: Uint8Array): void {
-    const to: Side = from === "client" ? "upstream" : "client";
+    const to = other(from);
     const dst = this.sock(to);
     if (dst === null || this.queued[to].length > 0) {
       this.queued[to].push(chunk);
@@ -108,17 +117,32 @@ class Pipe {
       dst.end();
       return;
     }
-    this.sock(side === "client" ? "upstream" : "client")?.resume();
+    if (this.finTo[side]) dst.shutdown();
+    this.sock(other(side))?.resume();
+  }
+
+  /** `side` sent FIN: pass it on once what it sent is written; both done, close. */
+  halfClosed(side: Side): void {
+    const to = other(side);
+    if (this.finTo[side]) {
+      // Both directions are finished.
+      this.closing = true;
+      if (this.queued[side].length === 0) this.sock(side)?.end();
+      if (this.queued[to].length === 0) this.sock(to)?.end();
+      return;
+    }
+    this.finTo[to] = true;
+    const dst = this.sock(to);
+    if (dst !== null && this.queued[to].length === 0) dst.shutdown();
   }
 
   /** One end closed: the other gets what is queued for it, then closes too. */
   ended(side: Side): void {
     if (this.closing) return;
     this.closing = true;
-    const other: Side = side === "client" ? "upstream" : "client";
-    const s = this.sock(other);
+    const s = this.sock(other(side));
     if (s === null) return;
-    if (this.queued[other].length === 0) s.end();
+    if (this.queued[other(side)].length === 0) s.end();
   }
 
   close(): void {
@@ -167,6 +191,7 @@ export function startGate(o: GateOptions): Gate {
     Bun.connect<Pipe>({
       hostname: "127.0.0.1",
       port: o.upstreamPort,
+      allowHalfOpen: true,
       data: p,
       socket: {
         binaryType: "uint8array",
@@ -178,6 +203,7 @@ export function startGate(o: GateOptions): Gate {
         },
         data: (_s, chunk) => p.forward("upstream", chunk),
         drain: () => p.drain("upstream"),
+        end: () => p.halfClosed("upstream"),
         close: () => p.ended("upstream"),
         error: () => p.close(),
         connectError: () => p.close(),
@@ -190,6 +216,7 @@ export function startGate(o: GateOptions): Gate {
   const server = (o.pool ?? new ListenerPool()).listen<Pipe>({
     hostname: o.host,
     port: o.port,
+    allowHalfOpen: true,
     socket: {
       binaryType: "uint8array",
       open(socket) {
@@ -211,6 +238,7 @@ export function startGate(o: GateOptions): Gate {
       },
       data: (s, chunk) => s.data?.forward("client", chunk),
       drain: (s) => s.data?.drain("client"),
+      end: (s) => s.data?.halfClosed("client"),
       close(s) {
         const p = s.data;
         if (!p) return;

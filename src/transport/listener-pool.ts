@@ -19,6 +19,7 @@ import type { SocketHandler, TCPSocketListener } from "bun";
 export interface TcpListenOptions<D> {
   hostname: string;
   port: number;
+  allowHalfOpen?: boolean;
   socket: SocketHandler<D>;
 }
 
@@ -48,7 +49,7 @@ export class ListenerPool {
       (entry.listener as TCPSocketListener<D>).reload({ socket });
       entry.owner = me;
     } else {
-      const listener = Bun.listen<D>({ hostname: host, port, socket });
+      const listener = Bun.listen<D>(o);
       entry = { listener: listener as TCPSocketListener<unknown>, owner: me };
       if (port !== 0) this.open.set(key, entry);
     }

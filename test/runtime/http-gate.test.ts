@@ -123,6 +123,23 @@ test("admitted traffic passes the gate whole: 4 MiB down, 1 MiB up, the client a
   expect(who.port).toBeGreaterThan(0);
 });
 
+test("a client that half-closes after its request (nc -N, health checkers) still gets the answer", async () => {
+  const h = listen();
+  const answer = await new Promise<string>((done) => {
+    let got = "";
+    const c = createConnection({ host: "127.0.0.1", port: h.port, allowHalfOpen: true }, () =>
+      c.end("GET /ping HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"),
+    );
+    c.on("data", (d) => (got += d.toString()));
+    c.on("close", () => done(got));
+    c.on("error", () => done("error"));
+  });
+  expect(answer.startsWith("HTTP/1.1 200")).toBe(true);
+  expect(answer.endsWith("pong")).toBe(true);
+  await settle();
+  expect(h.open()).toBe(0);
+});
+
 test("refusals count into the root's object, which outlives each listener (reload)", async () => {
   const refusals = { denied: 0, limitTotal: 0, limitClient: 0 };
   for (let i = 0; i < 2; i++) {
