@@ -42,6 +42,16 @@ export interface HttpListenerOptions {
   refusals?: GateCounters;
 }
 
+/** A graceful stop waits this long for keep-alive clients to leave (Bun.serve idles out at 10 s). */
+const DRAIN_MAX_MS = 15_000;
+
+/** The answer, marked as the connection's last (a copy: a Response's headers may be immutable). */
+function lastOnConnection(r: Response): Response {
+  const out = new Response(r.body, r);
+  out.headers.set("connection", "close");
+  return out;
+}
+
 /** HTTP may use at most this share of the descriptor limit; each connection costs three. */
 const DESCRIPTOR_SHARE = 1 / 4;
 const DESCRIPTORS_PER_CONNECTION = 3;
@@ -81,6 +91,7 @@ export function startHttp(o: HttpListenerOptions): HttpListener {
           Math.min(total, Math.floor((fdLimit * DESCRIPTOR_SHARE) / DESCRIPTORS_PER_CONNECTION)),
         );
   let gate: ReturnType<typeof startGate> | null = null;
+  let draining = false;
   const server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
@@ -97,13 +108,14 @@ export function startHttp(o: HttpListenerOptions): HttpListener {
         return new Response(null, { status: 403 });
       }
       // The app sees the real client (as Hono's getConnInfo reads it), not the loopback hop.
-      return o.app.fetch(req, {
+      const answer = o.app.fetch(req, {
         requestIP: () => ({
           address: peer.address,
           port: peer.port,
           family: peer.address.includes(":") ? "IPv6" : "IPv4",
         }),
       });
+      return draining ? Promise.resolve(answer).then(lastOnConnection) : answer;
     },
   });
   try {
@@ -142,9 +154,12 @@ export function startHttp(o: HttpListenerOptions): HttpListener {
     async stop(s) {
       g.stopAccepting();
       if (s?.graceful === true) {
-        // In-flight requests finish; the server then closes its side and the pipes follow.
-        await server.stop(false);
-        await g.idle();
+        // Keep-alive connections are not cut (a request already on its way on one would be reset,
+        // as a client cannot tell an idle close from a crash): each gets its next answer with
+        // "Connection: close" and moves to the new listener; idle ones end at the idle timeout.
+        draining = true;
+        await Promise.race([g.idle(), Bun.sleep(DRAIN_MAX_MS)]);
+        await server.stop(true);
       } else {
         g.closeAll();
         await server.stop(true);
