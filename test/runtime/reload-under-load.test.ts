@@ -4,7 +4,7 @@
 // close, in 8 loops), bounded to 20 s; 50 reloads, each alternating [tacacs].idle_timeout so the
 // section differs and the service is rebuilt on the same address. On the old order (close, then
 // bind) this failed ~470 of ~16,000 sessions: refused connects and connections reset from the
-// closed socket's accept queue.
+// closed socket's accept queue. The same handover serves [http] (the accept gate's socket).
 import { afterAll, expect, test } from "bun:test";
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
@@ -122,3 +122,52 @@ test(`${RELOADS} reloads that change [tacacs] under load fail no session`, async
     await rt.shutdown(100);
   }
 }, 40_000);
+
+test("20 reloads that change [http] while a client polls /api/health: every request answered", async () => {
+  const port = freePort();
+  let n = 0;
+  const httpToml = () => `
+[store]
+path = "${store.path}"
+[radius]
+auth_listen = []
+acct_listen = []
+[http]
+listen = "127.0.0.1:${port}"
+allow = ["127.0.0.0/8"${n % 2 === 0 ? "" : ', "::1/128"'}]
+`;
+  const rt = new Runtime({
+    version: "test",
+    store,
+    log: createLogger({ level: "error", write: () => {} }),
+    failures: new Ring(10),
+    env: {},
+    reread: () => ({ ok: true, cfg: parse(httpToml()), env: {} }),
+  });
+  await rt.start(parse(httpToml()));
+  let stop = false;
+  const statuses: Record<string, number> = {};
+  const poll = async () => {
+    while (!stop) {
+      const s = await fetch(`http://127.0.0.1:${port}/api/health`).then(
+        async (r) => (await r.arrayBuffer(), String(r.status)),
+        (e: unknown) => (e instanceof Error ? e.message : String(e)),
+      );
+      statuses[s] = (statuses[s] ?? 0) + 1;
+    }
+  };
+  const pollers = Array.from({ length: 4 }, poll);
+  try {
+    for (; n < 20;) {
+      n++;
+      expect(await rt.reload()).toEqual({ ok: true, changed: ["http"] });
+      await Bun.sleep(20);
+    }
+  } finally {
+    stop = true;
+    await Promise.all(pollers);
+    await rt.shutdown(100);
+  }
+  expect(Object.keys(statuses)).toEqual(["200"]);
+  expect(statuses["200"]).toBeGreaterThan(20);
+}, 30_000);
