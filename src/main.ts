@@ -13,6 +13,7 @@ import { provisionDemo, demoHints } from "./root/demo.ts";
 import { cliActor, readEnvironment, type Environment } from "./root/options.ts";
 import { configAgainstStore } from "./root/store-checks.ts";
 import { DeviceIndex } from "./store/device-index.ts";
+import { descriptorLimit } from "./transport/http.ts";
 import { openStore, type Store } from "./store/open.ts";
 
 const VERSION = pkg.version;
@@ -163,6 +164,8 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
     config: loaded.source,
     store: cfg.store.path,
     listeners: up.map((l) => `${l.protocol} ${l.address}`),
+    // Bun raises the soft RLIMIT_NOFILE to the hard limit at start-up; this is what we got.
+    descriptor_limit: descriptorLimit(),
   });
   if (loaded.embedded) for (const hint of demoHints(cfg)) log.info("try_it", { command: hint });
 
