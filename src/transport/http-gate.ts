@@ -223,8 +223,9 @@ export function startGate(o: GateOptions): Gate {
         const raw = socket.remoteAddress;
         const peer = raw ? (normalizeIp(raw) ?? raw) : "";
         const ip = fastParseIp(peer);
-        if (!accepting || !ip || !o.allow.some((c) => cidrContains(c, ip)))
-          return refuse(socket, peer, "denied");
+        // Stopping (a connection accepted in the same turn as the stop): closed, not counted.
+        if (!accepting) return socket.terminate();
+        if (!ip || !o.allow.some((c) => cidrContains(c, ip))) return refuse(socket, peer, "denied");
         if (pipes.size >= o.maxConnections) return refuse(socket, peer, "limitTotal");
         const mine = perClient.get(peer) ?? 0;
         if (mine >= o.maxConnectionsPerClient) return refuse(socket, peer, "limitClient");
