@@ -135,6 +135,20 @@ export class Runtime {
       "Verified credentials held (keyed hashes)",
       () => this.storePolicy.policy.cache.counters.size,
     );
+    const gate = () => this.storePolicy.policy.verifyGate.counters;
+    r.gauge("aaa_password_verifies_running", "argon2 verifications running", () => gate().running);
+    r.gauge(
+      "aaa_password_verifies_waiting",
+      "argon2 verifications waiting for the verify gate",
+      () => gate().queued,
+    );
+    r.gauge(
+      "aaa_password_verifies_refused",
+      "Password verifications refused unstarted since start-up (answered verify-busy), by reason",
+      () =>
+        Object.entries(gate().refused).map(([reason, value]) => ({ labels: { reason }, value })),
+      ["reason"],
+    );
     r.gauge(
       "aaa_accounting_committed",
       "Accounting records committed since start-up",
@@ -384,6 +398,7 @@ export class Runtime {
     });
     if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
     if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
+    if (previous) sp.policy.verifyGate.adopt(previous.policy.verifyGate);
     return sp;
   }
 
@@ -488,6 +503,7 @@ export class Runtime {
       policy: {
         lockout: { ...this.storePolicy.policy.lockout.counters },
         credential_cache: { ...this.storePolicy.policy.cache.counters },
+        verify_gate: this.storePolicy.policy.verifyGate.counters,
       },
       accounting: { ...this.storePolicy.writer.counters },
       ...(this.tacacs ? { tacacs: this.tacacs.stats() } : {}),
