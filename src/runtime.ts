@@ -150,6 +150,16 @@ export class Runtime {
       ["reason"],
     );
     r.gauge(
+      "aaa_store_free_bytes",
+      "Free bytes on the store's volume (-1: unknown)",
+      () => this.storePolicy.writer.storage().freeBytes,
+    );
+    r.gauge(
+      "aaa_store_wal_bytes",
+      "Size of the store's write-ahead log file",
+      () => this.storePolicy.writer.storage().walBytes,
+    );
+    r.gauge(
       "aaa_accounting_committed",
       "Accounting records committed since start-up",
       () => this.storePolicy.writer.counters.committed,
@@ -448,6 +458,7 @@ export class Runtime {
       listeners: () => this.listeners(),
       stats: () => this.stats(),
       storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
+      storeProblem: () => this.storePolicy.writer.problem,
       status: () => this.statusModel(),
       admin: {
         store: this.o.store,

@@ -2,7 +2,16 @@
 // the embedded Drizzle migrations. In the compiled binary the drizzle/ folder is an embedded asset
 // at /$bunfs/root/drizzle; from source it is the repository's drizzle/ folder.
 import { Database } from "bun:sqlite";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  statfsSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
@@ -25,6 +34,12 @@ export function migrationsFolder(): string {
 
 /** Pages of WAL between automatic checkpoints (4 KiB pages: ~16 MiB). */
 export const WAL_AUTOCHECKPOINT = 4_000;
+
+/**
+ * After a checkpoint reset the WAL file is cut back to this size (PRAGMA journal_size_limit):
+ * without it the file keeps its largest size for ever, space a full volume never gets back.
+ */
+export const WAL_SIZE_LIMIT = 1 << 20;
 
 /** Open (creating if missing) and migrate. Throws with a clear message: callers report it and exit. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
@@ -53,10 +68,18 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     // behind it; at 4,000 (a WAL of up to ~16 MiB) the hot pages are copied once per checkpoint
     // for four times as many commits, and the accounting p99 at a window of 64 dropped by ~30 %.
     sqlite.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
+    sqlite.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
   }
   sqlite.exec("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
-  if (!opts.readonly) migrate(db, { migrationsFolder: migrationsFolder() });
+  if (!opts.readonly) {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+    // A WAL left large by a full volume (or a crash), and the migrations' own pages, are copied
+    // back and emptied now, before the first write needs room; on a volume that is still full the
+    // reserve makes the room (the accounting writer takes it again when there is space).
+    if (path !== ":memory:" && !checkpointTruncate(sqlite).ok && releaseReserve(path))
+      checkpointTruncate(sqlite);
+  }
   return {
     db,
     sqlite,
@@ -173,5 +196,82 @@ function mapWalIndex(sqlite: Database): Uint32Array | null {
     return new Uint32Array(m.buffer, m.byteOffset, WAL_INDEX_HEADER / 4);
   } catch {
     return null;
+  }
+}
+
+/**
+ * PRAGMA wal_checkpoint(TRUNCATE): copy the WAL into the database and cut the WAL file to zero.
+ * busy_timeout is 0 meanwhile — the TRUNCATE mode waits for readers through the busy handler, and
+ * a CLI holding a read must not stall the event loop for busy_timeout; busy is simply "not now".
+ * Never throws: on a full volume the copy itself can fail (the database file must grow).
+ */
+export function checkpointTruncate(sqlite: Database): { ok: boolean; detail?: string } {
+  sqlite.exec("PRAGMA busy_timeout = 0");
+  try {
+    const r = sqlite
+      .query<{ busy: number; log: number; checkpointed: number }, []>(
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+      )
+      .get();
+    return r !== null && r.busy === 0 ? { ok: true } : { ok: false, detail: "busy" };
+  } catch (e) {
+    return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+  } finally {
+    sqlite.exec("PRAGMA busy_timeout = 5000");
+  }
+}
+
+/**
+ * Headroom on the store's volume: a file of RESERVE_BYTES (real blocks, zeros written) beside the
+ * database. When the volume is full it is given back so a checkpoint can grow the database and
+ * empty the WAL — without it a full volume stays full: the WAL cannot shrink before a checkpoint,
+ * the checkpoint cannot run without room. Taken again once the volume has twice that free.
+ */
+export const RESERVE_BYTES = 256 * 1024;
+
+export const reservePath = (dbPath: string): string => `${dbPath}-reserve`;
+
+/** Creates the reserve if missing and the volume has room for it twice over; true if present. */
+export function takeReserve(dbPath: string): boolean {
+  const file = reservePath(dbPath);
+  if (existsSync(file)) return true;
+  if (freeBytes(dbPath) < 2 * RESERVE_BYTES) return false;
+  try {
+    writeFileSync(file, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
+    return true;
+  } catch {
+    try {
+      unlinkSync(file);
+    } catch {}
+    return false;
+  }
+}
+
+/** Deletes the reserve; true if there was one. */
+export function releaseReserve(dbPath: string): boolean {
+  try {
+    unlinkSync(reservePath(dbPath));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes an unprivileged writer can still use on the volume that holds `dbPath`; -1 if unknown. */
+export function freeBytes(dbPath: string): number {
+  try {
+    const s = statfsSync(dirname(dbPath));
+    return s.bavail * s.bsize;
+  } catch {
+    return -1;
+  }
+}
+
+/** Size of the store's WAL file; 0 when it has none. */
+export function walBytes(dbPath: string): number {
+  try {
+    return statSync(`${dbPath}-wal`).size;
+  } catch {
+    return 0;
   }
 }
