@@ -35,12 +35,6 @@ export function migrationsFolder(): string {
 /** Pages of WAL between automatic checkpoints (4 KiB pages: ~16 MiB). */
 export const WAL_AUTOCHECKPOINT = 4_000;
 
-/**
- * After a checkpoint reset the WAL file is cut back to this size (PRAGMA journal_size_limit):
- * without it the file keeps its largest size for ever, space a full volume never gets back.
- */
-export const WAL_SIZE_LIMIT = 1 << 20;
-
 /** Open (creating if missing) and migrate. Throws with a clear message: callers report it and exit. */
 export function openStore(path: string, opts: { readonly?: boolean } = {}): Store {
   if (path !== ":memory:") {
@@ -68,7 +62,6 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     // behind it; at 4,000 (a WAL of up to ~16 MiB) the hot pages are copied once per checkpoint
     // for four times as many commits, and the accounting p99 at a window of 64 dropped by ~30 %.
     sqlite.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT}`);
-    sqlite.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
   }
   sqlite.exec("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
