@@ -88,6 +88,8 @@ function problemOf(e: unknown): AccountingProblem {
 const WAL_FLOOR = 256 * 1024;
 /** Upper bound: what the autocheckpoint allows anyway (open.ts WAL_AUTOCHECKPOINT pages). */
 const WAL_CEILING = 16 * 1024 * 1024;
+/** The free space read for the WAL bound is at most this old. */
+const FREE_EVERY_MS = 100;
 /** After a failure, recovery (reserve, checkpoint) runs at most this often. */
 const RECOVER_EVERY_MS = 1_000;
 
@@ -278,13 +280,24 @@ export class AccountingWriter implements AccountingSink {
   private boundWal(fd: number): void {
     const wal = fstatSync(fd).size;
     if (wal <= WAL_FLOOR && !this.reserveMissing) return;
-    const free = freeBytes(this.file);
+    // statfs at most every FREE_EVERY_MS: a busy server syncs a thousand batches a second.
+    const now = performance.now();
+    if (now - this.freeAt >= FREE_EVERY_MS) {
+      this.free = freeBytes(this.file);
+      this.freeAt = now;
+    }
+    const free = this.free;
     const limit = Math.min(WAL_CEILING, Math.max(WAL_FLOOR, free / 4));
-    if (wal > limit) checkpointTruncate(this.store.sqlite);
+    if (wal > limit) {
+      checkpointTruncate(this.store.sqlite);
+      this.freeAt = -Infinity;
+    }
     if (this.reserveMissing) this.reserveMissing = !takeReserve(this.file);
   }
 
   private reserveMissing = false;
+  private free = 0;
+  private freeAt = -Infinity;
 
   /** A batch failed: give back the reserve, checkpoint and truncate the WAL; at most once a second. */
   private recover(): void {
@@ -295,6 +308,7 @@ export class AccountingWriter implements AccountingSink {
     releaseReserve(this.file);
     checkpointTruncate(this.store.sqlite);
     this.reserveMissing = !takeReserve(this.file);
+    this.freeAt = -Infinity;
   }
 
   /** Free space on the store's volume and the WAL's size, for metrics (-1: unknown / no file). */
