@@ -1,7 +1,8 @@
 // Issue 21, defects 2 and 10, end to end (src/main.ts in a child process, its store on a 2 MiB
 // tmpfs this test mounts — CI runs as root): a full volume acknowledges nothing and health says
 // degraded (disk-full); freeing 1 MB lets acknowledgements resume and keep going, health is ok
-// again. Every record that was acknowledged is in the database afterwards. (Read-only and EIO:
+// again. Every record that was acknowledged is in the database after a graceful stop, and a
+// restart on a full volume starts and recovers the same way. (Read-only and EIO:
 // health.test.ts — a tmpfs cannot be remounted read-only under an open database.)
 // On main before the fix: the WAL kept ~16 KB per record until a 16 MiB checkpoint, so after the
 // space was freed a few dozen records were acknowledged and then none, and health stayed 200 ok.
@@ -98,6 +99,24 @@ async function metric(name: string): Promise<number> {
   return m ? Number(m[1]) : NaN;
 }
 
+/** src/main.ts on the volume's store; resolves once it logged "started". */
+async function startServer(): Promise<void> {
+  logText = "";
+  const p = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], {
+    cwd: ROOT,
+    stdout: "pipe",
+    stderr: "ignore",
+  });
+  proc = p;
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const chunk of p.stdout as ReadableStream<Uint8Array>) logText += dec.decode(chunk);
+  })();
+  const deadline = Date.now() + 15_000;
+  while (!logText.includes('"event":"started"') && Date.now() < deadline) await Bun.sleep(25);
+  if (!logText.includes('"event":"started"')) throw new Error(`not started:\n${logText}`);
+}
+
 beforeAll(async () => {
   mkdirSync(vol);
   sh(["mount", "-t", "tmpfs", "-o", "size=2m,mode=0700", "tmpfs", vol]);
@@ -115,19 +134,7 @@ beforeAll(async () => {
     const r = runMain([...args, "--config", cfgPath]);
     if (r.code !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
   }
-  proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], {
-    cwd: ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  void (async () => {
-    const dec = new TextDecoder();
-    for await (const chunk of proc!.stdout as ReadableStream<Uint8Array>)
-      logText += dec.decode(chunk);
-  })();
-  const deadline = Date.now() + 15_000;
-  while (!logText.includes('"event":"started"') && Date.now() < deadline) await Bun.sleep(25);
-  if (!logText.includes('"event":"started"')) throw new Error(`not started:\n${logText}`);
+  await startServer();
   for (let i = 0; i < 10; i++)
     clients.push(await radiusClient({ host: "127.0.0.1", port: ports.acct }));
 }, 30_000);
@@ -193,3 +200,22 @@ test("every acknowledged record is in the database after a graceful stop", async
     db.close();
   }
 }, 30_000);
+
+test("a restart on a full volume starts, acknowledges nothing, and resumes once space is freed", async () => {
+  fill();
+  await startServer();
+  let refusedBurst = false;
+  for (let round = 0; round < 10 && !refusedBurst; round++) {
+    fill();
+    refusedBurst = !(await burst(30)).some(Boolean);
+  }
+  expect(refusedBurst).toBe(true);
+  expect((await health()).status).toBe(503);
+  truncateSync(filler, Math.max(0, statSync(filler).size - 1_000_000));
+  const after = await burst(200);
+  const first = after.indexOf(true);
+  expect(first).toBeGreaterThanOrEqual(0);
+  expect(first).toBeLessThan(20);
+  expect(after.slice(first).every(Boolean)).toBe(true);
+  expect((await health()).body).toMatchObject({ status: "ok", store: "ok" });
+}, 90_000);
