@@ -143,6 +143,11 @@ export class AccountingWriter implements AccountingSink {
   private readonly walPath: string | null;
   private readonly file: string;
   private lastRecover = -Infinity;
+  /** The reserve (open.ts) could not be taken: try again after synced batches. */
+  private reserveMissing = false;
+  /** Free bytes on the volume, read at freeAt (performance.now()). */
+  private free = 0;
+  private freeAt = -Infinity;
   /** Why the last batch failed; null once a batch is stored again. */
   problem: AccountingProblem | null = null;
 
@@ -159,7 +164,7 @@ export class AccountingWriter implements AccountingSink {
         ?.journal_mode === "wal";
     this.walPath = wal ? `${file}-wal` : null;
     this.file = file;
-    if (wal) takeReserve(file);
+    this.reserveMissing = wal && !takeReserve(file);
     this.insert = store.sqlite.prepare(insertSql(1));
     this.insertChunk = store.sqlite.prepare(insertSql(CHUNK));
   }
@@ -294,10 +299,6 @@ export class AccountingWriter implements AccountingSink {
     }
     if (this.reserveMissing) this.reserveMissing = !takeReserve(this.file);
   }
-
-  private reserveMissing = false;
-  private free = 0;
-  private freeAt = -Infinity;
 
   /** A batch failed: give back the reserve, checkpoint and truncate the WAL; at most once a second. */
   private recover(): void {

@@ -199,6 +199,7 @@ function mapWalIndex(sqlite: Database): Uint32Array | null {
  * Never throws: on a full volume the copy itself can fail (the database file must grow).
  */
 export function checkpointTruncate(sqlite: Database): { ok: boolean; detail?: string } {
+  const timeout = sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 0;
   sqlite.exec("PRAGMA busy_timeout = 0");
   try {
     const r = sqlite
@@ -210,7 +211,7 @@ export function checkpointTruncate(sqlite: Database): { ok: boolean; detail?: st
   } catch (e) {
     return { ok: false, detail: e instanceof Error ? e.message : String(e) };
   } finally {
-    sqlite.exec("PRAGMA busy_timeout = 5000");
+    sqlite.exec(`PRAGMA busy_timeout = ${timeout}`);
   }
 }
 
