@@ -409,6 +409,8 @@ export class Runtime {
     if (sp.chapKeyProblem) log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
     if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
     if (previous) sp.policy.verifyGate.adopt(previous.policy.verifyGate);
+    // Health keeps saying why commits fail until the new writer stores a batch.
+    if (previous) sp.writer.problem = previous.writer.problem;
     return sp;
   }
 
