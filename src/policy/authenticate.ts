@@ -26,7 +26,6 @@ import type {
   PolicyUser,
 } from "./ports.ts";
 import { accountState, maxPrivLvl, normalizeUsername, userGroups } from "./authorize.ts";
-import { sharedArgon2Workers } from "./argon2-workers.ts";
 import type { VerifyGate } from "./verify-gate.ts";
 
 /**
@@ -34,14 +33,9 @@ import type { VerifyGate } from "./verify-gate.ts";
  * on this machine class. Bun's default (m = 64 MiB) costs ~230 ms here, which turns a login storm
  * after a restart (credential cache empty) into seconds of queueing for little extra strength.
  * verify() reads the parameters from the stored PHC string, so older hashes keep working.
+ * The hasher itself is an adapter (src/store/argon2.ts); policy sees only the PasswordHasher port.
  */
 export const ARGON2_OPTIONS = { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 } as const;
-
-/** Verifies on the argon2 workers (argon2-workers.ts), never on Bun's shared work pool. */
-export const argon2Hasher: PasswordHasher = {
-  verify: (password, hash) => sharedArgon2Workers().verify(password, hash),
-  hash: (password) => Bun.password.hash(password, ARGON2_OPTIONS),
-};
 
 export interface AuthenticatorDeps {
   source: PolicySource;

@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { argon2Hasher, ARGON2_OPTIONS } from "../../src/policy/authenticate.ts";
+import { ARGON2_OPTIONS } from "../../src/policy/authenticate.ts";
+import { argon2Hasher } from "../../src/store/argon2.ts";
 import { Code } from "../../src/radius/codec/packet.ts";
 import { addUser } from "../../src/store/users.ts";
 import { ALICE_PASSWORD, NAS_SECRET, startFixture, type RadiusFixture } from "../radius/fixture.ts";

@@ -1,17 +1,21 @@
-// argon2id verification on threads of its own (issue 21, defect 1).
+// argon2id for the policy's PasswordHasher port, with verification on threads of its own (issue 21,
+// defect 1). An adapter: the Bun runtime's password API lives here, not in src/policy/.
 //
 // Bun.password.verify() runs on Bun's shared work pool — one thread per core, 2 on the reference
 // VM — and so does every node:fs callback, the accounting WAL fdatasync included. Measured with
 // Bun 1.4.5: with 16 verifies in flight an fdatasync waited 242 ms, with 2 in flight 61 ms, with
 // 1 in flight 0.6 ms. A login flood therefore delayed every accounting acknowledgement. Here the
 // verifies run with Bun.password.verifySync inside dedicated Workers, so the shared pool never
-// holds a password hash and the verify gate (verify-gate.ts) bounds how many run at once.
+// holds a password hash and the policy's verify gate (src/policy/verify-gate.ts) bounds how many run
+// at once (argon2Hasher.concurrency: as many as there are workers).
 //
 // The Worker's code is a string (a Blob URL): the compiled binary has no file to point a Worker
 // at. Workers start on first use, hold the event loop only while a verify is pending (a CLI that
 // asks once still gets its answer; an idle server can stop), and a worker that dies fails its
 // pending verifies (rejections: the caller treats them as errors, never as a match) and is
 // replaced on the next call.
+import { ARGON2_OPTIONS } from "../policy/authenticate.ts";
+import type { PasswordHasher } from "../policy/ports.ts";
 
 const SOURCE = `
 self.onmessage = (e) => {
@@ -111,3 +115,10 @@ let shared: Argon2Workers | null = null;
 export function sharedArgon2Workers(): Argon2Workers {
   return (shared ??= new Argon2Workers(ARGON2_WORKERS));
 }
+
+/** The PasswordHasher the store-backed policy uses: verify on the workers, hash (rare) on Bun's pool. */
+export const argon2Hasher: PasswordHasher = {
+  concurrency: ARGON2_WORKERS,
+  verify: (password, hash) => sharedArgon2Workers().verify(password, hash),
+  hash: (password) => Bun.password.hash(password, ARGON2_OPTIONS),
+};
