@@ -18,6 +18,8 @@ import { RateSampler, Ring } from "./lib/recent.ts";
 import type { Policy } from "./policy/ports.ts";
 import type { RadiusProxyPort } from "./radius/proxy-port.ts";
 import { purgeAccounting } from "./store/accounting.ts";
+import { registerStorageGauges } from "./store/wal-guard.ts";
+import { registerVerifyGateGauges } from "./policy/verify-gate.ts";
 import { DeviceIndex } from "./store/device-index.ts";
 import type { Store } from "./store/open.ts";
 import { createStorePolicy, type StorePolicy } from "./store/policy-source.ts";
@@ -135,30 +137,8 @@ export class Runtime {
       "Verified credentials held (keyed hashes)",
       () => this.storePolicy.policy.cache.counters.size,
     );
-    const gate = () => this.storePolicy.policy.verifyGate.counters;
-    r.gauge("aaa_password_verifies_running", "argon2 verifications running", () => gate().running);
-    r.gauge(
-      "aaa_password_verifies_waiting",
-      "argon2 verifications waiting for the verify gate",
-      () => gate().queued,
-    );
-    r.gauge(
-      "aaa_password_verifies_refused",
-      "Password verifications refused unstarted since start-up (answered verify-busy), by reason",
-      () =>
-        Object.entries(gate().refused).map(([reason, value]) => ({ labels: { reason }, value })),
-      ["reason"],
-    );
-    r.gauge(
-      "aaa_store_free_bytes",
-      "Free bytes on the store's volume (-1: unknown)",
-      () => this.storePolicy.writer.storage().freeBytes,
-    );
-    r.gauge(
-      "aaa_store_wal_bytes",
-      "Size of the store's write-ahead log file",
-      () => this.storePolicy.writer.storage().walBytes,
-    );
+    registerVerifyGateGauges(r, () => this.storePolicy.policy.verifyGate);
+    registerStorageGauges(r, () => this.storePolicy.writer);
     r.gauge(
       "aaa_accounting_committed",
       "Accounting records committed since start-up",

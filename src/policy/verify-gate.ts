@@ -16,6 +16,7 @@
 // Refusals are values with stable codes; the authenticator answers them as an ordinary failure.
 // Known and unknown users pass through the same gate alike (see authenticate.ts on timing parity).
 import type { Clock } from "../lib/clock.ts";
+import type { Registry } from "../lib/metrics.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 
 export interface VerifyGateConfig {
@@ -152,4 +153,28 @@ export class VerifyGate {
     this.counters.admitted += p.admitted;
     for (const k of Object.values(GateRefusal)) this.counters.refused[k] += p.refused[k];
   }
+}
+
+/** The gate's gauges; `gate` is a getter because a reload replaces the policy behind it. */
+export function registerVerifyGateGauges(r: Registry, gate: () => VerifyGate): void {
+  r.gauge(
+    "aaa_password_verifies_running",
+    "argon2 verifications running",
+    () => gate().counters.running,
+  );
+  r.gauge(
+    "aaa_password_verifies_waiting",
+    "argon2 verifications waiting for the verify gate",
+    () => gate().counters.queued,
+  );
+  r.gauge(
+    "aaa_password_verifies_refused",
+    "Password verifications refused unstarted since start-up (answered verify-busy), by reason",
+    () =>
+      Object.entries(gate().counters.refused).map(([reason, value]) => ({
+        labels: { reason },
+        value,
+      })),
+    ["reason"],
+  );
 }

@@ -16,26 +16,14 @@
 // itself before copying it (NORMAL's rule), so records it moves are durable either way.
 // `:memory:` and non-WAL stores keep the plain synchronous COMMIT.
 //
-// A full volume (issue 21, defect 2): every commit appends the pages it touched to the WAL (~16 KB
-// for one record at a low rate), and only a checkpoint lets the WAL start over. So the WAL is
-// bounded by the free space: after each synced batch, a WAL over a quarter of the free space (at
-// least WAL_FLOOR, at most the autocheckpoint's ~16 MiB) is checkpointed and truncated. After a
-// failed commit or sync the writer gives back the reserve (open.ts: headroom for exactly this),
-// checkpoints and truncates, then takes the reserve again when there is room — so once space
-// returns, acknowledgements resume. Until then every batch fails and nothing is acknowledged.
-// `problem` says why commits fail (health reports it) until a batch is committed and synced again.
+// A full volume (issue 21, defect 2): wal-guard.ts bounds the WAL by the free space and recovers
+// after a failed batch; `problem` says why commits fail (health reports it) until one is stored.
 import type { Statement } from "bun:sqlite";
-import { closeSync, fdatasync, fdatasyncSync, fstatSync, openSync } from "node:fs";
+import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
 import type { AccountingProtocol, AccountingRecord, AccountingSink } from "../policy/ports.ts";
-import {
-  checkpointTruncate,
-  freeBytes,
-  releaseReserve,
-  takeReserve,
-  walBytes,
-  type Store,
-} from "./open.ts";
+import type { Store } from "./open.ts";
+import { WalGuard, type AccountingProblem } from "./wal-guard.ts";
 import { accounting } from "./schema.ts";
 
 type Fdatasync = (fd: number, done: (e: Error | null) => void) => void;
@@ -66,32 +54,6 @@ function newBatch(): Batch {
   const { promise, resolve, reject } = Promise.withResolvers<void>();
   return { records: [], done: promise, resolve, reject };
 }
-
-/** Why commits fail, as a stable code (health and logs); null: the last batch was stored. */
-export type AccountingProblem = "disk-full" | "read-only" | "io-error" | "commit-failed";
-
-function problemOf(e: unknown): AccountingProblem {
-  const code = String((e as { code?: unknown } | null)?.code ?? "");
-  if (code === "SQLITE_FULL" || code === "ENOSPC" || code === "EDQUOT") return "disk-full";
-  if (
-    code.startsWith("SQLITE_READONLY") ||
-    code === "EROFS" ||
-    code === "EPERM" ||
-    code === "EACCES"
-  )
-    return "read-only";
-  if (code.startsWith("SQLITE_IOERR") || code === "EIO") return "io-error";
-  return "commit-failed";
-}
-
-/** A WAL below this is never checkpointed early (a few dozen group commits). */
-const WAL_FLOOR = 256 * 1024;
-/** Upper bound: what the autocheckpoint allows anyway (open.ts WAL_AUTOCHECKPOINT pages). */
-const WAL_CEILING = 16 * 1024 * 1024;
-/** The free space read for the WAL bound is at most this old. */
-const FREE_EVERY_MS = 100;
-/** After a failure, recovery (reserve, checkpoint) runs at most this often. */
-const RECOVER_EVERY_MS = 1_000;
 
 export interface AccountingWriterCounters {
   committed: number;
@@ -141,14 +103,9 @@ export class AccountingWriter implements AccountingSink {
   /** Read-only descriptor of the WAL file, opened after the first commit; null: plain FULL commits. */
   private walFd: number | null = null;
   private readonly walPath: string | null;
-  private readonly file: string;
-  private lastRecover = -Infinity;
-  /** The reserve (open.ts) could not be taken: try again after synced batches. */
-  private reserveMissing = false;
-  /** Free bytes on the volume, read at freeAt (performance.now()). */
-  private free = 0;
-  private freeAt = -Infinity;
-  /** Why the last batch failed; null once a batch is stored again. */
+  /** The WAL's bound and the recovery from a full volume; null: not a WAL file store. */
+  private readonly guard: WalGuard | null;
+  /** Why the last batch failed; null once a batch is stored again. Health reports it. */
   problem: AccountingProblem | null = null;
 
   constructor(
@@ -163,8 +120,7 @@ export class AccountingWriter implements AccountingSink {
       store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()
         ?.journal_mode === "wal";
     this.walPath = wal ? `${file}-wal` : null;
-    this.file = file;
-    this.reserveMissing = wal && !takeReserve(file);
+    this.guard = wal ? new WalGuard(store.sqlite, file) : null;
     this.insert = store.sqlite.prepare(insertSql(1));
     this.insertChunk = store.sqlite.prepare(insertSql(CHUNK));
   }
@@ -264,58 +220,22 @@ export class AccountingWriter implements AccountingSink {
       this.counters.committed += b.records.length;
       b.resolve();
     }
-    if (this.walFd !== null && !this.closed) this.boundWal(this.walFd);
+    if (this.walFd !== null && !this.closed) this.guard?.stored(this.walFd);
   }
 
   private fail(batches: Batch[], e: unknown): void {
     const error = e instanceof Error ? e : new Error(String(e));
-    this.problem = problemOf(e);
+    this.problem = WalGuard.problemOf(e);
     for (const b of batches) {
       this.counters.failed += b.records.length;
       b.reject(error);
     }
-    this.recover();
-  }
-
-  /**
-   * After a synced batch: checkpoint and truncate a WAL grown past its share of the free space,
-   * and take the reserve back when it is missing. Costs an fstat per batch; statfs only when the
-   * WAL is past the floor or the reserve is missing.
-   */
-  private boundWal(fd: number): void {
-    const wal = fstatSync(fd).size;
-    if (wal <= WAL_FLOOR && !this.reserveMissing) return;
-    // statfs at most every FREE_EVERY_MS: a busy server syncs a thousand batches a second.
-    const now = performance.now();
-    if (now - this.freeAt >= FREE_EVERY_MS) {
-      this.free = freeBytes(this.file);
-      this.freeAt = now;
-    }
-    const free = this.free;
-    const limit = Math.min(WAL_CEILING, Math.max(WAL_FLOOR, free / 4));
-    if (wal > limit) {
-      checkpointTruncate(this.store.sqlite);
-      this.freeAt = -Infinity;
-    }
-    if (this.reserveMissing) this.reserveMissing = !takeReserve(this.file);
-  }
-
-  /** A batch failed: give back the reserve, checkpoint and truncate the WAL; at most once a second. */
-  private recover(): void {
-    if (this.walPath === null) return;
-    const now = performance.now();
-    if (now - this.lastRecover < RECOVER_EVERY_MS) return;
-    this.lastRecover = now;
-    releaseReserve(this.file);
-    checkpointTruncate(this.store.sqlite);
-    this.reserveMissing = !takeReserve(this.file);
-    this.freeAt = -Infinity;
+    this.guard?.failed();
   }
 
   /** Free space on the store's volume and the WAL's size, for metrics (-1: unknown / no file). */
   storage(): { freeBytes: number; walBytes: number } {
-    if (this.walPath === null) return { freeBytes: -1, walBytes: 0 };
-    return { freeBytes: freeBytes(this.file), walBytes: walBytes(this.file) };
+    return this.guard?.storage() ?? { freeBytes: -1, walBytes: 0 };
   }
 
   /**
