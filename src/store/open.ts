@@ -69,9 +69,12 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
     migrate(db, { migrationsFolder: migrationsFolder() });
     // A WAL left large by a full volume (or a crash), and the migrations' own pages, are copied
     // back and emptied now, before the first write needs room; on a volume that is still full the
-    // reserve makes the room (the accounting writer takes it again when there is space).
-    if (path !== ":memory:" && !checkpointTruncate(sqlite).ok && releaseReserve(path))
-      checkpointTruncate(sqlite);
+    // reserve makes the room (the accounting writer takes it again when there is space). Busy (a
+    // CLI run beside the server) is not a full volume: the server's reserve stays where it is.
+    if (path !== ":memory:") {
+      const cp = checkpointTruncate(sqlite);
+      if (!cp.ok && !cp.busy && releaseReserve(path)) checkpointTruncate(sqlite);
+    }
   }
   return {
     db,
@@ -198,7 +201,12 @@ function mapWalIndex(sqlite: Database): Uint32Array | null {
  * a CLI holding a read must not stall the event loop for busy_timeout; busy is simply "not now".
  * Never throws: on a full volume the copy itself can fail (the database file must grow).
  */
-export function checkpointTruncate(sqlite: Database): { ok: boolean; detail?: string } {
+export function checkpointTruncate(sqlite: Database): {
+  ok: boolean;
+  /** Another connection holds a read or the write lock: not now, nothing wrong. */
+  busy: boolean;
+  detail?: string;
+} {
   const timeout = sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 0;
   sqlite.exec("PRAGMA busy_timeout = 0");
   try {
@@ -207,9 +215,14 @@ export function checkpointTruncate(sqlite: Database): { ok: boolean; detail?: st
         "PRAGMA wal_checkpoint(TRUNCATE)",
       )
       .get();
-    return r !== null && r.busy === 0 ? { ok: true } : { ok: false, detail: "busy" };
+    return r !== null && r.busy === 0 ? { ok: true, busy: false } : { ok: false, busy: true };
   } catch (e) {
-    return { ok: false, detail: e instanceof Error ? e.message : String(e) };
+    const code = String((e as { code?: unknown } | null)?.code ?? "");
+    return {
+      ok: false,
+      busy: code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"),
+      detail: e instanceof Error ? e.message : String(e),
+    };
   } finally {
     sqlite.exec(`PRAGMA busy_timeout = ${timeout}`);
   }
