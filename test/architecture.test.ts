@@ -118,8 +118,6 @@ const BUN_API_EXCEPTIONS: Record<string, string> = {
   "main.ts": "Bun.stdin for admin commands that read a file from standard input",
   "config/load.ts": "Bun.TOML.parse: the TOML parser is the runtime's",
   "tacacs/codec/obfuscation.ts": "Bun.MD5: the RFC 8907 pad is MD5, the runtime's is the fastest",
-  "policy/authenticate.ts":
-    "Bun.password (argon2id); to move behind a PasswordHasher port (faults)",
   "policy/credential-cache.ts": "Bun.CryptoHasher for the keyed cache hash (faults)",
   "cli/cli-util.ts": "Bun.stdin (admin: CLI input)",
   "cli/import-util.ts": "Bun.file for import files (admin: CLI input)",

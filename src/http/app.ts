@@ -21,6 +21,8 @@ export interface HttpDeps {
   stats: () => Record<string, unknown>;
   /** Is the store answering? */
   storeOk: () => boolean;
+  /** Why accounting cannot commit (disk-full, read-only, io-error, …); null: it can. */
+  storeProblem?: () => string | null;
   /** The status page model; without it `/` redirects to /api/health. */
   status?: () => StatusModel;
   /** The admin API; absent: /api/admin answers 404 admin_api_disabled. */
@@ -38,13 +40,17 @@ export function createHttpApp(deps: HttpDeps): Hono {
   app.get("/api/health", (c) => {
     const listeners = deps.listeners();
     const store = deps.storeOk();
-    const healthy = store && listeners.every((l) => l.state === "listening");
+    // Reads answering is not enough: accounting is acknowledged only once committed, so a store
+    // that cannot commit (full, read-only, EIO on sync) is degraded even though lookups work.
+    const problem = store ? (deps.storeProblem?.() ?? null) : null;
+    const healthy = store && problem === null && listeners.every((l) => l.state === "listening");
     return c.json(
       {
         status: healthy ? "ok" : "degraded",
         version: deps.version,
         uptime_s: Math.round((Date.now() - deps.startedAt) / 1000),
-        store: store ? "ok" : "error",
+        store: !store ? "error" : problem === null ? "ok" : "degraded",
+        ...(problem === null ? {} : { store_problem: `accounting commits fail: ${problem}` }),
         listeners,
       },
       healthy ? 200 : 503,

@@ -5,6 +5,9 @@
 // knew the password; the reply to the client is the same FAIL/Reject either way.
 // Timing: an unknown user runs one argon2 verify against a dummy hash, so it costs what a wrong
 // password costs. A credential-cache hit is faster, by design (only after a correct password).
+// Every verify — known user, unknown user, enable — passes the same VerifyGate under the same
+// client key, so queueing and refusal under load look the same for names that exist and names that
+// do not; a refusal (gate full) answers at once with Reason.verifyBusy, nothing verified.
 import { randomBytes } from "node:crypto";
 import { fromHex } from "../lib/bytes.ts";
 import type { Clock } from "../lib/clock.ts";
@@ -23,25 +26,24 @@ import type {
   PolicyUser,
 } from "./ports.ts";
 import { accountState, maxPrivLvl, normalizeUsername, userGroups } from "./authorize.ts";
+import type { VerifyGate } from "./verify-gate.ts";
 
 /**
  * argon2id parameters: OWASP's first recommendation (m = 19 MiB, t = 2, p = 1), ~65 ms per verify
  * on this machine class. Bun's default (m = 64 MiB) costs ~230 ms here, which turns a login storm
  * after a restart (credential cache empty) into seconds of queueing for little extra strength.
  * verify() reads the parameters from the stored PHC string, so older hashes keep working.
+ * The hasher itself is an adapter (src/store/argon2.ts); policy sees only the PasswordHasher port.
  */
 export const ARGON2_OPTIONS = { algorithm: "argon2id", memoryCost: 19_456, timeCost: 2 } as const;
-
-export const argon2Hasher: PasswordHasher = {
-  verify: (password, hash) => Bun.password.verify(password, hash),
-  hash: (password) => Bun.password.hash(password, ARGON2_OPTIONS),
-};
 
 export interface AuthenticatorDeps {
   source: PolicySource;
   hasher: PasswordHasher;
   lockout: Lockout;
   cache: CredentialCache;
+  /** Bounds the verifications running and waiting (per client and in all). */
+  gate: VerifyGate;
   clock: Clock;
   /** AES-256-GCM key for opt-in CHAP secrets; null: CHAP secrets cannot be read (NT hashes still can). */
   chapKey: Uint8Array | null;
@@ -51,20 +53,25 @@ export interface AuthenticatorDeps {
 
 /** Same bound as the store's (src/store/users.ts): longer only costs argon2 time. */
 const MAX_NEW_PASSWORD_BYTES = 1024;
+
+/** A verify's outcome; "busy": the gate refused it, nothing was verified. */
+type Verdict = "ok" | "bad" | "busy";
 const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 
 export class Authenticator {
   private dummy: Promise<string> | null = null;
 
   /** Verifications in progress, by credential digest (bounded by the requests in flight). */
-  private readonly inflight = new Map<string, Promise<"ok" | "bad">>();
+  private readonly inflight = new Map<string, Promise<Verdict>>();
 
   constructor(private readonly d: AuthenticatorDeps) {}
 
-  /** Costs one argon2 verify, as a real wrong password would. */
-  private async burnVerify(password: string | Uint8Array): Promise<void> {
+  /** Costs one argon2 verify through the gate, as a real wrong password would. */
+  private async burnVerify(password: string | Uint8Array, clientIp: string): Promise<Verdict> {
     this.dummy ??= this.d.hasher.hash(randomBytes(16).toString("base64"));
-    await this.d.hasher.verify(password, await this.dummy);
+    const dummy = await this.dummy;
+    const r = await this.d.gate.run(clientIp, () => this.d.hasher.verify(password, dummy));
+    return r.ok ? "bad" : "busy";
   }
 
   /**
@@ -76,7 +83,7 @@ export class Authenticator {
     user: PolicyUser,
     req: PasswordRequest,
     username: string,
-  ): Promise<"ok" | "bad" | "locked"> {
+  ): Promise<Verdict | "locked"> {
     const password = req.password;
     // Single flight: a burst of identical logins (64 NAS retries, a device after a restart) runs
     // one argon2 verify and shares its result, instead of one per request.
@@ -87,7 +94,9 @@ export class Authenticator {
     if (!lockout.begin(username, req.clientIp)) return "locked";
     const hash =
       purpose === "enable" && user.enableHash !== null ? user.enableHash : user.passwordHash;
-    const p = this.d.hasher.verify(password, hash).then((ok): "ok" | "bad" => (ok ? "ok" : "bad"));
+    const p = this.d.gate
+      .run(req.clientIp, () => this.d.hasher.verify(password, hash))
+      .then((r): Verdict => (!r.ok ? "busy" : r.value ? "ok" : "bad"));
     this.inflight.set(k, p);
     try {
       return await p;
@@ -147,6 +156,8 @@ export class Authenticator {
     return this.verifySecret(purpose, user, req, username).then((v) => {
       if (v === "ok") return this.conclude(purpose, req, wantPriv, username, user, v);
       if (v === "locked") return deny(Reason.lockedOut);
+      // Nothing was verified: not a failure of this user's password.
+      if (v === "busy") return deny(Reason.verifyBusy);
       lockout.recordFailure(username, req.clientIp);
       return deny(Reason.badPassword);
     });
@@ -156,11 +167,13 @@ export class Authenticator {
     // The same gate as for a known user, so a burst against a name does not tell whether it exists.
     const { lockout } = this.d;
     if (!lockout.begin(username, req.clientIp)) return deny(Reason.lockedOut);
+    let v: Verdict;
     try {
-      await this.burnVerify(req.password);
+      v = await this.burnVerify(req.password, req.clientIp);
     } finally {
       lockout.end(username, req.clientIp);
     }
+    if (v === "busy") return deny(Reason.verifyBusy);
     lockout.recordFailure(username, req.clientIp);
     return deny(Reason.unknownUser);
   }

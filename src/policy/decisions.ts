@@ -10,6 +10,11 @@ export const Reason = {
   unknownUser: "unknown-user",
   badPassword: "bad-password",
   lockedOut: "locked-out",
+  /**
+   * The password could not be verified now: the verify gate is full for this client or in all
+   * (src/policy/verify-gate.ts). Answered as a failure at once; not counted against the user.
+   */
+  verifyBusy: "verify-busy",
   disabled: "disabled",
   expired: "expired",
   notAllowedOnDeviceGroup: "not-allowed-on-device-group",

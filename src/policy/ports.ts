@@ -81,6 +81,8 @@ export interface PolicySource {
 }
 
 export interface PasswordHasher {
+  /** Verifications it runs at once (its threads); the verify gate's default concurrency. */
+  readonly concurrency?: number;
   verify(password: string | Uint8Array, hash: string): Promise<boolean>;
   /** Used once per process for the dummy hash that unknown users are verified against. */
   hash(password: string): Promise<string>;

@@ -248,6 +248,7 @@ export class Runtime {
       listeners: () => this.listeners(),
       stats: () => this.stats(),
       storeOk: () => this.index.proxyStatus("0.0.0.0") !== "store-error",
+      storeProblem: () => this.storePolicy.writer.problem,
       status: () => this.status(),
       reload: () => this.reload(),
       onAuthFailure: (reason) => {
@@ -271,6 +272,7 @@ export class Runtime {
       policy: {
         lockout: { ...this.storePolicy.policy.lockout.counters },
         credential_cache: { ...this.storePolicy.policy.cache.counters },
+        verify_gate: this.storePolicy.policy.verifyGate.counters,
       },
       accounting: { ...this.storePolicy.writer.counters },
       ...(this.tacacs ? { tacacs: this.tacacs.stats() } : {}),

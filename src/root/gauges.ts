@@ -3,7 +3,9 @@
 // replaces the policy and the services behind it.
 import type { Registry } from "../lib/metrics.ts";
 import type { DeviceIndex } from "../store/device-index.ts";
+import { registerVerifyGateGauges } from "../policy/verify-gate.ts";
 import type { StorePolicy } from "../store/policy-source.ts";
+import { registerStorageGauges } from "../store/wal-guard.ts";
 import type { GateCounters } from "../transport/http-gate.ts";
 
 const LAG_TICK_MS = 100;
@@ -100,6 +102,8 @@ export function registerGauges(
     "Verified credentials held (keyed hashes)",
     () => o.policy().policy.cache.counters.size,
   );
+  registerVerifyGateGauges(r, () => o.policy().policy.verifyGate);
+  registerStorageGauges(r, () => o.policy().writer);
   r.gauge(
     "aaa_accounting_committed",
     "Accounting records committed since start-up",

@@ -71,7 +71,12 @@ export function buildPolicy(
     ...(previous ? { accountingCounters: previous.writer.counters } : {}),
   });
   if (sp.chapKeyProblem) s.log.info("chap_credentials_unavailable", { reason: sp.chapKeyProblem });
-  if (previous) sp.policy.lockout.adopt(previous.policy.lockout);
+  if (previous) {
+    sp.policy.lockout.adopt(previous.policy.lockout);
+    sp.policy.verifyGate.adopt(previous.policy.verifyGate);
+    // Health keeps saying why commits fail until the new writer stores a batch.
+    sp.writer.problem = previous.writer.problem;
+  }
   return sp;
 }
 
@@ -111,7 +116,10 @@ export async function buildRadius(s: Shared, cfg: Config): Promise<RadiusService
 }
 
 /** What the HTTP app reads from the running server. */
-export interface HttpHooks extends Pick<HttpDeps, "listeners" | "stats" | "storeOk" | "status"> {
+export interface HttpHooks extends Pick<
+  HttpDeps,
+  "listeners" | "stats" | "storeOk" | "storeProblem" | "status"
+> {
   version: string;
   startedAt: number;
   reload: () => Promise<ReloadResult>;
@@ -141,6 +149,7 @@ export function buildHttp(
     listeners: hooks.listeners,
     stats: hooks.stats,
     storeOk: hooks.storeOk,
+    ...(hooks.storeProblem ? { storeProblem: hooks.storeProblem } : {}),
     ...(hooks.status ? { status: hooks.status } : {}),
     admin: {
       store: s.store,

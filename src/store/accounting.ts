@@ -15,11 +15,15 @@
 // retries; the record may then be stored twice, never lost). A SQLite checkpoint syncs the WAL
 // itself before copying it (NORMAL's rule), so records it moves are durable either way.
 // `:memory:` and non-WAL stores keep the plain synchronous COMMIT.
+//
+// A full volume (issue 21, defect 2): wal-guard.ts bounds the WAL by the free space and recovers
+// after a failed batch; `problem` says why commits fail (health reports it) until one is stored.
 import type { Statement } from "bun:sqlite";
 import { closeSync, fdatasync, fdatasyncSync, openSync } from "node:fs";
 import { and, desc, eq, gte, lte, type SQL } from "drizzle-orm";
 import type { AccountingProtocol, AccountingRecord, AccountingSink } from "../policy/ports.ts";
 import type { Store } from "./open.ts";
+import { WalGuard, type AccountingProblem } from "./wal-guard.ts";
 import { accounting } from "./schema.ts";
 
 type Fdatasync = (fd: number, done: (e: Error | null) => void) => void;
@@ -99,6 +103,10 @@ export class AccountingWriter implements AccountingSink {
   /** Read-only descriptor of the WAL file, opened after the first commit; null: plain FULL commits. */
   private walFd: number | null = null;
   private readonly walPath: string | null;
+  /** The WAL's bound and the recovery from a full volume; null: not a WAL file store. */
+  private readonly guard: WalGuard | null;
+  /** Why the last batch failed; null once a batch is stored again. Health reports it. */
+  problem: AccountingProblem | null = null;
 
   constructor(
     private readonly store: Store,
@@ -112,6 +120,7 @@ export class AccountingWriter implements AccountingSink {
       store.sqlite.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()
         ?.journal_mode === "wal";
     this.walPath = wal ? `${file}-wal` : null;
+    this.guard = wal ? new WalGuard(store.sqlite, file) : null;
     this.insert = store.sqlite.prepare(insertSql(1));
     this.insertChunk = store.sqlite.prepare(insertSql(CHUNK));
   }
@@ -206,18 +215,27 @@ export class AccountingWriter implements AccountingSink {
   }
 
   private settle(batches: Batch[]): void {
+    this.problem = null;
     for (const b of batches) {
       this.counters.committed += b.records.length;
       b.resolve();
     }
+    if (this.walFd !== null && !this.closed) this.guard?.stored(this.walFd);
   }
 
   private fail(batches: Batch[], e: unknown): void {
     const error = e instanceof Error ? e : new Error(String(e));
+    this.problem = WalGuard.problemOf(e);
     for (const b of batches) {
       this.counters.failed += b.records.length;
       b.reject(error);
     }
+    this.guard?.failed();
+  }
+
+  /** Free space on the store's volume and the WAL's size, for metrics (-1: unknown / no file). */
+  storage(): { freeBytes: number; walBytes: number } {
+    return this.guard?.storage() ?? { freeBytes: -1, walBytes: 0 };
   }
 
   /**

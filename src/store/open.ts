@@ -2,7 +2,16 @@
 // the embedded Drizzle migrations. In the compiled binary the drizzle/ folder is an embedded asset
 // at /$bunfs/root/drizzle; from source it is the repository's drizzle/ folder.
 import { Database } from "bun:sqlite";
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  statSync,
+  statfsSync,
+  unlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { drizzle, type BunSQLiteDatabase } from "drizzle-orm/bun-sqlite";
 import { migrate } from "drizzle-orm/bun-sqlite/migrator";
@@ -56,7 +65,17 @@ export function openStore(path: string, opts: { readonly?: boolean } = {}): Stor
   }
   sqlite.exec("PRAGMA foreign_keys = ON");
   const db = drizzle({ client: sqlite, schema });
-  if (!opts.readonly) migrate(db, { migrationsFolder: migrationsFolder() });
+  if (!opts.readonly) {
+    migrate(db, { migrationsFolder: migrationsFolder() });
+    // A WAL left large by a full volume (or a crash), and the migrations' own pages, are copied
+    // back and emptied now, before the first write needs room; on a volume that is still full the
+    // reserve makes the room (the accounting writer takes it again when there is space). Busy (a
+    // CLI run beside the server) is not a full volume: the server's reserve stays where it is.
+    if (path !== ":memory:") {
+      const cp = checkpointTruncate(sqlite);
+      if (!cp.ok && !cp.busy && releaseReserve(path)) checkpointTruncate(sqlite);
+    }
+  }
   return {
     db,
     sqlite,
@@ -173,5 +192,93 @@ function mapWalIndex(sqlite: Database): Uint32Array | null {
     return new Uint32Array(m.buffer, m.byteOffset, WAL_INDEX_HEADER / 4);
   } catch {
     return null;
+  }
+}
+
+/**
+ * PRAGMA wal_checkpoint(TRUNCATE): copy the WAL into the database and cut the WAL file to zero.
+ * busy_timeout is 0 meanwhile — the TRUNCATE mode waits for readers through the busy handler, and
+ * a CLI holding a read must not stall the event loop for busy_timeout; busy is simply "not now".
+ * Never throws: on a full volume the copy itself can fail (the database file must grow).
+ */
+export function checkpointTruncate(sqlite: Database): {
+  ok: boolean;
+  /** Another connection holds a read or the write lock: not now, nothing wrong. */
+  busy: boolean;
+  detail?: string;
+} {
+  const timeout = sqlite.query<{ timeout: number }, []>("PRAGMA busy_timeout").get()?.timeout ?? 0;
+  sqlite.exec("PRAGMA busy_timeout = 0");
+  try {
+    const r = sqlite
+      .query<{ busy: number; log: number; checkpointed: number }, []>(
+        "PRAGMA wal_checkpoint(TRUNCATE)",
+      )
+      .get();
+    return r !== null && r.busy === 0 ? { ok: true, busy: false } : { ok: false, busy: true };
+  } catch (e) {
+    const code = String((e as { code?: unknown } | null)?.code ?? "");
+    return {
+      ok: false,
+      busy: code.startsWith("SQLITE_BUSY") || code.startsWith("SQLITE_LOCKED"),
+      detail: e instanceof Error ? e.message : String(e),
+    };
+  } finally {
+    sqlite.exec(`PRAGMA busy_timeout = ${timeout}`);
+  }
+}
+
+/**
+ * Headroom on the store's volume: a file of RESERVE_BYTES (real blocks, zeros written) beside the
+ * database. When the volume is full it is given back so a checkpoint can grow the database and
+ * empty the WAL — without it a full volume stays full: the WAL cannot shrink before a checkpoint,
+ * the checkpoint cannot run without room. Taken again once the volume has twice that free.
+ */
+export const RESERVE_BYTES = 256 * 1024;
+
+export const reservePath = (dbPath: string): string => `${dbPath}-reserve`;
+
+/** Creates the reserve if missing and the volume has room for it twice over; true if present. */
+export function takeReserve(dbPath: string): boolean {
+  const file = reservePath(dbPath);
+  if (existsSync(file)) return true;
+  if (freeBytes(dbPath) < 2 * RESERVE_BYTES) return false;
+  try {
+    writeFileSync(file, new Uint8Array(RESERVE_BYTES), { mode: 0o600 });
+    return true;
+  } catch {
+    try {
+      unlinkSync(file);
+    } catch {}
+    return false;
+  }
+}
+
+/** Deletes the reserve; true if there was one. */
+export function releaseReserve(dbPath: string): boolean {
+  try {
+    unlinkSync(reservePath(dbPath));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Bytes an unprivileged writer can still use on the volume that holds `dbPath`; -1 if unknown. */
+export function freeBytes(dbPath: string): number {
+  try {
+    const s = statfsSync(dirname(dbPath));
+    return s.bavail * s.bsize;
+  } catch {
+    return -1;
+  }
+}
+
+/** Size of the store's WAL file; 0 when it has none. */
+export function walBytes(dbPath: string): number {
+  try {
+    return statSync(`${dbPath}-wal`).size;
+  } catch {
+    return 0;
   }
 }

@@ -17,6 +17,7 @@ import type {
   RadiusReplyAttribute,
 } from "../policy/ports.ts";
 import { AccountingWriter, type AccountingWriterCounters } from "./accounting.ts";
+import { argon2Hasher } from "./argon2.ts";
 import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
 import { setPassword } from "./users.ts";
 
@@ -223,7 +224,7 @@ export function createStorePolicy(
     },
     chapKey: key.ok ? key.value : null,
     ...(o.clock === undefined ? {} : { clock: o.clock }),
-    ...(o.hasher === undefined ? {} : { hasher: o.hasher }),
+    hasher: o.hasher ?? argon2Hasher,
     ...(o.onLockout === undefined ? {} : { onLockout: o.onLockout }),
     passwords: {
       setPassword: async (username, password) => {
