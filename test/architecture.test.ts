@@ -81,13 +81,10 @@ const STILL_TO_REMOVE: Record<string, string> = {
   "http/admin.ts -> store/open.ts": "admin",
   // admin/root: createStorePolicy should take plain policy options (built in src/root/options.ts).
   "store/policy-source.ts -> config/schema.ts": "admin",
-  // door / radius: the transports take option objects, not Config sections, and ListenerStatus
-  // moves out of http/ (it describes a transport's listener).
+  // door / radius: the transports take option objects, not Config sections.
   "transport/tacacs-conn.ts -> config/schema.ts": "door",
   "transport/tacacs-tcp.ts -> config/schema.ts": "door",
-  "transport/tacacs-tcp.ts -> http/app.ts": "door",
   "transport/radius-udp.ts -> config/schema.ts": "radius",
-  "transport/radius-udp.ts -> http/app.ts": "radius",
   "transport/radius-upstream.ts -> config/schema.ts": "radius",
   // radius: an engine reading an adapter's type (the proxy settings take the [radius.proxy] shape).
   "radius/proxy/settings.ts -> config/radius-proxy.ts": "radius",
@@ -98,8 +95,6 @@ const CYCLES_TO_REMOVE: Record<string, string> = {
   "radius/codec/dictionary.ts -> radius/codec/dictionary-data.ts -> radius/codec/dictionary.ts":
     "radius",
   "store/policy-source.ts -> store/users.ts -> store/policy-source.ts": "admin",
-  // ListenerStatus (http/app.ts) is a type of the status page too: moves with the door work.
-  "http/app.ts -> http/status-page.tsx -> http/app.ts": "door",
 };
 
 /**

@@ -1,16 +1,10 @@
 // The HTTP endpoint (Hono): health, stats and Prometheus metrics. Tested through app.request().
 // The admin API (admin.ts) mounts at /api/admin, behind a bearer token; without one it is off.
 import { Hono } from "hono";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { createAdminApp, type AdminDeps } from "./admin.ts";
 import { renderStatusPage, type StatusModel } from "./status-page.tsx";
-
-export interface ListenerStatus {
-  protocol: "tacacs" | "radius-auth" | "radius-acct" | "http";
-  address: string;
-  state: "listening" | "failed" | "stopped";
-  error?: string;
-}
 
 export interface HttpDeps {
   version: string;

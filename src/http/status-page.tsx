@@ -3,7 +3,7 @@
 // offline and in a locked-down browser), refreshed by the browser every 5 s.
 import type { FC } from "hono/jsx";
 import type { RateSeries } from "../lib/recent.ts";
-import type { ListenerStatus } from "./app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 
 export interface StatusModel {
   version: string;

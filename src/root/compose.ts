@@ -7,7 +7,7 @@
 // Store changes need no reload: every request sees them. Policy settings swap the policy behind a
 // forwarding facade, so services hold one Policy for their whole life.
 import type { Config } from "../config/schema.ts";
-import type { ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Logger } from "../lib/log.ts";
 import { Registry } from "../lib/metrics.ts";
 import { RateSampler, type Ring } from "../lib/recent.ts";

@@ -16,7 +16,7 @@
 // One reload runs at a time; one asked for meanwhile runs after it (the file may have changed
 // since the running one read it), and every caller meanwhile shares that second one.
 import type { Config } from "../config/schema.ts";
-import type { ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Logger } from "../lib/log.ts";
 import type { ReloadResult } from "../lib/result.ts";
 import { sectionOf, type Environment } from "./options.ts";

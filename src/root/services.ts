@@ -4,7 +4,8 @@
 // decide how. A new service or a new option is one function here.
 import type { Config } from "../config/schema.ts";
 import { adminTokenProblem } from "../http/admin.ts";
-import { createHttpApp, type HttpDeps, type ListenerStatus } from "../http/app.ts";
+import { createHttpApp, type HttpDeps } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { ReloadResult } from "../lib/result.ts";

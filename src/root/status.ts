@@ -2,7 +2,7 @@
 // sampler's input, the busiest clients. Counters are read through the objects the services count
 // with (TacacsCounters, RadiusCounters), never looked up by metric name: a renamed metric cannot
 // silently zero the page.
-import type { ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { StatusModel } from "../http/status-page.tsx";
 import type { Counter } from "../lib/metrics.ts";
 import type { RateSeries } from "../lib/recent.ts";

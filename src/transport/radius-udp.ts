@@ -11,7 +11,7 @@
 // kernel refuses (buffer full, see udp-outbox.ts) are lost — the NAS retransmits and is answered
 // from the duplicate cache — and counted as send-failed.
 import type { Config } from "../config/schema.ts";
-import type { ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { formatHostPort, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";

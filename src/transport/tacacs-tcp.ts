@@ -10,7 +10,7 @@
 // Refusals are counted by reason and logged once per burst (tacacs-metrics.ts).
 import type { Socket } from "bun";
 import type { Config } from "../config/schema.ts";
-import type { ListenerStatus } from "../http/app.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { normalizeIp, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";

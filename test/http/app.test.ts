@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { createHttpApp, type ListenerStatus } from "../../src/http/app.ts";
+import { createHttpApp } from "../../src/http/app.ts";
+import type { ListenerStatus } from "../../src/lib/listener-status.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { startHttp } from "../../src/transport/http.ts";

@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
-import type { ListenerStatus } from "../../src/http/app.ts";
+import type { ListenerStatus } from "../../src/lib/listener-status.ts";
 import { silentLogger } from "../../src/lib/log.ts";
 import {
   planReload,
