@@ -13,7 +13,8 @@
 // at. Workers start on first use, hold the event loop only while a verify is pending (a CLI that
 // asks once still gets its answer; an idle server can stop), and a worker that dies fails its
 // pending verifies (rejections: the caller treats them as errors, never as a match) and is
-// replaced on the next call.
+// replaced on the next call. A verify unanswered after VERIFY_TIMEOUT_MS (~1,000 times its cost)
+// means a wedged worker: it is terminated the same way, so its gate slot cannot leak for ever.
 import { ARGON2_OPTIONS } from "../policy/authenticate.ts";
 import type { PasswordHasher } from "../policy/ports.ts";
 
@@ -25,9 +26,13 @@ self.onmessage = (e) => {
   postMessage({ id, ok, error });
 };`;
 
+/** A verify takes 30–80 ms here; one still running after this is never coming back. */
+export const VERIFY_TIMEOUT_MS = 30_000;
+
 interface Pending {
   resolve: (ok: boolean) => void;
   reject: (e: Error) => void;
+  timer?: ReturnType<typeof setTimeout>;
 }
 
 interface Reply {
@@ -40,11 +45,15 @@ class Slot {
   readonly pending = new Map<number, Pending>();
   private worker: Worker | null = null;
 
-  constructor(private readonly url: string) {}
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs: number,
+  ) {}
 
   post(id: number, password: string | Uint8Array, hash: string, p: Pending): void {
     const w = (this.worker ??= this.spawn());
     if (this.pending.size === 0) w.ref();
+    p.timer = setTimeout(() => this.die(w, new Error("argon2 verify timed out")), this.timeoutMs);
     this.pending.set(id, p);
     w.postMessage({ id, password, hash });
   }
@@ -55,6 +64,7 @@ class Slot {
       const p = this.pending.get(e.data.id);
       if (p === undefined) return;
       this.pending.delete(e.data.id);
+      clearTimeout(p.timer);
       if (this.pending.size === 0) w.unref();
       if (e.data.error === null) p.resolve(e.data.ok);
       else p.reject(new Error(`argon2 verify: ${e.data.error}`));
@@ -71,7 +81,10 @@ class Slot {
     w.terminate();
     const lost = [...this.pending.values()];
     this.pending.clear();
-    for (const p of lost) p.reject(e);
+    for (const p of lost) {
+      clearTimeout(p.timer);
+      p.reject(e);
+    }
   }
 
   stop(): void {
@@ -83,9 +96,15 @@ export class Argon2Workers {
   private readonly slots: Slot[];
   private nextId = 0;
 
-  constructor(readonly size: number) {
-    const url = URL.createObjectURL(new Blob([SOURCE], { type: "application/javascript" }));
-    this.slots = Array.from({ length: Math.max(1, size) }, () => new Slot(url));
+  constructor(
+    readonly size: number,
+    /** Tests: another worker script (same messages) and a shorter timeout. */
+    o: { source?: string; timeoutMs?: number } = {},
+  ) {
+    const blob = new Blob([o.source ?? SOURCE], { type: "application/javascript" });
+    const url = URL.createObjectURL(blob);
+    const timeout = o.timeoutMs ?? VERIFY_TIMEOUT_MS;
+    this.slots = Array.from({ length: Math.max(1, size) }, () => new Slot(url, timeout));
   }
 
   /** The verify on the least busy worker. Rejects on a malformed hash or a dead worker. */
