@@ -12,6 +12,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { ROOT, runMain } from "../support/cli.ts";
+import { requireBinary, runPeer } from "../support/peer.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const BIN = join(ROOT, "dist", "aaa-proxy");
@@ -48,6 +49,15 @@ async function freePort(): Promise<number> {
   s.stop(true);
   return p;
 }
+
+async function freeUdpPort(): Promise<number> {
+  const s = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+  const p = s.port;
+  s.close();
+  return p;
+}
+
+const RADCLIENT = "/usr/bin/radclient";
 
 describe("dist/aaa-proxy", () => {
   test("is one executable, and the rootfs holds it plus its shared libraries only", () => {
@@ -112,6 +122,52 @@ describe("dist/aaa-proxy", () => {
     expect(events.at(-1)).toBe("stopped");
     expect(existsSync(join(dir, "state", "aaa.sqlite"))).toBe(true);
   }, 20_000);
+
+  test("verifies passwords in the binary: argon2id runs on Workers whose code rides inside it (radclient PAP Accept and Reject)", async () => {
+    requireBinary(RADCLIENT, "freeradius-utils");
+    const dir = join(work.path, "argon2");
+    mkdirSync(dir);
+    const [http, auth] = [await freePort(), await freeUdpPort()];
+    writeFileSync(
+      join(dir, "aaa.toml"),
+      `[store]\npath = "state/aaa.sqlite"\n[http]\nlisten = "127.0.0.1:${http}"\n` +
+        `[tacacs]\nlisten = []\n[radius]\nauth_listen = ["127.0.0.1:${auth}"]\nacct_listen = []\n`,
+    );
+    const cli = (args: string[], stdin?: string) =>
+      runMain([...args, "--config", "aaa.toml"], {
+        bin: BIN,
+        cwd: dir,
+        ...(stdin ? { stdin } : {}),
+      });
+    expect(cli(["group", "add", "nas", "--radius-secret", "e2e-radius-secret"]).code).toBe(0);
+    expect(cli(["device", "add", "lo", "--network", "127.0.0.1/32", "--group", "nas"]).code).toBe(
+      0,
+    );
+    expect(cli(["usergroup", "add", "ops", "--device-group", "nas"]).code).toBe(0);
+    expect(
+      cli(["user", "add", "alice", "--password-stdin", "--group", "ops"], "alice-e2e-pass\n").code,
+    ).toBe(0);
+    const proc = Bun.spawn([BIN, "--config", "aaa.toml"], {
+      cwd: dir,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      expect((await waitForHttp(`http://127.0.0.1:${http}/api/health`, 10_000)).status).toBe(200);
+      const pap = (password: string) =>
+        runPeer(
+          [RADCLIENT, "-x", "-r", "1", "-t", "5", `127.0.0.1:${auth}`, "auth", "e2e-radius-secret"],
+          {
+            stdin: `User-Name = "alice", User-Password = "${password}", Message-Authenticator = 0x00\n`,
+          },
+        );
+      expect((await pap("alice-e2e-pass")).stdout).toContain("Received Access-Accept");
+      expect((await pap("wrong")).stdout).toContain("Received Access-Reject");
+    } finally {
+      proc.kill("SIGTERM");
+      expect(await proc.exited).toBe(0);
+    }
+  }, 30_000);
 
   test("runs in a scratch-like root (rootfs + /proc + /dev only) via unshare and chroot", async () => {
     const root = join(work.path, "scratch");
