@@ -26,26 +26,38 @@ export function startAcct(req: AcctRequest, tacacsSessionId: number): AcctStep {
   return { kind: "job", job: { kind: "acct", req, recordType, tacacsSessionId } };
 }
 
-/** Attributes for the stored record: every AV (repeated names become arrays) plus the request fields. */
+/**
+ * Attributes for the stored record: every AV (repeated names become arrays) plus the request fields.
+ * AV names are the client's text: a plain `{}` would read "toString" or "constructor" from
+ * Object.prototype (stored as [null, value]) and swallow "__proto__" as a prototype change, so the
+ * names are collected in a Map and copied out as own data properties (JSON.stringify keeps them).
+ */
 export function acctAttributes(req: AcctRequest, tacacsSessionId: number): Record<string, unknown> {
-  const av: Record<string, string | string[]> = {};
+  const av = new Map<string, string | string[]>();
   for (const a of req.args) {
     const p = parseArg(a);
     if (!p.ok) continue;
-    const prev = av[p.value.attr];
-    if (prev === undefined) av[p.value.attr] = p.value.value;
+    const prev = av.get(p.value.attr);
+    if (prev === undefined) av.set(p.value.attr, p.value.value);
     else if (Array.isArray(prev)) prev.push(p.value.value);
-    else av[p.value.attr] = [prev, p.value.value];
+    else av.set(p.value.attr, [prev, p.value.value]);
   }
-  return {
-    ...av,
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of av)
+    Object.defineProperty(out, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  return Object.assign(out, {
     tacacs_session_id: tacacsSessionId,
     port: req.port,
     rem_addr: req.remAddr,
     priv_lvl: req.privLvl,
     authen_method: req.authenMethod,
     flags: req.flags,
-  };
+  });
 }
 
 /** The record's session id: the client's task_id when present (it links START and STOP), else ours. */

@@ -325,3 +325,62 @@ describe("decision latency histogram", () => {
     );
   });
 });
+
+describe("accounting AV names (issue 21 defect 8)", () => {
+  test("names that are Object.prototype keys are stored as sent: toString, constructor, __proto__", async () => {
+    const task = `proto-${Date.now()}`;
+    const c = await TacacsClient.connect("127.0.0.1", srv.port4, { key: KEY });
+    const p = await c.request(
+      { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
+      {
+        kind: "acct-request",
+        body: {
+          ...fields,
+          flags: AcctFlag.START,
+          user: "alice",
+          args: [
+            `task_id=${task}`,
+            "toString=t1",
+            "constructor=c1",
+            "__proto__=p1",
+            "hasOwnProperty=h1",
+            "cmd-arg=a",
+            "cmd-arg=b",
+          ],
+        },
+      },
+    );
+    c.close();
+    expect((p.body as { status: number }).status).toBe(AcctStatus.SUCCESS);
+    const rows = queryAccounting(srv.store, {}).filter((r) => r.sessionId === task);
+    expect(rows.length).toBe(1);
+    const a = rows[0]!.attributes;
+    expect(Object.getOwnPropertyDescriptor(a, "toString")?.value).toBe("t1");
+    expect(Object.getOwnPropertyDescriptor(a, "constructor")?.value).toBe("c1");
+    expect(Object.getOwnPropertyDescriptor(a, "__proto__")?.value).toBe("p1");
+    expect(Object.getOwnPropertyDescriptor(a, "hasOwnProperty")?.value).toBe("h1");
+    expect(Object.getOwnPropertyDescriptor(a, "cmd-arg")?.value).toEqual(["a", "b"]);
+  });
+});
+
+describe("accounting log levels (issue 21 defect 9)", () => {
+  test("a client's invalid flags are logged at warn with the reason, never at error", async () => {
+    // Over IPv6: the flood limiter keys by client, and the IPv4 client's invalid flags above were
+    // already logged once in this interval.
+    const before = srv.logs.length;
+    const c = await TacacsClient.connect("::1", srv.port6, { key: KEY });
+    const bad = await c.request(
+      { type: PacketType.ACCT, seqNo: 1, sessionId: newSessionId() },
+      {
+        kind: "acct-request",
+        body: { ...fields, flags: AcctFlag.START | AcctFlag.STOP, user: "alice", args: [] },
+      },
+    );
+    c.close();
+    expect((bad.body as { status: number }).status).toBe(AcctStatus.ERROR);
+    const lines = srv.logs.slice(before).filter((l) => l.event === "tacacs_acct_error");
+    expect(lines.length).toBe(1);
+    expect(lines[0]!.level).toBe("warn");
+    expect(lines[0]!.reason).toBe("bad-flags");
+  });
+});
