@@ -11,6 +11,7 @@ import { createStorePolicy } from "../src/store/policy-source.ts";
 import { addUserGroup } from "../src/store/user-groups.ts";
 import { addUser } from "../src/store/users.ts";
 import { createProxyCounters } from "../src/transport/metrics.ts";
+import { tacacsOptions } from "../src/root/options.ts";
 import { startTacacs } from "../src/transport/tacacs-tcp.ts";
 import { tempStore } from "../test/support/tmp.ts";
 
@@ -43,8 +44,8 @@ await addUser(store, { username: BENCH_USER, password: BENCH_PASS, groups: ["ops
 const log = createLogger({ level: "warn" });
 const registry = new Registry();
 const svc = await startTacacs({
-  config: r.value.tacacs,
-  index: new DeviceIndex(store.sqlite),
+  options: tacacsOptions(r.value),
+  devices: new DeviceIndex(store.sqlite),
   policy: createStorePolicy(store, r.value, { env: {} }).policy,
   registry,
   proxyCounters: createProxyCounters(registry),

@@ -81,9 +81,7 @@ const STILL_TO_REMOVE: Record<string, string> = {
   "http/admin.ts -> store/open.ts": "admin",
   // admin/root: createStorePolicy should take plain policy options (built in src/root/options.ts).
   "store/policy-source.ts -> config/schema.ts": "admin",
-  // door / radius: the transports take option objects, not Config sections.
-  "transport/tacacs-conn.ts -> config/schema.ts": "door",
-  "transport/tacacs-tcp.ts -> config/schema.ts": "door",
+  // radius: the transports take option objects, not Config sections.
   "transport/radius-udp.ts -> config/schema.ts": "radius",
   "transport/radius-upstream.ts -> config/schema.ts": "radius",
   // radius: an engine reading an adapter's type (the proxy settings take the [radius.proxy] shape).

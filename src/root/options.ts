@@ -6,6 +6,7 @@
 //
 // Adding a service: one function `xOptions(cfg, env)` here, one builder in compose.ts.
 import type { Config } from "../config/schema.ts";
+import type { TacacsOptions } from "../transport/tacacs-tcp.ts";
 
 /** A snapshot of the environment: secrets are looked up by name in it. */
 export type Environment = Readonly<Record<string, string | undefined>>;
@@ -42,6 +43,36 @@ export function httpOptions(cfg: Config, env: Environment): HttpOptions {
     adminTokenEnv: cfg.http.admin_token_env,
     maxConnections: cfg.http.max_connections,
     maxConnectionsPerClient: cfg.http.max_connections_per_client,
+  };
+}
+
+/** `[tacacs]` → the TACACS+ service's plain options (the transport never reads the config). */
+export function tacacsOptions(cfg: Config): TacacsOptions {
+  const c = cfg.tacacs;
+  return {
+    listen: c.listen.map((l) =>
+      typeof l === "string"
+        ? { address: l, requireProxyProtocol: false }
+        : { address: l.address, requireProxyProtocol: l.require_proxy_protocol },
+    ),
+    proxyProtocol: {
+      enabled: c.proxy_protocol.enabled,
+      validateSources: c.proxy_protocol.validate_sources,
+      rejectInvalid: c.proxy_protocol.reject_invalid,
+    },
+    firstPacketTimeoutMs: c.proxy_protocol.first_packet_timeout,
+    idleTimeoutMs: c.idle_timeout,
+    limits: {
+      maxConnections: c.limits.max_connections,
+      maxConnectionsPerClient: c.limits.max_connections_per_client,
+      maxConnectionsPerProxy: c.limits.max_connections_per_proxy,
+    },
+    maxBodyLength: c.max_body_length,
+    singleConnect: c.single_connect,
+    onlyChap: c.only_chap,
+    onlyChapEnable: c.only_chap_enable,
+    packetsPerSecond: c.limits.packets_per_second,
+    burst: c.limits.burst,
   };
 }
 

@@ -21,7 +21,7 @@ import type { ProxyCounters } from "../transport/metrics.ts";
 import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
 import { startRadiusProxy, type RadiusProxyService } from "../transport/radius-upstream.ts";
 import { startTacacs, type TacacsService } from "../transport/tacacs-tcp.ts";
-import { httpOptions, type Environment } from "./options.ts";
+import { httpOptions, tacacsOptions, type Environment } from "./options.ts";
 
 /** What every service of one root shares. */
 export interface Shared {
@@ -94,8 +94,8 @@ export async function buildProxy(
 export async function buildTacacs(s: Shared, cfg: Config): Promise<TacacsService | null> {
   if (cfg.tacacs.listen.length === 0) return null;
   return startTacacs({
-    config: cfg.tacacs,
-    index: s.index,
+    options: tacacsOptions(cfg),
+    devices: s.index,
     policy: s.policy,
     registry: s.registry,
     proxyCounters: s.proxyCounters,

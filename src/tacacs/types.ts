@@ -75,7 +75,8 @@ export type Note =
   | { what: "session-start" }
   | { what: "session-end" };
 
-/** Every refusal the TACACS+ path can make, as counter label values. */
+/** Refusals of the TACACS+ engine and its transport plug, as counter label values (the stream
+ *  door's own — caps, deadlines, PROXY v2, unknown device — are transport/stream/plug.ts's). */
 export type RefusalReason =
   | "bad_key"
   | "bad_key_connection"
@@ -89,19 +90,7 @@ export type RefusalReason =
   | "no_single_connect"
   | "too_many_sessions"
   | "session_too_long"
-  | "rate_limited"
-  | "limit_total"
-  | "limit_client"
-  | "limit_proxy"
-  | "unknown_device"
-  | "no_secret"
-  | "first_packet_timeout"
-  | "idle_timeout"
-  | "write_backlog"
-  | "proxy_rejected_unknown"
-  | "proxy_header_errors"
-  | "proxy_required"
-  | "proxy_store_error";
+  | "rate_limited";
 
 export type Output =
   | { kind: "send"; bytes: Uint8Array }

@@ -5,7 +5,11 @@
 import type { Logger } from "../lib/log.ts";
 import type { Counter, Histogram, Registry } from "../lib/metrics.ts";
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
-import type { Note, RefusalReason } from "../tacacs/types.ts";
+import type { Note, RefusalReason as EngineRefusal } from "../tacacs/types.ts";
+import type { DoorRefusal } from "./stream/plug.ts";
+
+/** Every refusal counted as aaa_tacacs_refusals_total{reason}: the engine's, the plug's, the door's. */
+export type RefusalReason = EngineRefusal | DoorRefusal;
 
 export interface TacacsCounters {
   decision: Histogram;

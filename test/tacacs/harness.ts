@@ -12,6 +12,7 @@ import { addRule } from "../../src/store/rules.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
 import { createProxyCounters, type ProxyCounters } from "../../src/transport/metrics.ts";
+import { tacacsOptions } from "../../src/root/options.ts";
 import { startTacacs, type TacacsService } from "../../src/transport/tacacs-tcp.ts";
 import { tempStore } from "../support/tmp.ts";
 
@@ -144,8 +145,8 @@ export async function startServer(
     const policy = createStorePolicy(store, cfg, { env: { AAA_CHAP_KEY: CHAP_KEY_HEX } });
     if (policy.chapKeyProblem) throw new Error(policy.chapKeyProblem);
     const svc = await startTacacs({
-      config: cfg.tacacs,
-      index,
+      options: tacacsOptions(cfg),
+      devices: index,
       policy: policy.policy,
       registry,
       proxyCounters,
