@@ -1,5 +1,6 @@
 // One connection through the stream front door: PROXY v2 preamble and trust, caps, device and
-// secret admission, then the plug's session; the write queue with its backlog bound; deadlines.
+// secret admission, then the plug's session; writes through the bounded queue (write-queue.ts);
+// deadlines.
 // door.ts owns the listener, the accept-time caps and the sweep; this file owns everything per socket.
 import type { Socket } from "bun";
 import type { Clock } from "../../lib/clock.ts";
@@ -13,6 +14,7 @@ import type { ProxyCounters } from "../metrics.ts";
 import type { LagMeter } from "./lag.ts";
 import type { DoorOptions } from "./options.ts";
 import type { DoorRefusal, StreamLink, StreamPlug, StreamSession } from "./plug.ts";
+import { WriteQueue } from "./write-queue.ts";
 
 export interface DoorContext {
   options: DoorOptions;
@@ -29,12 +31,6 @@ export interface DoorContext {
 
 /** How long a closing connection may take to flush its last reply before it is cut. */
 const CLOSE_FLUSH_MS = 5000;
-/**
- * Unread reply bytes one connection may hold. Replies are small (a TACACS+ AUTHOR RESPONSE with many
- * AV pairs is a few KiB) and a device reads each before its next request, so 1 MiB is hundreds of
- * replies behind: only a peer that does not read gets there.
- */
-export const MAX_WRITE_BACKLOG = 1 << 20;
 const EMPTY = new Uint8Array(0);
 
 export class DoorConn implements StreamLink {
@@ -49,9 +45,7 @@ export class DoorConn implements StreamLink {
   private session: StreamSession | null = null;
   private gotFirst = false;
   private deadline: number;
-  private queue: Uint8Array[] = [];
-  /** Bytes waiting in `queue` (bounded by MAX_WRITE_BACKLOG). */
-  private queued = 0;
+  private readonly queue = new WriteQueue();
 
   constructor(
     private readonly s: DoorContext,
@@ -217,10 +211,14 @@ export class DoorConn implements StreamLink {
 
   send(bytes: Uint8Array): void {
     if (this.phase === "dead") return;
-    if (this.queue.length > 0) return this.enqueue(bytes);
-    const n = this.socket.write(bytes);
-    if (n < 0) return this.destroy();
-    if (n < bytes.length) this.enqueue(bytes.subarray(n));
+    const r = this.queue.write(this.socket, bytes);
+    if (r === "ok") return;
+    if (r === "overflow")
+      this.s.plug.refused("write_backlog", this.clientIp, {
+        peer: this.peerIp,
+        detail: `${this.queue.size} bytes unread`,
+      });
+    this.destroy();
   }
 
   /** Close after the queued replies are written. */
@@ -228,7 +226,7 @@ export class DoorConn implements StreamLink {
     if (this.phase === "dead" || this.phase === "closing") return;
     this.phase = "closing";
     this.deadline = this.s.clock.now() + CLOSE_FLUSH_MS;
-    if (this.queue.length === 0) this.socket.end();
+    if (this.queue.empty) this.socket.end();
   }
 
   touch(now: number): void {
@@ -245,36 +243,9 @@ export class DoorConn implements StreamLink {
     return this.s.devices.resolve(this.clientIp, this.proxyIp);
   }
 
-  /**
-   * Replies the peer has not read yet. A client that keeps sending and never reads would grow this
-   * without end (each request pushes the idle deadline back): past MAX_WRITE_BACKLOG the connection
-   * is dropped and counted.
-   */
-  private enqueue(bytes: Uint8Array): void {
-    this.queued += bytes.length;
-    if (this.queued > MAX_WRITE_BACKLOG) {
-      this.s.plug.refused("write_backlog", this.clientIp, {
-        peer: this.peerIp,
-        detail: `${this.queued} bytes unread`,
-      });
-      return this.destroy();
-    }
-    this.queue.push(bytes);
-  }
-
   onDrain(): void {
-    while (this.queue.length > 0) {
-      const b = this.queue[0]!;
-      const n = this.socket.write(b);
-      if (n < 0) return this.destroy();
-      this.queued -= n;
-      if (n < b.length) {
-        this.queue[0] = b.subarray(n);
-        return;
-      }
-      this.queue.shift();
-    }
-    if (this.phase === "closing") this.socket.end();
+    if (this.queue.flush(this.socket) === "closed") return this.destroy();
+    if (this.queue.empty && this.phase === "closing") this.socket.end();
   }
 
   private refuse(reason: DoorRefusal, detail?: string): void {
@@ -303,8 +274,7 @@ export class DoorConn implements StreamLink {
   onClose(): void {
     if (this.phase === "dead") return;
     this.phase = "dead";
-    this.queue.length = 0;
-    this.queued = 0;
+    this.queue.clear();
     this.session?.closed();
     this.releasePending();
     if (this.capsHeld) this.s.caps.release(this.clientIp, this.proxyIp);
