@@ -56,7 +56,8 @@ export class WriteQueue {
   }
 
   clear(): void {
-    this.parts.length = 0;
+    // Setting .length on an (almost always) empty array costs more than the check, per connection.
+    if (this.parts.length !== 0) this.parts = [];
     this.bytes = 0;
   }
 
