@@ -4,6 +4,7 @@
 // before the protocol) — transforms both directions without the door or the inner plug knowing.
 // Loopback, port 0, a fake DevicePort (no store).
 import { afterEach, describe, expect, test } from "bun:test";
+import * as net from "node:net";
 import { systemClock } from "../../src/lib/clock.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
@@ -97,16 +98,31 @@ afterEach(async () => {
   door = null;
 });
 
-function start(plug: StreamPlug, proxy: boolean): StreamDoor {
+function start(
+  plug: StreamPlug,
+  proxy: boolean,
+  o: { validateSources?: boolean; maxUnadmitted?: number } = {},
+): StreamDoor {
   const registry = new Registry();
   door = openDoor({
     options: {
       protocol: "echo",
       listen: [{ address: "127.0.0.1:0", requireProxyProtocol: false }],
-      proxyProtocol: { enabled: proxy, validateSources: true, rejectInvalid: true },
+      proxyProtocol: {
+        enabled: proxy,
+        validateSources: o.validateSources ?? true,
+        rejectInvalid: true,
+      },
       firstPacketTimeoutMs: 2000,
       idleTimeoutMs: 2000,
-      limits: { maxConnections: 16, maxConnectionsPerClient: 4, maxConnectionsPerProxy: 8 },
+      limits: {
+        maxConnections: 16,
+        maxConnectionsPerClient: 4,
+        maxConnectionsPerProxy: 8,
+        ...(o.maxUnadmitted === undefined
+          ? {}
+          : { maxUnadmitted: o.maxUnadmitted, maxUnadmittedPerSource: o.maxUnadmitted }),
+      },
     },
     devices,
     plug,
@@ -177,5 +193,42 @@ describe("stream front door with another protocol", () => {
     const masked = enc.encode("bye").map((x) => x ^ 0x5a);
     const got = await exchange(d.ports[0]!, [header, masked]);
     expect(dec.decode(enc.encode(got).map((x) => x ^ 0x5a))).toBe("tenant:echo-secret:bye");
+  });
+
+  test("an unknown source's budget slot is returned once its header admits a device, not at close", async () => {
+    // validate_sources off: any source may be a balancer. 127.0.0.5 is neither proxy nor device,
+    // so it waits inside a budget of one; its header names a device, and the slot is free again
+    // while that first connection stays open.
+    const plug = new EchoPlug();
+    const d = start(plug, true, { validateSources: false, maxUnadmitted: 1 });
+    const open = async () => {
+      const s = net.connect({ host: "127.0.0.1", port: d.ports[0]!, localAddress: "127.0.0.5" });
+      s.on("error", () => {});
+      let got = "";
+      s.on("data", (b: Buffer) => (got += b.toString()));
+      await new Promise((r) => s.once("connect", r));
+      s.write(header);
+      s.write("hi");
+      for (let i = 0; i < 100 && got === ""; i++) await Bun.sleep(10);
+      return { s, got };
+    };
+    const first = await open();
+    const second = await open();
+    try {
+      expect([first.got, second.got]).toEqual(["tenant:echo-secret:hi", "tenant:echo-secret:hi"]);
+      expect(plug.refusals).toEqual([]);
+      // Two undecided connections from it at once: the second is over the budget.
+      const idle = [0, 1].map(() => {
+        const s = net.connect({ host: "127.0.0.1", port: d.ports[0]!, localAddress: "127.0.0.5" });
+        s.on("error", () => {});
+        return s;
+      });
+      for (let i = 0; i < 100 && plug.refusals.length === 0; i++) await Bun.sleep(10);
+      expect(plug.refusals).toEqual(["limit_unadmitted"]);
+      for (const s of idle) s.destroy();
+    } finally {
+      first.s.destroy();
+      second.s.destroy();
+    }
   });
 });
