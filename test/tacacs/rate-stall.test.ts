@@ -11,7 +11,7 @@ import { utf8 } from "../../src/lib/bytes.ts";
 import { HeaderFlag, PacketType } from "../../src/tacacs/codec/header.ts";
 import { encodeBody, encodePacket } from "../../src/tacacs/codec/packet.ts";
 import { tempDir } from "../support/tmp.ts";
-import { KEY, startServer, type Server } from "./harness.ts";
+import { eventually, KEY, startServer, type Server } from "./harness.ts";
 
 const RATE = 100;
 const BURST = 20;
@@ -106,7 +106,11 @@ test("a client inside its limit is not cut when the server stalls and its packet
   // 50 packets/s, half the limit; the 1.5 s stall below queues ~75 of them, well over the burst.
   const s = sender("127.0.0.1", srv.port4, file, 20);
   try {
-    await Bun.sleep(600);
+    // Block only once the client is connected and sending (its start-up time varies with load).
+    expect(await eventually(() => (srv.svc.stats().active_connections as number) > 0, 10_000)).toBe(
+      true,
+    );
+    await Bun.sleep(200);
     const until = performance.now() + 1500;
     while (performance.now() < until) {
       // the server's event loop is blocked: the client keeps sending into the socket buffer
