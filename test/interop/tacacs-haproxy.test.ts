@@ -10,6 +10,7 @@ import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
 import { AuthenStatus } from "../../src/tacacs/codec/authentication.ts";
 import { readFileSync } from "node:fs";
+import * as net from "node:net";
 import { join } from "node:path";
 import { baseConfig, freePort, startHaproxy, type Haproxy } from "../support/haproxy.ts";
 import { peersAvailable } from "../support/peers.ts";
@@ -35,6 +36,8 @@ describe.skipIf(!peersAvailable("haproxy"))(
             reject_invalid: true,
             first_packet_timeout: "2s",
           },
+          // Small enough that a crowd of idle unknown connections could fill it (issue 21, defect 3).
+          limits: { max_connections: 64 },
         },
         devices: (d) => {
           d.addProxy({ name: "hap", network: "127.0.0.3/32" });
@@ -161,6 +164,34 @@ backend be_checks
         srv.logs.filter((l) => l.event === "proxy_v2_local").every((l) => l.level === "debug"),
       ).toBe(true);
       expect(hap?.output() ?? "").not.toMatch(/DOWN/);
+    });
+
+    // Last: its refusals are warn logs, which the health-probe test above must not see.
+    test("idle connections from unknown sources cannot take the balancer's slots", async () => {
+      const idle: net.Socket[] = [];
+      try {
+        // 80 idle connections (more than max_connections) from 127.0.0.4–8: neither proxy nor device.
+        for (let i = 0; i < 80; i++) {
+          const s = net.connect({
+            host: "127.0.0.1",
+            port: srv.port4,
+            localAddress: `127.0.0.${4 + (i % 5)}`,
+          });
+          s.on("error", () => {});
+          idle.push(s);
+          await new Promise((r) => {
+            s.once("connect", r);
+            s.once("close", r);
+          });
+        }
+        expect(await eventually(() => srv.refusals("limit_unadmitted") > 0)).toBe(true);
+        expect(await papOnce("127.0.0.1", fe, TENANT_KEY, "tina", "pw-tina")).toBe(
+          AuthenStatus.PASS,
+        );
+        expect(srv.refusals("limit_total")).toBe(0);
+      } finally {
+        for (const s of idle) s.destroy();
+      }
     });
   },
 );
