@@ -1,5 +1,7 @@
-// JSON-lines logging on stdout (container-friendly). One object per line: time, level, event,
-// then fields. Fields whose name looks like a secret are replaced by "[redacted]" as a last line
+// Structured logging: one record per event (time, level, event, then fields), written to one or
+// more destinations (LogSink: stdout JSON by default; the file and syslog sinks live in
+// src/transport/log-sinks.ts, their formats in log-format.ts), each with its own level. The
+// logger's own `level` is the gate in front of all of them: the lowest level any sink wants. Fields whose name looks like a secret are replaced by "[redacted]" as a last line
 // of defence; callers must not pass secrets at all.
 //
 // Bad input must not flood the log: `limited(key, ...)` logs the first event of a burst and then
@@ -8,7 +10,9 @@
 // address, so each event also has a budget of `maxLinesPerEvent` lines per interval across all its
 // keys; lines over it are counted and reported on the event's next line (`suppressed_other`).
 
-export type Level = "debug" | "info" | "warn" | "error";
+import { formatJson, type Level, type LogRecord } from "./log-format.ts";
+
+export type { Level, LogRecord } from "./log-format.ts";
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_FIELD = /secret|password|passwd|token|^key$|_key$|authenticator/i;
 
@@ -22,9 +26,31 @@ export interface Logger {
   limited(level: Level, key: string, event: string, fields?: Record<string, unknown>): void;
 }
 
+/** A destination. `write` must not block and must not throw (a sink counts its own drops). */
+export interface LogSink {
+  readonly level: Level;
+  /** `json` is the record as a JSON line, serialised once for every sink that wants it. */
+  write(rec: LogRecord, json: string): void;
+}
+
+/** The logger the root builds: the destinations can be replaced while it runs (a reload). */
+export interface RoutedLogger extends Logger {
+  setSinks(sinks: readonly LogSink[]): void;
+}
+
+/** The lowest level among the sinks (the gate), "error" when there are none. */
+export function lowestLevel(sinks: readonly LogSink[]): Level {
+  let best: Level = "error";
+  for (const s of sinks) if (RANK[s.level] < RANK[best]) best = s.level;
+  return best;
+}
+
 export interface LoggerOptions {
   level?: Level;
+  /** The single JSON-lines destination when `sinks` is not given (default: stdout). */
   write?: (line: string) => void;
+  /** Destinations; the logger's level starts as the lowest of theirs. */
+  sinks?: readonly LogSink[];
   now?: () => number;
   /** Interval of the flood limiter, ms. */
   intervalMs?: number;
@@ -36,15 +62,11 @@ export interface LoggerOptions {
   tap?: (record: LogRecord) => void;
 }
 
-export interface LogRecord {
-  time: string;
-  level: Level;
-  event: string;
-  [field: string]: unknown;
-}
-
-export function createLogger(opts: LoggerOptions = {}): Logger {
+export function createLogger(opts: LoggerOptions = {}): RoutedLogger {
   const write = opts.write ?? ((line: string) => process.stdout.write(line + "\n"));
+  let sinks: readonly LogSink[] = opts.sinks ?? [
+    { level: "debug", write: (_rec, json) => write(json) },
+  ];
   const now = opts.now ?? Date.now;
   const intervalMs = opts.intervalMs ?? 10_000;
   const maxKeys = opts.maxKeys ?? 10_000;
@@ -59,19 +81,16 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     if (fields)
       for (const [k, v] of Object.entries(fields)) rec[k] = SECRET_FIELD.test(k) ? "[redacted]" : v;
     opts.tap?.(rec);
-    let line: string;
-    try {
-      line = JSON.stringify(rec, (_k, v) =>
-        typeof v === "bigint" ? v.toString() : v instanceof Error ? v.message : v,
-      );
-    } catch {
-      line = JSON.stringify({ time: rec.time, level, event, note: "unserialisable fields" });
-    }
-    write(line);
+    const json = formatJson(rec);
+    for (const s of sinks) if (RANK[level] >= RANK[s.level]) s.write(rec, json);
   };
 
-  const logger: Logger = {
-    level: opts.level ?? "info",
+  const logger: RoutedLogger = {
+    level: opts.level ?? (opts.sinks ? lowestLevel(opts.sinks) : "info"),
+    setSinks(next) {
+      sinks = next;
+      logger.level = lowestLevel(next);
+    },
     debug: (e, f) => emit("debug", e, f),
     info: (e, f) => emit("info", e, f),
     warn: (e, f) => emit("warn", e, f),
