@@ -9,6 +9,7 @@ import type { Config } from "./config/schema.ts";
 import { createLogger } from "./lib/log.ts";
 import { Ring } from "./lib/recent.ts";
 import { Runtime, type Failure } from "./root/compose.ts";
+import { Logging } from "./root/logging.ts";
 import { provisionDemo, demoHints } from "./root/demo.ts";
 import { cliActor, readEnvironment, type Environment } from "./root/options.ts";
 import { configAgainstStore } from "./root/store-checks.ts";
@@ -88,8 +89,15 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
     else reloadAsked = true;
   });
   const failures = new Ring<Failure>(50);
+  let logging: Logging;
+  try {
+    logging = new Logging(cfg.log);
+  } catch (e) {
+    process.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
   const log = createLogger({
-    level: cfg.log.level,
+    sinks: logging.sinks,
     tap: (r) => {
       // Failures for the status page: any record with a reason whose event names a failure.
       if (
@@ -106,6 +114,9 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
         });
     },
   });
+  logging.bind(log);
+  // logrotate's postrotate `kill -USR1`: the file destination reopens its path.
+  process.on("SIGUSR1", () => logging.reopen());
   let store: Store;
   try {
     store = openStore(cfg.store.path);
@@ -128,6 +139,7 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
     version: VERSION,
     store,
     log,
+    applyLog: (next) => logging.apply(next),
     failures,
     env,
     // A reload reads the file and the environment again (a rotated secret_env is picked up).
@@ -142,6 +154,7 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
               : { ok: false, errors: (r.errors ?? []).map((e) => `${e.path}: ${e.reason}`) };
           },
   });
+  logging.register(runtime.registry);
   await runtime.start(cfg);
   const up = runtime.listeners();
   const failed = up
@@ -185,6 +198,7 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
       process.exit(1);
     }
     log.info("stopped", {});
+    await logging.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void stop("SIGTERM"));

@@ -39,7 +39,8 @@ const ALLOWED: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
   service: { layers: ["lib", "codec", "policy"], packages: /^node:crypto$/ },
   adapter: {
     layers: ["lib", "codec", "policy", "engine", "service"],
-    packages: /^(node:.*|bun:sqlite|bun|hono(\/.*)?|drizzle-orm(\/.*)?|valibot|ipaddr\.js)$/,
+    packages:
+      /^(node:.*|bun:sqlite|bun:ffi|bun|hono(\/.*)?|drizzle-orm(\/.*)?|valibot|ipaddr\.js)$/,
   },
   root: { layers: ["lib", "codec", "policy", "engine", "service", "adapter"], packages: /.*/ },
 };

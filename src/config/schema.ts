@@ -1,6 +1,7 @@
 // The aaa.toml schema. Every key is documented in aaa.example.toml; unknown keys are errors
 // (strictObject), so a typo never silently falls back to a default.
 import * as v from "valibot";
+import { FACILITY, parseSyslogTarget, type Facility } from "../lib/log-format.ts";
 import { RadiusProxySchema } from "./radius-proxy.ts";
 import { cidr, duration, envName, int, listenAddress as hostPort } from "./valibot.ts";
 
@@ -25,14 +26,51 @@ const tacacsListener = v.pipe(
   ),
 );
 
-const LogSchema = v.strictObject({
-  level: v.optional(
-    v.picklist(
-      ["debug", "info", "warn", "error"],
-      'must be one of "debug", "info", "warn", "error"',
+// [log] (logsink): destinations of the log, each with its own level and format. A destination's
+// level left out is [log] level. Formats and targets: src/lib/log-format.ts.
+const logLevel = v.picklist(
+  ["debug", "info", "warn", "error"],
+  'must be one of "debug", "info", "warn", "error"',
+);
+const logFormat = v.picklist(["json", "text"], 'must be "json" or "text"');
+const SyslogSchema = v.strictObject({
+  target: v.pipe(
+    v.string('must be a string like "udp://127.0.0.1:514"'),
+    v.check(
+      (s) => parseSyslogTarget(s) !== null,
+      'must be "udp://host:port", "tcp://host:port" or "unix:///path" (at most 107 bytes)',
     ),
-    "info",
   ),
+  facility: v.optional(
+    v.picklist(
+      Object.keys(FACILITY) as Facility[],
+      `must be one of ${Object.keys(FACILITY).join(", ")}`,
+    ),
+    "authpriv",
+  ),
+  level: v.optional(logLevel),
+  format: v.optional(logFormat, "json"),
+  /** Also carry the fields as RFC 5424 STRUCTURED-DATA (not on unix targets: no SD there). */
+  structured_data: v.optional(v.boolean(), false),
+});
+const LogSchema = v.strictObject({
+  level: v.optional(logLevel, "info"),
+  /** stdout's format; stdout = false leaves it out (file or syslog only). */
+  format: v.optional(logFormat, "json"),
+  stdout: v.optional(v.boolean(), true),
+  /** Which auth decisions the auth log writes (the auth-log lines of issue 14 read it). */
+  auth: v.optional(
+    v.picklist(["all", "failures", "off"], 'must be "all", "failures" or "off"'),
+    "all",
+  ),
+  file: v.optional(
+    v.strictObject({
+      path: v.pipe(v.string("must be a file path"), v.minLength(1, "must not be empty")),
+      level: v.optional(logLevel),
+      format: v.optional(logFormat, "json"),
+    }),
+  ),
+  syslog: v.optional(v.array(SyslogSchema, "must be a list of [[log.syslog]] tables"), []),
 });
 
 const StoreSchema = v.strictObject({

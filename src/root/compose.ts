@@ -50,6 +50,8 @@ export interface RuntimeOptions {
   version: string;
   store: Store;
   log: Logger;
+  /** A reload's [log]: new destinations and levels (root/logging.ts); without it, the level only. */
+  applyLog?: (next: Config["log"]) => void;
   /** The environment the first configuration is built with (options.ts readEnvironment). */
   env: Environment;
   /** Re-reads and validates the configuration source (null: nothing to reload from). */
@@ -185,7 +187,8 @@ export class Runtime {
       commit: (next, env, plan, proxy) => {
         rt.cfg = next;
         rt.env = env;
-        rt.o.log.level = next.log.level;
+        if (rt.o.applyLog) rt.o.applyLog(next.log);
+        else rt.o.log.level = next.log.level;
         if (plan.devices) rt.index.setAutoRegister(deviceIndexOptions(next));
         if (plan.policy) {
           const old = rt.storePolicy;

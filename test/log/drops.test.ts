@@ -1,0 +1,70 @@
+// A collector that is down costs a bounded queue and counted drops, never an unbounded buffer or
+// a silent loss: a TCP syslog target on a closed loopback port takes 10 000 messages, refuses the
+// rest as queue_full, and what is still queued when it closes is counted as closed — all in
+// aaa_log_dropped_total{destination,reason}, counted before and after the registry is attached.
+import { describe, expect, test } from "bun:test";
+import { validateConfig } from "../../src/config/load.ts";
+import { createLogger } from "../../src/lib/log.ts";
+import { Registry } from "../../src/lib/metrics.ts";
+import { Logging } from "../../src/root/logging.ts";
+
+async function closedPort(): Promise<number> {
+  const t = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+  const p = t.port;
+  t.stop(true);
+  return p;
+}
+
+describe("log drops", () => {
+  test("a down TCP collector: bounded queue, queue_full and closed counted per destination", async () => {
+    const port = await closedPort();
+    const target = `tcp://127.0.0.1:${port}`;
+    const cfg = validateConfig({
+      store: { path: "x.sqlite" },
+      log: { stdout: false, syslog: [{ target }] },
+    });
+    if (!cfg.ok) throw new Error(JSON.stringify(cfg.errors));
+    const logging = new Logging(cfg.value.log);
+    const log = createLogger({ sinks: logging.sinks });
+    logging.bind(log);
+    for (let i = 0; i < 10_003; i++) log.info("line", { i });
+    const registry = new Registry();
+    logging.register(registry); // the 3 counted so far carry over
+    for (let i = 0; i < 2; i++) log.info("line", { i });
+    const dropped = registry.get("aaa_log_dropped_total")!;
+    expect(dropped.render()).toContain(
+      `aaa_log_dropped_total{destination="${target}",reason="queue_full"} 5`,
+    );
+    await logging.close();
+    expect(dropped.render()).toContain(
+      `aaa_log_dropped_total{destination="${target}",reason="closed"} 10000`,
+    );
+  });
+
+  test("a destination that cannot open stops start-up with its key", () => {
+    const cfg = validateConfig({
+      store: { path: "x.sqlite" },
+      log: { file: { path: "/nonexistent-dir/aaa.log" } },
+    });
+    if (!cfg.ok) throw new Error("config");
+    expect(() => new Logging(cfg.value.log)).toThrow(/^log\.file\.path: cannot open/);
+  });
+
+  test("bad [log] values are config errors with the key path", () => {
+    const bad = validateConfig({
+      store: { path: "x.sqlite" },
+      log: {
+        format: "xml",
+        auth: "some",
+        syslog: [{ target: "udp://127.0.0.1" }, { target: "unix:///dev/log", facility: "mail2" }],
+      },
+    });
+    expect(bad.ok).toBe(false);
+    expect((bad.errors ?? []).map((e) => e.path).sort()).toEqual([
+      "log.auth",
+      "log.format",
+      "log.syslog[0].target",
+      "log.syslog[1].facility",
+    ]);
+  });
+});
