@@ -17,6 +17,7 @@ const PROBES: Record<string, () => boolean> = {
   "freeradius-utils": () => Bun.which("radclient") !== null,
   freeradius: () => Bun.which("freeradius", SBIN) !== null,
   chromium: () => Bun.which("chromium") !== null,
+  rsyslog: () => Bun.which("rsyslogd", SBIN) !== null,
   "libauthen-tacacsplus-perl": () =>
     Bun.spawnSync(["perl", "-MAuthen::TacacsPlus", "-e", "1"], { timeout: 15_000 }).exitCode === 0,
 };
