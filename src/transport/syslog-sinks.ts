@@ -75,7 +75,9 @@ function udpSink(
   void (async () => {
     try {
       address ??= (await lookup(host)).address;
-      sock = await Bun.udpSocket({ binaryType: "uint8array" });
+      // The sending socket's family must be the collector's: an IPv4 socket cannot reach ::1.
+      const any = isIP(address) === 6 ? "::" : "0.0.0.0";
+      sock = await Bun.udpSocket({ hostname: any, port: 0, binaryType: "uint8array" });
     } catch {
       drops.drop(name, "send_failed", early.length);
       early.length = 0;
