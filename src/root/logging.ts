@@ -2,11 +2,25 @@
 // [log], the file reopened on SIGUSR1 (src/main.ts), drained at shutdown. The drop counter
 // (aaa_log_dropped_total) counts from the first line, before the metrics registry exists.
 import type { Config } from "../config/schema.ts";
-import type { RoutedLogger } from "../lib/log.ts";
+import type { Level, RoutedLogger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { LogDrops, LogOutputs, type LogDestinations } from "../transport/log-sinks.ts";
 
 type LogConfig = Config["log"];
+
+/** The levels of the destinations, in the order LogOutputs.open builds them. */
+function levelsOf(d: LogDestinations): Level[] {
+  return [
+    ...(d.stdout ? [d.stdout.level] : []),
+    ...(d.file ? [d.file.level] : []),
+    ...d.syslog.map((s) => s.level),
+  ];
+}
+
+/** What must reopen when it changes: everything but the levels. */
+function shapeOf(d: LogDestinations): string {
+  return JSON.stringify(d, (k, v) => (k === "level" ? undefined : v));
+}
 
 /** [log] → destinations, each level defaulting to [log] level. */
 export function logDestinations(c: LogConfig): LogDestinations {
@@ -28,13 +42,13 @@ export function logDestinations(c: LogConfig): LogDestinations {
 export class Logging {
   readonly drops = new LogDrops();
   private outputs: LogOutputs;
-  private current: string;
+  private current: LogDestinations;
   private log: RoutedLogger | null = null;
 
   /** Opens the destinations of `c`; throws (a start-up failure) naming the key that failed. */
   constructor(c: LogConfig) {
     this.outputs = LogOutputs.open(logDestinations(c), this.drops);
-    this.current = JSON.stringify(logDestinations(c));
+    this.current = logDestinations(c);
   }
 
   get sinks() {
@@ -58,15 +72,23 @@ export class Logging {
   }
 
   /**
-   * A reload: when the destinations changed, open the new ones, switch, drain the old. A
-   * destination that cannot open keeps the old set and says so (the rest of the reload stands).
+   * A reload. Levels only: set in place (a `level = "debug"` reload reconnects nothing). Otherwise
+   * open the new destinations, switch, drain the old. A destination that cannot open keeps the
+   * old set and says so (the rest of the reload stands).
    */
   apply(c: LogConfig): void {
-    const next = JSON.stringify(logDestinations(c));
-    if (next === this.current || !this.log) return;
+    const next = logDestinations(c);
+    if (!this.log) return;
+    if (shapeOf(next) === shapeOf(this.current)) {
+      const levels = levelsOf(next);
+      this.outputs.sinks.forEach((s, i) => (s.level = levels[i] ?? s.level));
+      this.log.setSinks(this.outputs.sinks);
+      this.current = next;
+      return;
+    }
     let opened: LogOutputs;
     try {
-      opened = LogOutputs.open(logDestinations(c), this.drops);
+      opened = LogOutputs.open(next, this.drops);
     } catch (e) {
       this.log.error("log_destinations_unchanged", { reason: (e as Error).message });
       return;

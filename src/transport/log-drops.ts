@@ -38,6 +38,8 @@ export class LogDrops {
 /** A sink the manager can reopen, drain and close. */
 export interface ManagedSink extends LogSink {
   readonly name: string;
+  /** Changed in place by a reload that changes levels only (nothing reopened or reconnected). */
+  level: Level;
   reopen?(): void;
   /** Write what is queued and release the handle; resolves when done (bounded by the caller). */
   close(): Promise<void>;

@@ -49,7 +49,7 @@ export class FileSink implements ManagedSink {
 
   constructor(
     readonly path: string,
-    readonly level: Level,
+    public level: Level,
     private readonly format: LineFormat,
     private readonly drops: LogDrops,
   ) {

@@ -111,7 +111,7 @@ function udpSink(
  * may then see it twice, never half.
  */
 class TcpSyslog implements ManagedSink {
-  readonly level;
+  level;
   private queue: Uint8Array[] = [];
   /** Bytes of queue[0] already written on the current connection. */
   private sent = 0;

@@ -14,9 +14,9 @@ const logPath = join(dir.path, "aaa.log");
 const secondPath = join(dir.path, "second.log");
 let proc: ReturnType<typeof Bun.spawn>;
 
-function config(file: { path: string; format: "json" | "text" }): string {
+function config(file: { path: string; format: "json" | "text"; level?: string }): string {
   return `[log]
-level = "info"
+level = "${file.level ?? "info"}"
 stdout = false
 [log.file]
 path = "${file.path}"
@@ -54,7 +54,7 @@ beforeAll(async () => {
     stderr: "ignore",
   });
   await until(() => count(read(logPath), "started") === 1, "started");
-});
+}, 20_000);
 
 afterAll(async () => {
   if (proc.exitCode === null) {
@@ -62,7 +62,7 @@ afterAll(async () => {
     await proc.exited;
   }
   dir.remove();
-});
+}, 20_000);
 
 describe("log file", () => {
   test("rename + SIGUSR1: old lines stay in the renamed file, new ones go to the path, none lost", async () => {
@@ -89,7 +89,24 @@ describe("log file", () => {
     expect(count(after, "started")).toBe(0);
     // text format: key=value, time first.
     expect(lines(logPath)[0]).toMatch(/^time=\S+Z level=info event=reloaded /);
-  });
+  }, 20_000);
+
+  test("a reload that changes levels only keeps the open file and applies the level", async () => {
+    // Renamed without SIGUSR1: a destination reopened by the reload would create the path anew.
+    const kept = logPath + ".2";
+    renameSync(logPath, kept);
+    const before = read(kept);
+    writeFileSync(cfgPath, config({ path: logPath, format: "text", level: "warn" }));
+    proc.kill("SIGHUP");
+    await Bun.sleep(300); // its own "reloaded" line is info: not written any more
+    writeFileSync(cfgPath, config({ path: logPath, format: "text", level: "loud" }));
+    proc.kill("SIGHUP");
+    await until(() => count(read(kept), "reload_refused") === 1, "the refused reload");
+    const added = read(kept).slice(before.length);
+    expect(count(added, "reloaded")).toBe(0);
+    expect(added).toMatch(/^time=\S+ level=error event=reload_refused /);
+    expect(existsSync(logPath)).toBe(false);
+  }, 20_000);
 
   test("a reload that changes [log] switches to the new destination and format", async () => {
     writeFileSync(cfgPath, config({ path: secondPath, format: "json" }));
@@ -106,5 +123,5 @@ describe("log file", () => {
     expect(count(read(secondPath), "stopped")).toBe(1);
     expect(count(read(logPath), "reloaded")).toBe(oldCount);
     expect(count(read(logPath), "stopped")).toBe(0);
-  });
+  }, 20_000);
 });

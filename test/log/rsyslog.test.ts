@@ -163,7 +163,7 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
       stderr: "ignore",
     });
     await until(() => parsed("udp").some((p) => p.msgid === "started"), "started over UDP");
-  });
+  }, 30_000);
 
   afterAll(async () => {
     if (server && server.exitCode === null) {
@@ -172,7 +172,7 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
     }
     await stopRsyslog();
     dir.remove();
-  });
+  }, 30_000);
 
   test("UDP: RFC 5424 header fields and the JSON MSG as rsyslog parsed them", async () => {
     await refusedReload(1);
@@ -192,7 +192,7 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
     const refused = udp.find((p) => p.msgid === "reload_refused")!;
     expect(refused).toMatchObject({ pri: 83, severity: "err", facility: "authpriv" });
     expect(JSON.parse(refused.msg).errors[0]).toContain("log.level");
-  });
+  }, 30_000);
 
   test("TCP: octet-counted frames, its own level (warn) and facility, the SD element", async () => {
     await until(() => parsed("tcp").some((p) => p.msgid === "reload_refused"), "TCP line");
@@ -209,7 +209,7 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
     });
     expect(refused.sd).toStartWith('[aaa@32473 errors="[\\"log.level:');
     expect(refused.msg).toStartWith('errors=["log.level:');
-  });
+  }, 30_000);
 
   test("local socket (imuxsock): PRI, tag and PID parsed, the text MSG", () => {
     const unix = parsed("unix");
@@ -224,7 +224,7 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
     expect(started.msg.trim()).toMatch(/^time=\S+ level=info event=started /);
     const refused = unix.find((p) => p.msg.includes("event=reload_refused"))!;
     expect(refused.severity).toBe("err");
-  });
+  }, 30_000);
 
   test("TCP collector down: lines queue, the sender reconnects, they arrive in order", async () => {
     const before = parsed("tcp").filter((p) => p.msgid === "reload_refused").length;
@@ -243,5 +243,5 @@ describe.skipIf(!HAVE_RSYSLOG)("syslog to a real rsyslog", () => {
       20_000,
     );
     expect(server!.exitCode).toBeNull();
-  });
+  }, 30_000);
 });
