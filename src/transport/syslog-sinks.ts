@@ -16,8 +16,9 @@ import type { LogRecord } from "../lib/log.ts";
 import type { LogDrops, ManagedSink, SyslogTarget } from "./log-drops.ts";
 import { UnixDgram } from "./unix-dgram.ts";
 
-/** Messages held while a UDP socket opens or a TCP collector is away. */
+/** Messages held while a UDP socket opens or a TCP collector is away, and their bytes (TCP). */
 const QUEUE_MESSAGES = 10_000;
+const QUEUE_BYTES = 8 << 20;
 /** RFC 5426 §3.2: IPv4 UDP carries at most 65507 bytes; larger messages are dropped, counted. */
 const UDP_MAX = 65_507;
 /** TCP reconnect backoff: doubles from the first to the last delay. */
@@ -45,7 +46,11 @@ export function syslogSink(
         const r = sock.send(
           new TextEncoder().encode(formatLocal(rec, { ...h, format: t.format }, json)),
         );
-        if (r !== "sent") drops.drop(name, r === "busy" ? "socket_busy" : "send_failed");
+        if (r !== "sent")
+          drops.drop(
+            name,
+            r === "busy" ? "socket_busy" : r === "too_long" ? "too_long" : "send_failed",
+          );
       },
       close: async () => sock.close(),
     };
@@ -113,6 +118,7 @@ function udpSink(
 class TcpSyslog implements ManagedSink {
   level;
   private queue: Uint8Array[] = [];
+  private queuedBytes = 0;
   /** Bytes of queue[0] already written on the current connection. */
   private sent = 0;
   private sock: Socket<undefined> | null = null;
@@ -137,7 +143,11 @@ class TcpSyslog implements ManagedSink {
   write(rec: LogRecord, json: string): void {
     if (this.closed) return this.drops.drop(this.name, "closed");
     if (this.queue.length >= QUEUE_MESSAGES) return this.drops.drop(this.name, "queue_full");
-    this.queue.push(octetCounted(this.format(rec, json)));
+    const frame = octetCounted(this.format(rec, json));
+    if (this.queuedBytes + frame.length > QUEUE_BYTES)
+      return this.drops.drop(this.name, "queue_full");
+    this.queue.push(frame);
+    this.queuedBytes += frame.length;
     if (this.queue.length === 1) this.flush();
   }
 
@@ -188,6 +198,7 @@ class TcpSyslog implements ManagedSink {
       this.sent += n;
       if (this.sent < head.length) return; // the kernel buffer is full: drain() continues
       this.queue.shift();
+      this.queuedBytes -= head.length;
       this.sent = 0;
     }
     if (this.queue.length === 0) this.finish();
@@ -204,6 +215,7 @@ class TcpSyslog implements ManagedSink {
       this.idle.push(() => {
         if (this.queue.length > 0) this.drops.drop(this.name, "closed", this.queue.length);
         this.queue = [];
+        this.queuedBytes = 0;
         this.sock?.end();
         done();
       });

@@ -12,6 +12,8 @@ const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
 export const EAGAIN = 11;
+/** Larger than the socket's send buffer allows: this message only, the socket is fine. */
+const EMSGSIZE = 90;
 /** sockaddr_un: sa_family_t (2 bytes) + sun_path[108]; the path needs its NUL inside. */
 const SUN_PATH_MAX = 107;
 
@@ -33,7 +35,7 @@ function errno(l: Libc): number {
   return p === null ? 0 : read.i32(p, 0);
 }
 
-export type SendResult = "sent" | "busy" | "failed";
+export type SendResult = "sent" | "busy" | "too_long" | "failed";
 
 /** One connected datagram socket to `path`; reconnects on the next send after a failure. */
 export class UnixDgram {
@@ -70,6 +72,7 @@ export class UnixDgram {
     if (n >= 0) return "sent";
     const e = errno(libc);
     if (e === EAGAIN) return "busy";
+    if (e === EMSGSIZE) return "too_long";
     // ECONNREFUSED / ENOENT: the receiver went away (rsyslog or journald restarted and made a
     // new socket at the same path). Reconnect on the next message.
     this.close();

@@ -41,6 +41,27 @@ describe("log drops", () => {
     );
   });
 
+  test("the TCP queue is bounded in bytes too: large lines are refused before 10 000 of them", async () => {
+    const port = await closedPort();
+    const target = `tcp://127.0.0.1:${port}`;
+    const cfg = validateConfig({
+      store: { path: "x.sqlite" },
+      log: { stdout: false, syslog: [{ target }] },
+    });
+    if (!cfg.ok) throw new Error("config");
+    const logging = new Logging(cfg.value.log);
+    const log = createLogger({ sinks: logging.sinks });
+    const registry = new Registry();
+    logging.register(registry);
+    const big = "x".repeat(64 * 1024);
+    for (let i = 0; i < 200; i++) log.info("big", { big });
+    const dropped = registry.get("aaa_log_dropped_total")!;
+    // 8 MiB hold 127 frames of 64 KiB and a header; the other 73 are counted.
+    expect(dropped.render()).toContain(`{destination="${target}",reason="queue_full"} 73`);
+    await logging.close();
+    expect(dropped.render()).toContain(`{destination="${target}",reason="closed"} 127`);
+  });
+
   test("a destination that cannot open stops start-up with its key", () => {
     const cfg = validateConfig({
       store: { path: "x.sqlite" },

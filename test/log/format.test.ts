@@ -142,4 +142,33 @@ describe("sinks behind the logger", () => {
     expect(seen.b).toEqual(["w:w", "e:e"]);
     expect(seen.a).toEqual(["d:d", "w:w"]);
   });
+
+  test("every destination gets the redacted record: a secret-looking field never reaches a sink", () => {
+    const got: string[] = [];
+    const log = createLogger({
+      sinks: [
+        {
+          level: "info",
+          write: (r, json) =>
+            got.push(
+              json,
+              formatText(r),
+              formatRfc5424(r, { ...header, format: "text", structuredData: true }),
+            ),
+        },
+      ],
+    });
+    log.warn("e", {
+      radius_secret: "s3cret-r",
+      tacacs_key: "s3cret-t",
+      password: "pw-1",
+      user: "u",
+    });
+    expect(got.length).toBe(3);
+    for (const g of got) {
+      expect(g).not.toContain("s3cret");
+      expect(g).not.toContain("pw-1");
+      expect(g).toContain("[redacted]");
+    }
+  });
 });
