@@ -19,12 +19,28 @@ export interface LogDestinations {
   syslog: SyslogTarget[];
 }
 
-function stdoutSink(o: { level: Level; format: LineFormat }): ManagedSink {
+/** Bytes stdout may hold unwritten (a stuck reader: a pipe nobody drains); then lines drop. */
+const STDOUT_PENDING_BYTES = 8 << 20;
+
+/**
+ * Bun's process.stdout.write never blocks: a full pipe buffers in the runtime without bound
+ * (writableLength stays 0). write() returning false and "drain" are the only signals: bytes
+ * written since the last drain are the bound. Bun fires "drain" after each flushed chunk, so a
+ * slow reader keeps resetting it; only a reader that takes nothing reaches the bound.
+ */
+function stdoutSink(o: { level: Level; format: LineFormat }, drops: LogDrops): ManagedSink {
+  let pending = 0;
+  const drained = () => void (pending = 0);
+  process.stdout.on("drain", drained);
   return {
     name: "stdout",
     level: o.level,
-    write: (rec, json) => void process.stdout.write(formatLine(rec, o.format, json) + "\n"),
-    close: async () => {},
+    write(rec, json) {
+      const line = formatLine(rec, o.format, json) + "\n";
+      if (pending > STDOUT_PENDING_BYTES) return drops.drop("stdout", "queue_full");
+      if (!process.stdout.write(line)) pending += line.length;
+    },
+    close: async () => void process.stdout.off("drain", drained),
   };
 }
 
@@ -138,7 +154,7 @@ export class LogOutputs {
     const sinks: ManagedSink[] = [];
     const header = { hostname: hostname(), appName: "aaa-proxy", procId: String(process.pid) };
     try {
-      if (d.stdout) sinks.push(stdoutSink(d.stdout));
+      if (d.stdout) sinks.push(stdoutSink(d.stdout, drops));
       if (d.file) {
         try {
           sinks.push(new FileSink(d.file.path, d.file.level, d.file.format, drops));

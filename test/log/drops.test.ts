@@ -3,10 +3,13 @@
 // rest as queue_full, and what is still queued when it closes is counted as closed — all in
 // aaa_log_dropped_total{destination,reason}, counted before and after the registry is attached.
 import { describe, expect, test } from "bun:test";
+import { closeSync, constants, openSync } from "node:fs";
+import { join } from "node:path";
 import { validateConfig } from "../../src/config/load.ts";
 import { createLogger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { Logging } from "../../src/root/logging.ts";
+import { tempDir } from "../support/tmp.ts";
 
 async function closedPort(): Promise<number> {
   const t = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
@@ -61,6 +64,38 @@ describe("log drops", () => {
     await logging.close();
     expect(dropped.render()).toContain(`{destination="${target}",reason="closed"} 127`);
   });
+
+  test("stdout to a reader that takes nothing: bounded at 8 MiB, the rest counted", async () => {
+    // A FIFO the test opens and never reads (a Bun.spawn "pipe" is read by the runtime anyway).
+    const dir = tempDir("aaa-stdout-");
+    const fifo = join(dir.path, "stdout.fifo");
+    expect(Bun.spawnSync(["mkfifo", fifo]).exitCode).toBe(0);
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+    const writer = openSync(fifo, constants.O_WRONLY);
+    const child = Bun.spawn(
+      [process.execPath, join(import.meta.dir, "fixtures", "stdout-flood.ts")],
+      {
+        stdout: writer,
+        stderr: "pipe",
+      },
+    );
+    closeSync(writer);
+    const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const report = await new Response(child.stderr).text();
+    await child.exited;
+    clearTimeout(timer);
+    closeSync(reader);
+    dir.remove();
+    const rows = JSON.parse(report) as Array<{
+      destination: string;
+      reason: string;
+      value: number;
+    }>;
+    const dropped = rows.find((r) => r.destination === "stdout" && r.reason === "queue_full");
+    // 20 000 lines of ~1.1 KiB: 8 MiB plus what the pipe took are held, the rest is counted.
+    expect(dropped?.value ?? 0).toBeGreaterThan(10_000);
+    expect(dropped!.value).toBeLessThan(20_000);
+  }, 30_000);
 
   test("a destination that cannot open stops start-up with its key", () => {
     const cfg = validateConfig({
