@@ -156,3 +156,21 @@ test("refusals count into the root's object, which outlives each listener (reloa
   }
   expect(refusals).toEqual({ denied: 2, limitTotal: 0, limitClient: 0 });
 });
+
+test("an IPv6 listener admits ::1 by http.allow and refuses it without", async () => {
+  const v6 = (allow: string[]) => {
+    const h = startHttp({ listen: "[::1]:0", allow, app, log: silentLogger });
+    started.push(h);
+    return h;
+  };
+  const open6 = v6(["::1/128"]);
+  const who = (await (await fetch(`http://[::1]:${open6.port}/who`)).json()) as { address: string };
+  expect(who.address).toBe("::1");
+  const closed6 = v6(["127.0.0.0/8"]);
+  const r = await fetch(`http://[::1]:${closed6.port}/ping`).then(
+    (res) => res.status,
+    () => "closed",
+  );
+  expect(r).toBe("closed");
+  expect(closed6.refusals.denied).toBe(1);
+});
