@@ -2,6 +2,7 @@
 // signals. The admin commands run here too, on the same store. Nothing imports this file.
 import pkg from "../package.json" with { type: "json" };
 import { runAdminCommand, adminCommands } from "./cli/index.ts";
+import { ADMIN_USAGE } from "./cli/help.ts";
 import type { PolicyCliContext } from "./cli/policy-commands.ts";
 import { DEFAULT_CONFIG_TOML } from "./config/default.ts";
 import { formatConfigErrors, loadConfigFile, parseConfigText } from "./config/load.ts";
@@ -16,6 +17,9 @@ import { configAgainstStore } from "./root/store-checks.ts";
 import { DeviceIndex } from "./store/device-index.ts";
 import { descriptorLimit } from "./transport/http.ts";
 import { openStore, type Store } from "./store/open.ts";
+import { loadChapKey } from "./policy/chap-credential.ts";
+import { storeTracer } from "./store/policy-source.ts";
+import { sqliteAdminService } from "./store/repos/index.ts";
 
 const VERSION = pkg.version;
 
@@ -27,18 +31,7 @@ Usage:
   aaa-proxy <command> <action> [flags] --config FILE
   aaa-proxy --version | --help
 
-Admin commands (safe while the server runs; they share its database):
-  group add NAME [--tacacs-secret S] [--radius-secret S] [--proxy-network CIDR] [--description D]
-  group set NAME [--tacacs-secret S|--clear-tacacs-secret] [--radius-secret S|--clear-radius-secret]
-            [--proxy-network CIDR|--clear-proxy-network] [--require-message-authenticator yes|no]
-            (--tacacs-secret-env VAR / --radius-secret-env VAR: read the secret from VAR, not argv)
-  group list [--json] | group remove NAME
-  device add NAME --network CIDR --group G [--disabled] | device list [--json] | device remove NAME
-  device set NAME [--network CIDR] [--group G] [--enable|--disable]
-  proxy add NAME --network CIDR [--description D] | proxy list [--json] | proxy remove NAME
-  user add NAME --password P [--group G] ... | user list [--json] | user remove NAME | user passwd NAME --password P
-  usergroup add|list|remove, rule add|list|remove, accounting list, policy test (see README)
-  import freeradius-clients FILE | import csv devices|users FILE | export json [--include-secrets]
+${ADMIN_USAGE}
 
 Exit codes: 0 ok, 1 bad input or runtime failure, 2 invalid configuration.
 `;
@@ -261,13 +254,15 @@ async function main(argv: string[], env: Environment): Promise<number> {
   try {
     const index = new DeviceIndex(store.sqlite);
     const ctx: PolicyCliContext = {
-      store,
-      config: loaded.cfg,
+      admin: sqliteAdminService(store, {
+        chapKey: loadChapKey(env, loaded.cfg.policy.chap_key_env),
+      }),
+      env,
       out: (l) => process.stdout.write(l + "\n"),
       err: (l) => process.stderr.write(l + "\n"),
       actor: cliActor(env),
-      env,
       resolveDevice: (ip, proxyIp) => index.resolve(ip, proxyIp),
+      tracer: () => storeTracer(store, loaded.cfg, env),
       stdin: () => Bun.stdin.text(),
     };
     return await runAdminCommand(command, args.slice(1), ctx);

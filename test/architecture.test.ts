@@ -47,39 +47,6 @@ const ALLOWED: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
 
 /** Edges in files owned by other branches this round ("from -> to", paths under src/). */
 const STILL_TO_REMOVE: Record<string, string> = {
-  // admin: CLI and HTTP reach the store through the admin service (src/admin/), not store/.
-  "cli/accounting.ts -> config/duration.ts": "admin",
-  "cli/accounting.ts -> store/accounting.ts": "admin",
-  "cli/context.ts -> config/schema.ts": "admin",
-  "cli/context.ts -> store/open.ts": "admin",
-  "cli/devices.ts -> store/audit.ts": "admin",
-  "cli/devices.ts -> store/devices.ts": "admin",
-  "cli/export.ts -> store/devices.ts": "admin",
-  "cli/export.ts -> store/open.ts": "admin",
-  "cli/export.ts -> store/rules.ts": "admin",
-  "cli/export.ts -> store/user-groups.ts": "admin",
-  "cli/export.ts -> store/users.ts": "admin",
-  "cli/import-export.ts -> store/audit.ts": "admin",
-  "cli/import-export.ts -> store/devices.ts": "admin",
-  "cli/import-users.ts -> store/audit.ts": "admin",
-  "cli/import-users.ts -> store/open.ts": "admin",
-  "cli/import-users.ts -> store/schema.ts": "admin",
-  "cli/import-users.ts -> store/user-groups.ts": "admin",
-  "cli/import-users.ts -> store/users.ts": "admin",
-  "cli/policy-test.ts -> store/policy-source.ts": "admin",
-  "cli/rules.ts -> store/rules.ts": "admin",
-  "cli/usergroups.ts -> store/user-groups.ts": "admin",
-  "cli/users.ts -> store/users.ts": "admin",
-  "http/admin-devices.ts -> store/audit.ts": "admin",
-  "http/admin-devices.ts -> store/devices.ts": "admin",
-  "http/admin-devices.ts -> store/open.ts": "admin",
-  "http/admin-policy.ts -> store/open.ts": "admin",
-  "http/admin-policy.ts -> store/rules.ts": "admin",
-  "http/admin-policy.ts -> store/user-groups.ts": "admin",
-  "http/admin-policy.ts -> store/users.ts": "admin",
-  "http/admin.ts -> store/accounting.ts": "admin",
-  "http/admin.ts -> store/audit.ts": "admin",
-  "http/admin.ts -> store/open.ts": "admin",
   // admin/root: createStorePolicy should take plain policy options (built in src/root/options.ts).
   "store/policy-source.ts -> config/schema.ts": "admin",
   // radius: the transports take option objects, not Config sections.
@@ -93,7 +60,6 @@ const STILL_TO_REMOVE: Record<string, string> = {
 const CYCLES_TO_REMOVE: Record<string, string> = {
   "radius/codec/dictionary.ts -> radius/codec/dictionary-data.ts -> radius/codec/dictionary.ts":
     "radius",
-  "store/policy-source.ts -> store/users.ts -> store/policy-source.ts": "admin",
 };
 
 /**
@@ -101,9 +67,6 @@ const CYCLES_TO_REMOVE: Record<string, string> = {
  * the root never reaches (it always passes the environment), to become a required argument.
  */
 const ENV_READS_TO_REMOVE: Record<string, string> = {
-  "cli/devices.ts": "admin",
-  "cli/users.ts": "admin",
-  "store/policy-source.ts": "admin",
   "transport/radius-upstream.ts": "radius",
 };
 

@@ -1,6 +1,6 @@
 // `aaa-proxy accounting list [--since ISO|1h] [--until ISO|1h] [--user U] [--device D] [--protocol P] [--limit N] [--offset N] [--json]`.
-import { parseDuration } from "../config/duration.ts";
-import { MAX_PAGE, queryAccounting } from "../store/accounting.ts";
+import { ACCOUNTING_MAX_PAGE as MAX_PAGE } from "../admin/ports.ts";
+import { parseAge } from "../admin/validate.ts";
 import { CliError } from "./context.ts";
 import { dispatch, int, parse, type PolicyCliContext } from "./cli-util.ts";
 
@@ -10,7 +10,7 @@ const LIST =
 /** An ISO 8601 time, or a duration ("90m", "1h", "7d") meaning that long before now. */
 export function parseTimeArg(s: string | undefined, what: string, now: number): number | undefined {
   if (s === undefined) return undefined;
-  const d = /^\d/.test(s) && !s.includes("-") ? parseDuration(s) : null;
+  const d = parseAge(s);
   if (d !== null) return now - d;
   const t = /^\d{4}-\d{2}-\d{2}/.test(s) ? Date.parse(s) : NaN;
   if (Number.isNaN(t))
@@ -45,7 +45,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
   if (limit < 1 || limit > MAX_PAGE) throw new CliError(`--limit must be 1..${MAX_PAGE}`);
   const offset = int(values.offset, "--offset") ?? 0;
   if (offset < 0) throw new CliError("--offset must not be negative");
-  const rows = queryAccounting(ctx.store, {
+  const rows = ctx.admin.accounting({
     ...(since === undefined ? {} : { since }),
     ...(until === undefined ? {} : { until }),
     ...(values.user === undefined ? {} : { user: values.user }),

@@ -2,6 +2,8 @@
 // Result → CliError, and reading a secret from stdin instead of argv (argv is visible in `ps`).
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { Result } from "../lib/result.ts";
+import type { PolicyService } from "../policy/policy.ts";
+import type { PolicySnapshot } from "../policy/ports.ts";
 import { CliError, type CliContext } from "./context.ts";
 
 export function parse<T extends NonNullable<ParseArgsConfig["options"]>>(
@@ -79,9 +81,18 @@ export interface TraceDevice {
   groupName: string;
 }
 
+/** What `policy test` runs: the policy the engines would use, built by the composition root. */
+export interface PolicyTracer {
+  policy: PolicyService;
+  snapshot(): PolicySnapshot;
+  defaultCommandAction: "permit" | "deny";
+}
+
 export interface PolicyCliContext extends CliContext {
   /** Device resolution for `policy test` (the main CLI passes DeviceIndex.resolve). */
   resolveDevice?: (clientIp: string, proxyIp: string | null) => TraceDevice | null;
+  /** The policy for `policy test`, built on first use (the root passes the store's). */
+  tracer?: () => PolicyTracer;
   /** Standard input, for --password-stdin (tests pass a string). */
   stdin?: () => Promise<string>;
 }

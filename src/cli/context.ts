@@ -1,17 +1,16 @@
 // What every admin CLI command gets. Commands print results with `out`, one clear line per error
-// with `err`, and return the process exit code (0 ok, 1 bad input / refused, 2 config error).
-import type { Config } from "../config/schema.ts";
-import type { Store } from "../store/open.ts";
+// with `err`, and return the process exit code (0 ok, 1 bad input / refused, 2 config error). They
+// read and write only through the admin service; the composition root builds it over the store.
+import type { AdminService } from "../admin/service.ts";
 
 export interface CliContext {
-  store: Store;
-  config: Config;
+  admin: AdminService;
   out(line: string): void;
   err(line: string): void;
   /** Who is acting, for the audit table (e.g. "cli:root"). */
   actor: string;
-  /** Environment for secrets named by variable (CHAP key, --X-secret-env); defaults to process.env. */
-  env?: Record<string, string | undefined>;
+  /** The environment, read once by the composition root: --tacacs-secret-env VAR names a variable in it. */
+  env: Record<string, string | undefined>;
 }
 
 export type CliCommand = (args: string[], ctx: CliContext) => Promise<number> | number;

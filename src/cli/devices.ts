@@ -1,6 +1,6 @@
-// `aaa-proxy group|device|proxy add|list|remove`: the device side of the admin CLI.
-import { audit } from "../store/audit.ts";
-import { DeviceStore } from "../store/devices.ts";
+// `aaa-proxy group|device|proxy add|set|list|remove`: the device side of the admin CLI. Flags become
+// admin service calls; the service validates and audits.
+import type { Result } from "../lib/result.ts";
 import { onePositional, parseFlags, requireFlag, table } from "./args.ts";
 import { CliError, type CliCommand, type CliContext } from "./context.ts";
 
@@ -10,16 +10,16 @@ function sub(args: string[]): [string, string[]] {
   return [verb, rest];
 }
 
-function done(
-  ctx: CliContext,
-  r: { ok: true } | { ok: false; detail?: string; code: string },
-  action: string,
-  object: string,
-  detail: Record<string, unknown> = {},
-): number {
+function done(ctx: CliContext, r: Result<unknown>, what: string, object: string): number {
   if (!r.ok) throw new CliError(r.detail ?? r.code);
-  audit(ctx.store.db, ctx.actor, action, object, detail);
-  ctx.out(`ok: ${action} ${object}`);
+  ctx.out(`ok: ${what} ${object}`);
+  return 0;
+}
+
+function list(ctx: CliContext, rest: string[], rows: object[], columns: string[]): number {
+  const { values } = parseFlags(rest, { json: { type: "boolean" } });
+  if (values.json) ctx.out(JSON.stringify(rows));
+  else for (const l of table(rows as Record<string, unknown>[], columns)) ctx.out(l);
   return 0;
 }
 
@@ -42,51 +42,60 @@ function secretFlag(
   return v;
 }
 
+/** Shared by `group add` and `group set`: one spelling for both (issue 21 defect 11). */
+const GROUP_FLAGS = {
+  "tacacs-secret": { type: "string" },
+  "radius-secret": { type: "string" },
+  "tacacs-secret-env": { type: "string" },
+  "radius-secret-env": { type: "string" },
+  "proxy-network": { type: "string" },
+  description: { type: "string" },
+  "require-message-authenticator": { type: "string" },
+  /** The old `group add` spelling, kept as an alias of `--require-message-authenticator no`. */
+  "no-require-message-authenticator": { type: "boolean" },
+} as const;
+
+function requireMA(values: {
+  "require-message-authenticator"?: string | undefined;
+  "no-require-message-authenticator"?: boolean | undefined;
+}): boolean | undefined {
+  const v = values["require-message-authenticator"];
+  if (v !== undefined && v !== "yes" && v !== "no")
+    throw new CliError("--require-message-authenticator takes yes or no");
+  if (values["no-require-message-authenticator"]) {
+    if (v === "yes")
+      throw new CliError(
+        "--require-message-authenticator yes and --no-require-message-authenticator together",
+      );
+    return false;
+  }
+  return v === undefined ? undefined : v === "yes";
+}
+
 export const groupCommand: CliCommand = (args, ctx) => {
-  const env = ctx.env ?? process.env;
-  const store = new DeviceStore(ctx.store.sqlite);
+  const ops = ctx.admin.devices;
   const [verb, rest] = sub(args);
   switch (verb) {
     case "add": {
-      const { values, positionals } = parseFlags(rest, {
-        "tacacs-secret": { type: "string" },
-        "radius-secret": { type: "string" },
-        "tacacs-secret-env": { type: "string" },
-        "radius-secret-env": { type: "string" },
-        "proxy-network": { type: "string" },
-        description: { type: "string" },
-        "no-require-message-authenticator": { type: "boolean" },
-      });
+      const { values, positionals } = parseFlags(rest, GROUP_FLAGS);
       const name = onePositional(positionals, "group name");
-      const tacacsSecret = secretFlag(values, "tacacs-secret", env);
-      const radiusSecret = secretFlag(values, "radius-secret", env);
-      const r = store.addGroup({
+      const r = ops.addGroup(ctx.actor, {
         name,
-        tacacsSecret,
-        radiusSecret,
+        tacacsSecret: secretFlag(values, "tacacs-secret", ctx.env),
+        radiusSecret: secretFlag(values, "radius-secret", ctx.env),
         proxyNetwork: values["proxy-network"],
         description: values.description,
-        requireMessageAuthenticator: !values["no-require-message-authenticator"],
+        requireMessageAuthenticator: requireMA(values),
       });
-      return done(ctx, r, "group.add", name, {
-        tacacs_secret_set: tacacsSecret !== undefined,
-        radius_secret_set: radiusSecret !== undefined,
-        proxy_network: values["proxy-network"] ?? null,
-      });
+      return done(ctx, r, "group.add", name);
     }
     case "set": {
       // Secret rotation and the like, in place: devices keep their group.
       const { values, positionals } = parseFlags(rest, {
-        "tacacs-secret": { type: "string" },
-        "radius-secret": { type: "string" },
-        "tacacs-secret-env": { type: "string" },
-        "radius-secret-env": { type: "string" },
-        "proxy-network": { type: "string" },
-        description: { type: "string" },
+        ...GROUP_FLAGS,
         "clear-tacacs-secret": { type: "boolean" },
         "clear-radius-secret": { type: "boolean" },
         "clear-proxy-network": { type: "boolean" },
-        "require-message-authenticator": { type: "string" },
       });
       const name = onePositional(positionals, "group name");
       const pick = (
@@ -98,57 +107,45 @@ export const groupCommand: CliCommand = (args, ctx) => {
           throw new CliError(`--${flag} and --clear-${flag} together`);
         return clear ? null : value;
       };
-      const rma = values["require-message-authenticator"];
-      if (rma !== undefined && rma !== "yes" && rma !== "no")
-        throw new CliError("--require-message-authenticator takes yes or no");
       const patch = {
         tacacsSecret: pick(
-          secretFlag(values, "tacacs-secret", env),
+          secretFlag(values, "tacacs-secret", ctx.env),
           values["clear-tacacs-secret"],
           "tacacs-secret",
         ),
         radiusSecret: pick(
-          secretFlag(values, "radius-secret", env),
+          secretFlag(values, "radius-secret", ctx.env),
           values["clear-radius-secret"],
           "radius-secret",
         ),
         proxyNetwork: pick(values["proxy-network"], values["clear-proxy-network"], "proxy-network"),
         description: values.description,
-        requireMessageAuthenticator: rma === undefined ? undefined : rma === "yes",
+        requireMessageAuthenticator: requireMA(values),
       };
-      const changed = Object.entries(patch)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k);
-      if (changed.length === 0) throw new CliError("nothing to change (see --help)");
-      return done(ctx, store.updateGroup(name, patch), "group.set", name, { changed });
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new CliError("nothing to change (see --help)");
+      return done(ctx, ops.updateGroup(ctx.actor, name, patch), "group.set", name);
     }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "group name");
-      return done(ctx, store.removeGroup(name), "group.remove", name);
+      return done(ctx, ops.removeGroup(ctx.actor, name), "group.remove", name);
     }
-    case "list": {
-      const { values } = parseFlags(rest, { json: { type: "boolean" } });
-      const rows = store.listGroups();
-      if (values.json) ctx.out(JSON.stringify(rows));
-      else
-        for (const l of table(rows as unknown as Record<string, unknown>[], [
-          "name",
-          "tacacs_secret_set",
-          "radius_secret_set",
-          "proxy_network",
-          "devices",
-        ]))
-          ctx.out(l);
-      return 0;
-    }
+    case "list":
+      return list(ctx, rest, ops.listGroups(), [
+        "name",
+        "tacacs_secret_set",
+        "radius_secret_set",
+        "proxy_network",
+        "devices",
+      ]);
     default:
       throw new CliError(`unknown action "group ${verb}": use add, set, list or remove`);
   }
 };
 
 export const deviceCommand: CliCommand = (args, ctx) => {
-  const store = new DeviceStore(ctx.store.sqlite);
+  const ops = ctx.admin.devices;
   const [verb, rest] = sub(args);
   switch (verb) {
     case "add": {
@@ -160,13 +157,8 @@ export const deviceCommand: CliCommand = (args, ctx) => {
       const name = onePositional(positionals, "device name");
       const network = requireFlag(values.network, "--network");
       const group = requireFlag(values.group, "--group");
-      return done(
-        ctx,
-        store.addDevice({ name, network, group, enabled: !values.disabled }),
-        "device.add",
-        name,
-        { network, group },
-      );
+      const r = ops.addDevice(ctx.actor, { name, network, group, enabled: !values.disabled });
+      return done(ctx, r, "device.add", name);
     }
     case "set": {
       const { values, positionals } = parseFlags(rest, {
@@ -182,39 +174,30 @@ export const deviceCommand: CliCommand = (args, ctx) => {
         group: values.group,
         enabled: values.enable ? true : values.disable ? false : undefined,
       };
-      const changed = Object.entries(patch)
-        .filter(([, v]) => v !== undefined)
-        .map(([k]) => k);
-      if (changed.length === 0) throw new CliError("nothing to change (see --help)");
-      return done(ctx, store.updateDevice(name, patch), "device.set", name, { changed });
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new CliError("nothing to change (see --help)");
+      return done(ctx, ops.updateDevice(ctx.actor, name, patch), "device.set", name);
     }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "device name");
-      return done(ctx, store.removeDevice(name), "device.remove", name);
+      return done(ctx, ops.removeDevice(ctx.actor, name), "device.remove", name);
     }
-    case "list": {
-      const { values } = parseFlags(rest, { json: { type: "boolean" } });
-      const rows = store.listDevices();
-      if (values.json) ctx.out(JSON.stringify(rows));
-      else
-        for (const l of table(rows as unknown as Record<string, unknown>[], [
-          "name",
-          "network",
-          "group",
-          "enabled",
-          "auto_registered",
-        ]))
-          ctx.out(l);
-      return 0;
-    }
+    case "list":
+      return list(ctx, rest, ops.listDevices(), [
+        "name",
+        "network",
+        "group",
+        "enabled",
+        "auto_registered",
+      ]);
     default:
       throw new CliError(`unknown action "device ${verb}": use add, set, list or remove`);
   }
 };
 
 export const proxyCommand: CliCommand = (args, ctx) => {
-  const store = new DeviceStore(ctx.store.sqlite);
+  const ops = ctx.admin.devices;
   const [verb, rest] = sub(args);
   switch (verb) {
     case "add": {
@@ -224,32 +207,16 @@ export const proxyCommand: CliCommand = (args, ctx) => {
       });
       const name = onePositional(positionals, "proxy name");
       const network = requireFlag(values.network, "--network");
-      return done(
-        ctx,
-        store.addProxy({ name, network, description: values.description }),
-        "proxy.add",
-        name,
-        { network },
-      );
+      const r = ops.addProxy(ctx.actor, { name, network, description: values.description });
+      return done(ctx, r, "proxy.add", name);
     }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "proxy name");
-      return done(ctx, store.removeProxy(name), "proxy.remove", name);
+      return done(ctx, ops.removeProxy(ctx.actor, name), "proxy.remove", name);
     }
-    case "list": {
-      const { values } = parseFlags(rest, { json: { type: "boolean" } });
-      const rows = store.listProxies();
-      if (values.json) ctx.out(JSON.stringify(rows));
-      else
-        for (const l of table(rows as unknown as Record<string, unknown>[], [
-          "name",
-          "network",
-          "description",
-        ]))
-          ctx.out(l);
-      return 0;
-    }
+    case "list":
+      return list(ctx, rest, ops.listProxies(), ["name", "network", "description"]);
     default:
       throw new CliError(`unknown action "proxy ${verb}": use add, list or remove`);
   }

@@ -7,14 +7,19 @@
 // each, four at a time), so the write lock is held for milliseconds, not minutes. On a terminal,
 // long imports show progress on stderr; every import ends with a summary line on stdout.
 import { basename } from "node:path";
-import { audit } from "../store/audit.ts";
-import { DeviceStore } from "../store/devices.ts";
 import { cell, parseCsvTable } from "./csv.ts";
 import { parseClientsConf } from "./freeradius-clients.ts";
 import { planClients } from "./import-freeradius.ts";
 import { csvUsers } from "./import-users.ts";
-import { csvOrFail, progressOf, readFile, RowError, type ImportContext } from "./import-util.ts";
-import { exportStore } from "./export.ts";
+import {
+  csvOrFail,
+  fromImport,
+  progressOf,
+  readFile,
+  RowError,
+  StoreRefused,
+  type ImportContext,
+} from "./import-util.ts";
 import { parseFlags } from "./args.ts";
 import { CliError, type CliCommand } from "./context.ts";
 
@@ -27,34 +32,24 @@ async function freeradiusClients(
 ): Promise<string> {
   const parsed = parseClientsConf(await readFile(file));
   if (!parsed.ok) throw new RowError(parsed.line, parsed.message);
-  const ds = new DeviceStore(ctx.store.sqlite);
-  const plan = planClients(parsed.clients, prefix, (n) => ds.getGroup(n) !== null);
+  const existing = new Set(ctx.admin.devices.listGroups().map((g) => g.name));
+  const plan = planClients(parsed.clients, prefix, (n) => existing.has(n));
+  const groups = plan.groups.map((g) => ({
+    line: g.line,
+    name: g.name,
+    radiusSecret: g.secret,
+    requireMessageAuthenticator: g.requireMessageAuthenticator,
+    description: `imported from ${basename(file)} (first client ${g.client})`,
+  }));
   const progress = progressOf(ctx, plan.devices.length);
-  ctx.store.sqlite.transaction(() => {
-    for (const g of plan.groups) {
-      const r = ds.addGroup({
-        name: g.name,
-        radiusSecret: g.secret,
-        requireMessageAuthenticator: g.requireMessageAuthenticator,
-        description: `imported from ${basename(file)} (first client ${g.client})`,
-      });
-      if (!r.ok) throw new RowError(g.line, r.detail ?? r.code);
-    }
-    for (const [i, d] of plan.devices.entries()) {
-      const r = ds.addDevice(d);
-      if (!r.ok) throw new RowError(d.line, r.detail ?? r.code);
-      progress(i + 1, "devices");
-    }
-    audit(ctx.store.db, ctx.actor, "import.freeradius-clients", basename(file), {
-      devices: plan.devices.length,
-      groups: plan.groups.map((g) => g.name),
-    });
-  })();
+  const r = fromImport(
+    ctx.admin.imports.clients(ctx.actor, basename(file), groups, plan.devices, progress),
+  );
   if (plan.ignored.length > 0)
     ctx.err(
       `note: ${file}: ignored attributes with no aaa-proxy equivalent: ${plan.ignored.join(", ")}`,
     );
-  return `imported ${plan.devices.length} devices in ${plan.groups.length} groups`;
+  return `imported ${r.devices} devices in ${plan.groups.length} groups`;
 }
 
 function parseEnabled(v: string, line: number): boolean {
@@ -68,7 +63,6 @@ async function csvDevices(file: string, ctx: ImportContext): Promise<string> {
   const t = csvOrFail(
     parseCsvTable(await readFile(file), ["name", "network", "group"], ["enabled"]),
   );
-  const ds = new DeviceStore(ctx.store.sqlite);
   const rows = t.rows.map((r) => ({
     line: r.line,
     name: cell(t, r, "name").trim(),
@@ -77,17 +71,8 @@ async function csvDevices(file: string, ctx: ImportContext): Promise<string> {
     enabled: parseEnabled(cell(t, r, "enabled"), r.line),
   }));
   const progress = progressOf(ctx, rows.length);
-  ctx.store.sqlite.transaction(() => {
-    for (const [i, d] of rows.entries()) {
-      const r = ds.addDevice(d);
-      if (!r.ok) throw new RowError(d.line, r.detail ?? r.code);
-      progress(i + 1, "devices");
-    }
-    audit(ctx.store.db, ctx.actor, "import.devices", basename(file), {
-      devices: rows.length,
-    });
-  })();
-  return `imported ${rows.length} devices in ${new Set(rows.map((r) => r.group)).size} groups`;
+  const r = fromImport(ctx.admin.imports.devices(ctx.actor, basename(file), rows, progress));
+  return `imported ${r.devices} devices in ${r.groups} groups`;
 }
 
 const IMPORT_USAGE =
@@ -118,13 +103,13 @@ export const importCommand: CliCommand = async (args, c) => {
     ctx.out(await run(file!));
     return 0;
   } catch (e) {
-    if (e instanceof CliError) throw e;
-    // Anything else thrown inside the transaction (a concurrent writer took a name, the disk is
-    // full) rolled it back as well: report it the same way, without a stack trace.
+    if (!(e instanceof RowError || e instanceof StoreRefused)) throw e;
+    // A write the store refused inside the transaction (the disk is full) rolled it back as well:
+    // reported the same way, without a stack trace.
     ctx.err(
       e instanceof RowError
         ? `${file}:${e.line}: ${e.message}`
-        : `${file}: the store refused the import: ${e instanceof Error ? e.message : String(e)}`,
+        : `${file}: the store refused the import: ${e.message}`,
     );
     ctx.err("nothing was imported");
     return 1;
@@ -142,6 +127,6 @@ export const exportCommand: CliCommand = (args, ctx) => {
     ctx.err(
       "warning: this export contains shared secrets and password hashes; store it like a key",
     );
-  ctx.out(JSON.stringify(exportStore(ctx.store, secrets), null, 2));
+  ctx.out(JSON.stringify(ctx.admin.exportJson(secrets), null, 2));
   return 0;
 };

@@ -1,6 +1,7 @@
 // clients.conf → device groups and devices. A device group holds the secret, so clients sharing a
 // secret (and the same require_message_authenticator) share a group, named PREFIX + a counter that
 // skips names already in the store. Every problem names the line of the attribute (or client) at fault.
+import { MAX_SECRET, OBJECT_NAME } from "../admin/validate.ts";
 import { parseCidr } from "../lib/ip.ts";
 import type { ClientBlock } from "./freeradius-clients.ts";
 import { RowError } from "./import-util.ts";
@@ -20,10 +21,8 @@ export interface PlannedDevice {
   group: string;
 }
 
-/** Same rule as the store's (src/store/devices.ts); checked here so the error names the line. */
-const DEVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$/;
-/** The store's bound on shared secrets. */
-const MAX_SECRET = 256;
+/** The admin service's name rule, checked here too so a derived name can be fixed up first. */
+const DEVICE_NAME = OBJECT_NAME;
 /** What the import reads; any other attribute is reported once as ignored. */
 export const USED_ATTRIBUTES = new Set([
   "ipaddr",

@@ -1,5 +1,6 @@
 // Shared by the import commands: the context (with an optional progress sink), reading the
 // input file with a size bound, and the row error that carries the line to report.
+import type { ImportResult } from "../admin/imports.ts";
 import { CliError, type CliContext } from "./context.ts";
 import type { CsvResult } from "./csv.ts";
 
@@ -46,4 +47,14 @@ export async function readFile(file: string): Promise<string> {
 export function csvOrFail<T>(r: CsvResult<T>): T {
   if (!r.ok) throw new RowError(r.line, r.message);
   return r.value;
+}
+
+/** A refused row becomes FILE:LINE: reason; a write the store refused, FILE: the store refused… */
+export class StoreRefused extends Error {}
+
+export function fromImport<T>(r: ImportResult<T>): T {
+  if (r.ok) return r.value;
+  const message = r.detail ?? r.code;
+  if (r.line !== undefined) throw new RowError(r.line, message);
+  throw new StoreRefused(message);
 }

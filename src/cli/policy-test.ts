@@ -4,7 +4,6 @@
 // made it. No socket is opened; the only side effect is the in-memory lockout/cache of this process.
 import { normalizeIp } from "../lib/ip.ts";
 import { traceAccess, traceCommand } from "../policy/trace.ts";
-import { createStorePolicy } from "../store/policy-source.ts";
 import { CliError } from "./context.ts";
 import { dispatch, int, parse, secretArg, type PolicyCliContext } from "./cli-util.ts";
 
@@ -47,13 +46,11 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
   if (privLvl !== undefined && (privLvl < 0 || privLvl > 15))
     throw new CliError("--priv-lvl must be 0..15");
 
-  const { policy, source } = createStorePolicy(
-    ctx.store,
-    ctx.config,
-    ctx.env === undefined ? {} : { env: ctx.env },
-  );
+  if (ctx.tracer === undefined)
+    throw new CliError("no policy available (the CLI must pass the store's policy)");
+  const { policy, snapshot, defaultCommandAction } = ctx.tracer();
   const now = Date.now();
-  const access = traceAccess(source.snapshot(), values.user, device, now);
+  const access = traceAccess(snapshot(), values.user, device, now);
   const report: Record<string, unknown> = {
     user: access.user,
     known: access.known,
@@ -82,7 +79,7 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
   if (values.command !== undefined) {
     const words = values.command.trim().split(/\s+/);
     const t = traceCommand(
-      source.snapshot(),
+      snapshot(),
       {
         username: values.user,
         device,
@@ -90,7 +87,7 @@ async function test(args: string[], ctx: PolicyCliContext): Promise<number> {
         args: words.slice(1),
         privLvl: privLvl ?? access.privLvl,
       },
-      ctx.config.policy.default_command_action,
+      defaultCommandAction,
       now,
     );
     report.command = {

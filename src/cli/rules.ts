@@ -1,5 +1,4 @@
 // `aaa-proxy rule add|list|remove` — command authorization rules (first match wins, by position).
-import { addRule, listRules, removeRule } from "../store/rules.ts";
 import { CliError } from "./context.ts";
 import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
 
@@ -23,24 +22,17 @@ function add(args: string[], ctx: PolicyCliContext): number {
   const name = onePositional(positionals, ADD);
   if (values.action === undefined || values.pattern === undefined)
     throw new CliError(`--action and --pattern are required (usage: ${ADD})`);
-  const position = int(values.position, "--position");
-  const minPriv = int(values["min-priv"], "--min-priv");
-  const maxPriv = int(values["max-priv"], "--max-priv");
   const r = need(
-    addRule(
-      ctx.store,
-      {
-        name,
-        action: values.action,
-        pattern: values.pattern,
-        ...(position === undefined ? {} : { position }),
-        ...(minPriv === undefined ? {} : { minPriv }),
-        ...(maxPriv === undefined ? {} : { maxPriv }),
-        userGroups: values["user-group"] ?? [],
-        deviceGroups: values["device-group"] ?? [],
-      },
-      ctx.actor,
-    ),
+    ctx.admin.rules.add(ctx.actor, {
+      name,
+      action: values.action,
+      pattern: values.pattern,
+      position: int(values.position, "--position"),
+      minPriv: int(values["min-priv"], "--min-priv"),
+      maxPriv: int(values["max-priv"], "--max-priv"),
+      userGroups: values["user-group"] ?? [],
+      deviceGroups: values["device-group"] ?? [],
+    }),
   );
   ctx.out(`rule ${name} added at position ${r.position}`);
   return 0;
@@ -48,7 +40,7 @@ function add(args: string[], ctx: PolicyCliContext): number {
 
 function list(args: string[], ctx: PolicyCliContext): number {
   const { values } = parse(args, { json: { type: "boolean" } }, "rule list [--json]");
-  const rules = listRules(ctx.store);
+  const rules = ctx.admin.rules.list();
   if (values.json) {
     ctx.out(JSON.stringify(rules));
     return 0;
@@ -68,7 +60,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
 function remove(args: string[], ctx: PolicyCliContext): number {
   const { positionals } = parse(args, {}, "rule remove NAME");
   const name = onePositional(positionals, "rule remove NAME");
-  need(removeRule(ctx.store, name, ctx.actor));
+  need(ctx.admin.rules.remove(ctx.actor, name));
   ctx.out(`rule ${name} removed`);
   return 0;
 }

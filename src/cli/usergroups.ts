@@ -1,11 +1,10 @@
 // `aaa-proxy usergroup add|list|remove`.
-import { addUserGroup, listUserGroups, removeUserGroup } from "../store/user-groups.ts";
 import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
 
 const ADD =
   "usergroup add NAME [--priv-lvl N] [--av service=shell:priv-lvl=15 ...] [--radius-reply Name=Value ...] [--device-group G ...] [--description TEXT]";
 
-async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
+function add(args: string[], ctx: PolicyCliContext): number {
   const { values, positionals } = parse(
     args,
     {
@@ -20,18 +19,14 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
   const name = onePositional(positionals, ADD);
   const privLvl = int(values["priv-lvl"], "--priv-lvl");
   need(
-    await addUserGroup(
-      ctx.store,
-      {
-        name,
-        ...(privLvl === undefined ? {} : { privLvl }),
-        ...(values.description === undefined ? {} : { description: values.description }),
-        av: values.av ?? [],
-        radiusReply: values["radius-reply"] ?? [],
-        deviceGroups: values["device-group"] ?? [],
-      },
-      ctx.actor,
-    ),
+    ctx.admin.userGroups.add(ctx.actor, {
+      name,
+      privLvl,
+      description: values.description,
+      av: values.av ?? [],
+      radiusReply: values["radius-reply"] ?? [],
+      deviceGroups: values["device-group"] ?? [],
+    }),
   );
   ctx.out(`user group ${name} added`);
   return 0;
@@ -39,7 +34,7 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
 
 function list(args: string[], ctx: PolicyCliContext): number {
   const { values } = parse(args, { json: { type: "boolean" } }, "usergroup list [--json]");
-  const groups = listUserGroups(ctx.store);
+  const groups = ctx.admin.userGroups.list();
   if (values.json) {
     ctx.out(JSON.stringify(groups));
     return 0;
@@ -57,7 +52,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
 function remove(args: string[], ctx: PolicyCliContext): number {
   const { positionals } = parse(args, {}, "usergroup remove NAME");
   const name = onePositional(positionals, "usergroup remove NAME");
-  need(removeUserGroup(ctx.store, name, ctx.actor));
+  need(ctx.admin.userGroups.remove(ctx.actor, name));
   ctx.out(`user group ${name} removed`);
   return 0;
 }

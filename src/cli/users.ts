@@ -1,13 +1,6 @@
 // `aaa-proxy user add|list|remove|passwd|disable|enable|expire` — local users.
-import { loadChapKey } from "../policy/chap-credential.ts";
-import {
-  addUser,
-  listUsers,
-  removeUser,
-  setEnabled,
-  setExpiry,
-  setPassword,
-} from "../store/users.ts";
+import type { Result } from "../lib/result.ts";
+import { parseIsoTime } from "../admin/validate.ts";
 import { CliError } from "./context.ts";
 import {
   dispatch,
@@ -24,10 +17,8 @@ const ADD =
 function parseExpiry(s: string | undefined): number | null | undefined {
   if (s === undefined) return undefined;
   if (s === "never") return null;
-  // ISO 8601 with a date; Date.parse accepts more, so require the shape.
-  const t = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) ? Date.parse(s) : NaN;
-  if (Number.isNaN(t))
-    throw new CliError(`--expires must be an ISO 8601 date or "never", got "${s}"`);
+  const t = parseIsoTime(s);
+  if (t === null) throw new CliError(`--expires must be an ISO 8601 date or "never", got "${s}"`);
   return t;
 }
 
@@ -49,28 +40,16 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
   const password = await secretArg(values, ctx);
   if (password === undefined)
     throw new CliError(`--password or --password-stdin is required (usage: ${ADD})`);
-  let chapKey: Uint8Array | null = null;
-  if (values["chap-secret"] !== undefined) {
-    const k = loadChapKey(ctx.env ?? process.env, ctx.config.policy.chap_key_env);
-    if (!k.ok) throw new CliError(`--chap-secret needs the encryption key: ${k.detail ?? k.code}`);
-    chapKey = k.value;
-  }
-  const expiresAt = parseExpiry(values.expires);
   need(
-    await addUser(
-      ctx.store,
-      {
-        username,
-        password,
-        groups: values.group ?? [],
-        ...(values["enable-secret"] === undefined ? {} : { enableSecret: values["enable-secret"] }),
-        ...(expiresAt === undefined ? {} : { expiresAt }),
-        ...(values["chap-secret"] === undefined ? {} : { chapSecret: values["chap-secret"] }),
-        ntHashFromPassword: values["nt-hash-from-password"] ?? false,
-        chapKey,
-      },
-      ctx.actor,
-    ),
+    await ctx.admin.users.add(ctx.actor, {
+      username,
+      password,
+      groups: values.group ?? [],
+      enableSecret: values["enable-secret"],
+      expiresAt: parseExpiry(values.expires),
+      chapSecret: values["chap-secret"],
+      ntHashFromPassword: values["nt-hash-from-password"] ?? false,
+    }),
   );
   ctx.out(`user ${username.normalize("NFC")} added`);
   return 0;
@@ -78,7 +57,7 @@ async function add(args: string[], ctx: PolicyCliContext): Promise<number> {
 
 function list(args: string[], ctx: PolicyCliContext): number {
   const { values } = parse(args, { json: { type: "boolean" } }, "user list [--json]");
-  const users = listUsers(ctx.store);
+  const users = ctx.admin.users.list();
   if (values.json) {
     ctx.out(JSON.stringify(users));
     return 0;
@@ -92,10 +71,7 @@ function list(args: string[], ctx: PolicyCliContext): number {
   return 0;
 }
 
-function named(
-  action: string,
-  f: (ctx: PolicyCliContext, name: string) => ReturnType<typeof removeUser>,
-) {
+function named(action: string, f: (ctx: PolicyCliContext, name: string) => Result<unknown>) {
   return (args: string[], ctx: PolicyCliContext): number => {
     const usage = `user ${action} NAME`;
     const { positionals } = parse(args, {}, usage);
@@ -117,7 +93,7 @@ async function passwd(args: string[], ctx: PolicyCliContext): Promise<number> {
   const password = await secretArg(values, ctx);
   if (password === undefined)
     throw new CliError(`--password or --password-stdin is required (usage: ${usage})`);
-  need(await setPassword(ctx.store, name, password, ctx.actor));
+  need(await ctx.admin.users.setPassword(ctx.actor, name, password));
   ctx.out(`password of ${name} changed`);
   return 0;
 }
@@ -128,7 +104,7 @@ function expire(args: string[], ctx: PolicyCliContext): number {
   const name = onePositional(positionals, usage);
   const t = parseExpiry(values.expires);
   if (t === undefined) throw new CliError(`--expires is required (usage: ${usage})`);
-  need(setExpiry(ctx.store, name, t, ctx.actor));
+  need(ctx.admin.users.setExpiry(ctx.actor, name, t));
   ctx.out(`expiry of ${name} set to ${t === null ? "never" : new Date(t).toISOString()}`);
   return 0;
 }
@@ -136,9 +112,9 @@ function expire(args: string[], ctx: PolicyCliContext): number {
 export const userCommand = dispatch("user", {
   add,
   list,
-  remove: named("remove", (ctx, n) => removeUser(ctx.store, n, ctx.actor)),
+  remove: named("remove", (ctx, n) => ctx.admin.users.remove(ctx.actor, n)),
   passwd,
-  disable: named("disable", (ctx, n) => setEnabled(ctx.store, n, false, ctx.actor)),
-  enable: named("enable", (ctx, n) => setEnabled(ctx.store, n, true, ctx.actor)),
+  disable: named("disable", (ctx, n) => ctx.admin.users.setEnabled(ctx.actor, n, false)),
+  enable: named("enable", (ctx, n) => ctx.admin.users.setEnabled(ctx.actor, n, true)),
   expire,
 });

@@ -1,7 +1,8 @@
 // Shared pieces of the admin API: the Hono env (who is acting), JSON body validation with
-// OpenAPI-style errors, and the mapping from store Result codes to HTTP statuses.
+// OpenAPI-style errors, and the mapping from the admin service's Result codes to HTTP statuses.
 import type { Context } from "hono";
 import * as v from "valibot";
+import { parseIsoTime } from "../admin/validate.ts";
 import type { Err } from "../lib/result.ts";
 
 export type AdminEnv = { Variables: { actor: string } };
@@ -64,7 +65,7 @@ export function readQuery<S extends v.GenericSchema>(
 }
 
 /**
- * A refused store write as an HTTP error. The rule: "not found" is 404 when it names the object in
+ * A refused admin write as an HTTP error. The rule: "not found" is 404 when it names the object in
  * the path; on create the object cannot exist yet, so a "not found" there is a missing referenced
  * object (a device's group, a user's group) and is the caller's bad input: 400. Duplicates and
  * objects still in use are 409. A failed write is 500.
@@ -92,18 +93,13 @@ export const notFound = (c: Context, what: string, name: string): Response =>
 
 /** Bounded free text (descriptions). */
 export const Text = v.pipe(v.string(), v.maxLength(1024));
-/** Names are checked by the store (each kind has its own rule); here only the type and a bound. */
+/** Names are checked by the admin service (each kind has its own rule); here only the type and a bound. */
 export const Name = v.pipe(v.string(), v.minLength(1), v.maxLength(253));
 export const Names = v.pipe(v.array(Name), v.maxLength(1000));
-/** Shared secrets and passwords: presence and type here, length rules in the store. */
+/** Shared secrets and passwords: presence and type here, length rules in the admin service. */
 export const Secret = v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1024));
 
-/** ISO 8601 date or date-time → epoch ms; null for anything else. */
-export function parseIsoTime(s: string): number | null {
-  if (!/^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s)) return null;
-  const t = Date.parse(s);
-  return Number.isNaN(t) ? null : t;
-}
+export { parseIsoTime };
 export const IsoTime = v.pipe(
   v.string(),
   v.check((s) => parseIsoTime(s) !== null, "must be an ISO 8601 date or date-time"),
@@ -118,6 +114,3 @@ export const QueryInt = (min: number, max: number) =>
     v.minValue(min, `must be at least ${min}`),
     v.maxValue(max, `must be at most ${max}`),
   );
-
-export const iso = (t: number | null): string | null =>
-  t === null ? null : new Date(t).toISOString();

@@ -1,11 +1,9 @@
 // Admin API: device groups, devices and proxies. Secrets are write-only: a request may set or clear
-// them, responses only say `tacacs_secret_set` / `radius_secret_set`. DeviceStore does not audit,
-// so every successful write here is audited (field names only, never values of secrets).
+// them, responses only say `tacacs_secret_set` / `radius_secret_set`. The admin service validates
+// and audits (field names only, never values of secrets); this file maps JSON to its calls.
 import { Hono } from "hono";
 import * as v from "valibot";
-import { audit } from "../store/audit.ts";
-import { DeviceStore } from "../store/devices.ts";
-import type { Store } from "../store/open.ts";
+import type { AdminService } from "../admin/service.ts";
 import {
   fail,
   notFound,
@@ -62,12 +60,9 @@ const ProxyPatch = v.strictObject({
   description: v.optional(Text),
 });
 
-/** Which fields a body touched; goes into the audit detail instead of the values. */
-const fields = (o: object): string[] => Object.keys(o).sort();
-
-export function deviceRoutes(store: Store): Hono<AdminEnv> {
+export function deviceRoutes(admin: AdminService): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
-  const ds = new DeviceStore(store.sqlite);
+  const ds = admin.devices;
 
   // ---- device groups
   app.get("/device-groups", (c) => c.json({ items: ds.listGroups() }));
@@ -79,7 +74,7 @@ export function deviceRoutes(store: Store): Hono<AdminEnv> {
     const b = await readBody(c, GroupCreate);
     if (!b.ok) return b.res;
     const g = b.value;
-    const r = ds.addGroup({
+    const r = ds.addGroup(c.get("actor"), {
       name: g.name,
       description: g.description,
       tacacsSecret: g.tacacs_secret,
@@ -87,39 +82,24 @@ export function deviceRoutes(store: Store): Hono<AdminEnv> {
       proxyNetwork: g.proxy_network,
       requireMessageAuthenticator: g.require_message_authenticator,
     });
-    if (!r.ok) return fail(c, r, "create");
-    audit(store.db, c.get("actor"), "group.add", g.name, {
-      fields: fields(g),
-      proxy_network: g.proxy_network ?? null,
-    });
-    return c.json(ds.getGroup(g.name), 201);
+    return r.ok ? c.json(r.value, 201) : fail(c, r, "create");
   });
   app.patch("/device-groups/:name", async (c) => {
-    const name = c.req.param("name");
     const b = await readBody(c, GroupPatch);
     if (!b.ok) return b.res;
     const p = b.value;
-    const r = ds.updateGroup(name, {
+    const r = ds.updateGroup(c.get("actor"), c.req.param("name"), {
       description: p.description,
       tacacsSecret: p.tacacs_secret,
       radiusSecret: p.radius_secret,
       proxyNetwork: p.proxy_network,
       requireMessageAuthenticator: p.require_message_authenticator,
     });
-    if (!r.ok) return fail(c, r);
-    const cleared = fields(p).filter((k) => p[k as keyof typeof p] === null);
-    audit(store.db, c.get("actor"), "group.update", name, {
-      fields: fields(p),
-      cleared,
-    });
-    return c.json(ds.getGroup(name));
+    return r.ok ? c.json(r.value) : fail(c, r);
   });
   app.delete("/device-groups/:name", (c) => {
-    const name = c.req.param("name");
-    const r = ds.removeGroup(name);
-    if (!r.ok) return fail(c, r);
-    audit(store.db, c.get("actor"), "group.remove", name);
-    return c.body(null, 204);
+    const r = ds.removeGroup(c.get("actor"), c.req.param("name"));
+    return r.ok ? c.body(null, 204) : fail(c, r);
   });
 
   // ---- devices
@@ -146,31 +126,18 @@ export function deviceRoutes(store: Store): Hono<AdminEnv> {
   app.post("/devices", async (c) => {
     const b = await readBody(c, DeviceCreate);
     if (!b.ok) return b.res;
-    const d = b.value;
-    const r = ds.addDevice(d);
-    if (!r.ok) return fail(c, r, "create");
-    audit(store.db, c.get("actor"), "device.add", d.name, {
-      network: d.network,
-      group: d.group,
-      enabled: d.enabled ?? true,
-    });
-    return c.json(ds.getDevice(d.name), 201);
+    const r = ds.addDevice(c.get("actor"), b.value);
+    return r.ok ? c.json(r.value, 201) : fail(c, r, "create");
   });
   app.patch("/devices/:name", async (c) => {
-    const name = c.req.param("name");
     const b = await readBody(c, DevicePatch);
     if (!b.ok) return b.res;
-    const r = ds.updateDevice(name, b.value);
-    if (!r.ok) return fail(c, r);
-    audit(store.db, c.get("actor"), "device.update", name, { ...b.value });
-    return c.json(ds.getDevice(name));
+    const r = ds.updateDevice(c.get("actor"), c.req.param("name"), b.value);
+    return r.ok ? c.json(r.value) : fail(c, r);
   });
   app.delete("/devices/:name", (c) => {
-    const name = c.req.param("name");
-    const r = ds.removeDevice(name);
-    if (!r.ok) return fail(c, r);
-    audit(store.db, c.get("actor"), "device.remove", name);
-    return c.body(null, 204);
+    const r = ds.removeDevice(c.get("actor"), c.req.param("name"));
+    return r.ok ? c.body(null, 204) : fail(c, r);
   });
 
   // ---- proxies (PROXY v2 senders)
@@ -182,28 +149,18 @@ export function deviceRoutes(store: Store): Hono<AdminEnv> {
   app.post("/proxies", async (c) => {
     const b = await readBody(c, ProxyCreate);
     if (!b.ok) return b.res;
-    const r = ds.addProxy(b.value);
-    if (!r.ok) return fail(c, r, "create");
-    audit(store.db, c.get("actor"), "proxy.add", b.value.name, {
-      network: b.value.network,
-    });
-    return c.json(ds.getProxy(b.value.name), 201);
+    const r = ds.addProxy(c.get("actor"), b.value);
+    return r.ok ? c.json(r.value, 201) : fail(c, r, "create");
   });
   app.patch("/proxies/:name", async (c) => {
-    const name = c.req.param("name");
     const b = await readBody(c, ProxyPatch);
     if (!b.ok) return b.res;
-    const r = ds.updateProxy(name, b.value);
-    if (!r.ok) return fail(c, r);
-    audit(store.db, c.get("actor"), "proxy.update", name, { ...b.value });
-    return c.json(ds.getProxy(name));
+    const r = ds.updateProxy(c.get("actor"), c.req.param("name"), b.value);
+    return r.ok ? c.json(r.value) : fail(c, r);
   });
   app.delete("/proxies/:name", (c) => {
-    const name = c.req.param("name");
-    const r = ds.removeProxy(name);
-    if (!r.ok) return fail(c, r);
-    audit(store.db, c.get("actor"), "proxy.remove", name);
-    return c.body(null, 204);
+    const r = ds.removeProxy(c.get("actor"), c.req.param("name"));
+    return r.ok ? c.body(null, 204) : fail(c, r);
   });
   return app;
 }

@@ -1,30 +1,12 @@
-// Admin API: users, user groups and command rules. The store functions audit themselves (with the
-// API actor). Responses use snake_case like the device side and never carry a hash: users show
-// only `enable_secret_set` and the kind of CHAP credential.
+// Admin API: users, user groups and command rules, mapped onto the admin service (which validates,
+// hashes and audits with the API actor). Responses use snake_case like the device side and never
+// carry a hash: users show only `enable_secret_set` and the kind of CHAP credential.
 import { Hono } from "hono";
 import * as v from "valibot";
-import type { Store } from "../store/open.ts";
-import { addRule, listRules, removeRule, updateRule, type RuleView } from "../store/rules.ts";
-import {
-  addUserGroup,
-  listUserGroups,
-  removeUserGroup,
-  updateUserGroup,
-  type UserGroupView,
-} from "../store/user-groups.ts";
-import {
-  addUser,
-  listUsers,
-  removeUser,
-  setEnabled,
-  setExpiry,
-  setPassword,
-  setUserGroups,
-  type UserView,
-} from "../store/users.ts";
+import type { AdminService } from "../admin/service.ts";
+import { ruleJson, userGroupJson, userJson } from "../admin/views.ts";
 import {
   fail,
-  iso,
   IsoTime,
   Name,
   Names,
@@ -87,194 +69,130 @@ const RuleCreate = v.strictObject({
   device_groups: v.optional(Names),
 });
 
-const userJson = (u: UserView) => ({
-  username: u.username,
-  enabled: u.enabled,
-  groups: u.groups,
-  expires_at: iso(u.expiresAt),
-  enable_secret_set: u.enableSecret,
-  chap: u.chap,
-  credential_version: u.credentialVersion,
-  created_at: iso(u.createdAt),
-});
-const userGroupJson = (g: UserGroupView) => ({
-  name: g.name,
-  description: g.description,
-  priv_lvl: g.privLvl,
-  av: g.av,
-  radius_reply: g.radiusReply,
-  device_groups: g.deviceGroups,
-  members: g.members,
-});
-const ruleJson = (r: RuleView) => ({
-  name: r.name,
-  position: r.position,
-  action: r.action,
-  pattern: r.pattern,
-  min_priv: r.minPriv,
-  max_priv: r.maxPriv,
-  user_groups: r.userGroups,
-  device_groups: r.deviceGroups,
-});
-
 const expiry = (s: string | null | undefined): number | null | undefined =>
   s === undefined || s === null ? s : parseIsoTime(s);
 
-export function policyRoutes(store: Store): Hono<AdminEnv> {
+export function policyRoutes(admin: AdminService): Hono<AdminEnv> {
   const app = new Hono<AdminEnv>();
-  const user = (name: string) => listUsers(store).find((u) => u.username === name.normalize("NFC"));
+  const { users, userGroups, rules } = admin;
 
   // ---- users
-  app.get("/users", (c) => c.json({ items: listUsers(store).map(userJson) }));
+  app.get("/users", (c) => c.json({ items: users.list().map(userJson) }));
   app.get("/users/:name", (c) => {
-    const u = user(c.req.param("name"));
+    const u = users.get(c.req.param("name"));
     return u ? c.json(userJson(u)) : notFound(c, "user", c.req.param("name"));
   });
   app.post("/users", async (c) => {
     const b = await readBody(c, UserCreate);
     if (!b.ok) return b.res;
     const u = b.value;
-    const r = await addUser(
-      store,
-      {
-        username: u.username,
-        password: u.password,
-        groups: u.groups ?? [],
-        enableSecret: u.enable_secret,
-        expiresAt: expiry(u.expires_at) ?? null,
-      },
-      c.get("actor"),
-    );
-    if (!r.ok) return fail(c, r, "create");
-    return c.json(userJson(user(u.username)!), 201);
+    const r = await users.add(c.get("actor"), {
+      username: u.username,
+      password: u.password,
+      groups: u.groups ?? [],
+      enableSecret: u.enable_secret,
+      expiresAt: expiry(u.expires_at) ?? null,
+    });
+    return r.ok ? c.json(userJson(r.value), 201) : fail(c, r, "create");
   });
-  // Each field is its own audited change. Groups go first: they are the one field that can be
-  // refused for bad input (an unknown group), so a refused PATCH changes nothing.
+  // Each field is its own audited change (groups, expiry, status, password), all in one
+  // transaction: a refused PATCH changes nothing.
   app.patch("/users/:name", async (c) => {
     const name = c.req.param("name");
     const b = await readBody(c, UserPatch);
     if (!b.ok) return b.res;
     const p = b.value;
-    const actor = c.get("actor");
-    if (!user(name)) return notFound(c, "user", name);
-    const steps: Array<() => ReturnType<typeof setEnabled> | ReturnType<typeof setPassword>> = [];
-    if (p.groups !== undefined) steps.push(() => setUserGroups(store, name, p.groups!, actor));
-    if (p.expires_at !== undefined)
-      steps.push(() => setExpiry(store, name, expiry(p.expires_at)!, actor));
-    if (p.enabled !== undefined) steps.push(() => setEnabled(store, name, p.enabled!, actor));
-    if (p.password !== undefined) steps.push(() => setPassword(store, name, p.password!, actor));
-    for (const step of steps) {
-      const r = await step();
-      if (!r.ok) return fail(c, r);
-    }
-    return c.json(userJson(user(name)!));
+    if (!users.get(name)) return notFound(c, "user", name);
+    const r = await users.update(c.get("actor"), name, {
+      groups: p.groups,
+      expiresAt: expiry(p.expires_at),
+      enabled: p.enabled,
+      password: p.password,
+    });
+    return r.ok ? c.json(userJson(r.value)) : fail(c, r);
   });
   app.delete("/users/:name", (c) => {
-    const r = removeUser(store, c.req.param("name"), c.get("actor"));
+    const r = users.remove(c.get("actor"), c.req.param("name"));
     return r.ok ? c.body(null, 204) : fail(c, r);
   });
 
   // ---- user groups
-  app.get("/user-groups", (c) => c.json({ items: listUserGroups(store).map(userGroupJson) }));
+  app.get("/user-groups", (c) => c.json({ items: userGroups.list().map(userGroupJson) }));
   app.get("/user-groups/:name", (c) => {
-    const g = listUserGroups(store).find((x) => x.name === c.req.param("name"));
+    const g = userGroups.get(c.req.param("name"));
     return g ? c.json(userGroupJson(g)) : notFound(c, "user group", c.req.param("name"));
   });
   app.post("/user-groups", async (c) => {
     const b = await readBody(c, UserGroupCreate);
     if (!b.ok) return b.res;
     const g = b.value;
-    const r = await addUserGroup(
-      store,
-      {
-        name: g.name,
-        description: g.description,
-        privLvl: g.priv_lvl,
-        av: g.av ?? [],
-        radiusReply: g.radius_reply ?? [],
-        deviceGroups: g.device_groups ?? [],
-      },
-      c.get("actor"),
-    );
-    if (!r.ok) return fail(c, r, "create");
-    return c.json(userGroupJson(listUserGroups(store).find((x) => x.name === g.name)!), 201);
+    const r = userGroups.add(c.get("actor"), {
+      name: g.name,
+      description: g.description,
+      privLvl: g.priv_lvl,
+      av: g.av ?? [],
+      radiusReply: g.radius_reply ?? [],
+      deviceGroups: g.device_groups ?? [],
+    });
+    return r.ok ? c.json(userGroupJson(r.value), 201) : fail(c, r, "create");
   });
   app.patch("/user-groups/:name", async (c) => {
     const b = await readBody(c, UserGroupPatch);
     if (!b.ok) return b.res;
     const g = b.value;
-    const name = c.req.param("name");
-    const r = updateUserGroup(
-      store,
-      name,
-      {
-        ...(g.description === undefined ? {} : { description: g.description }),
-        ...(g.priv_lvl === undefined ? {} : { privLvl: g.priv_lvl }),
-        ...(g.av === undefined ? {} : { av: g.av }),
-        ...(g.radius_reply === undefined ? {} : { radiusReply: g.radius_reply }),
-        ...(g.device_groups === undefined ? {} : { deviceGroups: g.device_groups }),
-      },
-      c.get("actor"),
-    );
-    if (!r.ok) return fail(c, r);
-    return c.json(userGroupJson(listUserGroups(store).find((x) => x.name === name)!));
+    const r = userGroups.update(c.get("actor"), c.req.param("name"), {
+      description: g.description,
+      privLvl: g.priv_lvl,
+      av: g.av,
+      radiusReply: g.radius_reply,
+      deviceGroups: g.device_groups,
+    });
+    return r.ok ? c.json(userGroupJson(r.value)) : fail(c, r);
   });
   app.delete("/user-groups/:name", (c) => {
-    const r = removeUserGroup(store, c.req.param("name"), c.get("actor"));
+    const r = userGroups.remove(c.get("actor"), c.req.param("name"));
     return r.ok ? c.body(null, 204) : fail(c, r);
   });
 
   // ---- command rules
-  app.get("/rules", (c) => c.json({ items: listRules(store).map(ruleJson) }));
+  app.get("/rules", (c) => c.json({ items: rules.list().map(ruleJson) }));
   app.get("/rules/:name", (c) => {
-    const r = listRules(store).find((x) => x.name === c.req.param("name"));
+    const r = rules.get(c.req.param("name"));
     return r ? c.json(ruleJson(r)) : notFound(c, "rule", c.req.param("name"));
   });
   app.post("/rules", async (c) => {
     const b = await readBody(c, RuleCreate);
     if (!b.ok) return b.res;
     const x = b.value;
-    const r = addRule(
-      store,
-      {
-        name: x.name,
-        action: x.action,
-        pattern: x.pattern,
-        position: x.position,
-        minPriv: x.min_priv,
-        maxPriv: x.max_priv,
-        userGroups: x.user_groups ?? [],
-        deviceGroups: x.device_groups ?? [],
-      },
-      c.get("actor"),
-    );
-    if (!r.ok) return fail(c, r, "create");
-    return c.json(ruleJson(listRules(store).find((y) => y.name === x.name)!), 201);
+    const r = rules.add(c.get("actor"), {
+      name: x.name,
+      action: x.action,
+      pattern: x.pattern,
+      position: x.position,
+      minPriv: x.min_priv,
+      maxPriv: x.max_priv,
+      userGroups: x.user_groups ?? [],
+      deviceGroups: x.device_groups ?? [],
+    });
+    return r.ok ? c.json(ruleJson(r.value), 201) : fail(c, r, "create");
   });
   app.patch("/rules/:name", async (c) => {
     const b = await readBody(c, RulePatch);
     if (!b.ok) return b.res;
     const x = b.value;
-    const name = c.req.param("name");
-    const r = updateRule(
-      store,
-      name,
-      {
-        ...(x.action === undefined ? {} : { action: x.action }),
-        ...(x.pattern === undefined ? {} : { pattern: x.pattern }),
-        ...(x.position === undefined ? {} : { position: x.position }),
-        ...(x.min_priv === undefined ? {} : { minPriv: x.min_priv }),
-        ...(x.max_priv === undefined ? {} : { maxPriv: x.max_priv }),
-        ...(x.user_groups === undefined ? {} : { userGroups: x.user_groups }),
-        ...(x.device_groups === undefined ? {} : { deviceGroups: x.device_groups }),
-      },
-      c.get("actor"),
-    );
-    if (!r.ok) return fail(c, r);
-    return c.json(ruleJson(listRules(store).find((y) => y.name === name)!));
+    const r = rules.update(c.get("actor"), c.req.param("name"), {
+      action: x.action,
+      pattern: x.pattern,
+      position: x.position,
+      minPriv: x.min_priv,
+      maxPriv: x.max_priv,
+      userGroups: x.user_groups,
+      deviceGroups: x.device_groups,
+    });
+    return r.ok ? c.json(ruleJson(r.value)) : fail(c, r);
   });
   app.delete("/rules/:name", (c) => {
-    const r = removeRule(store, c.req.param("name"), c.get("actor"));
+    const r = rules.remove(c.get("actor"), c.req.param("name"));
     return r.ok ? c.body(null, 204) : fail(c, r);
   });
   return app;

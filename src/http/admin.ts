@@ -13,9 +13,8 @@ import * as v from "valibot";
 import { timingSafeEqual } from "../lib/bytes.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { ReloadResult } from "../lib/result.ts";
-import { MAX_PAGE, queryAccounting } from "../store/accounting.ts";
-import { audit } from "../store/audit.ts";
-import type { Store } from "../store/open.ts";
+import { ACCOUNTING_MAX_PAGE as MAX_PAGE } from "../admin/ports.ts";
+import type { AdminService } from "../admin/service.ts";
 import { IsoTime, Name, parseIsoTime, QueryInt, readQuery, type AdminEnv } from "./admin-common.ts";
 import { deviceRoutes } from "./admin-devices.ts";
 import { policyRoutes } from "./admin-policy.ts";
@@ -28,7 +27,8 @@ const MAX_BODY_BYTES = 64 * 1024;
 export type { ReloadResult } from "../lib/result.ts";
 
 export interface AdminDeps {
-  store: Store;
+  /** Every read and write of the store goes through it (validation, hashing, audit). */
+  service: AdminService;
   /** The bearer token (the value of the variable named by http.admin_token_env). Empty/absent: API off. */
   token: string | null | undefined;
   registry: Registry;
@@ -134,8 +134,8 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     }),
   );
 
-  app.route("/", deviceRoutes(deps.store));
-  app.route("/", policyRoutes(deps.store));
+  app.route("/", deviceRoutes(deps.service));
+  app.route("/", policyRoutes(deps.service));
 
   app.get("/accounting", (c) => {
     const q = readQuery(c, AccountingQuery);
@@ -143,7 +143,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     const { since, until, user, device, protocol } = q.value;
     const limit = q.value.limit ?? 100;
     const offset = q.value.offset ?? 0;
-    const items = queryAccounting(deps.store, {
+    const items = deps.service.accounting({
       ...(since === undefined ? {} : { since: parseIsoTime(since)! }),
       ...(until === undefined ? {} : { until: parseIsoTime(until)! }),
       ...(user === undefined ? {} : { user }),
@@ -166,26 +166,10 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
     if (!q.ok) return q.res;
     const limit = q.value.limit ?? 100;
     const offset = q.value.offset ?? 0;
-    const items = deps.store.sqlite
-      .query<
-        {
-          id: number;
-          time: number;
-          actor: string;
-          action: string;
-          object: string;
-          detail: string;
-        },
-        [number, number]
-      >(
-        "SELECT id, time, actor, action, object, detail FROM audit ORDER BY id DESC LIMIT ? OFFSET ?",
-      )
-      .all(limit, offset)
-      .map((r) => ({
-        ...r,
-        time: new Date(r.time).toISOString(),
-        detail: JSON.parse(r.detail) as unknown,
-      }));
+    const items = deps.service.auditLog(limit, offset).map((r) => ({
+      ...r,
+      time: new Date(r.time).toISOString(),
+    }));
     return c.json({
       items,
       limit,
@@ -196,7 +180,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
 
   app.post("/counters/reset", (c) => {
     deps.registry.reset();
-    audit(deps.store.db, actor, "counters.reset", "metrics");
+    deps.service.note(actor, "counters.reset", "metrics");
     return c.json({ ok: true });
   });
 
@@ -210,7 +194,7 @@ export function createAdminApp(deps: AdminDeps): Hono<AdminEnv> {
         503,
       );
     const r = await deps.reload();
-    audit(deps.store.db, actor, "config.reload", "aaa.toml", {
+    deps.service.note(actor, "config.reload", "aaa.toml", {
       ok: r.ok,
       errors: r.ok ? [] : r.errors,
     });

@@ -14,6 +14,7 @@ import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import type { DeviceIndex } from "../store/device-index.ts";
 import type { Store } from "../store/open.ts";
 import { createStorePolicy, type StorePolicy } from "../store/policy-source.ts";
+import { sqliteAdminService } from "../store/repos/index.ts";
 import type { GateCounters } from "../transport/http-gate.ts";
 import { startHttp, type HttpListener } from "../transport/http.ts";
 import type { ListenerPool } from "../transport/listener-pool.ts";
@@ -153,7 +154,7 @@ export function buildHttp(
     ...(hooks.storeProblem ? { storeProblem: hooks.storeProblem } : {}),
     ...(hooks.status ? { status: hooks.status } : {}),
     admin: {
-      store: s.store,
+      service: sqliteAdminService(s.store),
       token: h.adminToken,
       registry: s.registry,
       reload: hooks.reload,

@@ -19,7 +19,7 @@ import type {
 import { AccountingWriter, type AccountingWriterCounters } from "./accounting.ts";
 import { argon2Hasher } from "./argon2.ts";
 import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
-import { setPassword } from "./users.ts";
+import { sqliteAdminService } from "./repos/index.ts";
 
 export { bumpLocalGeneration, localGeneration } from "./open.ts";
 
@@ -176,6 +176,7 @@ export class StorePolicySource implements PolicySource {
 }
 
 export interface StorePolicyOptions {
+  /** Where policy.chap_key_env is looked up; the composition root passes the environment it read once. Absent: none (no CHAP key). */
   env?: Record<string, string | undefined>;
   clock?: Clock;
   hasher?: PasswordHasher;
@@ -198,8 +199,10 @@ export function createStorePolicy(
   config: Pick<Config, "policy" | "accounting">,
   o: StorePolicyOptions = {},
 ): StorePolicy {
-  const key = loadChapKey(o.env ?? process.env, config.policy.chap_key_env);
+  const key = loadChapKey(o.env ?? {}, config.policy.chap_key_env);
   const source = new StorePolicySource(store);
+  // TACACS+ CHPASS changes a password like any admin write: hashed and audited by the admin service.
+  const admin = sqliteAdminService(store);
   const writer = new AccountingWriter(store, {
     commitDelay: config.accounting.commit_delay,
     maxBatch: config.accounting.max_batch,
@@ -228,7 +231,7 @@ export function createStorePolicy(
     ...(o.onLockout === undefined ? {} : { onLockout: o.onLockout }),
     passwords: {
       setPassword: async (username, password) => {
-        const r = await setPassword(store, username, password, "tacacs:chpass");
+        const r = await admin.users.setPassword("tacacs:chpass", username, password);
         return r.ok ? { ok: true } : { ok: false, detail: r.detail ?? r.code };
       },
     },
@@ -238,5 +241,19 @@ export function createStorePolicy(
     source,
     writer,
     chapKeyProblem: key.ok ? null : (key.detail ?? key.code),
+  };
+}
+
+/** What `policy test` needs (src/cli/cli-util.ts PolicyTracer): this store's policy, as the engines would build it. */
+export function storeTracer(
+  store: Store,
+  config: Pick<Config, "policy" | "accounting">,
+  env: Record<string, string | undefined>,
+) {
+  const { policy, source } = createStorePolicy(store, config, { env });
+  return {
+    policy,
+    snapshot: () => source.snapshot(),
+    defaultCommandAction: config.policy.default_command_action,
   };
 }

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { runAdminCommand } from "../../src/cli/index.ts";
 import type { ImportContext } from "../../src/cli/import-export.ts";
 import { validateConfig } from "../../src/config/load.ts";
+import { sqliteAdminService } from "../../src/store/repos/index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { ROOT, runMain } from "../support/cli.ts";
@@ -29,8 +30,8 @@ function setup() {
   const progress: string[] = [];
   const hooks: { onProgress?: (done: number) => void } = {};
   const ctx: ImportContext = {
-    store,
-    config: cfg.value,
+    admin: sqliteAdminService(store),
+    env: {},
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     actor: "cli:test",
@@ -283,12 +284,21 @@ test("a row the store refuses inside the transaction rolls back the rows before 
   };
   const f = file("u.csv", "username,password\namy,pw-1\nbea,pw-2\nzed,pw-3\n");
   expect(await run(["import", "csv", "users", f])).toBe(1);
-  expect(err).toEqual([
-    `${f}: the store refused the import: UNIQUE constraint failed: users.username`,
-    "nothing was imported",
-  ]);
+  // The row that lost the race is named (before the admin service, the SQLite message was shown).
+  expect(err).toEqual([`${f}:4: user zed already exists`, "nothing was imported"]);
   expect(store.sqlite.query("SELECT username FROM users").all()).toEqual([{ username: "zed" }]);
   expect(count("audit")).toBe(0);
+});
+
+test("a write the store itself refuses (no row to blame) rolls back and says so", async () => {
+  const { run, err, file, store, count } = setup();
+  store.sqlite.run(
+    "CREATE TRIGGER refuse BEFORE INSERT ON users WHEN NEW.username = 'bea' BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+  );
+  const f = file("u.csv", "username,password\namy,pw-1\nbea,pw-2\n");
+  expect(await run(["import", "csv", "users", f])).toBe(1);
+  expect(err).toEqual([`${f}: the store refused the import: disk says no`, "nothing was imported"]);
+  expect([count("users"), count("audit")]).toEqual([0, 0]);
 });
 
 describe("export json", () => {

@@ -5,6 +5,7 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { createHttpApp } from "../../src/http/app.ts";
 import type { ReloadResult } from "../../src/http/admin.ts";
 import { Registry } from "../../src/lib/metrics.ts";
+import { sqliteAdminService } from "../../src/store/repos/index.ts";
 import { tempStore } from "../support/tmp.ts";
 
 const TOKEN = "tok-0123456789abcdef-admin";
@@ -40,7 +41,7 @@ function setup(
       ? {}
       : {
           admin: {
-            store,
+            service: sqliteAdminService(store),
             token: o.token === undefined ? TOKEN : o.token,
             registry,
             ...(o.reload ? { reload: o.reload } : {}),
@@ -558,7 +559,7 @@ describe("audit", () => {
       .all();
     expect(rows.map((r) => `${r.action} ${r.object}`)).toEqual([
       "group.add g",
-      "group.update g",
+      "group.set g",
       "device.add d",
       "usergroup.add ops",
       "user.add u",

@@ -8,6 +8,9 @@ import { policyCommands, type PolicyCliContext } from "../../src/cli/policy-comm
 import { validateConfig } from "../../src/config/load.ts";
 import { AccountingWriter } from "../../src/store/accounting.ts";
 import { openStore, type Store } from "../../src/store/open.ts";
+import { loadChapKey } from "../../src/policy/chap-credential.ts";
+import { storeTracer } from "../../src/store/policy-source.ts";
+import { sqliteAdminService } from "../../src/store/repos/index.ts";
 import { deviceGroups } from "../../src/store/schema.ts";
 
 const cleanup: (() => void)[] = [];
@@ -30,13 +33,16 @@ function setup(o: { env?: Record<string, string>; stdin?: string } = {}) {
   store.db.insert(deviceGroups).values({ name: "lab" }).run();
   const out: string[] = [];
   const err: string[] = [];
+  const env = o.env ?? {};
   const ctx: PolicyCliContext = {
-    store,
-    config: cfg.value,
+    admin: sqliteAdminService(store, {
+      chapKey: loadChapKey(env, cfg.value.policy.chap_key_env),
+    }),
+    tracer: () => storeTracer(store, cfg.value, env),
     out: (l) => out.push(l),
     err: (l) => err.push(l),
     actor: "cli:test",
-    env: o.env ?? {},
+    env,
     resolveDevice: (ip, proxy) =>
       ip === "10.0.0.1" && proxy === null
         ? { deviceName: "r1", groupId: core, groupName: "core" }
