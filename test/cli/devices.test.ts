@@ -296,6 +296,76 @@ describe("set: change in place (secret rotation, moves, disable)", () => {
   });
 });
 
+describe("--require-message-authenticator: one spelling for group add and group set (issue 21 #11)", () => {
+  const rma = (name: string) => {
+    const d = new Database(db, { readonly: true });
+    const r = d
+      .query("SELECT require_message_authenticator AS v FROM device_groups WHERE name = ?")
+      .get(name) as { v: number };
+    d.close();
+    return r.v;
+  };
+  test("add and set take yes|no; the old add spelling --no-require-message-authenticator still works", () => {
+    expect(runMain(["group", "add", "rma-yes", "--config", cfg]).code).toBe(0);
+    expect(rma("rma-yes")).toBe(1);
+    expect(
+      runMain(["group", "add", "rma-no", "--require-message-authenticator", "no", "--config", cfg])
+        .code,
+    ).toBe(0);
+    expect(rma("rma-no")).toBe(0);
+    expect(
+      runMain(["group", "add", "rma-old", "--no-require-message-authenticator", "--config", cfg])
+        .code,
+    ).toBe(0);
+    expect(rma("rma-old")).toBe(0);
+    expect(
+      runMain([
+        "group",
+        "set",
+        "rma-old",
+        "--require-message-authenticator",
+        "yes",
+        "--config",
+        cfg,
+      ]).code,
+    ).toBe(0);
+    expect(rma("rma-old")).toBe(1);
+    expect(
+      runMain(["group", "set", "rma-old", "--no-require-message-authenticator", "--config", cfg])
+        .code,
+    ).toBe(0);
+    expect(rma("rma-old")).toBe(0);
+    for (const args of [
+      ["group", "add", "rma-bad", "--require-message-authenticator", "maybe"],
+      [
+        "group",
+        "add",
+        "rma-bad",
+        "--require-message-authenticator",
+        "yes",
+        "--no-require-message-authenticator",
+      ],
+    ]) {
+      const r = runMain([...args, "--config", cfg]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/--require-message-authenticator/);
+      expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    }
+    for (const g of ["rma-yes", "rma-no", "rma-old"])
+      expect(runMain(["group", "remove", g, "--config", cfg]).code).toBe(0);
+  });
+  test("--help lists the same flag under group add and group set", () => {
+    const help = runMain(["--help"]).stdout;
+    const section = (verb: string) => {
+      const start = help.indexOf(`group ${verb} NAME`);
+      const end = help.indexOf("\n  group ", start + 1);
+      return help.slice(start, end);
+    };
+    expect(section("add")).toContain("[--require-message-authenticator yes|no]");
+    expect(section("set")).toContain("[--require-message-authenticator yes|no]");
+  });
+});
+
 describe("config errors", () => {
   test("exit 2 with the key path, and no database created", () => {
     const bad = join(dir.path, "bad.toml");
