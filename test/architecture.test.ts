@@ -76,8 +76,6 @@ const BUN_API_EXCEPTIONS: Record<string, string> = {
   "config/load.ts": "Bun.TOML.parse: the TOML parser is the runtime's",
   "tacacs/codec/obfuscation.ts": "Bun.MD5: the RFC 8907 pad is MD5, the runtime's is the fastest",
   "policy/credential-cache.ts": "Bun.CryptoHasher for the keyed cache hash (faults)",
-  "cli/cli-util.ts": "Bun.stdin (admin: CLI input)",
-  "cli/import-util.ts": "Bun.file for import files (admin: CLI input)",
 };
 
 function sources(dir: string): string[] {

@@ -7,7 +7,7 @@
 // a unique name already taken. Reads never return secrets, except the two `*Secrets()` reads that
 // exist for `export json --include-secrets`.
 //
-// Limit: every method is synchronous, which fits bun:sqlite. An asynchronous backend would make
+// Limit: every method is synchronous, which fits SQLite's in-process driver. An asynchronous backend would make
 // these return promises and `atomically` take an async function; the service's callers (CLI and
 // HTTP) already await every operation, so only this file, the service and the backend would change.
 import type { Err, Result } from "../lib/result.ts";

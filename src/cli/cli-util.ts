@@ -42,7 +42,8 @@ export async function secretArg(
   if (values.password !== undefined && values["password-stdin"])
     throw new CliError("give --password or --password-stdin, not both");
   if (!values["password-stdin"]) return values.password;
-  const text = ctx.stdin !== undefined ? await ctx.stdin() : await Bun.stdin.text();
+  if (ctx.stdin === undefined) throw new CliError("--password-stdin: no standard input here");
+  const text = await ctx.stdin();
   const line = text.split(/\r?\n/)[0] ?? "";
   if (line === "") throw new CliError("--password-stdin: no password on standard input");
   return line;

@@ -1,5 +1,6 @@
 // Shared by the import commands: the context (with an optional progress sink), reading the
 // input file with a size bound, and the row error that carries the line to report.
+import { readFile as nodeReadFile, stat } from "node:fs/promises";
 import type { ImportResult } from "../admin/imports.ts";
 import { CliError, type CliContext } from "./context.ts";
 import type { CsvResult } from "./csv.ts";
@@ -38,10 +39,14 @@ export function progressOf(
 }
 
 export async function readFile(file: string): Promise<string> {
-  const f = Bun.file(file);
-  if (!(await f.exists())) throw new CliError(`${file}: no such file`);
-  if (f.size > MAX_FILE_BYTES) throw new CliError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
-  return f.text();
+  let size: number;
+  try {
+    size = (await stat(file)).size;
+  } catch {
+    throw new CliError(`${file}: no such file`);
+  }
+  if (size > MAX_FILE_BYTES) throw new CliError(`${file}: larger than ${MAX_FILE_BYTES} bytes`);
+  return nodeReadFile(file, "utf8");
 }
 
 export function csvOrFail<T>(r: CsvResult<T>): T {
