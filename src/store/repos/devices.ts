@@ -1,6 +1,6 @@
 // Device groups, devices and proxies over Drizzle. Plain storage: the admin service validated every
 // value; a taken unique name is the one refusal decided here.
-import { and, count, eq, sql, type SQL } from "drizzle-orm";
+import { and, count, eq, type SQL } from "drizzle-orm";
 import type { DeviceFilter, DeviceRepository, GroupView } from "../../admin/ports.ts";
 import { err, ok } from "../../lib/result.ts";
 import { deviceGroups, devices, proxies } from "../schema.ts";
@@ -28,8 +28,9 @@ export function sqliteDevices(c: Conn): DeviceRepository {
         id: deviceGroups.id,
         name: deviceGroups.name,
         description: deviceGroups.description,
-        t: sql<number>`${deviceGroups.tacacsSecret} IS NOT NULL`,
-        r: sql<number>`${deviceGroups.radiusSecret} IS NOT NULL`,
+        // Read to say whether they are set; never part of a view.
+        t: deviceGroups.tacacsSecret,
+        r: deviceGroups.radiusSecret,
         proxy_network: deviceGroups.proxyNetwork,
         rma: deviceGroups.requireMessageAuthenticator,
       })
@@ -40,8 +41,8 @@ export function sqliteDevices(c: Conn): DeviceRepository {
       .map((g) => ({
         name: g.name,
         description: g.description,
-        tacacs_secret_set: g.t === 1,
-        radius_secret_set: g.r === 1,
+        tacacs_secret_set: g.t !== null,
+        radius_secret_set: g.r !== null,
         proxy_network: g.proxy_network,
         require_message_authenticator: g.rma,
         devices: counts.get(g.id) ?? 0,
