@@ -203,6 +203,16 @@ export interface AuditLog {
   list(limit: number, offset: number): AuditEntry[];
 }
 
+/**
+ * Tells in-memory snapshots (the device index, the policy snapshot) that the store may have
+ * changed: `version()` moves after any commit, this process's or another's (the CLI's), and is
+ * cheap enough to call per request. SQLite: the WAL-index change counter and PRAGMA data_version
+ * (src/store/open.ts ChangeWatch); a server database would use its notification channel.
+ */
+export interface ChangeFeed {
+  version(): number;
+}
+
 export interface AdminRepositories {
   devices: DeviceRepository;
   users: UserRepository;

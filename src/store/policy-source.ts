@@ -9,15 +9,16 @@ import { loadChapKey } from "../policy/chap-credential.ts";
 import { createPolicy, type PolicyService } from "../policy/policy.ts";
 import type { PasswordHasher, PolicySnapshot, PolicySource } from "../policy/ports.ts";
 import { AccountingWriter, type AccountingWriterCounters } from "./accounting.ts";
+import type { ChangeFeed } from "../admin/ports.ts";
 import { argon2Hasher } from "./argon2.ts";
-import { changeWatch, type ChangeWatch, type Store } from "./open.ts";
+import { changeWatch, type Store } from "./open.ts";
 import { loadPolicySnapshot } from "./policy-snapshot.ts";
 import { sqliteAdminService } from "./repos/index.ts";
 
 export { bumpLocalGeneration, localGeneration } from "./open.ts";
 
 export class StorePolicySource implements PolicySource {
-  private readonly watch: ChangeWatch;
+  private readonly watch: ChangeFeed;
   private seen = -1;
   private snap: PolicySnapshot | null = null;
   /** How many times the snapshot was rebuilt (tests, metrics). */
