@@ -109,7 +109,7 @@ export function checkNewDevice(d: NewDevice): Result<DeviceRow> {
 
 /** Inside a transaction: the group must exist, the name must be free. */
 export function insertDevice(repo: DeviceRepository, d: DeviceRow): Result<void> {
-  if (repo.getGroup(d.group) === null) return noGroup(d.group);
+  if (!repo.hasGroup(d.group)) return noGroup(d.group);
   return repo.insertDevice(d).ok
     ? ok(undefined)
     : err("store/duplicate", `device "${d.name}" already exists`);
@@ -138,7 +138,7 @@ export function deviceOperations(core: AdminCore) {
 
     /** Change a group in place: its devices keep it; a new secret applies on the next request. */
     updateGroup(actor: string, name: string, p: GroupPatch): Result<GroupView> {
-      if (repo.getGroup(name) === null) return noGroup(name);
+      if (!repo.hasGroup(name)) return noGroup(name);
       const change: GroupChange = {};
       if (p.description !== undefined) change.description = p.description;
       const t = groupSecret("tacacs_secret", p.tacacsSecret);
@@ -220,7 +220,7 @@ export function deviceOperations(core: AdminCore) {
       }
       return core.atomic(() => {
         // A missing target group is bad input for this request, not a missing device.
-        if (p.group !== undefined && repo.getGroup(p.group) === null)
+        if (p.group !== undefined && !repo.hasGroup(p.group))
           return err("store/invalid", `group "${p.group}" does not exist`);
         if (!repo.updateDevice(name, change)) return noDevice;
         core.audit(actor, "device.set", name, { ...change });

@@ -68,6 +68,8 @@ export interface DeviceRow {
 export interface DeviceRepository {
   listGroups(): GroupView[];
   getGroup(name: string): GroupView | null;
+  /** Cheaper than getGroup (no device count): imports ask it once per row. */
+  hasGroup(name: string): boolean;
   /** Cleartext group secrets by group name: export with secrets only. */
   groupSecrets(): Map<string, { tacacs_secret: string | null; radius_secret: string | null }>;
   insertGroup(g: GroupRow): Result<void, "duplicate">;

@@ -84,6 +84,7 @@ export function memoryRepositories(): AdminRepositories & { state: () => State }
         const g = s.groups.find((x) => x.name === name);
         return g === undefined ? null : groupView(g);
       },
+      hasGroup: (name) => s.groups.some((g) => g.name === name),
       groupSecrets: () =>
         new Map(
           s.groups.map((g) => [
