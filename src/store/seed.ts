@@ -12,7 +12,7 @@ import { sqliteRepositoriesOf } from "./repos/index.ts";
 
 export function seedService(s: Store | Database, chapKey: Uint8Array | null = null): AdminService {
   const conn = "db" in s && "sqlite" in s ? connOf(s) : connOfSqlite(s as Database);
-  return createAdminService(sqliteRepositoriesOf(conn, "path" in s ? (s as Store) : undefined), {
+  return createAdminService(sqliteRepositoriesOf(conn), {
     hashPassword: argon2Hasher.hash,
     chapKey: chapKey === null ? err("chap/no-key", "no CHAP key given") : ok(chapKey),
   });

@@ -15,17 +15,17 @@ import { sqliteRules } from "./rules.ts";
 import { sqliteUserGroups } from "./user-groups.ts";
 import { sqliteUsers } from "./users.ts";
 
-export function sqliteRepositoriesOf(c: Conn, store?: Store): AdminRepositories {
+export function sqliteRepositoriesOf(c: Conn): AdminRepositories {
   const { db } = c;
+  // src/store/accounting.ts owns the accounting table; its query is wrapped, not moved (it reads
+  // only the Drizzle handle of the Store it is given).
+  const accountingStore: Store = { db, sqlite: c.sqlite, path: "", close: () => {} };
   return {
     devices: sqliteDevices(c),
     users: sqliteUsers(c),
     userGroups: sqliteUserGroups(c),
     rules: sqliteRules(c),
-    accounting: {
-      // src/store/accounting.ts owns the accounting table; its query is wrapped, not moved.
-      query: (q) => queryAccounting(store ?? { db, sqlite: c.sqlite, path: "", close() {} }, q),
-    },
+    accounting: { query: (q) => queryAccounting(accountingStore, q) },
     audit: {
       record: (time, actor, action, object, detail) =>
         db
@@ -47,7 +47,7 @@ export function sqliteRepositoriesOf(c: Conn, store?: Store): AdminRepositories 
 }
 
 export const sqliteRepositories = (store: Store): AdminRepositories =>
-  sqliteRepositoriesOf(connOf(store), store);
+  sqliteRepositoriesOf(connOf(store));
 
 /** Defaults for a service over this store: argon2id, and no CHAP key unless one is given. */
 export function sqliteAdminService(store: Store, o: Partial<AdminOptions> = {}): AdminService {
