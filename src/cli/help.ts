@@ -5,8 +5,9 @@ export const ADMIN_USAGE = `Admin commands (safe while the server runs; they sha
   group set NAME [--tacacs-secret S|--clear-tacacs-secret] [--radius-secret S|--clear-radius-secret]
             [--proxy-network CIDR|--clear-proxy-network] [--description D]
             [--require-message-authenticator yes|no]
-            (--tacacs-secret-env VAR / --radius-secret-env VAR: read the secret from VAR, not argv;
-             --no-require-message-authenticator: the old spelling of ... no)
+            (add and set: --tacacs-secret-env VAR / --radius-secret-env VAR read the secret from VAR,
+             not argv; --no-require-message-authenticator is the old spelling of
+             --require-message-authenticator no)
   group list [--json] | group remove NAME
   device add NAME --network CIDR --group G [--disabled] | device list [--json] | device remove NAME
   device set NAME [--network CIDR] [--group G] [--enable|--disable]
