@@ -210,6 +210,17 @@ export const proxyCommand: CliCommand = (args, ctx) => {
       const r = ops.addProxy(ctx.actor, { name, network, description: values.description });
       return done(ctx, r, "proxy.add", name);
     }
+    case "set": {
+      const { values, positionals } = parseFlags(rest, {
+        network: { type: "string" },
+        description: { type: "string" },
+      });
+      const name = onePositional(positionals, "proxy name");
+      const patch = { network: values.network, description: values.description };
+      if (Object.values(patch).every((v) => v === undefined))
+        throw new CliError("nothing to change (see --help)");
+      return done(ctx, ops.updateProxy(ctx.actor, name, patch), "proxy.set", name);
+    }
     case "remove": {
       const { positionals } = parseFlags(rest, {});
       const name = onePositional(positionals, "proxy name");
@@ -218,6 +229,6 @@ export const proxyCommand: CliCommand = (args, ctx) => {
     case "list":
       return list(ctx, rest, ops.listProxies(), ["name", "network", "description"]);
     default:
-      throw new CliError(`unknown action "proxy ${verb}": use add, list or remove`);
+      throw new CliError(`unknown action "proxy ${verb}": use add, set, list or remove`);
   }
 };

@@ -12,6 +12,7 @@ export const ADMIN_USAGE = `Admin commands (safe while the server runs; they sha
   device add NAME --network CIDR --group G [--disabled] | device list [--json] | device remove NAME
   device set NAME [--network CIDR] [--group G] [--enable|--disable]
   proxy add NAME --network CIDR [--description D] | proxy list [--json] | proxy remove NAME
+  proxy set NAME [--network CIDR] [--description D]
   user add NAME --password P [--group G] ... | user list [--json] | user remove NAME | user passwd NAME --password P
-  usergroup add|list|remove, rule add|list|remove, accounting list, policy test (see README)
+  usergroup add|set|list|remove, rule add|set|list|remove, accounting list, policy test (see README)
   import freeradius-clients FILE | import csv devices|users FILE | export json [--include-secrets]`;

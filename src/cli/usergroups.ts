@@ -1,4 +1,5 @@
-// `aaa-proxy usergroup add|list|remove`.
+// `aaa-proxy usergroup add|set|list|remove`.
+import { CliError } from "./context.ts";
 import { dispatch, int, need, onePositional, parse, type PolicyCliContext } from "./cli-util.ts";
 
 const ADD =
@@ -32,6 +33,48 @@ function add(args: string[], ctx: PolicyCliContext): number {
   return 0;
 }
 
+const SET =
+  "usergroup set NAME [--priv-lvl N] [--av ... | --no-av] [--radius-reply ... | --no-radius-reply] [--device-group G ... | --no-device-groups] [--description TEXT]";
+
+/** A list flag replaces the list; its --no- twin empties it; neither keeps it. */
+function listFlag(given: string[] | undefined, none: boolean | undefined, flag: string) {
+  if (given !== undefined && none) throw new CliError(`--${flag} and --no-${flag}s together`);
+  return none ? [] : given;
+}
+
+/** Change a user group in place (members keep it), as PATCH /api/admin/user-groups/NAME does. */
+function set(args: string[], ctx: PolicyCliContext): number {
+  const { values, positionals } = parse(
+    args,
+    {
+      "priv-lvl": { type: "string" },
+      av: { type: "string", multiple: true },
+      "no-av": { type: "boolean" },
+      "radius-reply": { type: "string", multiple: true },
+      "no-radius-reply": { type: "boolean" },
+      "device-group": { type: "string", multiple: true },
+      "no-device-groups": { type: "boolean" },
+      description: { type: "string" },
+    },
+    SET,
+  );
+  const name = onePositional(positionals, SET);
+  if (values.av !== undefined && values["no-av"]) throw new CliError("--av and --no-av together");
+  if (values["radius-reply"] !== undefined && values["no-radius-reply"])
+    throw new CliError("--radius-reply and --no-radius-reply together");
+  need(
+    ctx.admin.userGroups.update(ctx.actor, name, {
+      privLvl: int(values["priv-lvl"], "--priv-lvl"),
+      description: values.description,
+      av: values["no-av"] ? [] : values.av,
+      radiusReply: values["no-radius-reply"] ? [] : values["radius-reply"],
+      deviceGroups: listFlag(values["device-group"], values["no-device-groups"], "device-group"),
+    }),
+  );
+  ctx.out(`user group ${name} changed`);
+  return 0;
+}
+
 function list(args: string[], ctx: PolicyCliContext): number {
   const { values } = parse(args, { json: { type: "boolean" } }, "usergroup list [--json]");
   const groups = ctx.admin.userGroups.list();
@@ -57,4 +100,4 @@ function remove(args: string[], ctx: PolicyCliContext): number {
   return 0;
 }
 
-export const usergroupCommand = dispatch("usergroup", { add, list, remove });
+export const usergroupCommand = dispatch("usergroup", { add, set, list, remove });

@@ -6,6 +6,8 @@ import { runMain } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const dir = tempDir("aaa-cli-");
+/** Tests that start the CLI a dozen times or more: a generous bound for a loaded CI machine. */
+const SPAWNS = 30_000;
 const cfg = join(dir.path, "aaa.toml");
 const db = join(dir.path, "aaa.sqlite");
 
@@ -228,73 +230,126 @@ describe("bad input: one clear line on stderr, non-zero exit, database unchanged
 });
 
 describe("set: change in place (secret rotation, moves, disable)", () => {
-  test("group set rotates and clears secrets; device set moves and disables; bad input changes nothing", () => {
-    const secretOf = (name: string) => {
-      const d = new Database(db, { readonly: true });
-      const r = d
-        .query<{ t: string | null; r: string | null }, [string]>(
-          "SELECT tacacs_secret AS t, radius_secret AS r FROM device_groups WHERE name = ?",
+  test(
+    "group set rotates and clears secrets; device set moves and disables; bad input changes nothing",
+    () => {
+      const secretOf = (name: string) => {
+        const d = new Database(db, { readonly: true });
+        const r = d
+          .query<{ t: string | null; r: string | null }, [string]>(
+            "SELECT tacacs_secret AS t, radius_secret AS r FROM device_groups WHERE name = ?",
+          )
+          .get(name);
+        d.close();
+        return r;
+      };
+      expect(
+        runMain(["group", "add", "rot", "--tacacs-secret", "old-key", "--config", cfg]).code,
+      ).toBe(0);
+      expect(
+        runMain([
+          "group",
+          "set",
+          "rot",
+          "--tacacs-secret",
+          "new-key",
+          "--radius-secret",
+          "rad-new",
+          "--config",
+          cfg,
+        ]).code,
+      ).toBe(0);
+      expect(secretOf("rot")).toEqual({ t: "new-key", r: "rad-new" });
+      expect(runMain(["group", "set", "rot", "--clear-radius-secret", "--config", cfg]).code).toBe(
+        0,
+      );
+      expect(secretOf("rot")).toEqual({ t: "new-key", r: null });
+      const before = dump();
+      for (const args of [
+        ["group", "set", "rot", "--proxy-network", "10.0.0.0/99"],
+        ["group", "set", "rot", "--tacacs-secret", "x", "--clear-tacacs-secret"],
+        ["group", "set", "rot"],
+        ["group", "set", "ghost", "--description", "x"],
+        ["device", "set", "r1", "--group", "nope"],
+        ["device", "set", "r1", "--enable", "--disable"],
+      ]) {
+        const r = runMain([...args, "--config", cfg]);
+        expect(r.code).toBe(1);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+      expect(dump()).toBe(before);
+      expect(runMain(["device", "set", "r1", "--disable", "--config", cfg]).code).toBe(0);
+      expect(
+        JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout),
+      ).toContainEqual({
+        name: "r1",
+        network: "10.0.0.1/32",
+        group: "core",
+        enabled: false,
+        auto_registered: false,
+      });
+      expect(runMain(["device", "set", "r1", "--enable", "--config", cfg]).code).toBe(0);
+      const audit = new Database(db, { readonly: true });
+      const rows = audit
+        .query<{ detail: string }, []>(
+          "SELECT detail FROM audit WHERE action = 'group.set' AND object = 'rot'",
         )
-        .get(name);
-      d.close();
-      return r;
-    };
-    expect(
-      runMain(["group", "add", "rot", "--tacacs-secret", "old-key", "--config", cfg]).code,
-    ).toBe(0);
+        .all();
+      audit.close();
+      expect(rows.length).toBe(2);
+      expect(JSON.stringify(rows)).not.toContain("new-key");
+      expect(runMain(["group", "remove", "rot", "--config", cfg]).code).toBe(0);
+    },
+    SPAWNS,
+  );
+});
+
+test(
+  "proxy set changes a PROXY v2 sender in place; bad input changes nothing",
+  () => {
     expect(
       runMain([
-        "group",
+        "proxy",
         "set",
-        "rot",
-        "--tacacs-secret",
-        "new-key",
-        "--radius-secret",
-        "rad-new",
+        "lb1",
+        "--network",
+        "192.0.2.9",
+        "--description",
+        "lb",
         "--config",
         cfg,
       ]).code,
     ).toBe(0);
-    expect(secretOf("rot")).toEqual({ t: "new-key", r: "rad-new" });
-    expect(runMain(["group", "set", "rot", "--clear-radius-secret", "--config", cfg]).code).toBe(0);
-    expect(secretOf("rot")).toEqual({ t: "new-key", r: null });
+    expect(JSON.parse(runMain(["proxy", "list", "--json", "--config", cfg]).stdout)).toEqual([
+      { name: "lb1", network: "192.0.2.9/32", description: "lb" },
+    ]);
+    expect(
+      runMain([
+        "proxy",
+        "set",
+        "lb1",
+        "--network",
+        "192.0.2.1",
+        "--description",
+        "",
+        "--config",
+        cfg,
+      ]).code,
+    ).toBe(0);
     const before = dump();
     for (const args of [
-      ["group", "set", "rot", "--proxy-network", "10.0.0.0/99"],
-      ["group", "set", "rot", "--tacacs-secret", "x", "--clear-tacacs-secret"],
-      ["group", "set", "rot"],
-      ["group", "set", "ghost", "--description", "x"],
-      ["device", "set", "r1", "--group", "nope"],
-      ["device", "set", "r1", "--enable", "--disable"],
+      ["proxy", "set", "lb1"],
+      ["proxy", "set", "ghost", "--description", "x"],
+      ["proxy", "set", "lb1", "--network", "nope"],
     ]) {
       const r = runMain([...args, "--config", cfg]);
       expect(r.code).toBe(1);
       expect(r.stderr.trim().split("\n")).toHaveLength(1);
     }
     expect(dump()).toBe(before);
-    expect(runMain(["device", "set", "r1", "--disable", "--config", cfg]).code).toBe(0);
-    expect(
-      JSON.parse(runMain(["device", "list", "--json", "--config", cfg]).stdout),
-    ).toContainEqual({
-      name: "r1",
-      network: "10.0.0.1/32",
-      group: "core",
-      enabled: false,
-      auto_registered: false,
-    });
-    expect(runMain(["device", "set", "r1", "--enable", "--config", cfg]).code).toBe(0);
-    const audit = new Database(db, { readonly: true });
-    const rows = audit
-      .query<{ detail: string }, []>(
-        "SELECT detail FROM audit WHERE action = 'group.set' AND object = 'rot'",
-      )
-      .all();
-    audit.close();
-    expect(rows.length).toBe(2);
-    expect(JSON.stringify(rows)).not.toContain("new-key");
-    expect(runMain(["group", "remove", "rot", "--config", cfg]).code).toBe(0);
-  });
-});
+  },
+  SPAWNS,
+);
 
 describe("--require-message-authenticator: one spelling for group add and group set (issue 21 #11)", () => {
   const rma = (name: string) => {
@@ -305,55 +360,66 @@ describe("--require-message-authenticator: one spelling for group add and group 
     d.close();
     return r.v;
   };
-  test("add and set take yes|no; the old add spelling --no-require-message-authenticator still works", () => {
-    expect(runMain(["group", "add", "rma-yes", "--config", cfg]).code).toBe(0);
-    expect(rma("rma-yes")).toBe(1);
-    expect(
-      runMain(["group", "add", "rma-no", "--require-message-authenticator", "no", "--config", cfg])
-        .code,
-    ).toBe(0);
-    expect(rma("rma-no")).toBe(0);
-    expect(
-      runMain(["group", "add", "rma-old", "--no-require-message-authenticator", "--config", cfg])
-        .code,
-    ).toBe(0);
-    expect(rma("rma-old")).toBe(0);
-    expect(
-      runMain([
-        "group",
-        "set",
-        "rma-old",
-        "--require-message-authenticator",
-        "yes",
-        "--config",
-        cfg,
-      ]).code,
-    ).toBe(0);
-    expect(rma("rma-old")).toBe(1);
-    expect(
-      runMain(["group", "set", "rma-old", "--no-require-message-authenticator", "--config", cfg])
-        .code,
-    ).toBe(0);
-    expect(rma("rma-old")).toBe(0);
-    for (const args of [
-      ["group", "add", "rma-bad", "--require-message-authenticator", "maybe"],
-      [
-        "group",
-        "add",
-        "rma-bad",
-        "--require-message-authenticator",
-        "yes",
-        "--no-require-message-authenticator",
-      ],
-    ]) {
-      const r = runMain([...args, "--config", cfg]);
-      expect(r.code).toBe(1);
-      expect(r.stderr).toMatch(/--require-message-authenticator/);
-      expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    }
-    for (const g of ["rma-yes", "rma-no", "rma-old"])
-      expect(runMain(["group", "remove", g, "--config", cfg]).code).toBe(0);
-  });
+  test(
+    "add and set take yes|no; the old add spelling --no-require-message-authenticator still works",
+    () => {
+      expect(runMain(["group", "add", "rma-yes", "--config", cfg]).code).toBe(0);
+      expect(rma("rma-yes")).toBe(1);
+      expect(
+        runMain([
+          "group",
+          "add",
+          "rma-no",
+          "--require-message-authenticator",
+          "no",
+          "--config",
+          cfg,
+        ]).code,
+      ).toBe(0);
+      expect(rma("rma-no")).toBe(0);
+      expect(
+        runMain(["group", "add", "rma-old", "--no-require-message-authenticator", "--config", cfg])
+          .code,
+      ).toBe(0);
+      expect(rma("rma-old")).toBe(0);
+      expect(
+        runMain([
+          "group",
+          "set",
+          "rma-old",
+          "--require-message-authenticator",
+          "yes",
+          "--config",
+          cfg,
+        ]).code,
+      ).toBe(0);
+      expect(rma("rma-old")).toBe(1);
+      expect(
+        runMain(["group", "set", "rma-old", "--no-require-message-authenticator", "--config", cfg])
+          .code,
+      ).toBe(0);
+      expect(rma("rma-old")).toBe(0);
+      for (const args of [
+        ["group", "add", "rma-bad", "--require-message-authenticator", "maybe"],
+        [
+          "group",
+          "add",
+          "rma-bad",
+          "--require-message-authenticator",
+          "yes",
+          "--no-require-message-authenticator",
+        ],
+      ]) {
+        const r = runMain([...args, "--config", cfg]);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toMatch(/--require-message-authenticator/);
+        expect(r.stderr.trim().split("\n")).toHaveLength(1);
+      }
+      for (const g of ["rma-yes", "rma-no", "rma-old"])
+        expect(runMain(["group", "remove", g, "--config", cfg]).code).toBe(0);
+    },
+    SPAWNS,
+  );
   test("--help lists the same flag under group add and group set", () => {
     const help = runMain(["--help"]).stdout;
     const section = (verb: string) => {

@@ -244,6 +244,63 @@ describe("policy CLI", () => {
     expect(JSON.parse(out[0]!).map((r: { name: string }) => r.name)).toEqual(["b"]);
   });
 
+  test("usergroup set and rule set change in place, as the API's PATCH does; bad input changes nothing", async () => {
+    const { run, out, err, dump } = setup();
+    await run(["usergroup", "add", "ops", "--priv-lvl", "7", "--av", "shell:timeout=5"]);
+    await run(["rule", "add", "r", "--action", "deny", "--pattern", "^reload", "--min-priv", "3"]);
+    expect(
+      await run([
+        "usergroup",
+        "set",
+        "ops",
+        "--priv-lvl",
+        "15",
+        "--no-av",
+        "--device-group",
+        "core",
+      ]),
+    ).toBe(0);
+    expect(out).toEqual(["user group ops changed"]);
+    await run(["usergroup", "list", "--json"]);
+    expect(JSON.parse(out[0]!)[0]).toMatchObject({ privLvl: 15, av: {}, deviceGroups: ["core"] });
+    expect(
+      await run([
+        "rule",
+        "set",
+        "r",
+        "--position",
+        "40",
+        "--clear-min-priv",
+        "--user-group",
+        "ops",
+      ]),
+    ).toBe(0);
+    expect(out).toEqual(["rule r changed (position 40)"]);
+    await run(["rule", "list", "--json"]);
+    expect(JSON.parse(out[0]!)[0]).toMatchObject({
+      position: 40,
+      minPriv: null,
+      action: "deny",
+      userGroups: ["ops"],
+    });
+    expect(await run(["rule", "set", "r", "--all-user-groups"])).toBe(0);
+    const before = dump();
+    for (const [line, why] of [
+      [["usergroup", "set", "ops"], /nothing to change/],
+      [["usergroup", "set", "ops", "--priv-lvl", "16"], /priv-lvl must be an integer 0..15/],
+      [["usergroup", "set", "ghost", "--priv-lvl", "1"], /user group ghost does not exist/],
+      [["usergroup", "set", "ops", "--av", "x", "--no-av"], /--av and --no-av together/],
+      [["rule", "set", "r", "--pattern", "(["], /invalid regular expression/],
+      [["rule", "set", "r", "--min-priv", "2", "--clear-min-priv"], /together/],
+      [["rule", "set", "ghost", "--action", "permit"], /rule ghost does not exist/],
+    ] as const) {
+      expect(await run([...line])).toBe(1);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toMatch(why);
+    }
+    expect(dump()).toBe(before);
+  });
+
   test("policy test traces the deciding rule, offline", async () => {
     const { run, out } = setup();
     await run(["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
