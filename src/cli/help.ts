@@ -14,5 +14,6 @@ export const ADMIN_USAGE = `Admin commands (safe while the server runs; they sha
   proxy add NAME --network CIDR [--description D] | proxy list [--json] | proxy remove NAME
   proxy set NAME [--network CIDR] [--description D]
   user add NAME --password P [--group G] ... | user list [--json] | user remove NAME | user passwd NAME --password P
+  user groups NAME (--group G ... | --no-groups) | user enable|disable NAME | user expire NAME --expires ISO|never
   usergroup add|set|list|remove, rule add|set|list|remove, accounting list, policy test (see README)
   import freeradius-clients FILE | import csv devices|users FILE | export json [--include-secrets]`;

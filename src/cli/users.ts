@@ -1,4 +1,4 @@
-// `aaa-proxy user add|list|remove|passwd|disable|enable|expire` — local users.
+// `aaa-proxy user add|list|remove|passwd|disable|enable|expire|groups` — local users.
 import type { Result } from "../lib/result.ts";
 import { parseIsoTime } from "../admin/validate.ts";
 import { CliError } from "./context.ts";
@@ -109,6 +109,22 @@ function expire(args: string[], ctx: PolicyCliContext): number {
   return 0;
 }
 
+/** Replace the memberships, as PATCH /api/admin/users/NAME {groups} does. */
+function groups(args: string[], ctx: PolicyCliContext): number {
+  const usage = "user groups NAME (--group G ... | --no-groups)";
+  const { values, positionals } = parse(
+    args,
+    { group: { type: "string", multiple: true }, "no-groups": { type: "boolean" } },
+    usage,
+  );
+  const name = onePositional(positionals, usage);
+  if ((values.group === undefined) === (values["no-groups"] !== true))
+    throw new CliError(`give --group G ... or --no-groups (usage: ${usage})`);
+  const u = need(ctx.admin.users.setGroups(ctx.actor, name, values.group ?? []));
+  ctx.out(`groups of ${u.username}: ${u.groups.join(",") || "-"}`);
+  return 0;
+}
+
 export const userCommand = dispatch("user", {
   add,
   list,
@@ -117,4 +133,5 @@ export const userCommand = dispatch("user", {
   disable: named("disable", (ctx, n) => ctx.admin.users.setEnabled(ctx.actor, n, false)),
   enable: named("enable", (ctx, n) => ctx.admin.users.setEnabled(ctx.actor, n, true)),
   expire,
+  groups,
 });

@@ -4,14 +4,15 @@ import type { Database } from "bun:sqlite";
 import type { DevicePatch, GroupPatch, NewDevice, NewGroup, NewProxy } from "../admin/devices.ts";
 import type { DeviceFilter, DeviceView, GroupView, ProxyView } from "../admin/ports.ts";
 import type { Result } from "../lib/result.ts";
+import type { Store } from "./open.ts";
 import { done, seedService } from "./seed.ts";
 
 const ACTOR = "seed";
 
 export class DeviceStore {
   private readonly ops;
-  constructor(sqlite: Database) {
-    this.ops = seedService(sqlite).devices;
+  constructor(s: Store | Database) {
+    this.ops = seedService(s).devices;
   }
   addGroup = (g: NewGroup): Result<void> => done(this.ops.addGroup(ACTOR, g));
   updateGroup = (name: string, p: GroupPatch): Result<void> =>

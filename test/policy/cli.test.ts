@@ -244,6 +244,29 @@ describe("policy CLI", () => {
     expect(JSON.parse(out[0]!).map((r: { name: string }) => r.name)).toEqual(["b"]);
   });
 
+  test("user groups replaces the memberships (or empties them); an unknown group changes nothing", async () => {
+    const { run, out, err, dump } = setup();
+    await run(["usergroup", "add", "ops"]);
+    await run(["usergroup", "add", "noc"]);
+    await run(["user", "add", "bob", "--password", "pw", "--group", "ops"]);
+    expect(await run(["user", "groups", "bob", "--group", "noc", "--group", "ops"])).toBe(0);
+    expect(out).toEqual(["groups of bob: noc,ops"]);
+    expect(await run(["user", "groups", "bob", "--no-groups"])).toBe(0);
+    expect(out).toEqual(["groups of bob: -"]);
+    const before = dump();
+    for (const [line, why] of [
+      [["user", "groups", "bob", "--group", "wheel"], /user group wheel does not exist/],
+      [["user", "groups", "bob"], /--group G ... or --no-groups/],
+      [["user", "groups", "bob", "--group", "ops", "--no-groups"], /--group G ... or --no-groups/],
+      [["user", "groups", "ghost", "--group", "ops"], /user ghost does not exist/],
+    ] as const) {
+      expect(await run([...line])).toBe(1);
+      expect(err).toHaveLength(1);
+      expect(err[0]).toMatch(why);
+    }
+    expect(dump()).toBe(before);
+  });
+
   test("usergroup set and rule set change in place, as the API's PATCH does; bad input changes nothing", async () => {
     const { run, out, err, dump } = setup();
     await run(["usergroup", "add", "ops", "--priv-lvl", "7", "--av", "shell:timeout=5"]);
