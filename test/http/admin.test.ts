@@ -409,6 +409,26 @@ describe("update in place: user groups and rules", () => {
   });
 });
 
+describe("a user PATCH is all or nothing", () => {
+  test("a field refused late (a password over 1024 bytes) leaves the fields before it unchanged", async () => {
+    const { call, store } = setup();
+    await call("POST", "/user-groups", { name: "ops" });
+    expect((await call("POST", "/users", { username: "u", password: PW1 })).status).toBe(201);
+    const audits = () =>
+      store.sqlite.query<{ n: number }, []>("SELECT count(*) AS n FROM audit").get()!.n;
+    const before = [(await call("GET", "/users/u")).json, audits()];
+    // 600 × "é" passes the schema's 1024-character bound and fails the 1024-byte rule.
+    const r = await call("PATCH", "/users/u", {
+      groups: ["ops"],
+      enabled: false,
+      password: "é".repeat(600),
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe("users/bad-password");
+    expect([(await call("GET", "/users/u")).json, audits()]).toEqual(before);
+  });
+});
+
 describe("errors", () => {
   test("validation: OpenAPI-style issues with paths; bad JSON; unknown fields; store rules", async () => {
     const { call } = setup();
