@@ -33,10 +33,14 @@ export function sqliteUsers(c: Conn): UserRepository {
       .where(username === null ? undefined : eq(users.username, username))
       .orderBy(users.username)
       .all();
+    // One user: only its memberships (a fleet may have 100,000 users).
+    const one = username === null ? undefined : rows[0]?.id;
+    if (username !== null && one === undefined) return [];
     const memberships = db
       .select({ userId: userGroupMembers.userId, name: userGroups.name })
       .from(userGroupMembers)
       .innerJoin(userGroups, eq(userGroups.id, userGroupMembers.userGroupId))
+      .where(one === undefined ? undefined : eq(userGroupMembers.userId, one))
       .orderBy(userGroups.name)
       .all();
     return rows.map((r) => ({
