@@ -3,7 +3,6 @@
 // data_version; our own commits through this connection do not, so every writer in src/store bumps
 // a per-connection local generation.
 // A request therefore sees a change committed by the CLI on its next call, without a polling timer.
-import type { Config } from "../config/schema.ts";
 import type { Clock } from "../lib/clock.ts";
 import { loadChapKey } from "../policy/chap-credential.ts";
 import { createPolicy, type PolicyService } from "../policy/policy.ts";
@@ -39,6 +38,27 @@ export class StorePolicySource implements PolicySource {
   }
 }
 
+/**
+ * The [policy] and [accounting] settings this reads, as the validated config has them (durations
+ * in ms). Declared here rather than imported from src/config, so the store depends on no other
+ * adapter; the root passes its Config, which has this shape.
+ */
+export interface StorePolicyConfig {
+  policy: {
+    chap_key_env: string;
+    default_command_action: "permit" | "deny";
+    lockout: {
+      enabled: boolean;
+      max_failures: number;
+      window: number;
+      cooldown: number;
+      max_entries: number;
+    };
+    credential_cache: { enabled: boolean; ttl: number; max_entries: number };
+  };
+  accounting: { commit_delay: number; max_batch: number };
+}
+
 export interface StorePolicyOptions {
   /** Where policy.chap_key_env is looked up; the composition root passes the environment it read once. Absent: none (no CHAP key). */
   env?: Record<string, string | undefined>;
@@ -60,7 +80,7 @@ export interface StorePolicy {
 /** Wire policy to the store from the validated config (the composition root and the CLI tracer use it). */
 export function createStorePolicy(
   store: Store,
-  config: Pick<Config, "policy" | "accounting">,
+  config: StorePolicyConfig,
   o: StorePolicyOptions = {},
 ): StorePolicy {
   const key = loadChapKey(o.env ?? {}, config.policy.chap_key_env);
@@ -111,7 +131,7 @@ export function createStorePolicy(
 /** What `policy test` needs (src/cli/cli-util.ts PolicyTracer): this store's policy, as the engines would build it. */
 export function storeTracer(
   store: Store,
-  config: Pick<Config, "policy" | "accounting">,
+  config: StorePolicyConfig,
   env: Record<string, string | undefined>,
 ) {
   const { policy, source } = createStorePolicy(store, config, { env });
