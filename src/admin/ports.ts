@@ -4,21 +4,18 @@
 //
 // Repositories are plain storage: they do not validate, hash or audit (the service does all three,
 // in one place). They take already-canonical values and report only what storage alone can know:
-// a unique name already taken. Reads never return secrets, except the two `*Secrets()` reads that
+// a unique name already taken (Err "duplicate"), or an update/remove that found no row (false). Reads never return secrets, except the two `*Secrets()` reads that
 // exist for `export json --include-secrets`.
 //
 // Limit: every method is synchronous, which fits SQLite's in-process driver. An asynchronous backend would make
 // these return promises and `atomically` take an async function; the service's callers (CLI and
 // HTTP) already await every operation, so only this file, the service and the backend would change.
-import type { Err, Result } from "../lib/result.ts";
+import type { Result } from "../lib/result.ts";
 import type {
   AccountingProtocol,
   AccountingRecord,
   RadiusReplyAttribute,
 } from "../policy/ports.ts";
-
-/** A unique name is already taken (the only write failure storage decides by itself). */
-export type Duplicate = Err<"duplicate">;
 
 export interface GroupView {
   name: string;
