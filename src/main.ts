@@ -252,7 +252,7 @@ async function main(argv: string[], env: Environment): Promise<number> {
     return 1;
   }
   try {
-    const index = new DeviceIndex(store.sqlite);
+    const index = new DeviceIndex(store);
     const ctx: PolicyCliContext = {
       admin: sqliteAdminService(store, {
         chapKey: loadChapKey(env, loaded.cfg.policy.chap_key_env),

@@ -248,3 +248,18 @@ describe("the process environment", () => {
     expect(Object.keys(ENV_READS_TO_REMOVE).filter((f) => !readers.includes(f))).toEqual([]);
   });
 });
+
+describe("the store's connection", () => {
+  // Store.sqlite is the bun:sqlite handle: outside src/store nothing may reach past the
+  // repositories to it (a PostgreSQL store has none). Code only, not comments or file names.
+  const code = (f: string) =>
+    readFileSync(join(SRC, f), "utf8")
+      .replace(/\/\*[\s\S]*?\*\//g, "")
+      .replace(/\/\/.*$/gm, "");
+  test("is read only inside src/store/", () => {
+    const leaks = files
+      .map(rel)
+      .filter((f) => !f.startsWith("store/") && /\.sqlite\b(?!["'`])/.test(code(f)));
+    expect(leaks).toEqual([]);
+  });
+});

@@ -89,7 +89,7 @@ export class Runtime {
   constructor(private readonly o: RuntimeOptions) {
     const log = o.log;
     this.env = o.env;
-    this.index = new DeviceIndex(o.store.sqlite, undefined, undefined, (e) =>
+    this.index = new DeviceIndex(o.store, undefined, undefined, (e) =>
       log.limited("error", "store", "store_error", {
         reason: e instanceof Error ? e.message : String(e),
       }),

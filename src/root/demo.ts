@@ -17,7 +17,7 @@ import { addUser } from "../store/users.ts";
 const rnd = () => randomBytes(12).toString("base64url");
 
 export async function provisionDemo(store: Store, log: Logger): Promise<void> {
-  const devices = new DeviceStore(store.sqlite);
+  const devices = new DeviceStore(store);
   if (devices.listGroups().some((g) => g.name === "demo")) return;
   const tacacs = rnd(),
     radius = rnd(),

@@ -10,7 +10,7 @@ import type { Store } from "../store/open.ts";
 export function configAgainstStore(store: Store, cfg: Config): string[] {
   if (
     cfg.devices.auto_register &&
-    new DeviceStore(store.sqlite).getGroup(cfg.devices.default_group) === null
+    new DeviceStore(store).getGroup(cfg.devices.default_group) === null
   )
     return [
       `devices.default_group: group "${cfg.devices.default_group}" does not exist in the store`,

@@ -24,7 +24,7 @@ import {
 import { utf8 } from "../lib/bytes.ts";
 import { PrefixTable } from "../lib/prefix-table.ts";
 import type { Device, DevicePort, ProxyStatus } from "../policy/devices.ts";
-import { bumpLocalGeneration, changeWatch, type ChangeWatch } from "./open.ts";
+import { bumpLocalGeneration, changeWatch, type ChangeWatch, type Store } from "./open.ts";
 
 export type { Device, ProxyStatus } from "../policy/devices.ts";
 
@@ -77,8 +77,11 @@ export class DeviceIndex implements DevicePort {
     auto_register_refused: 0,
   };
 
+  private readonly sqlite: Database;
+
+  /** Over a Store (the root) or its connection (tests); nothing outside the store reads `sqlite`. */
   constructor(
-    private readonly sqlite: Database,
+    store: Store | Database,
     private auto: AutoRegisterOptions = {
       enabled: false,
       defaultGroup: "",
@@ -88,7 +91,8 @@ export class DeviceIndex implements DevicePort {
     private readonly now: () => number = () => performance.now(),
     private readonly onError: (e: unknown) => void = () => {},
   ) {
-    this.watch = changeWatch(sqlite);
+    this.sqlite = "sqlite" in store ? store.sqlite : store;
+    this.watch = changeWatch(this.sqlite);
     this.autoTokens = auto.perMinute;
     this.autoRefill = now();
   }
