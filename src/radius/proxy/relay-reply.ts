@@ -8,6 +8,8 @@
 //   rejectFor(nas, nasSecret)                              → Result<Uint8Array>  our own Access-Reject
 //   replyFits(requestCode, replyCode)                      → boolean
 //
+// Error codes are "radius-proxy/…", apart from the PROXY protocol's "proxy/…" (src/proxy-protocol/).
+//
 // Traps:
 // - What the home server hid with our Request Authenticator must be re-hidden for the NAS with its
 //   own: Tunnel-Password, MS-CHAP-MPPE-Keys and MS-MPPE-Send/Recv-Key (home secret + our
@@ -126,27 +128,28 @@ export function checkHomeReply(
   if (!d.ok) return d;
   const p = d.value;
   if (!replyFits(requestCode, p.code))
-    return err("proxy/unexpected-code", `code ${p.code} for request code ${requestCode}`);
+    return err("radius-proxy/unexpected-code", `code ${p.code} for request code ${requestCode}`);
   // Both checks hash the reply with the Request Authenticator we sent in place of the Response
   // Authenticator (RFC 2865 §3; RFC 3579 §3.2 with the attribute zeroed), fed as ranges of the
   // datagram: no copy.
-  if (!verifyResponse(p.raw, sentAuth, homeSecret)) return err("proxy/bad-response-authenticator");
+  if (!verifyResponse(p.raw, sentAuth, homeSecret))
+    return err("radius-proxy/bad-response-authenticator");
   // RFC 3579 §3.2: exactly one, exactly 18 octets (a second copy would let a forger choose which
   // one counts); located in the packet itself, where the HMAC zeroes it.
   const at = locateMessageAuthenticator(p.raw);
   if (!at.ok) {
     if (at.code !== "radius/message-authenticator-missing")
-      return err("proxy/bad-message-authenticator", "duplicate or bad length");
+      return err("radius-proxy/bad-message-authenticator", "duplicate or bad length");
     if (requireMa && (ACCESS_REPLIES.has(p.code) || requestCode === Code.StatusServer))
-      return err("proxy/missing-message-authenticator");
+      return err("radius-proxy/missing-message-authenticator");
     // RFC 3579 §3.2: "Any packet that contains an EAP-Message attribute MUST also contain a
     // Message-Authenticator attribute" — whatever require_message_authenticator says.
     if (getAttr(p, AttrType.EAPMessage) !== undefined)
-      return err("proxy/missing-message-authenticator", "EAP-Message without it");
+      return err("radius-proxy/missing-message-authenticator", "EAP-Message without it");
     return ok(p);
   }
   if (!verifyMessageAuthenticator(p.raw, homeSecret, sentAuth).ok)
-    return err("proxy/bad-message-authenticator", "mismatch");
+    return err("radius-proxy/bad-message-authenticator", "mismatch");
   return ok(p);
 }
 
@@ -169,14 +172,14 @@ function rehideVsa(
     if (s.vendorType === MSCHAP_MPPE_KEYS) {
       // 24 octets of keys padded to 32 and hidden like User-Password: re-keyed without unpadding.
       if (s.value.length === 0 || s.value.length % 16 !== 0)
-        return err("proxy/rehide-failed", `MS-CHAP-MPPE-Keys ${s.value.length} octets`);
+        return err("radius-proxy/rehide-failed", `MS-CHAP-MPPE-Keys ${s.value.length} octets`);
       const v = new Uint8Array(s.value.length);
       rehideChain(s.value, from, fromAuth, to, toAuth, v, 0);
       out.push({ vendorType: s.vendorType, value: v });
       continue;
     }
     const key = unhideMppeKey(s.value, from, fromAuth);
-    if (!key.ok) return err("proxy/rehide-failed", `MS-MPPE key: ${key.code}`);
+    if (!key.ok) return err("radius-proxy/rehide-failed", `MS-MPPE key: ${key.code}`);
     // The salt is kept: it only has to be unique per attribute of one packet (RFC 2548 §2.4.2).
     const hidden = hideMppeKey(key.value, to, toAuth, s.value.subarray(0, 2));
     if (!hidden.ok) return hidden;
@@ -197,7 +200,7 @@ export function relayReply(
     if (a.type === AttrType.MessageAuthenticator || a.type === AttrType.ProxyState) continue;
     if (a.type === AttrType.TunnelPassword) {
       const pw = unhideTunnelPassword(a.value, homeSecret, sentAuth);
-      if (!pw.ok) return err("proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
+      if (!pw.ok) return err("radius-proxy/rehide-failed", `Tunnel-Password: ${pw.code}`);
       const hidden = hideTunnelPassword(
         pw.value.password,
         nasSecret,

@@ -6,6 +6,8 @@
 //   forwardRequest(request, nasSecret, homeSecret, f)  → Result<Uint8Array>  packet for the home server
 //   statusServer(identifier, authenticator, homeSecret) → Result<Uint8Array>  RFC 5997 probe
 //
+// Error codes are "radius-proxy/…", apart from the PROXY protocol's "proxy/…" (src/proxy-protocol/).
+//
 // Traps:
 // - A new Access-Request gets a new random Request Authenticator, so User-Password is re-hidden
 //   block by block from the NAS's chain (NAS secret + its authenticator) to ours (home secret + ours).
@@ -70,7 +72,7 @@ export function forwardRequest(
 ): Result<Uint8Array> {
   const access = req.code === Code.AccessRequest;
   if (!access && req.code !== Code.AccountingRequest)
-    return err("proxy/unsupported-code", `code ${req.code}`);
+    return err("radius-proxy/unsupported-code", `code ${req.code}`);
   // Pass 1: size and checks. The packet is then written once, straight into its final buffer.
   let hadMa = false;
   let chap = false;
@@ -85,7 +87,8 @@ export function forwardRequest(
         length += 2 + (f.userName ?? a.value).length;
         continue;
       case AttrType.UserPassword:
-        if (!access) return err("proxy/bad-attribute", "User-Password in an Accounting-Request");
+        if (!access)
+          return err("radius-proxy/bad-attribute", "User-Password in an Accounting-Request");
         if (
           a.value.length < 16 ||
           a.value.length > MAX_USER_PASSWORD_LENGTH ||

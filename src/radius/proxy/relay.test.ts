@@ -266,7 +266,7 @@ describe("reply from the home server back to the NAS", () => {
     t[t.length - 1]! ^= 1;
     expect(checkHomeReply(t, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({
       ok: false,
-      code: "proxy/bad-response-authenticator",
+      code: "radius-proxy/bad-response-authenticator",
     });
     expect(checkHomeReply(home.value, Code.AccessRequest, sentAuth, NAS, true)).toMatchObject({
       ok: false,
@@ -280,7 +280,7 @@ describe("reply from the home server back to the NAS", () => {
     if (!noMa.ok) throw new Error(noMa.code);
     expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, true)).toMatchObject({
       ok: false,
-      code: "proxy/missing-message-authenticator",
+      code: "radius-proxy/missing-message-authenticator",
     });
     expect(checkHomeReply(noMa.value, Code.AccessRequest, sentAuth, HOME, false).ok).toBe(true);
     // EAP-Message without Message-Authenticator: dropped even where it is not required (RFC 3579 §3.2).
@@ -296,11 +296,11 @@ describe("reply from the home server back to the NAS", () => {
     if (!eapNoMa.ok) throw new Error(eapNoMa.code);
     expect(checkHomeReply(eapNoMa.value, Code.AccessRequest, sentAuth, HOME, false)).toMatchObject({
       ok: false,
-      code: "proxy/missing-message-authenticator",
+      code: "radius-proxy/missing-message-authenticator",
     });
     expect(checkHomeReply(home.value, Code.AccountingRequest, sentAuth, HOME, true)).toMatchObject({
       ok: false,
-      code: "proxy/unexpected-code",
+      code: "radius-proxy/unexpected-code",
     });
     const badMa = home.value.slice();
     badMa[22]! ^= 1; // inside the first attribute, Message-Authenticator

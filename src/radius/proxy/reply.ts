@@ -15,6 +15,9 @@ import { IDS_PER_SOCKET } from "./pending.ts";
 import { checkHomeReply, relayReply } from "./relay-reply.ts";
 import type { EngineState, ServerState } from "./state.ts";
 
+/** The drop counter's reason label: the code without its namespace ("radius-proxy/", "radius/"). */
+const labelOf = (code: string): string => code.slice(code.indexOf("/") + 1);
+
 function alive(e: EngineState, s: ServerState, now: number) {
   e.transition(s, healthStep(s.health, "alive", now, s.healthParams));
 }
@@ -38,7 +41,7 @@ export function onHomeDatagram(e: EngineState, si: number, socket: number, data:
   const now = e.clock.now();
   if (en.kind === "probe") {
     const r = checkHomeReply(data, Code.StatusServer, en.probe.sentAuth, s.secret, s.requireMa);
-    if (!r.ok) return dropped(e, s, r.code.replace("proxy/", ""));
+    if (!r.ok) return dropped(e, s, labelOf(r.code));
     s.ids.release(slot);
     s.probing = false;
     e.m.homeProbes.inc({ ...s.labels, result: "answered" });
@@ -48,12 +51,12 @@ export function onHomeDatagram(e: EngineState, si: number, socket: number, data:
   const a = f.attempts.find((x) => x.server === si && x.slot === slot);
   if (!a) return dropped(e, s, "unknown-id");
   const r = checkHomeReply(data, f.nas.code, a.sentAuth, s.secret, s.requireMa);
-  if (!r.ok) return dropped(e, s, r.code.replace(/^(proxy|radius)\//, ""));
+  if (!r.ok) return dropped(e, s, labelOf(r.code));
   s.t.replies.n++;
   e.m.homeLatency.observe((now - a.sentAt) / 1000, s.labels);
   alive(e, s, now);
   const out = relayReply(r.value, a.sentAuth, s.secret, f.nas, f.nasSecret);
-  if (!out.ok) return dropped(e, s, out.code.replace(/^(proxy|radius)\//, ""));
+  if (!out.ok) return dropped(e, s, labelOf(out.code));
   f.ps.t.replies.n++;
   e.m.poolLatency.observe((now - f.retry.startedAt) / 1000, f.ps.labels);
   finish(e, f, out.value);
