@@ -135,7 +135,11 @@ async function main() {
   const seconds = Number(process.argv[2] ?? 5);
   if (!existsSync(AALOAD)) {
     const src = join(import.meta.dir, "..", "..", "shared", "tools", "aaaload");
-    const cc = Bun.spawnSync(["sh", "-c", `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c`]);
+    const cc = Bun.spawnSync([
+      "sh",
+      "-c",
+      `cc -O2 -std=gnu11 -o ${AALOAD} ${src}/*.c -lssl -lcrypto`,
+    ]);
     if (cc.exitCode !== 0) throw new Error(`building aaaload failed: ${cc.stderr}`);
   }
   console.log(

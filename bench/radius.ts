@@ -42,11 +42,11 @@ const AAALOAD = "/tmp/aaaload-bench";
 function buildLoadGenerator(): void {
   if (!existsSync(AAALOAD_SRC))
     throw new Error(`load generator sources not found at ${AAALOAD_SRC}`);
-  const srcs = ["main.c", "md5.c", "radius.c", "tacacs.c", "util.c"].map((f) =>
+  const srcs = ["main.c", "md5.c", "radius.c", "tacacs.c", "tls.c", "util.c"].map((f) =>
     join(AAALOAD_SRC, f),
   );
   const r = Bun.spawnSync({
-    cmd: ["cc", "-O2", "-o", AAALOAD, ...srcs],
+    cmd: ["cc", "-O2", "-std=gnu11", "-o", AAALOAD, ...srcs, "-lssl", "-lcrypto"],
     stderr: "pipe",
     timeout: 120_000,
   });
