@@ -28,7 +28,7 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
       duplicateKey(1, "192.0.2.1", 1813, 7),
       duplicateKey(1, "192.0.2.1", 1812, 8),
     ];
-    expect(new Set(keys).size).toBe(5);
+    expect(new Set(keys.map((k) => `${k.socket}|${k.address}|${k.tag}`)).size).toBe(5);
     for (const k of keys) expect(c.check(k, auth(1), 0).kind).toBe("new");
     expect(c.size).toBe(5);
   });
@@ -84,9 +84,9 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
   test("the stored authenticator is a copy (the caller's buffer may be reused)", () => {
     const c = new DuplicateCache({ lifetimeMs: 5_000, maxEntries: 10 });
     const a = auth(3);
-    c.check("k", a, 0);
+    c.check(duplicateKey(1, "k", 1, 1), a, 0);
     a.fill(4);
-    expect(c.check("k", auth(3), 1).kind).toBe("in-progress");
+    expect(c.check(duplicateKey(1, "k", 1, 1), auth(3), 1).kind).toBe("in-progress");
   });
 
   test("eviction takes the entry closest to expiry: a completed (refreshed) entry outlives older ones", () => {
@@ -101,5 +101,89 @@ describe("DuplicateCache (RFC 5080 §2.2.2)", () => {
     expect(c.check(k(1), auth(1), 14).kind).toBe("new"); // was evicted: processed anew (evicts k(2))
     expect(c.check(k(2), auth(2), 15).kind).toBe("new");
     expect(c.size).toBe(3);
+  });
+});
+
+describe("DuplicateCache memory (issue 21, defect 7)", () => {
+  test("50,000 entries with 100-octet replies: under 250 octets and no objects per entry", () => {
+    const { heapStats } = require("bun:jsc") as typeof import("bun:jsc");
+    const N = 50_000;
+    const c = new DuplicateCache({ lifetimeMs: 30_000, maxEntries: 200_000 });
+    const a = new Uint8Array(16);
+    const measure = () => {
+      Bun.gc(true);
+      const h = heapStats();
+      // heapSize includes the typed arrays' buffers (extra memory): it is the whole cost.
+      return { bytes: h.heapSize, objects: h.objectCount };
+    };
+    const before = measure();
+    for (let i = 0; i < N; i++) {
+      a[0] = i & 255;
+      a[1] = i >> 8;
+      // 50 devices, distinct (port, identifier) tuples: the flood the cache is bounded against.
+      const k = duplicateKey(
+        1,
+        `10.0.0.${i % 50}`,
+        1024 + (((i / 50) | 0) % 60_000),
+        (i >> 4) & 255,
+      );
+      c.check(k, a, 1);
+      const r = new Uint8Array(100);
+      r[0] = 2;
+      c.complete(k, a, r, 2);
+    }
+    const after = measure();
+    expect(c.size).toBe(N);
+    // Measured 2026-12-06: ~182 octets (100 of them the reply) and 0.01 objects per entry; before
+    // the compact layout 388 octets and 4 objects (entry, key string, reply, Map entry).
+    expect((after.bytes - before.bytes) / N).toBeLessThan(250);
+    expect((after.objects - before.objects) / N).toBeLessThan(0.5);
+  });
+
+  test("the key table agrees with a plain Map through inserts, replies, expiry and forgets", () => {
+    // No eviction here (maxEntries above the key space), so the model is exact: an entry whose
+    // reply expired is the same as no entry. Deletions (forget, sweep) exercise the table's
+    // backward-shift removal; growth from 1,024 slots exercises its rebuild.
+    const c = new DuplicateCache({ lifetimeMs: 1_000, maxEntries: 50_000 });
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const model = new Map<string, { auth: number; reply: number | null; expires: number }>();
+    for (let step = 0; step < 80_000; step++) {
+      const now = step * 0.05;
+      const port = rand(40);
+      const id = rand(200);
+      const addr = `192.0.2.${rand(5)}`;
+      const name = `${addr}|${port}|${id}`;
+      const k = duplicateKey(1, addr, port, id);
+      let m = model.get(name);
+      if (m !== undefined && m.reply !== null && m.expires <= now) {
+        model.delete(name);
+        m = undefined;
+      }
+      const op = rand(10);
+      if (op < 6) {
+        const au = m !== undefined && rand(2) === 0 ? m.auth : rand(256);
+        const v = c.check(k, auth(au), now);
+        if (m !== undefined && m.auth === au) {
+          if (m.reply === null) expect(v.kind).toBe("in-progress");
+          else expect(v.kind === "resend" && v.reply[1]).toBe(m.reply);
+        } else {
+          expect(v.kind).toBe("new");
+          model.set(name, { auth: au, reply: null, expires: now + 1_000 });
+        }
+      } else if (op < 9 && m !== undefined && m.reply === null) {
+        const r = rand(256);
+        c.complete(k, auth(m.auth), reply(r), now);
+        model.set(name, { auth: m.auth, reply: r, expires: now + 1_000 });
+      } else if (op === 9 && m !== undefined) {
+        c.forget(k, auth(m.auth));
+        model.delete(name);
+      }
+    }
+    expect(c.evicted).toBe(0);
+    expect(model.size).toBeGreaterThan(1_024);
   });
 });

@@ -8,7 +8,7 @@
 //                                      gets the identical bytes without re-processing
 //   forget(key, authenticator)        the request ended without a reply (e.g. accounting storage
 //                                      failed): the NAS's retransmission must be processed anew
-//   duplicateKey(socketId, address, port, identifier)
+//   duplicateKey(socketId, address, port, identifier) → DuplicateKey (a value, not retained)
 //   size, evicted
 //
 // The key is the receiving socket, the source address and port, and the Identifier — never a field
@@ -24,8 +24,21 @@
 // An evicted in-progress entry only means a retransmission arriving meanwhile is processed a second
 // time — the RADIUS norm without a cache, never a wrong answer. In-progress entries do not expire
 // (the lifetime counts from the reply); the server bounds them by its in-flight limit.
+//
+// Compact entries (issue 21, defect 7: an object, a Uint8Array and list links per entry cost
+// ~1.5 KB of RSS each, 346 MB at the default 200,000): an entry is a slot number in parallel typed
+// arrays (authenticator words, expiry, list links, where its reply is), the Map holds key → slot
+// (a small integer, no object), and the reply octets are packed into shared chunks (reply-arena.ts).
+// Keys are numbers too (duplicate-keys.ts: the source address interned once per device address, an
+// open-addressing table of slot numbers). What
+// remains per entry is ~70 octets of typed arrays and the reply's own octets, no object at all;
+// duplicates.test.ts bounds the memory per entry. The slot arrays grow by doubling up to maxEntries.
 
 import { readU32 } from "../lib/bytes.ts";
+import { KeyTable, type DuplicateKey } from "./duplicate-keys.ts";
+import { ReplyArena } from "./reply-arena.ts";
+
+export { duplicateKey, type DuplicateKey } from "./duplicate-keys.ts";
 
 export interface DuplicateConfig {
   /** RFC 5080 §2.2.2 suggests a few seconds to tens of seconds; config allows 5–30 s. */
@@ -33,20 +46,9 @@ export interface DuplicateConfig {
   maxEntries: number;
 }
 
-interface Entry {
-  key: string;
-  /** The Request Authenticator as four 32-bit words: a private copy (the caller's array may be
-   *  reused), and no separate array per entry for the GC to trace (the cache holds rate × lifetime
-   *  entries: ~10^5 on a busy server). */
-  a0: number;
-  a1: number;
-  a2: number;
-  a3: number;
-  reply: Uint8Array | null;
-  expires: number;
-  prev: Entry | null;
-  next: Entry | null;
-}
+/** No slot (list end) / no reply yet (in progress). */
+const NONE = -1;
+const INITIAL_SLOTS = 1024;
 
 export type DuplicateVerdict =
   { kind: "new" } | { kind: "in-progress" } | { kind: "resend"; reply: Uint8Array };
@@ -54,97 +56,91 @@ export type DuplicateVerdict =
 const NEW: DuplicateVerdict = { kind: "new" };
 const IN_PROGRESS: DuplicateVerdict = { kind: "in-progress" };
 
-export function duplicateKey(
-  socketId: number,
-  address: string,
-  port: number,
-  identifier: number,
-): string {
-  return `${socketId}|${address}|${port}|${identifier}`;
-}
-
-function sameAuth(e: Entry, b: Uint8Array): boolean {
-  // Not a secret comparison: the authenticator travelled in clear text.
-  return (
-    b.length === 16 &&
-    e.a0 === readU32(b, 0) &&
-    e.a1 === readU32(b, 4) &&
-    e.a2 === readU32(b, 8) &&
-    e.a3 === readU32(b, 12)
-  );
-}
-
-function setAuth(e: Entry, b: Uint8Array): void {
-  e.a0 = readU32(b, 0);
-  e.a1 = readU32(b, 4);
-  e.a2 = readU32(b, 8);
-  e.a3 = readU32(b, 12);
-}
-
 export class DuplicateCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly keys = new KeyTable();
+  private readonly replies = new ReplyArena();
+  private cap = 0;
+  private count = 0;
+  // Per slot. Request Authenticator as four 32-bit words: a private copy, no array per entry.
+  private auth = new Uint32Array(0);
+  private expires = new Float64Array(0);
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  /** The reply's chunk in the arena (NONE while in progress), its offset and length. */
+  private chunk = new Int32Array(0);
+  private off = new Int32Array(0);
+  private len = new Int32Array(0);
+  /** Slots never used start at `used`; released ones wait in `free`. */
+  private used = 0;
+  private readonly free: number[] = [];
   /** Oldest expiry first. */
-  private head: Entry | null = null;
-  private tail: Entry | null = null;
+  private head = NONE;
+  private tail = NONE;
   /** Entries pushed out by the size bound before they expired. */
   evicted = 0;
 
   constructor(private readonly cfg: DuplicateConfig) {}
 
   get size(): number {
-    return this.entries.size;
+    return this.count;
   }
 
-  check(key: string, authenticator: Uint8Array, now: number): DuplicateVerdict {
-    let e = this.entries.get(key);
+  check(key: DuplicateKey, authenticator: Uint8Array, now: number): DuplicateVerdict {
+    let e = this.find(key);
     // A request still in progress stays "in progress" however long it takes (a proxied request
     // can outlive the lifetime: retries up to max_duration): a retransmission meanwhile must not
     // become a second request with a new identity upstream (RFC 5080 §2.2.2). The lifetime runs
     // from the reply.
-    if (e !== undefined && (e.reply === null || e.expires > now) && sameAuth(e, authenticator)) {
-      return e.reply === null ? IN_PROGRESS : { kind: "resend", reply: e.reply };
+    if (e !== NONE && this.sameAuth(e, authenticator)) {
+      const chunk = this.chunk[e]!;
+      if (chunk === NONE) return IN_PROGRESS;
+      if (this.expires[e]! > now)
+        return { kind: "resend", reply: this.replies.view(chunk, this.off[e]!, this.len[e]!) };
     }
     // New request, expired entry, or the Identifier reused with a new authenticator: start over
-    // (reusing the entry when the key is known).
+    // (reusing the entry when the key is known and the sweep left it).
     this.sweep(now);
-    if (e === undefined || this.entries.get(key) !== e) {
-      while (this.entries.size >= this.cfg.maxEntries && this.head !== null) {
+    if (e === NONE || this.find(key) !== e) {
+      while (this.count >= this.cfg.maxEntries && this.head !== NONE) {
         this.remove(this.head);
         this.evicted++;
       }
-      e = {
-        key,
-        a0: 0,
-        a1: 0,
-        a2: 0,
-        a3: 0,
-        reply: null,
-        expires: 0,
-        prev: null,
-        next: null,
-      };
-      this.entries.set(key, e);
-    } else this.unlink(e);
-    setAuth(e, authenticator);
-    e.reply = null;
-    e.expires = now + this.cfg.lifetimeMs;
+      e = this.insert(key);
+    } else {
+      this.unlink(e);
+      this.dropReply(e);
+    }
+    this.setAuth(e, authenticator);
+    this.expires[e] = now + this.cfg.lifetimeMs;
     this.append(e);
     return NEW;
   }
 
-  complete(key: string, authenticator: Uint8Array, reply: Uint8Array, now: number): void {
-    const e = this.entries.get(key);
+  complete(key: DuplicateKey, authenticator: Uint8Array, reply: Uint8Array, now: number): void {
+    const e = this.find(key);
     // A newer request with the same key replaced ours meanwhile: its entry wins.
-    if (e === undefined || !sameAuth(e, authenticator)) return;
-    e.reply = reply;
-    e.expires = now + this.cfg.lifetimeMs;
+    if (e === NONE || !this.sameAuth(e, authenticator)) return;
+    this.dropReply(e);
+    this.chunk[e] = this.replies.put(reply);
+    this.off[e] = this.replies.offset;
+    this.len[e] = reply.length;
+    this.expires[e] = now + this.cfg.lifetimeMs;
     this.unlink(e);
     this.append(e);
   }
 
-  forget(key: string, authenticator: Uint8Array): void {
-    const e = this.entries.get(key);
-    if (e !== undefined && sameAuth(e, authenticator)) this.remove(e);
+  forget(key: DuplicateKey, authenticator: Uint8Array): void {
+    const e = this.find(key);
+    if (e !== NONE && this.sameAuth(e, authenticator)) this.remove(e);
+  }
+
+  clear(): void {
+    this.keys.clear();
+    this.replies.clear();
+    this.count = 0;
+    this.used = 0;
+    this.free.length = 0;
+    this.head = this.tail = NONE;
   }
 
   /**
@@ -155,38 +151,106 @@ export class DuplicateCache {
   private sweep(now: number): void {
     for (let n = 0; n < 64; n++) {
       const h = this.head;
-      if (h === null || h.expires > now) return;
-      if (h.reply === null) {
+      if (h === NONE || this.expires[h]! > now) return;
+      if (this.chunk[h] === NONE) {
         this.unlink(h);
-        h.expires = now + this.cfg.lifetimeMs;
+        this.expires[h] = now + this.cfg.lifetimeMs;
         this.append(h);
       } else this.remove(h);
     }
   }
 
-  private remove(e: Entry): void {
+  private find(k: DuplicateKey): number {
+    return this.count === 0 ? NONE : this.keys.find(k);
+  }
+
+  private insert(k: DuplicateKey): number {
+    if (this.used === this.cap && this.free.length === 0) this.grow();
+    const e = this.free.pop() ?? this.used++;
+    this.keys.add(k, e);
+    this.chunk[e] = NONE;
+    this.count++;
+    return e;
+  }
+
+  private remove(e: number): void {
     this.unlink(e);
-    this.entries.delete(e.key);
+    this.dropReply(e);
+    this.keys.remove(e);
+    this.free.push(e);
+    this.count--;
   }
 
-  private unlink(e: Entry): void {
-    if (e.prev === null) this.head = e.next;
-    else e.prev.next = e.next;
-    if (e.next === null) this.tail = e.prev;
-    else e.next.prev = e.prev;
-    e.prev = e.next = null;
+  /** Doubles the slot arrays (up to maxEntries) and rebuilds the table: rare, amortised O(1). */
+  private grow(): void {
+    const cap = Math.min(Math.max(INITIAL_SLOTS, this.cap * 2), Math.max(this.cfg.maxEntries, 1));
+    const i32 = (old: Int32Array, n: number): Int32Array<ArrayBuffer> => {
+      const a = new Int32Array(n);
+      a.set(old);
+      return a;
+    };
+    const auth = new Uint32Array(cap * 4);
+    auth.set(this.auth);
+    this.auth = auth;
+    const expires = new Float64Array(cap);
+    expires.set(this.expires);
+    this.expires = expires;
+    this.prev = i32(this.prev, cap);
+    this.next = i32(this.next, cap);
+    this.chunk = i32(this.chunk, cap);
+    this.off = i32(this.off, cap);
+    this.len = i32(this.len, cap);
+    this.cap = cap;
+    // Every slot below `used` that is not free is in the table.
+    const freed = new Set(this.free);
+    const live: number[] = [];
+    for (let e = 0; e < this.used; e++) if (!freed.has(e)) live.push(e);
+    this.keys.grow(cap, live);
   }
 
-  private append(e: Entry): void {
-    e.prev = this.tail;
-    e.next = null;
-    if (this.tail === null) this.head = e;
-    else this.tail.next = e;
+  private sameAuth(e: number, b: Uint8Array): boolean {
+    // Not a secret comparison: the authenticator travelled in clear text.
+    const a = this.auth;
+    const i = e * 4;
+    return (
+      b.length === 16 &&
+      a[i] === readU32(b, 0) &&
+      a[i + 1] === readU32(b, 4) &&
+      a[i + 2] === readU32(b, 8) &&
+      a[i + 3] === readU32(b, 12)
+    );
+  }
+
+  private setAuth(e: number, b: Uint8Array): void {
+    const a = this.auth;
+    const i = e * 4;
+    a[i] = readU32(b, 0);
+    a[i + 1] = readU32(b, 4);
+    a[i + 2] = readU32(b, 8);
+    a[i + 3] = readU32(b, 12);
+  }
+
+  private dropReply(e: number): void {
+    const c = this.chunk[e]!;
+    if (c !== NONE) this.replies.release(c);
+    this.chunk[e] = NONE;
+  }
+
+  private unlink(e: number): void {
+    const p = this.prev[e]!;
+    const n = this.next[e]!;
+    if (p === NONE) this.head = n;
+    else this.next[p] = n;
+    if (n === NONE) this.tail = p;
+    else this.prev[n] = p;
+    this.prev[e] = this.next[e] = NONE;
+  }
+
+  private append(e: number): void {
+    this.prev[e] = this.tail;
+    this.next[e] = NONE;
+    if (this.tail === NONE) this.head = e;
+    else this.next[this.tail] = e;
     this.tail = e;
-  }
-
-  clear(): void {
-    this.entries.clear();
-    this.head = this.tail = null;
   }
 }

@@ -42,7 +42,7 @@ import {
 } from "./codec/packet.ts";
 import { PacketSalts } from "./codec/user-password.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
-import { DuplicateCache, duplicateKey } from "./duplicates.ts";
+import { DuplicateCache, duplicateKey, type DuplicateKey } from "./duplicates.ts";
 import type {
   HandleResult,
   RadiusDevice,
@@ -76,7 +76,7 @@ interface Ctx {
   secret: Uint8Array;
   source: RadiusSource;
   listener: RadiusListenerRef;
-  key: string;
+  key: DuplicateKey;
   start: number;
 }
 
