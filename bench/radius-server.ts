@@ -15,6 +15,7 @@ import { openStore } from "../src/store/open.ts";
 import { createStorePolicy } from "../src/store/policy-source.ts";
 import { addUserGroup } from "../src/store/user-groups.ts";
 import { addUser } from "../src/store/users.ts";
+import { radiusOptions } from "../src/root/radius-options.ts";
 import { startRadius } from "../src/transport/radius-udp.ts";
 
 const [secret = "testing123", user = "alice", password = "alice-pass", commitDelay = "0ms"] =
@@ -38,7 +39,7 @@ const log = createLogger({
 });
 const index = new DeviceIndex(store.sqlite);
 const radius = await startRadius({
-  config: cfg.radius,
+  options: radiusOptions(cfg.radius),
   index,
   policy: sp.policy,
   registry: new Registry(),

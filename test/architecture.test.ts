@@ -46,13 +46,7 @@ const ALLOWED: Record<Layer, { layers: Layer[]; packages: RegExp }> = {
 };
 
 /** Edges in files owned by other branches this round ("from -> to", paths under src/). */
-const STILL_TO_REMOVE: Record<string, string> = {
-  // radius: the transports take option objects, not Config sections.
-  "transport/radius-udp.ts -> config/schema.ts": "radius",
-  "transport/radius-upstream.ts -> config/schema.ts": "radius",
-  // radius: an engine reading an adapter's type (the proxy settings take the [radius.proxy] shape).
-  "radius/proxy/settings.ts -> config/radius-proxy.ts": "radius",
-};
+const STILL_TO_REMOVE: Record<string, string> = {};
 
 /** Import cycles that exist in other branches' files (each as found, starting at its first file). */
 const CYCLES_TO_REMOVE: Record<string, string> = {
@@ -64,9 +58,7 @@ const CYCLES_TO_REMOVE: Record<string, string> = {
  * process.env outside src/root/options.ts (readEnvironment), in others' files: each a fallback
  * the root never reaches (it always passes the environment), to become a required argument.
  */
-const ENV_READS_TO_REMOVE: Record<string, string> = {
-  "transport/radius-upstream.ts": "radius",
-};
+const ENV_READS_TO_REMOVE: Record<string, string> = {};
 
 /** Files outside transport/ and store/ that use the Bun runtime API, and why. */
 const BUN_API_EXCEPTIONS: Record<string, string> = {

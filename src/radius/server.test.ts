@@ -14,7 +14,9 @@ import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
 import { hidePassword, unhideTunnelPassword } from "./codec/user-password.ts";
 import { createRadiusCounters } from "./counters.ts";
 import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
-import { LATER, RadiusServer, type HandleResult } from "./server.ts";
+import { runJob } from "./jobs.ts";
+import { RadiusServer, type RadiusListenerRef, type RadiusOutput } from "./server.ts";
+import { RadiusNotes } from "../transport/radius-metrics.ts";
 import { withConstantRandom } from "../../test/support/constant-random.ts";
 
 const SECRET = "engine-secret";
@@ -47,17 +49,73 @@ function setup(
   } as unknown as Policy;
   const registry = new Registry();
   const clock = new ManualClock();
-  const server = new RadiusServer({
+  const engine = new RadiusServer({
     devices: { resolve: (ip) => (ip === src.address ? device : null) },
-    policy,
-    counters: createRadiusCounters(registry),
-    log: silentLogger,
     clock,
     dictionary: defaultDictionary(),
     duplicates: { lifetimeMs: 10_000, maxEntries: 1_000 },
-    ...(o.proxy ? { proxy: o.proxy } : {}),
+    proxied: o.proxy !== undefined,
   });
-  return { server, pending, calls: () => calls, registry, clock };
+  const notes = new RadiusNotes(createRadiusCounters(registry), silentLogger);
+  const server = {
+    engine,
+    get inFlight() {
+      return engine.inFlight;
+    },
+    handle(bytes: Uint8Array, from: typeof src, l: RadiusListenerRef): Reply {
+      const out: RadiusOutput[] = [];
+      engine.handle(bytes, from, l, out);
+      return perform(engine, policy, o.proxy, notes, out);
+    },
+  };
+  return { server, pending, calls: () => calls, registry, clock, policy };
+}
+
+type Reply = Uint8Array | null | Promise<Uint8Array | null>;
+
+/**
+ * Plays the UDP transport for one request: performs its outputs (notes recorded, jobs run, the
+ * proxy asked) and returns what was sent — the bytes, null (nothing), or a Promise of either when
+ * a job or a forward answers later.
+ */
+function perform(
+  engine: RadiusServer,
+  policy: Policy,
+  proxy: RadiusProxyPort | undefined,
+  notes: RadiusNotes,
+  out: RadiusOutput[],
+): Reply {
+  let result: Reply = null;
+  for (let i = 0; i < out.length; i++) {
+    const o = out[i]!;
+    if (o.kind === "send") result = o.bytes;
+    else if (o.kind === "note") notes.record(o.note);
+    else if (o.kind === "job") {
+      const a = runJob(o.job, policy);
+      if (!(a instanceof Promise)) engine.answer(o.ticket, a, out);
+      else
+        result = a.then((v) => {
+          const q: RadiusOutput[] = [];
+          engine.answer(o.ticket, v, q);
+          return settle(perform(engine, policy, proxy, notes, q));
+        });
+    } else {
+      let later: ((r: Reply) => void) | null = null;
+      let inside = true;
+      let delivered = false;
+      const decision = proxy!.handle(o.request, o.context, (bytes) => {
+        delivered = true;
+        if (inside) return engine.answer(o.ticket, { kind: "proxied", bytes }, out);
+        const q: RadiusOutput[] = [];
+        engine.answer(o.ticket, { kind: "proxied", bytes }, q);
+        later!(perform(engine, policy, proxy, notes, q));
+      });
+      inside = false;
+      if (decision.kind !== "forwarded") engine.answer(o.ticket, { kind: "routed", decision }, out);
+      else if (!delivered) result = new Promise<Reply>((r) => (later = r)).then(settle);
+    }
+  }
+  return result;
 }
 
 function pap(id = 5) {
@@ -80,8 +138,7 @@ function pap(id = 5) {
   return { bytes: r.value, auth };
 }
 
-async function settle(r: HandleResult): Promise<Uint8Array | null> {
-  if (r === LATER) throw new Error("LATER without a respond() listener");
+async function settle(r: Reply): Promise<Uint8Array | null> {
   return r instanceof Promise ? await r : r;
 }
 
@@ -217,18 +274,14 @@ describe("RadiusServer engine", () => {
     test("local with a stripped user name: policy decides for the stripped name", async () => {
       const seen: string[] = [];
       const names: string[] = [];
-      const { server, pending } = setup({
+      const { server, pending, policy } = setup({
         proxy: proxyWith(() => ({ kind: "local", userName: "alice" }), seen),
       });
       (
-        server as unknown as {
-          d: {
-            policy: {
-              authenticatePassword: (r: { username: string }) => Promise<Decision>;
-            };
-          };
+        policy as unknown as {
+          authenticatePassword: (r: { username: string }) => Promise<Decision>;
         }
-      ).d.policy.authenticatePassword = (r) => {
+      ).authenticatePassword = (r) => {
         names.push(r.username);
         return new Promise<Decision>((res) => pending.push(res));
       };
@@ -297,10 +350,7 @@ describe("RadiusServer engine", () => {
       expect(server.inFlight).toBe(0);
     });
 
-    describe("a listener with respond() (the UDP transport's way): LATER, then the reply through it", () => {
-      const sent: Array<[Uint8Array | null, string]> = [];
-      const respond = (b: Uint8Array | null, to: { address: string; port: number }) =>
-        void sent.push([b, `${to.address}:${to.port}`]);
+    describe("outputs as data (what the UDP transport performs)", () => {
       const acctRequest = (id: number) => {
         const r = encodeRequest(
           {
@@ -313,71 +363,66 @@ describe("RadiusServer engine", () => {
         if (!r.ok) throw new Error(r.code);
         return r.value;
       };
+      const kinds = (out: RadiusOutput[]) =>
+        out.map((o) => (o.kind === "note" ? `note:${o.note.what}` : o.kind));
 
-      test("forwarded: the proxy's bytes go to respond once, are cached, and nothing is in flight after", () => {
-        sent.length = 0;
-        let deliver: ((b: Uint8Array | null) => void) | null = null;
-        const { server } = setup({
-          proxy: proxyWith((reply) => ((deliver = reply), { kind: "forwarded" })),
-        });
-        const auth = { ...AUTH, id: 11, respond };
+      test("forwarded: a forward output, then the proxy's bytes answered into a send from the same listener, cached", () => {
+        const { server } = setup({ proxy: proxyWith(() => ({ kind: "forwarded" })) });
+        const engine = server.engine;
+        const listener = { id: 11, kind: "auth" as const };
         const req = pap(79);
-        expect(server.handle(req.bytes, src, auth)).toBe(LATER);
-        expect(server.inFlight).toBe(1);
-        expect(server.handle(req.bytes, src, auth)).toBeNull(); // in flight: absorbed
+        const out: RadiusOutput[] = [];
+        engine.handle(req.bytes, src, listener, out);
+        expect(kinds(out)).toEqual(["note:received", "forward"]);
+        const fwd = out[1] as RadiusOutput & { kind: "forward" };
+        expect(fwd.context).toMatchObject({
+          clientIp: src.address,
+          port: "auth",
+          deviceName: "nas1",
+        });
+        expect(engine.inFlight).toBe(1);
+        const again: RadiusOutput[] = [];
+        engine.handle(req.bytes, src, listener, again); // in flight: absorbed, not forwarded twice
+        expect(kinds(again)).toEqual(["note:received", "note:dropped"]);
         const bytes = new Uint8Array([2, 79, 0, 20, ...new Uint8Array(16)]);
-        deliver!(bytes);
-        expect(sent).toEqual([[bytes, "192.0.2.1:40000"]]);
-        expect(server.inFlight).toBe(0);
-        expect(server.handle(req.bytes, src, auth)).toEqual(bytes); // from the duplicate cache
+        const done: RadiusOutput[] = [];
+        engine.answer(fwd.ticket, { kind: "proxied", bytes }, done);
+        expect(done.at(-1)).toEqual({ kind: "send", bytes, to: src, via: listener });
+        expect(engine.inFlight).toBe(0);
+        const cached: RadiusOutput[] = [];
+        engine.handle(req.bytes, src, listener, cached);
+        expect(cached.at(-1)).toEqual({ kind: "send", bytes, to: src, via: listener });
       });
 
-      test("accounting: Accounting-Response through respond after the store committed; null when it failed", async () => {
-        sent.length = 0;
-        const { server } = setup();
-        const acct = { ...ACCT, id: 12, respond };
-        let fail = false;
-        (server as unknown as { d: { policy: Policy } }).d.policy.account = () =>
-          fail ? Promise.reject(new Error("disk full")) : Promise.resolve();
-        expect(server.handle(acctRequest(21), src, acct)).toBe(LATER);
-        await Bun.sleep(0);
-        expect(sent.length).toBe(1);
-        const ok = decodePacket(sent[0]![0]!);
-        expect(ok.ok && ok.value.code).toBe(Code.AccountingResponse);
-        expect(ok.ok && ok.value.identifier).toBe(21);
-        fail = true;
-        expect(server.handle(acctRequest(22), src, acct)).toBe(LATER);
-        await Bun.sleep(0);
-        expect(sent.length).toBe(2);
-        expect(sent[1]![0]).toBeNull();
-        expect(server.inFlight).toBe(0);
-      });
-
-      test("a respond() that throws is contained: counted as internal, the reply stays cached, the next request is answered", async () => {
+      test("accounting: a job with the record; committed → Accounting-Response; not stored → no send, counted", () => {
         const { server, registry } = setup();
-        const got: (Uint8Array | null)[] = [];
-        let calls = 0;
-        const acct = {
-          ...ACCT,
-          id: 13,
-          respond: (b: Uint8Array | null) => {
-            if (calls++ === 0) throw new Error("socket gone");
-            got.push(b);
-          },
-        };
-        const first = acctRequest(31);
-        expect(server.handle(first, src, acct)).toBe(LATER);
-        await Bun.sleep(0);
-        expect(server.inFlight).toBe(0);
-        expect(registry.renderPrometheus()).toContain('reason="internal"} 1');
-        // The NAS retransmits: answered from the cache, not stored again.
-        const again = server.handle(first, src, acct);
-        expect(again).toBeInstanceOf(Uint8Array);
-        expect(server.handle(acctRequest(32), src, acct)).toBe(LATER);
-        await Bun.sleep(0);
-        expect(got.length).toBe(1);
-        const d = decodePacket(got[0]!);
-        expect(d.ok && d.value.identifier).toBe(32);
+        const engine = server.engine;
+        const notes = new RadiusNotes(createRadiusCounters(registry), silentLogger);
+        const listener = { id: 12, kind: "acct" as const };
+        const out: RadiusOutput[] = [];
+        engine.handle(acctRequest(21), src, listener, out);
+        const job = out.at(-1) as RadiusOutput & { kind: "job" };
+        expect(job.kind).toBe("job");
+        expect(job.job).toMatchObject({ kind: "account", record: { recordType: "start" } });
+        const ok: RadiusOutput[] = [];
+        engine.answer(job.ticket, { kind: "account", ok: true }, ok);
+        const sent = ok.at(-1) as RadiusOutput & { kind: "send" };
+        const d = decodePacket(sent.bytes);
+        expect(d.ok && d.value.code).toBe(Code.AccountingResponse);
+        expect(d.ok && d.value.identifier).toBe(21);
+        const out2: RadiusOutput[] = [];
+        engine.handle(acctRequest(22), src, listener, out2);
+        const job2 = out2.at(-1) as RadiusOutput & { kind: "job" };
+        const failed: RadiusOutput[] = [];
+        engine.answer(job2.ticket, { kind: "account", ok: false, detail: "disk full" }, failed);
+        expect(failed.some((o) => o.kind === "send")).toBe(false);
+        for (const o of failed) if (o.kind === "note") notes.record(o.note);
+        expect(registry.renderPrometheus()).toContain('reason="storage-failed"} 1');
+        expect(engine.inFlight).toBe(0);
+        // Forgotten: the NAS's retransmission is a new job, not a duplicate.
+        const retry: RadiusOutput[] = [];
+        engine.handle(acctRequest(22), src, listener, retry);
+        expect(retry.at(-1)!.kind).toBe("job");
       });
     });
   });

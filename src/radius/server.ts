@@ -1,13 +1,12 @@
-// The RADIUS server engine (RFC 2865, 2866, 3579, 5080, 5997): datagram + source in, reply bytes out.
-// No sockets, no timers, no real time (a Clock is injected); src/transport/radius-udp.ts owns the sockets.
+// The RADIUS server engine (RFC 2865, 2866, 3579, 5080, 5997) in the TACACS+ shape
+// (engine-types.ts): datagrams and answers in, outputs (send | job | forward | note) out. No
+// sockets, no policy calls, no timers, no real time (a Clock is injected); src/transport/radius-udp.ts
+// performs the outputs.
 //
 // API
 //   new RadiusServer(deps)
-//   handle(datagram, source, listener) → Uint8Array | null | Promise<Uint8Array | null> | LATER
-//       null = send nothing (every silent drop is counted by reason); a Promise for work that waits
-//       (argon2 / credential cache, accounting COMMIT, a forwarded request) — or, when the listener
-//       has respond() (the UDP transport), LATER for accounting and forwarded requests, whose reply
-//       then comes through listener.respond (engine-types.ts).
+//   handle(datagram, source, listener, out)   appends the outputs for one datagram
+//   answer(ticket, answer, out)               appends the outputs for a job's or a forward's outcome
 //   inFlight, duplicates, stop()
 //
 // Order of checks for every datagram, cheapest and least trusting first:
@@ -16,94 +15,61 @@
 //   2. the per-client token bucket; 3. the codec's length rules;
 //   4. the code must belong to the port (auth: Access-Request, Status-Server; acct:
 //      Accounting-Request, Status-Server);
-//   5. authenticators with the client's secret: Message-Authenticator whenever present (RFC 3579
-//      §3.2), mandatory for Status-Server (RFC 5997 §3), EAP (RFC 3579 §3.1), for groups with
-//      require_message_authenticator, and — BlastRADIUS, CVE-2024-3596 — for any Access-Request
-//      carrying Proxy-State; the Accounting Request Authenticator (RFC 2866 §3);
+//   5. authenticators with the client's secret (checks.ts): Message-Authenticator whenever present
+//      (RFC 3579 §3.2), mandatory for Status-Server (RFC 5997 §3), EAP (RFC 3579 §3.1), for groups
+//      with require_message_authenticator, and — BlastRADIUS, CVE-2024-3596 — for any
+//      Access-Request carrying Proxy-State; the Accounting Request Authenticator (RFC 2866 §3);
 //   6. duplicate detection (RFC 5080 §2.2.2; only authenticated requests enter the cache, so a
-//      forger cannot plant replies); 7. the proxy seam, if configured; 8. local policy.
+//      forger cannot plant replies); 7. the proxy, if configured (a forward output; its decision
+//      comes back as a "routed" answer, its reply as "proxied"); 8. local policy (a job output:
+//      jobs.ts runs access.ts / the accounting commit; answers.ts builds the reply).
 // Every reply echoes the request's Proxy-State attributes in order (RFC 2865 §5.33), and every
 // Access-Accept/Reject carries Message-Authenticator first (encodeReply's default for those codes).
-// Helpers: checks.ts (step 5, reply encoding), proxy-bridge.ts (step 7), access.ts and
-// accounting-record.ts (step 8). The file is longer than most because the request pipeline and its
-// bookkeeping (in-flight count, duplicate cache, counters) are kept in one place, in order.
-import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
-import { authenticateAccess, type AccessOutcome } from "./access.ts";
+// Every request that entered the duplicate cache ends in answers.ts finish(): a reply is cached,
+// no reply forgets it — otherwise retransmissions would be dropped as "in progress" until eviction.
 import { buildAccountingRecord } from "./accounting-record.ts";
-import { checkAuthenticity, encodeAnswer } from "./checks.ts";
-import { LATER } from "./engine-types.ts";
-import {
-  AttrType,
-  Code,
-  decodePacket,
-  getAttr,
-  type Attribute,
-  type Packet,
-} from "./codec/packet.ts";
+import { answerAccess, answerAccounting, encode, finish, NO_ATTRS, type Ctx } from "./answers.ts";
+import { checkAuthenticity } from "./checks.ts";
+import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
 import { PacketSalts } from "./codec/user-password.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
-import { DuplicateCache, duplicateKey, type DuplicateKey } from "./duplicates.ts";
+import { DuplicateCache, duplicateKey } from "./duplicates.ts";
 import type {
-  HandleResult,
-  RadiusDevice,
+  RadiusAnswer,
   RadiusListenerRef,
+  RadiusOutput,
   RadiusServerDeps,
   RadiusSource,
+  RadiusTicket,
 } from "./engine-types.ts";
-export { LATER } from "./engine-types.ts";
-import { consultProxy } from "./proxy-bridge.ts";
 import { ReplyAttributeMapper } from "./reply-attributes.ts";
 
-export type {
-  DeviceResolver,
-  HandleResult,
-  RadiusDevice,
-  RadiusListenerRef,
-  RadiusServerDeps,
-  RadiusSource,
-} from "./engine-types.ts";
+export type * from "./engine-types.ts";
 
 /** Requests waiting for policy, storage or a home server at once; beyond it new ones are dropped. */
 export const MAX_IN_FLIGHT = 65_536;
-const REJECT_MESSAGE = new TextEncoder().encode("Authentication failed");
-const REJECT_ATTRS: readonly Attribute[] = [{ type: AttrType.ReplyMessage, value: REJECT_MESSAGE }];
-const NO_ATTRS: readonly Attribute[] = [];
+const NO_REPLY_ATTRS: readonly never[] = [];
 const textDecoder = new TextDecoder();
-
-interface Ctx {
-  packet: Packet;
-  device: RadiusDevice;
-  secret: Uint8Array;
-  source: RadiusSource;
-  listener: RadiusListenerRef;
-  key: DuplicateKey;
-  start: number;
-}
-
-interface ClientCounts {
-  requests: number;
-  accepted: number;
-  rejected: number;
-  accounting: number;
-}
-const MAX_CLIENTS = 10_000;
-const OTHER_CLIENTS = "(other devices)";
 
 export class RadiusServer {
   readonly duplicates: DuplicateCache;
+  readonly clock: RadiusServerDeps["clock"];
+  readonly replies: ReplyAttributeMapper;
   inFlight = 0;
+  /** Send requests to the proxy first (step 7); the transport sets it when a proxy is attached. */
+  proxied: boolean;
   private stopping = false;
-  private readonly replies: ReplyAttributeMapper;
-  private readonly labels = new Map<string, { device_group: string }>();
-  /** Per-device request counts for /api/stats and the status page, bounded (MAX_CLIENTS). */
-  private readonly perClient = new Map<string, ClientCounts>();
+  /** Where the reply mapper's notes go while an answer is being built. */
+  private sink: RadiusOutput[] | null = null;
 
   constructor(private readonly d: RadiusServerDeps) {
     this.duplicates = new DuplicateCache(d.duplicates);
+    this.clock = d.clock;
+    this.proxied = d.proxied ?? false;
     this.replies = new ReplyAttributeMapper(d.dictionary, (a, why) =>
-      d.log.limited("warn", `radius/reply-attr:${a.name}`, "radius_reply_attribute_skipped", {
-        attribute: a.name,
-        reason: why,
+      this.sink?.push({
+        kind: "note",
+        note: { what: "reply-attribute-skipped", attribute: a.name, reason: why },
       }),
     );
   }
@@ -113,401 +79,208 @@ export class RadiusServer {
     this.stopping = true;
   }
 
-  handle(datagram: Uint8Array, source: RadiusSource, listener: RadiusListenerRef): HandleResult {
+  handle(
+    datagram: Uint8Array,
+    source: RadiusSource,
+    listener: RadiusListenerRef,
+    out: RadiusOutput[],
+  ): void {
     const { d } = this;
     const start = d.clock.now();
     const device = d.devices.resolve(source.address, null);
-    const client = device?.groupName ?? "";
-    d.counters.requests.inc({ port: listener.kind, device_group: client });
-    if (device !== null) this.clientCounts(device.deviceName).requests++;
-    if (this.stopping) return this.drop(client, DropReason.stopping);
+    const group = device?.groupName ?? "";
+    const port = listener.kind;
+    out.push({
+      kind: "note",
+      note: { what: "received", port, group, device: device?.deviceName ?? null },
+    });
+    if (this.stopping) return drop(out, group, DropReason.stopping);
     if (device === null) {
-      d.log.limited("info", `radius/unknown-client:${source.address}`, "radius_unknown_client", {
-        client_ip: source.address,
-      });
-      return this.drop(client, DropReason.unknownClient);
+      out.push({ kind: "note", note: { what: "unknown-client", client: source.address } });
+      return;
     }
-    if (device.radiusSecret === null) return this.drop(client, DropReason.noSecret);
+    const secret = device.radiusSecret;
+    if (secret === null) return drop(out, group, DropReason.noSecret);
     if (d.admit !== undefined && !d.admit(source.address, start))
-      return this.drop(client, DropReason.rateLimited);
+      return drop(out, group, DropReason.rateLimited);
     const dec = decodePacket(datagram);
     if (!dec.ok) {
-      d.counters.malformed.inc({ code: dec.code });
-      d.log.limited("info", `radius/malformed:${source.address}`, "radius_malformed", {
-        client_ip: source.address,
-        code: dec.code,
-        detail: dec.detail,
+      out.push({
+        kind: "note",
+        note: {
+          what: "malformed",
+          client: source.address,
+          group,
+          code: dec.code,
+          detail: dec.detail,
+        },
       });
-      return this.drop(client, DropReason.malformed);
+      return;
     }
     const packet = dec.value;
-    const secret = device.radiusSecret;
     const code = packet.code;
     const isStatus = code === Code.StatusServer;
-    const expected = listener.kind === "auth" ? Code.AccessRequest : Code.AccountingRequest;
-    if (code !== expected && !isStatus) return this.drop(client, DropReason.unknownCode);
-
+    const expected = port === "auth" ? Code.AccessRequest : Code.AccountingRequest;
+    if (code !== expected && !isStatus) return drop(out, group, DropReason.unknownCode);
     const bad = checkAuthenticity(packet, device, secret);
     if (bad !== null) {
-      d.log.limited("warn", `radius/${bad}:${source.address}`, "radius_request_not_authentic", {
-        client_ip: source.address,
-        device: client,
-        reason: bad,
+      out.push({
+        kind: "note",
+        note: { what: "not-authentic", client: source.address, group, reason: bad },
       });
-      return this.drop(client, bad);
+      return;
     }
     if (isStatus) {
       // RFC 5997 §3: answered at once, not through the duplicate cache (it is idempotent and cheap).
-      d.counters.statusServer.inc({ port: listener.kind });
-      const reply = this.encode(
-        packet,
-        secret,
-        listener.kind === "auth" ? Code.AccessAccept : Code.AccountingResponse,
-        NO_ATTRS,
-        true,
-      );
-      this.observe(listener, start);
-      return reply;
+      out.push({ kind: "note", note: { what: "status-server", port } });
+      const ok = port === "auth" ? Code.AccessAccept : Code.AccountingResponse;
+      const reply = encode(packet, secret, ok, NO_ATTRS, true, out);
+      if (reply === null) return drop(out, group, DropReason.internal);
+      const seconds = (d.clock.now() - start) / 1000;
+      out.push({ kind: "note", note: { what: "answered", port, seconds } });
+      out.push({ kind: "send", bytes: reply, to: source, via: listener });
+      return;
     }
-
     const key = duplicateKey(listener.id, source.address, source.port, packet.identifier);
     const seen = this.duplicates.check(key, packet.authenticator, start);
     if (seen.kind === "resend") {
-      d.counters.resent.inc({ port: listener.kind });
-      return seen.reply;
+      out.push({ kind: "note", note: { what: "resent", port } });
+      out.push({ kind: "send", bytes: seen.reply, to: source, via: listener });
+      return;
     }
-    if (seen.kind === "in-progress") return this.drop(client, DropReason.duplicate);
+    if (seen.kind === "in-progress") return drop(out, group, DropReason.duplicate);
     if (this.inFlight >= MAX_IN_FLIGHT) {
       this.duplicates.forget(key, packet.authenticator);
-      return this.drop(client, DropReason.overload);
+      return drop(out, group, DropReason.overload);
     }
-    const ctx: Ctx = { packet, device, secret, source, listener, key, start };
-    let userName: string | undefined;
-    if (d.proxy !== undefined) {
-      const decision = this.askProxy(ctx);
-      if ("final" in decision) return decision.final;
-      userName = decision.local;
-    }
-    return listener.kind === "auth" ? this.access(ctx, userName) : this.accounting(ctx, userName);
-  }
-
-  /** The proxy's decision: answer locally (maybe with a stripped user name), or the final result. */
-  private askProxy(c: Ctx): { local: string | undefined } | { final: HandleResult } {
-    const respond = c.listener.respond;
-    const o = consultProxy(
-      this.d.proxy!,
-      c.packet,
-      c.device,
-      c.secret,
-      c.source,
-      c.listener,
-      respond === undefined
-        ? undefined
-        : (bytes) => {
-            this.inFlight--;
-            this.answerLater(c, respond, () => this.finish(c, bytes, DropReason.proxy));
-          },
-    );
-    switch (o.kind) {
-      case "local":
-        return { local: o.userName };
-      case "error":
-        this.d.log.limited("error", "radius/proxy-error", "radius_proxy_error", {
-          reason: o.error,
-        });
-        return { final: this.finish(c, null, DropReason.internal) };
-      case "drop":
-        this.d.log.limited("info", `radius/proxy-drop:${o.reason}`, "radius_proxy_drop", {
-          reason: o.reason,
-          device: c.device.deviceName,
-        });
-        return { final: this.finish(c, null, DropReason.proxy) };
-      case "reject":
-        if (c.listener.kind === "acct") return { final: this.finish(c, null, DropReason.proxy) };
-        return {
-          final: this.finishAccess(
-            c,
-            { allow: false, reason: `proxy-${o.reason}`, extra: [] },
-            null,
-          ),
-        };
-      case "forwarded": {
-        if (o.reply === LATER) {
-          this.inFlight++;
-          return { final: LATER };
-        }
-        if (!(o.reply instanceof Promise))
-          return { final: this.finish(c, o.reply, DropReason.proxy) };
-        this.inFlight++;
-        return {
-          final: o.reply.then((bytes) => {
-            this.inFlight--;
-            return this.finish(c, bytes, DropReason.proxy);
-          }),
-        };
-      }
-    }
-  }
-
-  private access(c: Ctx, userNameOverride: string | undefined): HandleResult {
-    const raw = getAttr(c.packet, AttrType.UserName);
-    const userName = userNameOverride ?? (raw === undefined ? null : textDecoder.decode(raw));
-    if (userName === null || userName.length === 0)
-      return this.finishAccess(c, { allow: false, reason: "no-user-name", extra: [] }, null);
-    // One reply's salts: MS-MPPE keys (access.ts) and Tunnel-Passwords (the reply attributes).
-    const salts = new PacketSalts();
-    let out: AccessOutcome | Promise<AccessOutcome>;
-    try {
-      out = authenticateAccess({
-        packet: c.packet,
-        secret: c.secret,
-        userName,
-        clientIp: c.source.address,
-        device: c.device,
-        policy: this.d.policy,
-        salts,
-      });
-    } catch (e) {
-      return this.failed(c, e);
-    }
-    if (!(out instanceof Promise)) return this.finishAccess(c, out, userName, salts);
+    const c: Ctx = {
+      packet,
+      device,
+      secret,
+      source,
+      listener,
+      key,
+      start,
+      userName: null,
+      salts: null,
+      recordType: "",
+    };
+    if (!this.proxied) return this.local(c, undefined, out);
     this.inFlight++;
-    return out.then(
-      (o) => {
-        this.inFlight--;
-        return this.finishAccess(c, o, userName, salts);
+    out.push({
+      kind: "forward",
+      ticket: c,
+      request: packet,
+      context: {
+        clientIp: source.address,
+        clientPort: source.port,
+        deviceName: device.deviceName,
+        deviceGroup: group,
+        nasSecret: secret,
+        port,
       },
-      (e: unknown) => {
-        this.inFlight--;
-        return this.failed(c, e);
-      },
-    );
+    });
   }
 
-  /**
-   * The reply to a decided Access-Request. Nothing escapes: a throw here forgets the request.
-   * `salts`: those the decision already drew from (MS-CHAPv2's MPPE keys); default a fresh set.
-   */
-  private finishAccess(
-    c: Ctx,
-    o: AccessOutcome,
-    userName: string | null,
-    salts = new PacketSalts(),
-  ): Uint8Array | null {
+  /** The outcome of a job or a forward this engine asked for; exactly once per ticket. */
+  answer(ticket: RadiusTicket, a: RadiusAnswer, out: RadiusOutput[]): void {
+    const c = ticket as Ctx;
+    this.inFlight--;
+    this.sink = out;
     try {
-      return this.answerAccess(c, o, userName, salts);
+      this.settle(c, a, out);
     } catch (e) {
       // Without this the request would stay "in progress" in the duplicate cache and every
       // retransmission would be dropped until the entry expired (RFC 2865 §4.1: a reply MUST go).
-      return this.failed(c, e);
+      this.failed(c, e instanceof Error ? e.message : String(e), out);
+    } finally {
+      this.sink = null;
     }
   }
 
-  private answerAccess(
-    c: Ctx,
-    o: AccessOutcome,
-    userName: string | null,
-    salts: PacketSalts,
-  ): Uint8Array | null {
-    const { d } = this;
-    const attrs: Attribute[] = [];
-    if (o.allow) {
-      if (userName !== null)
-        this.replies.map(
-          d.policy.radiusReply(userName),
-          c.secret,
-          c.packet.authenticator,
-          attrs,
-          salts,
-        );
-    } else attrs.push(...REJECT_ATTRS);
-    for (const a of o.extra) attrs.push(a);
-    let allow = o.allow;
-    let reason = o.reason as ReasonCode;
-    let reply = this.encode(
-      c.packet,
-      c.secret,
-      allow ? Code.AccessAccept : Code.AccessReject,
-      attrs,
-      false,
-    );
-    if (reply === null && allow) {
-      // An Accept that does not fit in 4096 octets (the user group's reply attributes and the
-      // echoed Proxy-States) cannot be sent; silence would have the NAS retry and then mark us
-      // dead. Fail closed with a bare Access-Reject (Proxy-States only), counted and logged.
-      allow = false;
-      reason = "reply-too-large" as ReasonCode;
-      reply = this.encode(c.packet, c.secret, Code.AccessReject, NO_ATTRS, false);
-    }
-    const labels = this.groupLabels(c.device.groupName);
-    const counts = this.clientCounts(c.device.deviceName);
-    if (reply !== null && allow) {
-      d.counters.accepted.inc(labels);
-      counts.accepted++;
-    } else if (reply !== null) {
-      counts.rejected++;
-      d.counters.rejected.inc({
-        device_group: labels.device_group,
-        reason: reasonKind(reason),
-      });
-    }
-    return this.finish(c, reply, DropReason.internal);
-  }
-
-  private accounting(c: Ctx, userNameOverride: string | undefined): HandleResult {
-    const { d } = this;
-    const record = buildAccountingRecord(d.dictionary, c.packet.attributes, {
-      time: d.clock.wall(),
-      clientIp: c.source.address,
-      device: c.device.deviceName,
-      deviceGroup: c.device.groupName,
-      userName: userNameOverride ?? null,
-    });
-    this.inFlight++;
-    let written: Promise<void>;
-    try {
-      written = d.policy.account(record);
-    } catch (e) {
-      written = Promise.reject(e);
-    }
-    const stored = (): Uint8Array | null => {
-      this.inFlight--;
-      d.counters.accounting.inc({
-        device_group: c.device.groupName,
-        type: record.recordType,
-      });
-      this.clientCounts(c.device.deviceName).accounting++;
-      return this.finish(
-        c,
-        this.encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false),
-        DropReason.internal,
-      );
-    };
-    const notStored = (e: unknown): Uint8Array | null => {
-      this.inFlight--;
-      d.log.limited("error", "radius/accounting-store", "radius_accounting_not_stored", {
-        device: c.device.deviceName,
-        reason: e instanceof Error ? e.message : String(e),
-      });
-      return this.finish(c, null, DropReason.storageFailed);
-    };
-    const respond = c.listener.respond;
-    if (respond === undefined) return written.then(stored, notStored);
-    written.then(
-      () => this.answerLater(c, respond, stored),
-      (e: unknown) => this.answerLater(c, respond, () => notStored(e)),
-    );
-    return LATER;
-  }
-
-  /**
-   * A reply decided after handle() returned, through the listener's respond(). Nothing may escape
-   * from here: it runs in a promise reaction or a proxy callback, where an exception would be an
-   * unhandled rejection — the end of the process, and of every other NAS's service with it.
-   */
-  private answerLater(
-    c: Ctx,
-    respond: NonNullable<RadiusListenerRef["respond"]>,
-    reply: () => Uint8Array | null,
-  ): void {
-    let bytes: Uint8Array | null;
-    try {
-      bytes = reply();
-    } catch (e) {
-      this.failed(c, e);
-      return;
-    }
-    try {
-      respond(bytes, c.source);
-    } catch (e) {
-      // The reply stays in the duplicate cache: the NAS's retransmission gets it, and an
-      // accounting record already committed is not stored a second time.
-      this.d.log.limited("error", "radius/respond", "radius_internal_error", {
-        reason: e instanceof Error ? e.message : String(e),
-      });
-      this.drop(c.device.groupName, DropReason.internal);
-    }
-  }
-
-  private failed(c: Ctx, e: unknown): null {
-    this.d.log.limited("error", "radius/internal", "radius_internal_error", {
-      reason: e instanceof Error ? e.message : String(e),
-    });
-    this.finish(c, null, DropReason.internal);
-    return null;
-  }
-
-  /** Records the outcome in the duplicate cache (reply) or forgets the request (no reply). */
-  private finish(c: Ctx, reply: Uint8Array | null, whyNone: DropReasonCode): Uint8Array | null {
-    const now = this.d.clock.now();
-    if (reply === null) {
-      this.duplicates.forget(c.key, c.packet.authenticator);
-      this.drop(c.device.groupName, whyNone);
-      return null;
-    }
-    this.duplicates.complete(c.key, c.packet.authenticator, reply, now);
-    this.d.counters.latency.observe((now - c.start) / 1000, {
-      port: c.listener.kind,
-    });
-    return reply;
-  }
-
-  private encode(
-    req: Packet,
-    secret: Uint8Array,
-    code: number,
-    attrs: readonly Attribute[],
-    withMa: boolean,
-  ): Uint8Array | null {
-    const r = encodeAnswer(req, secret, code, attrs, withMa);
-    if (r.ok) return r.value;
-    this.d.log.limited("error", "radius/encode", "radius_reply_encode_failed", {
-      code: r.code,
-      detail: r.detail,
-    });
-    return null;
-  }
-
-  private observe(listener: RadiusListenerRef, start: number): void {
-    this.d.counters.latency.observe((this.d.clock.now() - start) / 1000, {
-      port: listener.kind,
-    });
-  }
-
-  private drop(group: string, reason: DropReasonCode): null {
-    this.d.counters.dropped.inc({ device_group: group, reason });
-    return null;
-  }
-
-  private groupLabels(group: string): { device_group: string } {
-    let l = this.labels.get(group);
-    if (l === undefined) {
-      if (this.labels.size > 10_000) this.labels.clear();
-      l = { device_group: group };
-      this.labels.set(group, l);
-    }
-    return l;
-  }
-
-  private clientCounts(device: string): ClientCounts {
-    let c = this.perClient.get(device);
-    if (c === undefined) {
-      // Bounded: past MAX_CLIENTS devices, the rest share one row.
-      const key = this.perClient.size < MAX_CLIENTS ? device : OTHER_CLIENTS;
-      c = this.perClient.get(key);
-      if (c === undefined) {
-        c = { requests: 0, accepted: 0, rejected: 0, accounting: 0 };
-        this.perClient.set(key, c);
+  private settle(c: Ctx, a: RadiusAnswer, out: RadiusOutput[]): void {
+    switch (a.kind) {
+      case "access":
+        return answerAccess(this, c, a.outcome, a.reply, c.salts, out);
+      case "account":
+        if (a.ok) return answerAccounting(this, c, c.recordType, out);
+        out.push({
+          kind: "note",
+          note: {
+            what: "internal",
+            event: "radius_accounting_not_stored",
+            reason: a.detail,
+            device: c.device.deviceName,
+          },
+        });
+        return finish(this, c, null, DropReason.storageFailed, out);
+      case "proxied":
+        return finish(this, c, a.bytes, DropReason.proxy, out);
+      case "failed":
+        return this.failed(c, a.detail, out);
+      case "routed": {
+        const r = a.decision;
+        if (r.kind === "local") return this.local(c, r.userName, out);
+        if (r.kind === "reject" && c.listener.kind === "auth") {
+          const outcome = { allow: false, reason: `proxy-${r.reason}`, extra: [] };
+          return answerAccess(this, c, outcome, NO_REPLY_ATTRS, null, out);
+        }
+        if (r.kind === "drop")
+          out.push({
+            kind: "note",
+            note: { what: "proxy-drop", reason: r.reason, device: c.device.deviceName },
+          });
+        return finish(this, c, null, DropReason.proxy, out);
       }
     }
-    return c;
   }
 
-  /** The busiest clients (by requests), for /api/stats and the status page. */
-  clients(limit = 20): Array<{ device: string } & ClientCounts> {
-    return [...this.perClient]
-      .map(([device, c]) => ({ device, ...c }))
-      .sort((a, b) => b.requests - a.requests)
-      .slice(0, limit);
+  /** Step 8: local policy, through a job. `userName`: the proxy's stripped name, if any. */
+  private local(c: Ctx, userName: string | undefined, out: RadiusOutput[]): void {
+    if (c.listener.kind === "acct") {
+      const record = buildAccountingRecord(this.d.dictionary, c.packet.attributes, {
+        time: this.d.clock.wall(),
+        clientIp: c.source.address,
+        device: c.device.deviceName,
+        deviceGroup: c.device.groupName,
+        userName: userName ?? null,
+      });
+      c.recordType = record.recordType;
+      this.inFlight++;
+      out.push({ kind: "job", ticket: c, job: { kind: "account", record } });
+      return;
+    }
+    const raw = getAttr(c.packet, AttrType.UserName);
+    c.userName = userName ?? (raw === undefined ? null : textDecoder.decode(raw));
+    if (c.userName === null || c.userName.length === 0) {
+      const outcome = { allow: false, reason: "no-user-name", extra: [] };
+      return answerAccess(this, c, outcome, NO_REPLY_ATTRS, null, out);
+    }
+    // One reply's salts: MS-MPPE keys (access.ts) and Tunnel-Passwords (the reply attributes).
+    const salts = new PacketSalts();
+    c.salts = salts;
+    this.inFlight++;
+    out.push({
+      kind: "job",
+      ticket: c,
+      job: {
+        kind: "access",
+        packet: c.packet,
+        secret: c.secret,
+        userName: c.userName,
+        clientIp: c.source.address,
+        device: c.device,
+        salts,
+      },
+    });
   }
+
+  private failed(c: Ctx, reason: string, out: RadiusOutput[]): void {
+    out.push({ kind: "note", note: { what: "internal", event: "radius_internal_error", reason } });
+    finish(this, c, null, DropReason.internal, out);
+  }
+}
+
+function drop(out: RadiusOutput[], group: string, reason: DropReasonCode): void {
+  out.push({ kind: "note", note: { what: "dropped", group, reason } });
 }

@@ -302,7 +302,7 @@ export class Runtime {
       radius: this.radius?.counters ?? null,
       rates: this.rates.snapshot(),
       rateIntervalS: this.rates.intervalMs / 1000,
-      radiusClients: this.radius?.server.clients(10) ?? [],
+      radiusClients: this.radius?.clients(10) ?? [],
       homeServers: proxy?.home_servers ?? [],
       pools: this.cfg.radius.proxy?.pools ?? [],
       recentFailures: this.o.failures.toArray(),

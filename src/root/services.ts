@@ -19,6 +19,7 @@ import type { GateCounters } from "../transport/http-gate.ts";
 import { startHttp, type HttpListener } from "../transport/http.ts";
 import type { ListenerPool } from "../transport/listener-pool.ts";
 import type { ProxyCounters } from "../transport/metrics.ts";
+import { radiusOptions, radiusProxyOptions } from "./radius-options.ts";
 import { startRadius, type RadiusService } from "../transport/radius-udp.ts";
 import { startRadiusProxy, type RadiusProxyService } from "../transport/radius-upstream.ts";
 import { startTacacs, type TacacsService } from "../transport/tacacs-tcp.ts";
@@ -89,7 +90,11 @@ export async function buildProxy(
   env: Environment,
 ): Promise<RadiusProxyService | null> {
   if (!cfg.radius.proxy) return null;
-  return startRadiusProxy({ config: cfg.radius.proxy, registry: s.registry, log: s.log, env });
+  return startRadiusProxy({
+    options: radiusProxyOptions(cfg.radius.proxy, env),
+    registry: s.registry,
+    log: s.log,
+  });
 }
 
 export async function buildTacacs(s: Shared, cfg: Config): Promise<TacacsService | null> {
@@ -108,7 +113,7 @@ export async function buildTacacs(s: Shared, cfg: Config): Promise<TacacsService
 export async function buildRadius(s: Shared, cfg: Config): Promise<RadiusService | null> {
   if (cfg.radius.auth_listen.length === 0 && cfg.radius.acct_listen.length === 0) return null;
   return startRadius({
-    config: cfg.radius,
+    options: radiusOptions(cfg.radius),
     index: s.index,
     policy: s.policy,
     registry: s.registry,

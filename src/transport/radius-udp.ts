@@ -1,36 +1,54 @@
 // RADIUS over UDP (RFC 2865 §3, RFC 2866 §3): the only place with Bun.udpSocket on the server side.
 // Each `[radius] auth_listen` / `acct_listen` address gets one socket; datagrams go to the engine
-// (src/radius/server.ts) and its reply goes back from the socket the request arrived on, to the
-// source address and port it came from (RFC 2865 §3: the reply's destination is the request's source).
+// (src/radius/server.ts), and this file performs the engine's outputs in order: send (from the
+// socket the request arrived on, to its source address and port: RFC 2865 §3), job (policy, through
+// src/radius/jobs.ts; a synchronous answer goes straight back, a Promise when it settles), forward
+// (the proxy port, whose decision and later reply go back as answers), note (radius-metrics.ts).
 //
-//   const radius = await startRadius({ config, index, policy, registry, log, proxy?, clock?, dictionary? });
+//   const radius = await startRadius({ options, index, policy, registry, log, proxy?, clock?, dictionary? });
 //   radius.ports.auth  // bound ports (tests listen on port 0)
 //   await radius.stop(graceMs)  // stop taking datagrams, let replies under way finish, close
 //
 // Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded. Replies the
 // kernel refuses (buffer full, see udp-outbox.ts) are lost — the NAS retransmits and is answered
 // from the duplicate cache — and counted as send-failed.
-import type { Config } from "../config/schema.ts";
-import type { ListenerStatus } from "../lib/listener-status.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { formatHostPort, parseHostPort } from "../lib/ip.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
+import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Policy } from "../policy/ports.ts";
 import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
 import { createRadiusCounters, DropReason, type RadiusCounters } from "../radius/counters.ts";
+import { runJob } from "../radius/jobs.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import {
-  LATER,
   RadiusServer,
   type DeviceResolver,
+  type RadiusAnswer,
   type RadiusListenerRef,
+  type RadiusOutput,
+  type RadiusTicket,
 } from "../radius/server.ts";
 import { RateLimiter } from "./limits.ts";
+import { RadiusNotes } from "./radius-metrics.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
+import { socketErrorOf } from "./udp-errors.ts";
+
+/** The [radius] listener settings, as the root maps them from the configuration. */
+export interface RadiusOptions {
+  authListen: readonly string[];
+  acctListen: readonly string[];
+  /** Per-client token bucket. */
+  requestsPerSecond: number;
+  burst: number;
+  /** RFC 5080 §2.2.2 duplicate cache: reply lifetime (ms) and entry bound. */
+  duplicateLifetimeMs: number;
+  duplicateMaxEntries: number;
+}
 
 export interface RadiusDeps {
-  config: Config["radius"];
+  options: RadiusOptions;
   index: DeviceResolver;
   policy: Policy;
   registry: Registry;
@@ -47,7 +65,9 @@ export interface RadiusService {
   ports: { auth: number[]; acct: number[] };
   stop(graceMs?: number): Promise<void>;
   stats(): Record<string, unknown>;
-  /** The engine, for tests and the HTTP layer. */
+  /** The busiest clients (by requests), for /api/stats and the status page. */
+  clients(limit?: number): ReturnType<RadiusNotes["clients"]>;
+  /** The engine, for tests. */
   server: RadiusServer;
 }
 
@@ -59,27 +79,19 @@ const STOP_POLL_MS = 5;
 type Udp = Bun.udp.Socket<"uint8array">;
 
 export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
-  const { config, log, registry } = deps;
+  const { options: o, log, registry, policy } = deps;
   const clock = deps.clock ?? systemClock;
   const counters = createRadiusCounters(registry);
-  const rates = new RateLimiter({
-    ratePerSecond: config.requests_per_second,
-    burst: config.burst,
-    kinds: 1,
-  });
+  const notes = new RadiusNotes(counters, log);
+  const rates = new RateLimiter({ ratePerSecond: o.requestsPerSecond, burst: o.burst, kinds: 1 });
+  const proxy = deps.proxy ?? null;
   const server = new RadiusServer({
     devices: deps.index,
-    policy: deps.policy,
-    counters,
-    log,
     clock,
     dictionary: deps.dictionary ?? defaultDictionary(),
-    duplicates: {
-      lifetimeMs: config.duplicate_lifetime,
-      maxEntries: config.duplicate_max_entries,
-    },
+    duplicates: { lifetimeMs: o.duplicateLifetimeMs, maxEntries: o.duplicateMaxEntries },
     admit: (key, now) => rates.take(rates.bucket(key, now), 0, now),
-    ...(deps.proxy === undefined ? {} : { proxy: deps.proxy }),
+    proxied: proxy !== null,
   });
   registry.gauge(
     "aaa_radius_in_flight",
@@ -95,89 +107,154 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const listeners: ListenerStatus[] = [];
   const sockets: Udp[] = [];
   const ports = { auth: [] as number[], acct: [] as number[] };
-  let nextId = 1;
+  /** Per listener id: its outbox (replies leave from the socket the request came in on). */
   const outboxes: UdpOutbox[] = [];
+
+  // The engine's outputs, performed in order. One queue for every socket: a job answered
+  // synchronously appends to it while it is being performed, and the running loop picks that up;
+  // answers that come later (a promise, a home server's reply) start the loop again.
+  const queue: RadiusOutput[] = [];
+  let performing = false;
+  const answer = (ticket: RadiusTicket, a: RadiusAnswer): void => {
+    server.answer(ticket, a, queue);
+    perform();
+  };
+  const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+  const failed = (e: unknown): RadiusAnswer => ({ kind: "failed", detail: reasonOf(e) });
+  const perform = (): void => {
+    if (performing) return;
+    performing = true;
+    try {
+      for (let i = 0; i < queue.length; i++) {
+        const out = queue[i]!;
+        try {
+          switch (out.kind) {
+            case "send":
+              outboxes[out.via.id]?.push(out.bytes, out.to.port, out.to.address);
+              break;
+            case "note":
+              notes.record(out.note);
+              break;
+            case "job":
+              job(out);
+              break;
+            case "forward":
+              forward(out);
+              break;
+          }
+        } catch (e) {
+          // Nothing escapes into the socket callback or a promise reaction (an unhandled
+          // rejection would end the process, and every other NAS's service with it).
+          notes.record({
+            what: "internal",
+            event: "radius_internal_error",
+            reason: reasonOf(e),
+          });
+        }
+      }
+    } finally {
+      queue.length = 0;
+      performing = false;
+    }
+  };
+  const job = (out: RadiusOutput & { kind: "job" }): void => {
+    let a: RadiusAnswer | Promise<RadiusAnswer>;
+    try {
+      a = runJob(out.job, policy);
+    } catch (e) {
+      a = failed(e);
+    }
+    if (!(a instanceof Promise)) return server.answer(out.ticket, a, queue);
+    a.then(
+      (v) => answer(out.ticket, v),
+      (e: unknown) => answer(out.ticket, failed(e)),
+    );
+  };
+  const forward = (out: RadiusOutput & { kind: "forward" }): void => {
+    const t = out.ticket;
+    if (proxy === null)
+      return server.answer(t, { kind: "routed", decision: { kind: "local" } }, queue);
+    let decision;
+    try {
+      // The proxy calls back exactly once for a forwarded request, maybe before handle() returns
+      // (an immediate give-up): the answer then joins the queue being performed.
+      decision = proxy.handle(out.request, out.context, (bytes) =>
+        answer(t, { kind: "proxied", bytes }),
+      );
+    } catch (e) {
+      return server.answer(t, failed(e), queue);
+    }
+    if (decision.kind !== "forwarded") server.answer(t, { kind: "routed", decision }, queue);
+  };
 
   const open = async (address: string, kind: "auth" | "acct"): Promise<void> => {
     const protocol = kind === "auth" ? "radius-auth" : "radius-acct";
     const hp = parseHostPort(address);
     if (!hp.ok) {
-      listeners.push({
-        protocol,
-        address,
-        state: "failed",
-        error: hp.detail ?? hp.code,
-      });
+      listeners.push({ protocol, address, state: "failed", error: hp.detail ?? hp.code });
       return;
     }
-    const ref: RadiusListenerRef = { id: nextId++, kind };
+    const ref: RadiusListenerRef = { id: outboxes.length, kind };
     // Replies leave through an outbox: one sendMany() per turn or per MAX_BATCH (udp-outbox.ts).
     let target: Udp | null = null;
-    const outbox = new UdpOutbox({
-      stride: 3,
-      transmit(q, count) {
-        const sock = target;
-        if (sock === null || sock.closed) return 0;
-        return count > 1
-          ? sock.sendMany(q)
-          : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
-      },
-      lost(n, reason) {
-        if (reason !== undefined)
-          // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
-          // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
-          log.limited("info", `radius/send:${address}`, "radius_send_failed", {
-            address,
-            reason: reason instanceof Error ? reason.message : String(reason),
-          });
-        counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed }, n);
-      },
-    });
-    const send = (bytes: Uint8Array | null, port: number, addr: string): void => {
-      if (bytes !== null) outbox.push(bytes, port, addr);
-    };
-    outboxes.push(outbox);
-    const internal = (e: unknown): void => {
-      log.limited("error", "radius/handle", "radius_internal_error", {
-        reason: e instanceof Error ? e.message : String(e),
-      });
-      counters.dropped.inc({ device_group: "", reason: DropReason.internal });
-    };
-    ref.respond = (bytes, to) => send(bytes, to.port, to.address);
+    outboxes.push(
+      new UdpOutbox({
+        stride: 3,
+        transmit(q, count) {
+          const sock = target;
+          if (sock === null || sock.closed) return 0;
+          return count > 1
+            ? sock.sendMany(q)
+            : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
+        },
+        lost(n, reason) {
+          if (reason !== undefined)
+            // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
+            // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
+            log.limited("info", `radius/send:${address}`, "radius_send_failed", {
+              address,
+              reason: socketErrorOf(reason).reason,
+            });
+          counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed }, n);
+        },
+      }),
+    );
     try {
       const sock = await Bun.udpSocket({
         hostname: hp.value.host,
         port: hp.value.port,
         binaryType: "uint8array",
         socket: {
-          data(s, data, port, addr, flags) {
+          data(_s, data, port, addr, flags) {
             if (flags?.truncated) {
-              counters.dropped.inc({
-                device_group: "",
-                reason: DropReason.truncated,
-              });
+              counters.dropped.inc({ device_group: "", reason: DropReason.truncated });
               return;
             }
-            let r;
             try {
-              r = server.handle(data, { address: addr, port }, ref);
+              server.handle(data, { address: addr, port }, ref, queue);
             } catch (e) {
-              return internal(e);
+              queue.push({
+                kind: "note",
+                note: { what: "dropped", group: "", reason: DropReason.internal },
+              });
+              queue.push({
+                kind: "note",
+                note: {
+                  what: "internal",
+                  event: "radius_internal_error",
+                  reason: reasonOf(e),
+                },
+              });
             }
-            if (r === LATER) return; // comes through ref.respond
-            // A rejection must not go unhandled: it would end the process (every NAS's service).
-            if (r instanceof Promise)
-              r.then(
-                (b) => send(b, port, addr),
-                (e: unknown) => internal(e),
-              );
-            else send(r, port, addr);
+            perform();
           },
           error(_s, e: unknown) {
-            // Also ICMP errors for earlier sends (a NAS port that closed): never fatal.
-            log.limited("error", `radius/socket:${address}`, "radius_socket_error", {
+            // ICMP errors for earlier sends (a NAS port that closed) come here as `undefined`:
+            // the client's doing, never fatal, logged at info (udp-errors.ts).
+            const v = socketErrorOf(e);
+            log.limited(v.level, `radius/socket:${address}`, "radius_socket_error", {
               address,
-              reason: e instanceof Error ? e.message : String(e),
+              reason: v.reason,
             });
           },
         },
@@ -195,8 +272,8 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
     }
   };
 
-  for (const a of config.auth_listen) await open(a, "auth");
-  for (const a of config.acct_listen) await open(a, "acct");
+  for (const a of o.authListen) await open(a, "auth");
+  for (const a of o.acctListen) await open(a, "acct");
 
   const sweep = setInterval(() => rates.sweep(clock.now()), SWEEP_MS);
   sweep.unref?.();
@@ -206,12 +283,13 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
     counters,
     ports,
     server,
+    clients: (limit) => notes.clients(limit),
     async stop(graceMs = 2_000) {
       server.stop();
       clearInterval(sweep);
       const until = clock.now() + graceMs;
       while (server.inFlight > 0 && clock.now() < until) await Bun.sleep(STOP_POLL_MS);
-      for (const o of outboxes) o.flush();
+      for (const ob of outboxes) ob.flush();
       for (const s of sockets) s.close();
       for (const l of listeners) if (l.state === "listening") l.state = "stopped";
       server.duplicates.clear();
@@ -229,7 +307,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         accounting: counters.accounting.total(),
         status_server: counters.statusServer.total(),
         duplicates_resent: counters.resent.total(),
-        clients: server.clients(),
+        clients: notes.clients(),
       };
     },
   };

@@ -5,7 +5,7 @@
 // The engine (src/radius/proxy/index.ts) owns identifiers, retries and health; this file moves bytes
 // and drives the engine's timers with one interval.
 //
-//   const proxy = await startRadiusProxy({ config: cfg.radius.proxy, registry, log });
+//   const proxy = await startRadiusProxy({ options: radiusProxyOptions(...), registry, log });
 //   await startRadius({ ..., proxy });
 //   await proxy.stop(graceMs)   // no new requests; wait for those in flight, answer the rest with null
 //
@@ -13,13 +13,13 @@
 // so the requests forwarded in a turn cost a syscall per socket, not each (and wake the home server
 // once). Datagrams the kernel refuses are lost, counted, and the retry timer recovers them. A
 // truncated datagram (flags.truncated) is dropped.
-import type { Config } from "../config/schema.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { createRadiusProxy, type ProxyEngine } from "../radius/proxy/index.ts";
-import { buildHomeServers, proxySettings, resolveSecret } from "../radius/proxy/settings.ts";
+import type { HomeServer, ProxySettings } from "../radius/proxy/settings.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
+import { socketErrorOf } from "./udp-errors.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
 
 /** Timer resolution: timeouts fire at most this late. Retries are in the 100 ms-seconds range. */
@@ -35,23 +35,25 @@ export interface RadiusProxyService extends RadiusProxyPort {
   engine: ProxyEngine;
 }
 
+/** [radius.proxy] as the root maps it (src/root/radius-options.ts): secrets already bytes. */
+export interface RadiusProxyOptions {
+  settings: ProxySettings;
+  homeServers: HomeServer[];
+}
+
 export interface RadiusProxyDeps {
-  config: NonNullable<Config["radius"]["proxy"]>;
+  options: RadiusProxyOptions;
   registry: Registry;
   log: Logger;
   clock?: Clock;
-  /** Where secret_env names are looked up; default process.env. */
-  env?: Record<string, string | undefined>;
   /** Tests: deterministic jitter. */
   rand?: () => number;
 }
 
 export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusProxyService> {
-  const { config, registry, log } = deps;
+  const { options, registry, log } = deps;
   const clock = deps.clock ?? systemClock;
-  const env = deps.env ?? process.env;
-  // Throws with the server's name when a secret_env variable is missing: a start-up failure.
-  const homes = buildHomeServers(config, (h) => resolveSecret(h, env));
+  const homes = options.homeServers;
   const sockets: Conn[][] = homes.map(() => []);
   let sendFailures = 0;
   const sendFailed = registry.counter(
@@ -74,7 +76,7 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
   /** One outbox per upstream socket, parallel to `sockets`. */
   const outboxes: UdpOutbox[][] = homes.map(() => []);
   const engine = createRadiusProxy({
-    settings: proxySettings(config),
+    settings: options.settings,
     servers: homes,
     clock,
     log,
@@ -109,7 +111,7 @@ export async function startRadiusProxy(deps: RadiusProxyDeps): Promise<RadiusPro
                 "radius_proxy_socket_error",
                 {
                   home_server: h.name,
-                  reason: e instanceof Error ? e.message : String(e),
+                  reason: socketErrorOf(e).reason,
                 },
               );
             },

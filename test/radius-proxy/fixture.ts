@@ -7,6 +7,7 @@ import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
 import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
+import { radiusOptions, radiusProxyOptions } from "../../src/root/radius-options.ts";
 import { startRadiusProxy, type RadiusProxyService } from "../../src/transport/radius-upstream.ts";
 import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
@@ -59,13 +60,12 @@ export async function startProxyFixture(
   const registry = new Registry();
   const log = o.log ?? silentLogger;
   const proxy = await startRadiusProxy({
-    config: cfg.radius.proxy!,
+    options: radiusProxyOptions(cfg.radius.proxy!, o.env ?? process.env),
     registry,
     log,
-    ...(o.env ? { env: o.env } : {}),
   });
   const radius = await startRadius({
-    config: cfg.radius,
+    options: radiusOptions(cfg.radius),
     index,
     policy: sp.policy,
     registry,

@@ -6,13 +6,14 @@
 //   Cisco-AVPair reply attributes), with an opt-in CHAP secret = her password
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
-import { silentLogger } from "../../src/lib/log.ts";
+import { silentLogger, type Logger } from "../../src/lib/log.ts";
 import { Registry } from "../../src/lib/metrics.ts";
 import { DeviceIndex } from "../../src/store/device-index.ts";
 import { DeviceStore } from "../../src/store/devices.ts";
 import { createStorePolicy, type StorePolicy } from "../../src/store/policy-source.ts";
 import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
+import { radiusOptions } from "../../src/root/radius-options.ts";
 import { startRadius, type RadiusService } from "../../src/transport/radius-udp.ts";
 import { tempStore } from "../support/tmp.ts";
 
@@ -33,7 +34,10 @@ export interface RadiusFixture {
   stop(): Promise<void>;
 }
 
-export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
+export async function startFixture(
+  radiusToml = "",
+  log: Logger = silentLogger,
+): Promise<RadiusFixture> {
   const store = tempStore();
   const cfgText = `[store]\npath = "${store.dir}/unused.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0", "[::1]:0"]\nacct_listen = ["127.0.0.1:0", "[::1]:0"]\n${radiusToml}\n[accounting]\ncommit_delay = "1ms"\n`;
   const parsed = parseConfigText(cfgText);
@@ -98,11 +102,11 @@ export async function startFixture(radiusToml = ""): Promise<RadiusFixture> {
   });
   const registry = new Registry();
   const radius = await startRadius({
-    config: cfg.radius,
+    options: radiusOptions(cfg.radius),
     index,
     policy: sp.policy,
     registry,
-    log: silentLogger,
+    log,
   });
   if (radius.listeners.some((l) => l.state !== "listening"))
     throw new Error(JSON.stringify(radius.listeners));

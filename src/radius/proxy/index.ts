@@ -7,8 +7,8 @@
 //     tick()                               fire due timeouts, send due probes (call every few ms)
 //     stats(), pending(), servers          read-only views
 //     abandon()                            answer everything still in flight with null (shutdown)
-//   buildHomeServers(cfg, secrets)         home server table from [radius.proxy] (a "both" server is two
-//                                          entries: its auth and its accounting port have separate health)
+//   The home server table comes from src/root/radius-options.ts (a "both" server is two
+//   entries: its auth and its accounting port have separate health).
 //
 // Transport contract: `send(server, socket, bytes)` puts one datagram on upstream socket `socket`
 // (0 ≤ socket < servers[server].sockets) of that server; the transport owns the sockets, this file
@@ -24,7 +24,7 @@ import type { HomeServer } from "./settings.ts";
 import { createEngineState, type EngineState, type ProxyEngineOptions } from "./state.ts";
 import { abandon, tick } from "./timers.ts";
 
-export { buildHomeServers, type HomeServer, type ProxySettings } from "./settings.ts";
+export type { HomeServer, ProxySettings } from "./settings.ts";
 export type { ProxyEngineOptions } from "./state.ts";
 
 export interface ProxyEngine extends RadiusProxyPort {
