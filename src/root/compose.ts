@@ -100,11 +100,6 @@ export class Runtime {
       log,
       index: this.index,
       policy: forwardingPolicy(() => this.storePolicy.policy),
-      // With no proxy configured every request is local; a reload can add or remove the proxy.
-      proxyPort: {
-        handle: (req, ctx, reply) =>
-          this.radiusProxy ? this.radiusProxy.handle(req, ctx, reply) : { kind: "local" },
-      },
       proxyCounters: createProxyCounters(this.registry),
       pool: new ListenerPool(),
     };
@@ -132,7 +127,7 @@ export class Runtime {
     this.storePolicy = buildPolicy(this.shared, cfg, this.env);
     this.radiusProxy = await buildProxy(this.shared, cfg, this.env);
     this.tacacs = await buildTacacs(this.shared, cfg);
-    this.radius = await buildRadius(this.shared, cfg);
+    this.radius = await buildRadius(this.shared, cfg, this.radiusProxy);
     this.startHttp(cfg, this.env);
     const purge = () => purgeOldAccounting(this.o.store, this.cfg, this.o.log);
     purge();
@@ -198,6 +193,8 @@ export class Runtime {
         if (plan.radiusProxy && proxy !== undefined) {
           const old = rt.radiusProxy;
           rt.radiusProxy = proxy;
+          // The RADIUS service calls the proxy itself (a forward output): tell it which one.
+          rt.radius?.useProxy(proxy);
           // In-flight requests finish on the home servers they were sent to.
           void old
             ?.stop(30_000)
@@ -230,7 +227,7 @@ export class Runtime {
       const old = this.radius;
       this.radius = null;
       if (old) await old.stop(2_000);
-      this.radius = await buildRadius(this.shared, cfg);
+      this.radius = await buildRadius(this.shared, cfg, this.radiusProxy);
       return this.radius?.listeners ?? [];
     }
     // Graceful and not awaited: the reload may have come in over this very listener (POST

@@ -33,7 +33,6 @@ export interface Shared {
   index: DeviceIndex;
   /** Forwards to the current policy (a reload swaps it behind this). */
   policy: Policy;
-  proxyPort: RadiusProxyPort;
   proxyCounters: ProxyCounters;
   /** TCP listening sockets handed from a replaced service to its successor. */
   pool: ListenerPool;
@@ -110,7 +109,12 @@ export async function buildTacacs(s: Shared, cfg: Config): Promise<TacacsService
   });
 }
 
-export async function buildRadius(s: Shared, cfg: Config): Promise<RadiusService | null> {
+/** `proxy`: the RADIUS proxy in use (null: every request is local); a reload swaps it with useProxy. */
+export async function buildRadius(
+  s: Shared,
+  cfg: Config,
+  proxy: RadiusProxyPort | null,
+): Promise<RadiusService | null> {
   if (cfg.radius.auth_listen.length === 0 && cfg.radius.acct_listen.length === 0) return null;
   return startRadius({
     options: radiusOptions(cfg.radius),
@@ -118,7 +122,7 @@ export async function buildRadius(s: Shared, cfg: Config): Promise<RadiusService
     policy: s.policy,
     registry: s.registry,
     log: s.log,
-    proxy: s.proxyPort,
+    ...(proxy ? { proxy } : {}),
   });
 }
 

@@ -1,12 +1,11 @@
 // RADIUS over UDP (RFC 2865 §3, RFC 2866 §3): the only place with Bun.udpSocket on the server side.
 // Each `[radius] auth_listen` / `acct_listen` address gets one socket; datagrams go to the engine
-// (src/radius/server.ts), and this file performs the engine's outputs in order: send (from the
-// socket the request arrived on, to its source address and port: RFC 2865 §3), job (policy, through
-// src/radius/jobs.ts; a synchronous answer goes straight back, a Promise when it settles), forward
-// (the proxy port, whose decision and later reply go back as answers), note (radius-metrics.ts).
+// (src/radius/server.ts), whose outputs radius-outputs.ts performs: replies leave from the socket
+// the request arrived on, to its source address and port (RFC 2865 §3), through that socket's outbox.
 //
 //   const radius = await startRadius({ options, index, policy, registry, log, proxy?, clock?, dictionary? });
 //   radius.ports.auth  // bound ports (tests listen on port 0)
+//   radius.useProxy(proxy | null)  // a reload that adds, changes or removes [radius.proxy]
 //   await radius.stop(graceMs)  // stop taking datagrams, let replies under way finish, close
 //
 // Bun facts: a datagram cut by the kernel (flags.truncated) is dropped, never decoded. Replies the
@@ -20,18 +19,11 @@ import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Policy } from "../policy/ports.ts";
 import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.ts";
 import { createRadiusCounters, DropReason, type RadiusCounters } from "../radius/counters.ts";
-import { runJob } from "../radius/jobs.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
-import {
-  RadiusServer,
-  type DeviceResolver,
-  type RadiusAnswer,
-  type RadiusListenerRef,
-  type RadiusOutput,
-  type RadiusTicket,
-} from "../radius/server.ts";
+import { RadiusServer, type DeviceResolver, type RadiusListenerRef } from "../radius/server.ts";
 import { RateLimiter } from "./limits.ts";
 import { RadiusNotes } from "./radius-metrics.ts";
+import { RadiusPerformer } from "./radius-outputs.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
 import { socketErrorOf } from "./udp-errors.ts";
 
@@ -67,6 +59,8 @@ export interface RadiusService {
   stats(): Record<string, unknown>;
   /** The busiest clients (by requests), for /api/stats and the status page. */
   clients(limit?: number): ReturnType<RadiusNotes["clients"]>;
+  /** Attach (or, with null, detach) the RADIUS proxy: a reload that changes [radius.proxy]. */
+  useProxy(proxy: RadiusProxyPort | null): void;
   /** The engine, for tests. */
   server: RadiusServer;
 }
@@ -84,14 +78,12 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const counters = createRadiusCounters(registry);
   const notes = new RadiusNotes(counters, log);
   const rates = new RateLimiter({ ratePerSecond: o.requestsPerSecond, burst: o.burst, kinds: 1 });
-  const proxy = deps.proxy ?? null;
   const server = new RadiusServer({
     devices: deps.index,
     clock,
     dictionary: deps.dictionary ?? defaultDictionary(),
     duplicates: { lifetimeMs: o.duplicateLifetimeMs, maxEntries: o.duplicateMaxEntries },
     admit: (key, now) => rates.take(rates.bucket(key, now), 0, now),
-    proxied: proxy !== null,
   });
   registry.gauge(
     "aaa_radius_in_flight",
@@ -110,82 +102,11 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   /** Per listener id: its outbox (replies leave from the socket the request came in on). */
   const outboxes: UdpOutbox[] = [];
 
-  // The engine's outputs, performed in order. One queue for every socket: a job answered
-  // synchronously appends to it while it is being performed, and the running loop picks that up;
-  // answers that come later (a promise, a home server's reply) start the loop again.
-  const queue: RadiusOutput[] = [];
-  let performing = false;
-  const answer = (ticket: RadiusTicket, a: RadiusAnswer): void => {
-    server.answer(ticket, a, queue);
-    perform();
-  };
-  const reasonOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
-  const failed = (e: unknown): RadiusAnswer => ({ kind: "failed", detail: reasonOf(e) });
-  const perform = (): void => {
-    if (performing) return;
-    performing = true;
-    try {
-      for (let i = 0; i < queue.length; i++) {
-        const out = queue[i]!;
-        try {
-          switch (out.kind) {
-            case "send":
-              outboxes[out.via.id]?.push(out.bytes, out.to.port, out.to.address);
-              break;
-            case "note":
-              notes.record(out.note);
-              break;
-            case "job":
-              job(out);
-              break;
-            case "forward":
-              forward(out);
-              break;
-          }
-        } catch (e) {
-          // Nothing escapes into the socket callback or a promise reaction (an unhandled
-          // rejection would end the process, and every other NAS's service with it).
-          notes.record({
-            what: "internal",
-            event: "radius_internal_error",
-            reason: reasonOf(e),
-          });
-        }
-      }
-    } finally {
-      queue.length = 0;
-      performing = false;
-    }
-  };
-  const job = (out: RadiusOutput & { kind: "job" }): void => {
-    let a: RadiusAnswer | Promise<RadiusAnswer>;
-    try {
-      a = runJob(out.job, policy);
-    } catch (e) {
-      a = failed(e);
-    }
-    if (!(a instanceof Promise)) return server.answer(out.ticket, a, queue);
-    a.then(
-      (v) => answer(out.ticket, v),
-      (e: unknown) => answer(out.ticket, failed(e)),
-    );
-  };
-  const forward = (out: RadiusOutput & { kind: "forward" }): void => {
-    const t = out.ticket;
-    if (proxy === null)
-      return server.answer(t, { kind: "routed", decision: { kind: "local" } }, queue);
-    let decision;
-    try {
-      // The proxy calls back exactly once for a forwarded request, maybe before handle() returns
-      // (an immediate give-up): the answer then joins the queue being performed.
-      decision = proxy.handle(out.request, out.context, (bytes) =>
-        answer(t, { kind: "proxied", bytes }),
-      );
-    } catch (e) {
-      return server.answer(t, failed(e), queue);
-    }
-    if (decision.kind !== "forwarded") server.answer(t, { kind: "routed", decision }, queue);
-  };
+  const performer = new RadiusPerformer(server, policy, notes, (o) =>
+    outboxes[o.via.id]?.push(o.bytes, o.to.port, o.to.address),
+  );
+  performer.proxy = deps.proxy ?? null;
+  const queue = performer.queue;
 
   const open = async (address: string, kind: "auth" | "acct"): Promise<void> => {
     const protocol = kind === "auth" ? "radius-auth" : "radius-acct";
@@ -242,11 +163,11 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
                 note: {
                   what: "internal",
                   event: "radius_internal_error",
-                  reason: reasonOf(e),
+                  reason: e instanceof Error ? e.message : String(e),
                 },
               });
             }
-            perform();
+            performer.perform();
           },
           error(_s, e: unknown) {
             // ICMP errors for earlier sends (a NAS port that closed) come here as `undefined`:
@@ -284,6 +205,9 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
     ports,
     server,
     clients: (limit) => notes.clients(limit),
+    useProxy(p) {
+      performer.proxy = p;
+    },
     async stop(graceMs = 2_000) {
       server.stop();
       clearInterval(sweep);

@@ -403,6 +403,28 @@ describe("bad input, each followed by a good request that is still answered", ()
   });
 });
 
+describe("proxy attached and detached while running (a reload of [radius.proxy])", () => {
+  test("useProxy: requests go to the proxy port while one is attached, to local policy after", async () => {
+    const seen: string[] = [];
+    f.radius.useProxy({
+      handle(request, ctx) {
+        seen.push(`${ctx.port}:${ctx.deviceName}:${request.identifier}`);
+        return { kind: "reject", reason: "realm-reject" };
+      },
+    });
+    try {
+      const req = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD);
+      const rej = await c4.exchange(req.bytes);
+      checkReply(rej, req.authenticator, NAS_SECRET, Code.AccessReject);
+      expect(seen).toEqual([`auth:nas1:${req.id}`]);
+    } finally {
+      f.radius.useProxy(null);
+    }
+    await goodPap();
+    expect(seen.length).toBe(1);
+  });
+});
+
 describe("socket errors", () => {
   test("a NAS that closed its port before the reply is logged at info with a real reason, never at error (issue 21, defect 9)", async () => {
     const records: LogRecord[] = [];
