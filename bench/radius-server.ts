@@ -1,5 +1,5 @@
 // The RADIUS server as a standalone process for bench/radius.ts (so it can be pinned with taskset):
-//   bun bench/radius-server.ts SECRET USER PASSWORD [COMMIT_DELAY]   → prints {"auth":N,"acct":M,"pid":P} and serves
+//   bun bench/radius-server.ts SECRET USER PASSWORD [COMMIT_DELAY [DUPLICATE_LIFETIME]]   → prints {"auth":N,"acct":M,"pid":P} and serves
 // until SIGTERM / SIGINT (or 10 minutes, a bound). A temporary store with device 127.0.0.1/32 in a group
 // with Message-Authenticator required (the default), the user with a real argon2id hash (the credential
 // cache answers repeats), the default accounting group commit (2 ms / 1000, synchronous=FULL).
@@ -18,12 +18,17 @@ import { addUser } from "../src/store/users.ts";
 import { radiusOptions } from "../src/root/radius-options.ts";
 import { startRadius } from "../src/transport/radius-udp.ts";
 
-const [secret = "testing123", user = "alice", password = "alice-pass", commitDelay = "0ms"] =
-  process.argv.slice(2);
+const [
+  secret = "testing123",
+  user = "alice",
+  password = "alice-pass",
+  commitDelay = "0ms",
+  duplicateLifetime = "10s",
+] = process.argv.slice(2);
 const dir = mkdtempSync(join(tmpdir(), "aaa-bench-radius-"));
 const store = openStore(join(dir, "bench.sqlite"));
 const parsed = parseConfigText(
-  `[store]\npath = "${dir}/bench.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0"]\nacct_listen = ["127.0.0.1:0"]\nrequests_per_second = 10000000\nburst = 10000000\n[accounting]\ncommit_delay = "${commitDelay}"\n`,
+  `[store]\npath = "${dir}/bench.sqlite"\n[radius]\nauth_listen = ["127.0.0.1:0"]\nacct_listen = ["127.0.0.1:0"]\nrequests_per_second = 10000000\nburst = 10000000\nduplicate_lifetime = \"${duplicateLifetime}\"\n[accounting]\ncommit_delay = "${commitDelay}"\n`,
 );
 if (!parsed.ok) throw new Error(JSON.stringify(parsed.errors));
 const cfg = parsed.value;
