@@ -1,9 +1,11 @@
 // The seam between the RADIUS server (src/radius/server.ts) and the RADIUS proxy
 // (src/radius/proxy/*). The server validates a request (length rules, Request Authenticator /
 // Message-Authenticator with the NAS secret, BlastRADIUS rules, duplicate detection, rate limit)
-// and then asks the proxy, if one is configured, whether the request belongs to another realm.
+// and then, if a proxy is attached, emits a forward output; the UDP transport hands it to this port
+// (transport/radius-outputs.ts) and gives the decision back to the server as a "routed" answer, the
+// later reply as "proxied" (engine-types.ts).
 //
-// "local": the server answers it itself from policy (possibly after the proxy stripped nothing).
+// "local": the server answers it itself from policy (with the User-Name the realm stripped, if any).
 // "reject": the realm is configured `reject`; the server sends an Access-Reject (auth) or drops
 //           (accounting) — counted with `reason`.
 // "drop": silently dropped (loop detected, too many Proxy-States, Status-Server from a NAS...).
