@@ -1,5 +1,5 @@
-// runJob: synchronous policy answers stay synchronous (no promise on the hot path); failures are
-// Answers, never rejections.
+// runJob: synchronous policy answers stay synchronous (no promise on the hot path); later ones come
+// through the callback exactly once; failures are Answers, never throws or rejections.
 import { describe, expect, test } from "bun:test";
 import { utf8 } from "../lib/bytes.ts";
 import { allow, Reason } from "../policy/decisions.ts";
@@ -8,7 +8,7 @@ import { randomAuthenticator } from "./codec/authenticator.ts";
 import { encodeRequest } from "./codec/compose.ts";
 import { AttrType, Code, decodePacket } from "./codec/packet.ts";
 import { hidePassword, PacketSalts } from "./codec/user-password.ts";
-import type { RadiusJob } from "./engine-types.ts";
+import type { RadiusAnswer, RadiusJob } from "./engine-types.ts";
 import { runJob } from "./jobs.ts";
 
 const secret = utf8("jobs-secret");
@@ -52,14 +52,29 @@ function papJob(): RadiusJob {
 
 const record = { recordType: "start" } as unknown as AccountingRecord;
 
+/** runJob, with a later answer awaited: the answer returned now, or the one given to `later`. */
+function run(job: RadiusJob, policy: Policy): RadiusAnswer | Promise<RadiusAnswer> {
+  let calls = 0;
+  let resolve: (a: RadiusAnswer) => void = () => {};
+  const p = new Promise<RadiusAnswer>((r) => (resolve = r));
+  const now = runJob(job, policy, (a) => {
+    calls++;
+    expect(calls).toBe(1);
+    resolve(a);
+  });
+  return now ?? p;
+}
+
 describe("runJob", () => {
   test("a synchronous decision (a credential-cache hit) is answered without a promise, with the reply attributes", () => {
     const policy = {
       authenticatePassword: () => allow(Reason.authenticated),
       radiusReply: () => [{ name: "Session-Timeout", value: "60" }],
     } as unknown as Policy;
-    const a = runJob(papJob(), policy);
-    expect(a).not.toBeInstanceOf(Promise);
+    const a = runJob(papJob(), policy, () => {
+      throw new Error("not later");
+    });
+    expect(a).not.toBeNull();
     expect(a).toMatchObject({
       kind: "access",
       outcome: { allow: true },
@@ -73,24 +88,24 @@ describe("runJob", () => {
         throw new Error("snapshot gone");
       },
     } as unknown as Policy;
-    expect(runJob(papJob(), throwing)).toEqual({ kind: "failed", detail: "snapshot gone" });
+    expect(run(papJob(), throwing)).toEqual({ kind: "failed", detail: "snapshot gone" });
     const rejecting = {
       authenticatePassword: () => Promise.reject(new Error("worker died")),
     } as unknown as Policy;
-    expect(await runJob(papJob(), rejecting)).toEqual({ kind: "failed", detail: "worker died" });
+    expect(await run(papJob(), rejecting)).toEqual({ kind: "failed", detail: "worker died" });
   });
 
   test("accounting: committed → ok; a failed or throwing commit → not ok with the reason", async () => {
     const job: RadiusJob = { kind: "account", record };
     const ok = { account: () => Promise.resolve() } as unknown as Policy;
-    expect(await runJob(job, ok)).toEqual({ kind: "account", ok: true });
+    expect(await run(job, ok)).toEqual({ kind: "account", ok: true });
     const full = { account: () => Promise.reject(new Error("disk full")) } as unknown as Policy;
-    expect(await runJob(job, full)).toEqual({ kind: "account", ok: false, detail: "disk full" });
+    expect(await run(job, full)).toEqual({ kind: "account", ok: false, detail: "disk full" });
     const bug = {
       account: () => {
         throw new Error("bug");
       },
     } as unknown as Policy;
-    expect(await runJob(job, bug)).toEqual({ kind: "account", ok: false, detail: "bug" });
+    expect(await run(job, bug)).toEqual({ kind: "account", ok: false, detail: "bug" });
   });
 });

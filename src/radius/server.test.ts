@@ -91,14 +91,14 @@ function perform(
     if (o.kind === "send") result = o.bytes;
     else if (o.kind === "note") notes.record(o.note);
     else if (o.kind === "job") {
-      const a = runJob(o.job, policy);
-      if (!(a instanceof Promise)) engine.answer(o.ticket, a, out);
-      else
-        result = a.then((v) => {
-          const q: RadiusOutput[] = [];
-          engine.answer(o.ticket, v, q);
-          return settle(perform(engine, policy, proxy, notes, q));
-        });
+      let later: ((r: Reply) => void) | null = null;
+      const a = runJob(o.job, policy, (v) => {
+        const q: RadiusOutput[] = [];
+        engine.answer(o.ticket, v, q);
+        later!(perform(engine, policy, proxy, notes, q));
+      });
+      if (a !== null) engine.answer(o.ticket, a, out);
+      else result = new Promise<Reply>((r) => (later = r)).then(settle);
     } else {
       let later: ((r: Reply) => void) | null = null;
       let inside = true;

@@ -1,14 +1,13 @@
 // [radius] and [radius.proxy] → the plain option objects the RADIUS transports take (camelCase,
 // milliseconds, home-server secrets as bytes). The root calls these; transports never import config.
 //
-//   radiusOptions(cfg.radius)                    → RadiusOptions (src/transport/radius-udp.ts)
+//   radiusOptions(cfg.radius)                    → RadiusOptions (src/radius/options.ts)
 //   radiusProxyOptions(cfg.radius.proxy, env)    → RadiusProxyOptions; throws with the server's name
 //                                                  when a secret_env variable is missing (start-up)
 import { parseHostPort } from "../lib/ip.ts";
 import { IDS_PER_SOCKET } from "../radius/proxy/pending.ts";
 import type { HomeServer, ProxySettings } from "../radius/proxy/settings.ts";
-import type { RadiusOptions } from "../transport/radius-udp.ts";
-import type { RadiusProxyOptions } from "../transport/radius-upstream.ts";
+import type { RadiusOptions, RadiusProxyOptions } from "../radius/options.ts";
 import type { RadiusProxyConfig } from "../config/radius-proxy.ts";
 import type { Config } from "../config/schema.ts";
 

@@ -2,7 +2,7 @@
 //   send    → the outbox of the listener the request came in on (to the request's source address)
 //   note    → radius-metrics.ts (the one place for counters and log lines)
 //   job     → src/radius/jobs.ts with the policy; a synchronous Answer goes straight back into the
-//             queue being performed, a Promise's when it settles
+//             queue being performed, a later one (argon2, an accounting commit) when it comes
 //   forward → the proxy port; its decision goes back as a "routed" answer, its reply (exactly once,
 //             maybe before handle() returned: an immediate give-up) as "proxied"
 //
@@ -80,17 +80,14 @@ export class RadiusPerformer {
   }
 
   private job(out: RadiusOutput & { kind: "job" }): void {
-    let a: RadiusAnswer | Promise<RadiusAnswer>;
+    const t = out.ticket;
+    let a: RadiusAnswer | null;
     try {
-      a = runJob(out.job, this.policy);
+      a = runJob(out.job, this.policy, (later) => this.answerLater(t, later));
     } catch (e) {
       a = failed(e);
     }
-    if (!(a instanceof Promise)) return this.server.answer(out.ticket, a, this.queue);
-    a.then(
-      (v) => this.answerLater(out.ticket, v),
-      (e: unknown) => this.answerLater(out.ticket, failed(e)),
-    );
+    if (a !== null) this.server.answer(t, a, this.queue);
   }
 
   private forward(out: RadiusOutput & { kind: "forward" }): void {

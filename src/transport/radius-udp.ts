@@ -21,23 +21,14 @@ import { defaultDictionary, type Dictionary } from "../radius/codec/dictionary.t
 import { createRadiusCounters, DropReason, type RadiusCounters } from "../radius/counters.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import { RadiusServer, type DeviceResolver, type RadiusListenerRef } from "../radius/server.ts";
+import type { RadiusOptions } from "../radius/options.ts";
 import { RateLimiter } from "./limits.ts";
 import { RadiusNotes } from "./radius-metrics.ts";
 import { RadiusPerformer } from "./radius-outputs.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
 import { socketErrorOf } from "./udp-errors.ts";
 
-/** The [radius] listener settings, as the root maps them from the configuration. */
-export interface RadiusOptions {
-  authListen: readonly string[];
-  acctListen: readonly string[];
-  /** Per-client token bucket. */
-  requestsPerSecond: number;
-  burst: number;
-  /** RFC 5080 §2.2.2 duplicate cache: reply lifetime (ms) and entry bound. */
-  duplicateLifetimeMs: number;
-  duplicateMaxEntries: number;
-}
+export type { RadiusOptions } from "../radius/options.ts";
 
 export interface RadiusDeps {
   options: RadiusOptions;

@@ -17,7 +17,7 @@ import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import { createRadiusProxy, type ProxyEngine } from "../radius/proxy/index.ts";
-import type { HomeServer, ProxySettings } from "../radius/proxy/settings.ts";
+import type { RadiusProxyOptions } from "../radius/options.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import { socketErrorOf } from "./udp-errors.ts";
 import { UdpOutbox } from "./udp-outbox.ts";
@@ -35,11 +35,7 @@ export interface RadiusProxyService extends RadiusProxyPort {
   engine: ProxyEngine;
 }
 
-/** [radius.proxy] as the root maps it (src/root/radius-options.ts): secrets already bytes. */
-export interface RadiusProxyOptions {
-  settings: ProxySettings;
-  homeServers: HomeServer[];
-}
+export type { RadiusProxyOptions } from "../radius/options.ts";
 
 export interface RadiusProxyDeps {
   options: RadiusProxyOptions;
