@@ -2,7 +2,7 @@
 // (/metrics and /api/stats render them). Label values come from closed sets: the device group of a
 // *known* client (operators define a handful; a per-device label would grow with the device table),
 // a reason code from DropReason / the policy's reason codes, the listener kind. Unknown clients
-// share device_group="". Per-device figures are in /api/stats (RadiusServer.clients(), bounded).
+// share device_group="". Per-device figures are in /api/stats (transport/radius-metrics.ts clients(), bounded).
 import type { Counter, Histogram, Registry } from "../lib/metrics.ts";
 
 /** Why a datagram got no answer. Stable strings: dashboards and tests use them. */
