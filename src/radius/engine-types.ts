@@ -77,8 +77,8 @@ export type RadiusAnswer =
   | { kind: "routed"; decision: Exclude<ProxyDecision, { kind: "forwarded" }> }
   /** The proxy's final bytes for the NAS (already signed), or null: it gave up. */
   | { kind: "proxied"; bytes: Uint8Array | null }
-  /** The job or the proxy threw: a bug, answered by forgetting the request. */
-  | { kind: "failed"; detail: string };
+  /** The job or the proxy threw: a bug, answered by forgetting the request; `event` for the log. */
+  | { kind: "failed"; detail: string; event?: "radius_proxy_error" };
 
 /** Facts for counters and logs (transport/radius-metrics.ts). Label values from closed sets. */
 export type RadiusNote =

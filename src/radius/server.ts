@@ -217,7 +217,7 @@ export class RadiusServer {
       case "proxied":
         return finish(this, c, a.bytes, DropReason.proxy, out);
       case "failed":
-        return this.failed(c, a.detail, out);
+        return this.failed(c, a.detail, out, a.event);
       case "routed": {
         const r = a.decision;
         if (r.kind === "local") return this.local(c, r.userName, out);
@@ -275,8 +275,13 @@ export class RadiusServer {
     });
   }
 
-  private failed(c: Ctx, reason: string, out: RadiusOutput[]): void {
-    out.push({ kind: "note", note: { what: "internal", event: "radius_internal_error", reason } });
+  private failed(
+    c: Ctx,
+    reason: string,
+    out: RadiusOutput[],
+    event = "radius_internal_error",
+  ): void {
+    out.push({ kind: "note", note: { what: "internal", event, reason } });
     finish(this, c, null, DropReason.internal, out);
   }
 }

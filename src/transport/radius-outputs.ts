@@ -101,7 +101,8 @@ export class RadiusPerformer {
         this.answerLater(t, { kind: "proxied", bytes }),
       );
     } catch (e) {
-      return this.server.answer(t, failed(e), this.queue);
+      const a: RadiusAnswer = { kind: "failed", detail: reasonOf(e), event: "radius_proxy_error" };
+      return this.server.answer(t, a, this.queue);
     }
     if (decision.kind !== "forwarded")
       this.server.answer(t, { kind: "routed", decision }, this.queue);

@@ -423,6 +423,23 @@ describe("proxy attached and detached while running (a reload of [radius.proxy])
     await goodPap();
     expect(seen.length).toBe(1);
   });
+
+  test("a proxy that throws is contained: no reply, counted internal, the next request is served", async () => {
+    const before = dropped(f.registry, "internal");
+    f.radius.useProxy({
+      handle() {
+        throw new Error("proxy bug");
+      },
+    });
+    try {
+      const req = papRequest(NAS_SECRET, "alice", ALICE_PASSWORD);
+      expect(await c4.exchange(req.bytes, 500)).toBeNull();
+      expect(dropped(f.registry, "internal")).toBe(before + 1);
+    } finally {
+      f.radius.useProxy(null);
+    }
+    await goodPap();
+  });
 });
 
 describe("socket errors", () => {
