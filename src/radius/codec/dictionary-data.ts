@@ -7,7 +7,7 @@
 // Standard attributes: RFC 2865, 2866, 2867, 2868 (has_tag, Tunnel-Password encrypt=2), 2869 (EAP,
 // Message-Authenticator), 3162 (IPv6), 5176 (Error-Cause). Vendors: Cisco 9, Microsoft 311,
 // Juniper 2636, Aruba 14823, Fortinet 12356, Mikrotik 14988, PaloAlto 25461, Arista 30065; all format 1,1.
-import type { AttrSpec, DictionarySource, ValueSpec } from "./dictionary.ts";
+import type { AttrSpec, DictionarySource, ValueSpec } from "./dictionary-source.ts";
 
 type Row = readonly [name: string, type: number, dataType: string, flags?: string];
 

@@ -15,7 +15,10 @@
 // has Alive and Interim-Update = 3): all encode, the last one defined is the display name (as FreeRADIUS).
 import { err, ok, type Result } from "../../lib/result.ts";
 import { BUILTIN_DICTIONARY } from "./dictionary-data.ts";
+import type { DictionarySource } from "./dictionary-source.ts";
 import { VSA_FORMAT_DEFAULT, type VendorFormat } from "./vsa.ts";
+
+export type { AttrSpec, DictionarySource, ValueSpec, VendorSpec } from "./dictionary-source.ts";
 
 export const DATA_TYPES = [
   "string",
@@ -42,40 +45,6 @@ export const DATA_TYPES = [
 ] as const;
 export type DataType = (typeof DATA_TYPES)[number];
 const DATA_TYPE_SET: ReadonlySet<string> = new Set(DATA_TYPES);
-
-export interface VendorSpec {
-  name: string;
-  id: number;
-  format?: VendorFormat;
-  line?: number;
-}
-export interface AttrSpec {
-  name: string;
-  type: number;
-  /** A DataType, or FreeRADIUS's fixed-size form "octets[N]". */
-  dataType: string;
-  /** Vendor name; absent for standard attributes. */
-  vendor?: string | undefined;
-  /** 1 = User-Password style, 2 = salted (Tunnel-Password, MPPE keys), 3 = Ascend-Send-Secret style. */
-  encrypt?: 0 | 1 | 2 | 3;
-  hasTag?: boolean;
-  /** Values longer than 253 octets are split over consecutive attributes (EAP-Message). */
-  concat?: boolean;
-  line?: number;
-}
-export interface ValueSpec {
-  attr: string;
-  name: string;
-  value: number;
-  line?: number;
-}
-export interface DictionarySource {
-  vendors: VendorSpec[];
-  attributes: AttrSpec[];
-  values: ValueSpec[];
-  /** Attributes a source knows but does not define (FreeRADIUS-internal, TLVs): VALUEs for them are dropped. */
-  ignoredAttributes?: string[];
-}
 
 export interface VendorDef {
   name: string;
