@@ -95,6 +95,10 @@ export type RadiusNote =
   | { what: "answered"; port: "auth" | "acct"; seconds: number }
   | { what: "proxy-drop"; reason: string; device: string }
   | { what: "reply-attribute-skipped"; attribute: string; reason: string }
+  /** The transport's: replies the kernel refused (buffer full, or a pending ICMP error: `reason`). */
+  | { what: "send-failed"; address: string; count: number; reason: string | undefined }
+  /** The transport's: a socket error; info when a peer caused it (udp-errors.ts), else error. */
+  | { what: "socket-error"; address: string; level: "info" | "error"; reason: string }
   /** The server's own failure (log level error): encode, accounting storage, a thrown job. */
   | { what: "internal"; event: string; reason: string; device?: string };
 

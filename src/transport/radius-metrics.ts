@@ -96,6 +96,20 @@ export class RadiusNotes {
           reason: n.reason,
         });
         return;
+      case "send-failed":
+        if (n.reason !== undefined)
+          log.limited("info", `radius/send:${n.address}`, "radius_send_failed", {
+            address: n.address,
+            reason: n.reason,
+          });
+        c.dropped.inc({ device_group: "", reason: DropReason.sendFailed }, n.count);
+        return;
+      case "socket-error":
+        log.limited(n.level, `radius/socket:${n.address}`, "radius_socket_error", {
+          address: n.address,
+          reason: n.reason,
+        });
+        return;
       case "internal":
         log.limited(
           "error",

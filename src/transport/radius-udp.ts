@@ -119,15 +119,11 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
             ? sock.sendMany(q)
             : Number(sock.send(q[0] as Uint8Array, q[1] as number, q[2] as string));
         },
-        lost(n, reason) {
-          if (reason !== undefined)
-            // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
-            // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
-            log.limited("info", `radius/send:${address}`, "radius_send_failed", {
-              address,
-              reason: socketErrorOf(reason).reason,
-            });
-          counters.dropped.inc({ device_group: "", reason: DropReason.sendFailed }, n);
+        lost(count, reason) {
+          // A pending ICMP error (ECONNREFUSED: an earlier reply hit a closed NAS port) belongs to
+          // another datagram; these replies are lost like any UDP loss and the NAS retransmits.
+          const why = reason === undefined ? undefined : socketErrorOf(reason).reason;
+          notes.record({ what: "send-failed", address, count, reason: why });
         },
       }),
     );
@@ -138,10 +134,8 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
         binaryType: "uint8array",
         socket: {
           data(_s, data, port, addr, flags) {
-            if (flags?.truncated) {
-              counters.dropped.inc({ device_group: "", reason: DropReason.truncated });
-              return;
-            }
+            if (flags?.truncated)
+              return notes.record({ what: "dropped", group: "", reason: DropReason.truncated });
             try {
               server.handle(data, { address: addr, port }, ref, queue);
             } catch (e) {
@@ -163,11 +157,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
           error(_s, e: unknown) {
             // ICMP errors for earlier sends (a NAS port that closed) come here as `undefined`:
             // the client's doing, never fatal, logged at info (udp-errors.ts).
-            const v = socketErrorOf(e);
-            log.limited(v.level, `radius/socket:${address}`, "radius_socket_error", {
-              address,
-              reason: v.reason,
-            });
+            notes.record({ what: "socket-error", address, ...socketErrorOf(e) });
           },
         },
       });
