@@ -1,40 +1,82 @@
-// The wire half of the recipe tests: log in over TACACS+ and RADIUS against a recipe server, keep
-// the exact bytes each socket carried, and hand them to tshark (an independent dissector) as a pcap.
-import { join } from "node:path";
+// The wire half of the recipe tests: log in over TACACS+ and RADIUS against a recipe server while
+// tshark captures the loopback interface, then let tshark (an independent dissector) read it.
 import { utf8 } from "../../src/lib/bytes.ts";
 import { AcctFlag } from "../../src/tacacs/codec/accounting.ts";
 import { AuthenType } from "../../src/tacacs/codec/authentication.ts";
 import { PacketType } from "../../src/tacacs/codec/header.ts";
 import { encodeBody, encodePacket, type PacketBody } from "../../src/tacacs/codec/packet.ts";
-import { writePcap, type PcapFrame } from "../support/pcap.ts";
 import { acctRequest, papRequest, radiusClient } from "../support/radius-client.ts";
 import { newSessionId, TacacsClient } from "../support/tacacs-client.ts";
 import { SECRET_ENV, type RecipeServer } from "./server.ts";
 
-const NAS = "192.0.2.10";
-const SERVER = "192.0.2.1";
+const NAS = "192.0.2.10"; // rem_addr in the TACACS+ requests (the user's terminal, §5.1)
 
-/** Request and reply bytes as they crossed the loopback socket, in order. */
-export class Capture {
-  readonly tacacs: PcapFrame[] = [];
-  readonly radius: PcapFrame[] = [];
-  private n = 0;
+/**
+ * A real capture of the loopback interface (tshark -i lo, as root: .ci/run runs the suite so),
+ * filtered to the server's ports and a probe port of our own. tshark prints each packet as it
+ * writes it (-l -P); a probe datagram showing up there marks every earlier packet as written:
+ * start() waits for one before the test's traffic, stop() for one after it, then ends tshark by
+ * PID with SIGINT (a plain SIGINT right after the last exchange loses what is still buffered).
+ */
+export class LoopbackCapture {
+  private live = "";
+  private constructor(
+    readonly path: string,
+    private readonly proc: ReturnType<typeof Bun.spawn>,
+    private readonly probe: Bun.udp.Socket<"buffer">,
+    private readonly errText: Promise<string>,
+  ) {
+    void (async () => {
+      const dec = new TextDecoder();
+      for await (const c of proc.stdout as ReadableStream<Uint8Array>) this.live += dec.decode(c);
+    })();
+  }
 
-  add(kind: "tacacs" | "auth" | "acct", request: Uint8Array, reply: Uint8Array): void {
-    const nas = { ip: NAS, port: 40_000 + this.n++ };
-    const srv = { ip: SERVER, port: kind === "tacacs" ? 49 : kind === "auth" ? 1812 : 1813 };
-    const proto = kind === "tacacs" ? "tcp" : "udp";
-    const list = kind === "tacacs" ? this.tacacs : this.radius;
-    list.push(
-      { src: nas, dst: srv, proto, payload: request },
-      { src: srv, dst: nas, proto, payload: reply },
+  static async start(path: string, tcp: number[], udp: number[]): Promise<LoopbackCapture> {
+    const probe = await Bun.udpSocket({ hostname: "127.0.0.1", port: 0 });
+    const filter = [
+      ...tcp.map((p) => `tcp port ${p}`),
+      ...[...udp, probe.port].map((p) => `udp port ${p}`),
+    ];
+    const proc = Bun.spawn(
+      ["tshark", "-n", "-l", "-P", "-i", "lo", "-f", filter.join(" or "), "-w", path],
+      { stdout: "pipe", stderr: "pipe", env: { ...process.env } },
     );
+    const c = new LoopbackCapture(path, proc, probe, new Response(proc.stderr).text());
+    await c.mark();
+    return c;
+  }
+
+  /** Sends probes until one appears in tshark's output after everything sent before it. */
+  private async mark(): Promise<void> {
+    const seen = this.live.length;
+    const until = Date.now() + 15_000;
+    while (!this.live.slice(seen).includes(`${this.probe.port} → ${this.probe.port}`)) {
+      if (this.proc.exitCode !== null || Date.now() > until) {
+        this.proc.kill("SIGKILL");
+        this.probe.close();
+        throw new Error(`loopback capture: no probe seen: ${await this.errText}`);
+      }
+      this.probe.send("probe", this.probe.port, "127.0.0.1");
+      await Bun.sleep(100);
+    }
+  }
+
+  async stop(): Promise<string> {
+    if (this.proc.exitCode === null) {
+      await this.mark();
+      this.proc.kill("SIGINT");
+    }
+    const t = setTimeout(() => this.proc.kill("SIGKILL"), 10_000);
+    await this.proc.exited;
+    clearTimeout(t);
+    this.probe.close();
+    return this.path;
   }
 }
 
 async function tacacsExchange(
   srv: RecipeServer,
-  cap: Capture,
   type: number,
   minorVersion: number,
   body: PacketBody,
@@ -51,7 +93,6 @@ async function tacacsExchange(
     c.writeRaw(request);
     const r = await c.next(5_000);
     if (r.kind !== "packet") throw new Error(`TACACS+: no reply (${r.kind})`);
-    cap.add("tacacs", request, r.raw);
   } finally {
     c.close();
   }
@@ -65,23 +106,23 @@ const fields = (user: string) => ({
   remAddr: NAS,
 });
 
-export function tacacsPap(srv: RecipeServer, cap: Capture, user: string, password: string) {
-  return tacacsExchange(srv, cap, PacketType.AUTHEN, 1, {
+export function tacacsPap(srv: RecipeServer, user: string, password: string) {
+  return tacacsExchange(srv, PacketType.AUTHEN, 1, {
     kind: "authen-start",
     body: { ...fields(user), action: 1, authenType: AuthenType.PAP, data: utf8(password) },
   });
 }
 
 /** An authorization REQUEST as a device sends it after login (authen_method TACACSPLUS). */
-export function tacacsAuthor(srv: RecipeServer, cap: Capture, user: string, args: string[]) {
-  return tacacsExchange(srv, cap, PacketType.AUTHOR, 0, {
+export function tacacsAuthor(srv: RecipeServer, user: string, args: string[]) {
+  return tacacsExchange(srv, PacketType.AUTHOR, 0, {
     kind: "author-request",
     body: { ...fields(user), authenMethod: 6, authenType: AuthenType.PAP, args },
   });
 }
 
-export function tacacsAcctStart(srv: RecipeServer, cap: Capture, user: string, args: string[]) {
-  return tacacsExchange(srv, cap, PacketType.ACCT, 0, {
+export function tacacsAcctStart(srv: RecipeServer, user: string, args: string[]) {
+  return tacacsExchange(srv, PacketType.ACCT, 0, {
     kind: "acct-request",
     body: {
       ...fields(user),
@@ -96,55 +137,43 @@ export function tacacsAcctStart(srv: RecipeServer, cap: Capture, user: string, a
 async function radiusExchange(
   port: number,
   kind: "auth" | "acct",
-  cap: Capture,
   request: Uint8Array,
 ): Promise<void> {
   const c = await radiusClient({ host: "127.0.0.1", port });
   try {
     const reply = await c.exchange(request, 5_000);
     if (reply === null) throw new Error(`RADIUS ${kind}: no reply`);
-    cap.add(kind, request, reply);
   } finally {
     c.close();
   }
 }
 
-export const radiusPap = (srv: RecipeServer, cap: Capture, user: string, password: string) =>
-  radiusExchange(
-    srv.auth,
-    "auth",
-    cap,
-    papRequest(SECRET_ENV.AAA_RADIUS_SECRET, user, password).bytes,
-  );
+export const radiusPap = (srv: RecipeServer, user: string, password: string) =>
+  radiusExchange(srv.auth, "auth", papRequest(SECRET_ENV.AAA_RADIUS_SECRET, user, password).bytes);
 
-export const radiusAcctStart = (srv: RecipeServer, cap: Capture, user: string) =>
+export const radiusAcctStart = (srv: RecipeServer, user: string) =>
   radiusExchange(
     srv.acct,
     "acct",
-    cap,
     acctRequest(SECRET_ENV.AAA_RADIUS_SECRET, user, 1, `recipe-${user}`),
   );
 
 export type Layers = Record<string, string[] | undefined>;
 
 /**
- * tshark's dissection of `frames`, one layer map per packet. `configDir`, when given, is a
- * Wireshark personal configuration directory (WIRESHARK_CONFIG_DIR) whose radius/dictionary adds
- * vendors the installed Wireshark lacks (Arista).
+ * tshark's dissection of the packets of `pcap` that match the display filter, one layer map per
+ * packet. `decodeAs` maps the test's ephemeral ports to dissectors ("tcp.port==N,tacplus").
+ * `configDir`, when given, is a Wireshark personal configuration directory
+ * (WIRESHARK_CONFIG_DIR) whose radius/dictionary adds vendors the installed Wireshark lacks.
  */
 export async function dissect(
-  dir: string,
-  name: string,
-  frames: readonly PcapFrame[],
-  prefs: string[],
-  wanted: string[],
-  configDir?: string,
+  pcap: string,
+  o: { decodeAs: string[]; prefs: string[]; filter: string; fields: string[]; configDir?: string },
 ): Promise<Layers[]> {
-  const pcap = join(dir, name);
-  await writePcap(pcap, frames);
-  const args = ["tshark", "-n", "-r", pcap, "-T", "json"];
-  for (const p of prefs) args.push("-o", p);
-  for (const f of wanted) args.push("-e", f);
+  const args = ["tshark", "-n", "-r", pcap, "-Y", o.filter, "-T", "json"];
+  for (const d of o.decodeAs) args.push("-d", d);
+  for (const p of o.prefs) args.push("-o", p);
+  for (const f of o.fields) args.push("-e", f);
   const p = Bun.spawn(args, {
     stdout: "pipe",
     stderr: "pipe",
@@ -152,7 +181,7 @@ export async function dissect(
     killSignal: "SIGKILL",
     env: {
       ...process.env,
-      ...(configDir === undefined ? {} : { WIRESHARK_CONFIG_DIR: configDir }),
+      ...(o.configDir === undefined ? {} : { WIRESHARK_CONFIG_DIR: o.configDir }),
     },
   });
   const [out, errText, code] = await Promise.all([
