@@ -130,7 +130,11 @@ for (const platform of PLATFORMS) {
           status: TAC.PASS_ADD,
           args: expectedAv(p, u, platform.service),
         });
-        await wire.tacacsAcctStart(srv, u.name, ["service=shell", "task_id=1", "start_time=1"]);
+        await wire.tacacsAcctStart(srv, u.name, [
+          `service=${platform.service}`,
+          "task_id=1",
+          "start_time=1",
+        ]);
         tacacsWant.push({ what: `${u.name} accounting START`, status: TAC.ACCT_SUCCESS });
         await wire.radiusPap(srv, u.name, pw);
         radiusWant.push({ what: `${u.name} PAP`, code: RAD.ACCEPT, reply: expectedReply(p, u) });
