@@ -2,6 +2,50 @@
 // should therefore receive: the expectations of recipes.test.ts, derived from the page itself.
 import { flagValues, type Recipe } from "./recipe-doc.ts";
 
+/** One row per page of docs/devices/: what that platform asks for and needs. */
+export interface Platform {
+  doc: string;
+  /** The TACACS+ authorization service the platform asks for after login (RFC 8907 §6.1 args). */
+  service: string;
+  /** Reply attributes the platform needs; the page must configure each for some user group. */
+  radius: string[];
+  /** TACACS+ AVs the platform needs in that service's reply (the start of their text). */
+  tacacs: string[];
+}
+
+export const PLATFORMS: Platform[] = [
+  {
+    doc: "cisco-ios-xe.md",
+    service: "shell",
+    radius: ["Cisco-AVPair"],
+    tacacs: ["priv-lvl"],
+  },
+  {
+    doc: "cisco-nx-os.md",
+    service: "shell",
+    radius: ["Cisco-AVPair"],
+    tacacs: ["priv-lvl", "cisco-av-pair=shell:roles="],
+  },
+  {
+    doc: "juniper-junos.md",
+    service: "junos-exec",
+    radius: ["Juniper-Local-User-Name"],
+    tacacs: ["local-user-name="],
+  },
+  {
+    doc: "arista-eos.md",
+    service: "shell",
+    radius: ["Arista-AVPair"],
+    tacacs: ["priv-lvl"],
+  },
+  {
+    doc: "fortinet-fortigate.md",
+    service: "fortigate",
+    radius: ["Fortinet-Group-Name"],
+    tacacs: ["memberof=", "admin_prof="],
+  },
+];
+
 export interface UserPlan {
   name: string;
   groups: string[];

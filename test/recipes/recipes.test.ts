@@ -2,9 +2,9 @@
 // the store of a real aaa-proxy on loopback (src/main.ts in a child process), then every user the
 // page adds logs in the way that platform does — TACACS+ PAP, the authorization REQUEST for the
 // service the platform asks for, command authorization for each `policy test --command` the page
-// shows, TACACS+ and RADIUS accounting, RADIUS PAP — with the right and a wrong password, while
-// tshark (Debian `tshark`, an independent dissector) captures the loopback interface. Its
-// dissection must show the TACACS+ replies, decrypted with the key, carrying the AV pairs the page
+// shows, TACACS+ and RADIUS accounting, RADIUS PAP through radclient (Debian freeradius-utils) —
+// with the right and a wrong password, while tshark (Debian `tshark`, an independent dissector)
+// captures the loopback interface. Its dissection must show the TACACS+ replies, decrypted with the key, carrying the AV pairs the page
 // configures, and every Access-Accept the reply attributes and vendor VSAs by their dictionary
 // names (radius.Cisco-AVPair, …). The page's `policy test` commands run through the real CLI and
 // must print what the page shows.
@@ -12,55 +12,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { copyFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../support/cli.ts";
-import { inCI, peersAvailable } from "../support/peers.ts";
+import { peersAvailable } from "../support/peers.ts";
 import { tempDir } from "../support/tmp.ts";
-import { expectedAv, expectedReply, plan } from "./plan.ts";
+import { expectedAv, expectedReply, plan, PLATFORMS } from "./plan.ts";
 import { flagValues, readRecipe } from "./recipe-doc.ts";
 import { passwordOf, SECRET_ENV, startRecipeServer, type RecipeServer } from "./server.ts";
 import * as wire from "./wire.ts";
-
-interface Platform {
-  doc: string;
-  /** The TACACS+ authorization service the platform asks for after login (RFC 8907 §6.1 args). */
-  service: string;
-  /** Reply attributes the platform needs; the page must configure each for some user group. */
-  radius: string[];
-  /** TACACS+ AVs the platform needs in that service's reply (the start of their text). */
-  tacacs: string[];
-}
-
-const PLATFORMS: Platform[] = [
-  {
-    doc: "cisco-ios-xe.md",
-    service: "shell",
-    radius: ["Cisco-AVPair"],
-    tacacs: ["priv-lvl"],
-  },
-  {
-    doc: "cisco-nx-os.md",
-    service: "shell",
-    radius: ["Cisco-AVPair"],
-    tacacs: ["priv-lvl", "cisco-av-pair=shell:roles="],
-  },
-  {
-    doc: "juniper-junos.md",
-    service: "junos-exec",
-    radius: ["Juniper-Local-User-Name"],
-    tacacs: ["local-user-name="],
-  },
-  {
-    doc: "arista-eos.md",
-    service: "shell",
-    radius: ["Arista-AVPair"],
-    tacacs: ["priv-lvl"],
-  },
-  {
-    doc: "fortinet-fortigate.md",
-    service: "fortigate",
-    radius: ["Fortinet-Group-Name"],
-    tacacs: ["memberof=", "admin_prof="],
-  },
-];
 
 const TAC = { PASS: 1, FAIL: 2, PASS_ADD: 1, AUTHOR_FAIL: 0x10, ACCT_SUCCESS: 1 } as const;
 const RAD = { ACCEPT: 2, REJECT: 3, ACCT_RESPONSE: 5 } as const;
@@ -69,22 +26,8 @@ const RAD = { ACCEPT: 2, REJECT: 3, ACCT_RESPONSE: 5 } as const;
 const radiusField = (name: string) => `radius.${name.replace(/-/g, "_")}`;
 
 // freeradius-common: its Arista dictionary fills a gap in Wireshark's (see the RADIUS test).
-// Capturing on lo needs root (CI runs as root, .ci/run) or a dumpcap with capture capabilities;
-// elsewhere the file is skipped with the reason, as for a missing peer.
-function canCapture(): boolean {
-  if (process.getuid?.() === 0) return true;
-  const getcap = Bun.which("getcap", { PATH: `${process.env.PATH ?? ""}:/usr/sbin:/sbin` });
-  const dumpcap = Bun.which("dumpcap");
-  if (getcap !== null && dumpcap !== null) {
-    const r = Bun.spawnSync([getcap, dumpcap], { timeout: 5_000 });
-    if (/cap_net_raw/.test(r.stdout.toString())) return true;
-  }
-  const msg = "capturing on lo needs root or a dumpcap with cap_net_raw,cap_net_admin";
-  if (inCI()) throw new Error(msg);
-  console.warn(`SKIPPED (not in CI): ${msg}`);
-  return false;
-}
-const HAVE_PEERS = peersAvailable("tshark", "freeradius-common") && canCapture();
+const HAVE_PEERS =
+  peersAvailable("tshark", "freeradius-common", "freeradius-utils") && wire.canCapture();
 
 for (const platform of PLATFORMS) {
   describe.skipIf(!HAVE_PEERS)(`docs/devices/${platform.doc}`, () => {
@@ -100,6 +43,8 @@ for (const platform of PLATFORMS) {
       what: string;
       code: number;
       reply: { name: string; value: string }[];
+      /** radclient's printout of the reply. */
+      printed: string;
     }> = [];
 
     beforeAll(async () => {
@@ -136,15 +81,23 @@ for (const platform of PLATFORMS) {
           "start_time=1",
         ]);
         tacacsWant.push({ what: `${u.name} accounting START`, status: TAC.ACCT_SUCCESS });
-        await wire.radiusPap(srv, u.name, pw);
-        radiusWant.push({ what: `${u.name} PAP`, code: RAD.ACCEPT, reply: expectedReply(p, u) });
-        await wire.radiusPap(srv, u.name, pw + "-wrong");
-        radiusWant.push({ what: `${u.name} PAP wrong password`, code: RAD.REJECT, reply: [] });
-        await wire.radiusAcctStart(srv, u.name);
+        radiusWant.push({
+          what: `${u.name} PAP`,
+          code: RAD.ACCEPT,
+          reply: expectedReply(p, u),
+          printed: await wire.radiusPap(srv, u.name, pw),
+        });
+        radiusWant.push({
+          what: `${u.name} PAP wrong password`,
+          code: RAD.REJECT,
+          reply: [],
+          printed: await wire.radiusPap(srv, u.name, pw + "-wrong"),
+        });
         radiusWant.push({
           what: `${u.name} Accounting-Request`,
           code: RAD.ACCT_RESPONSE,
           reply: [],
+          printed: await wire.radiusAcctStart(srv, u.name),
         });
       }
       for (const t of recipe.policyTests) {
@@ -263,6 +216,24 @@ for (const platform of PLATFORMS) {
           expect({ what: want.what, name, got }).toEqual({ what: want.what, name, got: values });
         }
       });
+    });
+
+    test("RADIUS: radclient, with FreeRADIUS's dictionaries, names the same reply attributes", () => {
+      const received = { 2: "Access-Accept", 3: "Access-Reject", 5: "Accounting-Response" };
+      for (const want of radiusWant) {
+        const reply = want.printed.slice(want.printed.indexOf("Received "));
+        expect({ what: want.what, head: reply.split(" ")[1] }).toEqual({
+          what: want.what,
+          head: received[want.code as keyof typeof received],
+        });
+        const names = [...reply.matchAll(/^\s+([A-Za-z][\w-]*) = /gm)].map((m) => m[1]);
+        for (const r of want.reply)
+          expect({ what: want.what, name: r.name, printed: names.includes(r.name) }).toEqual({
+            what: want.what,
+            name: r.name,
+            printed: true,
+          });
+      }
     });
 
     test("policy test prints what the page shows", () => {
