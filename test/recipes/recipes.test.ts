@@ -9,7 +9,7 @@
 // names (radius.Cisco-AVPair, …). The page's `policy test` commands run through the real CLI and
 // must print what the page shows.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { copyFileSync, mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT } from "../support/cli.ts";
 import { peersAvailable } from "../support/peers.ts";
@@ -28,6 +28,13 @@ const radiusField = (name: string) => `radius.${name.replace(/-/g, "_")}`;
 // freeradius-common: its Arista dictionary fills a gap in Wireshark's (see the RADIUS test).
 const HAVE_PEERS =
   peersAvailable("tshark", "freeradius-common", "freeradius-utils") && wire.canCapture();
+
+test("every page under docs/devices/ is a tested recipe", () => {
+  const pages = readdirSync(join(ROOT, "docs", "devices")).filter(
+    (f) => f.endsWith(".md") && f !== "README.md",
+  );
+  expect(pages.sort()).toEqual(PLATFORMS.map((p) => p.doc).sort());
+});
 
 for (const platform of PLATFORMS) {
   describe.skipIf(!HAVE_PEERS)(`docs/devices/${platform.doc}`, () => {
