@@ -67,7 +67,9 @@ export class LoopbackCapture {
   private async mark(): Promise<void> {
     const seen = this.live.length;
     const until = Date.now() + 15_000;
-    while (!this.live.slice(seen).includes(`${this.probe.port} → ${this.probe.port}`)) {
+    // The summary line reads "… 41234 → 41234 Len=5" (the arrow may be "->" outside UTF-8).
+    const probeLine = new RegExp(`\\b${this.probe.port}\\b\\D+\\b${this.probe.port}\\b`);
+    while (!probeLine.test(this.live.slice(seen))) {
       if (this.proc.exitCode !== null || Date.now() > until) {
         this.proc.kill("SIGKILL");
         this.probe.close();
