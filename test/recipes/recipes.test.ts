@@ -40,7 +40,7 @@ for (const platform of PLATFORMS) {
   describe.skipIf(!HAVE_PEERS)(`docs/devices/${platform.doc}`, () => {
     const recipe = readRecipe(join(ROOT, "docs", "devices", platform.doc));
     const p = plan(recipe);
-    const dir = tempDir("aaa-recipe-wire-");
+    let dir: ReturnType<typeof tempDir> | undefined;
     let cap: wire.LoopbackCapture;
     let pcap = "";
     let srv: RecipeServer;
@@ -61,6 +61,7 @@ for (const platform of PLATFORMS) {
         ...recipe.setup,
         ["device", "add", "recipe-loopback", "--network", "127.0.0.1/32", "--group", p.deviceGroup],
       ]);
+      dir = tempDir("aaa-recipe-wire-");
       cap = await wire.LoopbackCapture.start(
         join(dir.path, "lo.pcap"),
         [srv.tacacs],
@@ -130,7 +131,7 @@ for (const platform of PLATFORMS) {
     afterAll(async () => {
       await cap?.stop();
       await srv?.stop();
-      dir.remove();
+      dir?.remove();
     });
 
     test("the page configures what the platform needs", () => {
@@ -189,7 +190,7 @@ for (const platform of PLATFORMS) {
 
     test("RADIUS: tshark sees each Access-Accept's reply attributes by name; rejects carry none", async () => {
       // Wireshark ships no Arista dictionary; FreeRADIUS's (the reference for our ids) fills the gap.
-      const conf = join(dir.path, "wireshark");
+      const conf = join(dir!.path, "wireshark");
       mkdirSync(join(conf, "radius"), { recursive: true });
       copyFileSync("/usr/share/freeradius/dictionary.arista", join(conf, "radius", "dictionary"));
       const names = [...new Set(radiusWant.flatMap((w) => w.reply.map((r) => r.name)))];
