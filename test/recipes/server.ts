@@ -62,7 +62,10 @@ acct_listen = ["127.0.0.1:${ports.acct}"]
       argv,
       user !== undefined && argv.includes("--password-stdin") ? passwordOf(user) + "\n" : undefined,
     );
-    if (r.code !== 0) throw new Error(`aaa-proxy ${argv.join(" ")}: exit ${r.code}: ${r.stderr}`);
+    if (r.code !== 0) {
+      dir.remove();
+      throw new Error(`aaa-proxy ${argv.join(" ")}: exit ${r.code}: ${r.stderr}`);
+    }
   }
   const proc = Bun.spawn([process.execPath, MAIN, "--config", cfgPath], {
     cwd: ROOT,
