@@ -12,6 +12,8 @@
 //   proxy    RADIUS PAP for user@bench.example, proxied to the home server, window 64
 //   tac-sc   TACACS+ PAP, single-connect, 16 connections
 //   tac-cps  TACACS+ PAP, a connection per session, 16 at once
+// Per workload: throughput, p99, RSS, and the server's CPU time per answered request (utime +
+// stime from /proc/PID/stat over the run): the steadier figure when other work shares the VM.
 // With --million: 1,000,000 PAP requests per binary, RSS before and after (flat = no leak).
 // Every run is bounded (--duration/--count and --max-time); every process is stopped by its PID.
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -127,6 +129,13 @@ function setup(bin: string, dir: string): string {
   return cfg;
 }
 
+/** CPU time (user + system) the process has used, in µs (clock ticks are 10 ms on Linux). */
+function cpuMicros(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
@@ -219,6 +228,8 @@ const WORKLOADS: Record<string, string[]> = {
 
 interface Result {
   rps: number;
+  /** Server CPU per answered request (µs): robust when other work shares the machine. */
+  cpu: number;
   p99: number;
   fail: number;
   rss: number;
@@ -254,9 +265,12 @@ async function runOne(name: string, million: boolean): Promise<Record<string, Re
     // Warm-up: the credential cache, the JIT, the first WAL pages.
     for (const w of ["pap", "acct", "proxy", "tac-sc"]) load([...WORKLOADS[w]!, "-d", "1"], 30);
     for (const [w, args] of Object.entries(WORKLOADS)) {
+      const cpu0 = cpuMicros(server.pid);
       const row = load([...args, "-d", String(SECONDS)], SECONDS + 30);
+      const used = cpuMicros(server.pid) - cpu0;
       out[w] = {
         rps: Number(row.rps),
+        cpu: used / Math.max(1, Number(row.ok ?? 0)),
         p99: Number(row.p99_us),
         fail: Number(row.fail ?? 0) + Number(row.timeout ?? 0),
         rss: rss(server.pid),
@@ -266,7 +280,7 @@ async function runOne(name: string, million: boolean): Promise<Record<string, Re
       const before = rss(server.pid);
       load([...WORKLOADS.pap!, "-n", "1000000"], 300);
       const after = rss(server.pid);
-      out["million-pap"] = { rps: 0, p99: 0, fail: 0, rss: after };
+      out["million-pap"] = { rps: 0, cpu: 0, p99: 0, fail: 0, rss: after };
       console.log(`${name}: RSS over 1,000,000 PAP: ${before} -> ${after} MiB`);
     }
   } finally {
@@ -293,8 +307,8 @@ for (let r = 0; r < ROUNDS; r++) {
     const a = res[A]![w]!;
     const b = res[B]![w]!;
     console.log(
-      `  ${w.padEnd(8)} ${A} ${a.rps.toFixed(0).padStart(7)}/s p99 ${String(a.p99).padStart(6)} µs fail ${a.fail} rss ${a.rss} MiB | ` +
-        `${B} ${b.rps.toFixed(0).padStart(7)}/s p99 ${String(b.p99).padStart(6)} µs fail ${b.fail} rss ${b.rss} MiB | ${B}/${A} ${(b.rps / a.rps).toFixed(3)}`,
+      `  ${w.padEnd(8)} ${A} ${a.rps.toFixed(0).padStart(7)}/s p99 ${String(a.p99).padStart(6)} µs fail ${a.fail} rss ${a.rss} MiB cpu ${a.cpu.toFixed(1)} µs | ` +
+        `${B} ${b.rps.toFixed(0).padStart(7)}/s p99 ${String(b.p99).padStart(6)} µs fail ${b.fail} rss ${b.rss} MiB cpu ${b.cpu.toFixed(1)} µs | ${B}/${A} ${(b.rps / a.rps).toFixed(3)} cpu ${(b.cpu / a.cpu).toFixed(3)}`,
     );
   }
 }
@@ -302,7 +316,8 @@ console.log(`\n${new Date().toISOString().slice(0, 10)} ratios ${B}/${A} per rou
 for (const w of Object.keys(WORKLOADS)) {
   const ratios = rounds.map((r) => r[B]![w]!.rps / r[A]![w]!.rps);
   const sorted = [...ratios].sort((x, y) => x - y);
+  const cpu = rounds.map((r) => r[B]![w]!.cpu / r[A]![w]!.cpu).sort((x, y) => x - y);
   console.log(
-    `  ${w.padEnd(8)} ${ratios.map((x) => x.toFixed(3)).join(" / ")}  median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}`,
+    `  ${w.padEnd(8)} ${ratios.map((x) => x.toFixed(3)).join(" / ")}  median ${sorted[Math.floor(sorted.length / 2)]!.toFixed(3)}; server CPU per request ${B}/${A} median ${cpu[Math.floor(cpu.length / 2)]!.toFixed(3)}`,
   );
 }
