@@ -8,7 +8,8 @@
 //     for MS-CHAP (pass-the-hash); a leak allows offline cracking. MS-CHAP only. Use only if the key
 //     cannot be managed.
 // Without a configured key, opting in to a CHAP secret is refused (no silent cleartext).
-import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
+import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
+import { ntPasswordHash } from "../radius/codec/mschap.ts";
 import { utf8 } from "../lib/bytes.ts";
 import { err, ok, type Result } from "../lib/result.ts";
 
@@ -58,8 +59,9 @@ export function decryptChapSecret(
   }
 }
 
-/** NtPasswordHash (RFC 2759 §8.3): MD4 over the UTF-16LE password. */
+/** NtPasswordHash (RFC 2759 §8.3), from the one MS-CHAP implementation both protocols use. */
 export function ntHashOf(password: string | Uint8Array): Uint8Array {
-  const text = typeof password === "string" ? password : new TextDecoder().decode(password);
-  return new Uint8Array(createHash("md4").update(Buffer.from(text, "utf16le")).digest());
+  return ntPasswordHash(
+    typeof password === "string" ? password : new TextDecoder().decode(password),
+  );
 }
