@@ -65,8 +65,6 @@ function loadConfig(file: string | null, env: Environment): Loaded | { errors: s
   return { cfg: r.value, source: file, embedded: false };
 }
 
-const FAILURE_EVENT = /fail|deny|denied|refused|reject|not_authentic|locked/;
-
 /** A running session gets this long to finish after SIGTERM/SIGINT; a second signal exits at once. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
@@ -91,21 +89,6 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
   }
   const log = createLogger({
     sinks: logging.sinks,
-    tap: (r) => {
-      // Failures for the status page: any record with a reason whose event names a failure.
-      if (
-        typeof r.reason === "string" &&
-        (r.level === "warn" || r.level === "error" || FAILURE_EVENT.test(r.event))
-      )
-        failures.push({
-          time: r.time,
-          protocol:
-            typeof r.protocol === "string" ? r.protocol : (r.event.split("_")[0] ?? r.event),
-          client: String(r.client ?? r.client_ip ?? r.peer ?? "-"),
-          reason: r.reason,
-          ...(typeof r.user === "string" ? { user: r.user } : {}),
-        });
-    },
   });
   logging.bind(log);
   // logrotate's postrotate `kill -USR1`: the file destination reopens its path.

@@ -61,6 +61,13 @@ export interface StatusInputs extends CounterSources {
   homeServers: Array<{ name: string; state: string; outstanding: number }>;
   pools: ReadonlyArray<{ name: string; servers: readonly string[] }>;
   recentFailures: StatusModel["recentFailures"];
+  /** Decisions per client address from the decision stream (policy/auth-log.ts TopClients). */
+  decisionClients?: ReadonlyArray<{
+    client: string;
+    device: string;
+    protocol: string;
+    requests: number;
+  }>;
 }
 
 export function statusModel(i: StatusInputs): StatusModel {
@@ -75,9 +82,16 @@ export function statusModel(i: StatusInputs): StatusModel {
       device: c.device,
       requests: c.requests,
     });
-  // TACACS+ counts connections per device group, not per device (a label per device would grow
-  // with the device table).
-  if (i.tacacs)
+  // TACACS+ clients by address and device name from the decision stream; without it, the
+  // connections per device group (a metric label per device would grow with the device table).
+  const tacacsClients = (i.decisionClients ?? []).filter((c) => c.protocol === "tacacs");
+  for (const c of tacacsClients)
+    clients.set(`tacacs ${c.client}`, {
+      client: `tacacs ${c.client}`,
+      device: c.device,
+      requests: c.requests,
+    });
+  if (i.tacacs && tacacsClients.length === 0)
     for (const r of rows(i.tacacs.deviceMatches)) {
       const key = `tacacs group ${r.device_group}`;
       const c = clients.get(key) ?? { client: key, device: null, requests: 0 };
