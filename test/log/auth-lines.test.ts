@@ -37,7 +37,8 @@ const FIELDS = [
   "latency_ms",
 ];
 
-let tacacsPort = 0;
+let tacacsPort = 0,
+  httpPort = 0;
 let server: ReturnType<typeof Bun.spawn> | null = null;
 let stdout = "";
 const rsyslog = new Rsyslog(dir.path);
@@ -75,6 +76,8 @@ structured_data = true
 path = "${join(dir.path, "aaa.sqlite")}"
 [tacacs]
 listen = ["127.0.0.1:${tacacsPort}"]
+[http]
+listen = "127.0.0.1:${httpPort}"
 `;
 }
 
@@ -100,6 +103,9 @@ describe.skipIf(!HAVE_PEERS)("auth log: one line per decision at every destinati
     const t = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     tacacsPort = t.port;
     t.stop(true);
+    const h = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    httpPort = h.port;
+    h.stop(true);
     await rsyslog.start();
     writeFileSync(cfgPath, config());
     for (const args of [
@@ -189,7 +195,15 @@ describe.skipIf(!HAVE_PEERS)("auth log: one line per decision at every destinati
     await until(() => authLines(jsonLines(stdout)).length === 6, "6 lines on stdout");
   }, 60_000);
 
-  test("no secret or password the test configured appears at any destination", async () => {
+  test("the status page: rejects under recent failures, the client's address and device on top", async () => {
+    const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
+    const failures = page.slice(page.indexOf("ecent failures"));
+    expect(failures.match(/bad-password/g)?.length).toBe(3);
+    expect(page).toContain("tacacs 127.0.0.1");
+    expect(page).toContain("lab-lo");
+  }, 30_000);
+
+  test("no secret or password the test configured appears at any destination or page", async () => {
     await until(
       () => rsyslog.parsed("udp").filter((p) => p.msgid === "tacacs_authen").length === 6,
       "6 lines over UDP",
@@ -200,6 +214,8 @@ describe.skipIf(!HAVE_PEERS)("auth log: one line per decision at every destinati
       read(logPath + ".1"),
       rsyslog.raw("udp"),
       rsyslog.raw("tcp"),
+      await (await fetch(`http://127.0.0.1:${httpPort}/`)).text(),
+      await (await fetch(`http://127.0.0.1:${httpPort}/api/stats`)).text(),
     ].join("\n");
     expect(all).toContain("tacacs_authen");
     for (const s of SECRETS) expect(all).not.toContain(s);
