@@ -38,7 +38,7 @@ export interface DecisionRecord {
   protocol: "tacacs" | "radius";
   method: DecisionMethod;
   result: DecisionResult;
-  /** The engine's or policy's fixed reason code (rule names cut off by reasonKind). */
+  /** The engine's or policy's reason code; a rule's decision carries the rule's name after ':'. */
   reason: string;
   user: string;
   /** The device's address: the PROXY v2 source when behind a proxy, else the peer. */

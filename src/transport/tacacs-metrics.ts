@@ -153,13 +153,15 @@ export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteCon
     case "authen": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.authen.inc({ protocol: "tacacs", type: n.authenType, result: n.result, reason });
-      decided(ctx, "tacacs_authen", n.method, AUTHEN_RESULT[n.result], reason, n.username);
+      decided(ctx, "tacacs_authen", n.method, AUTHEN_RESULT[n.result], n.reason, n.username);
       return;
     }
     case "author": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.author.inc({ protocol: "tacacs", result: n.result, reason });
-      decided(ctx, "tacacs_author", "author", AUTHOR_RESULT[n.result], reason, n.username);
+      // The log keeps the rule's name ("command-denied:no-reload"): which rule decided is the
+      // operator's question. Labels get the kind only (rule names are not a closed set).
+      decided(ctx, "tacacs_author", "author", AUTHOR_RESULT[n.result], n.reason, n.username);
       return;
     }
     case "acct":

@@ -126,11 +126,11 @@ describe("TACACS+ decision records", () => {
   });
 
   test("authorization permit and deny, one record each", async () => {
-    const ask = (args: string[]) =>
+    const ask = (args: string[], user = "bob") =>
       records(async (c) => {
         const p = await c.request(
           { type: PacketType.AUTHOR, seqNo: 1, sessionId: newSessionId() },
-          { kind: "author-request", body: { ...fields, user: "bob", args } },
+          { kind: "author-request", body: { ...fields, user, args } },
         );
         expect([AuthorStatus.PASS_ADD, AuthorStatus.FAIL] as number[]).toContain(status(p));
       });
@@ -143,6 +143,10 @@ describe("TACACS+ decision records", () => {
       { event: "tacacs_author", method: "author", result: "deny", user: "bob", ...LO },
     ]);
     expect(deny[0]!.reason).not.toBe("");
+    // A rule's decision names the rule.
+    expect(await ask(["service=shell", "cmd=reload", "cmd-arg=<cr>"], "alice")).toMatchObject([
+      { result: "deny", reason: "command-denied:no-reload", user: "alice" },
+    ]);
   });
 
   test("accounting stored, and an invalid request failed with its reason", async () => {
