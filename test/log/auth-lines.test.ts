@@ -60,10 +60,10 @@ async function until(ok: () => boolean, what: string, ms = 15_000): Promise<void
   }
 }
 
-function config(): string {
+function config(auth = "all"): string {
   return `[log]
 level = "info"
-auth = "all"
+auth = "${auth}"
 [log.file]
 path = "${logPath}"
 [[log.syslog]]
@@ -195,18 +195,37 @@ describe.skipIf(!HAVE_PEERS)("auth log: one line per decision at every destinati
     await until(() => authLines(jsonLines(stdout)).length === 6, "6 lines on stdout");
   }, 60_000);
 
+  test('a reload to auth = "failures" leaves accepts out, to "off" everything', async () => {
+    const reload = async (auth: string) => {
+      const n = stdout.split('"event":"reloaded"').length;
+      writeFileSync(cfgPath, config(auth));
+      server!.kill("SIGHUP");
+      await until(() => stdout.split('"event":"reloaded"').length === n + 1, "the reload");
+    };
+    await reload("failures");
+    const before = authLines(jsonLines(stdout)).length;
+    expect(await perlLogin(tacacsPort, KEY, "pap", "alice", GOOD)).toBe("PASS");
+    expect(await perlLogin(tacacsPort, KEY, "pap", "alice", BAD)).toBe("FAIL");
+    await until(() => authLines(jsonLines(stdout)).length === before + 1, "the reject's line");
+    await reload("off");
+    expect(await perlLogin(tacacsPort, KEY, "pap", "alice", BAD)).toBe("FAIL");
+    await reload("all"); // a line written before this reload would be in stdout by now
+    const added = authLines(jsonLines(stdout)).slice(before);
+    expect(added).toMatchObject([expected("PAP", "reject", "bad-password")]);
+  }, 60_000);
+
   test("the status page: rejects under recent failures, the client's address and device on top", async () => {
     const page = await (await fetch(`http://127.0.0.1:${httpPort}/`)).text();
     const failures = page.slice(page.indexOf("ecent failures"));
-    expect(failures.match(/bad-password/g)?.length).toBe(3);
+    expect(failures.match(/bad-password/g)?.length).toBe(5);
     expect(page).toContain("tacacs 127.0.0.1");
     expect(page).toContain("lab-lo");
   }, 30_000);
 
   test("no secret or password the test configured appears at any destination or page", async () => {
     await until(
-      () => rsyslog.parsed("udp").filter((p) => p.msgid === "tacacs_authen").length === 6,
-      "6 lines over UDP",
+      () => rsyslog.parsed("udp").filter((p) => p.msgid === "tacacs_authen").length === 7,
+      "7 lines over UDP",
     );
     const all = [
       stdout,
