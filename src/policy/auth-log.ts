@@ -68,32 +68,43 @@ export interface ClientTally {
  * entries, only when a new address shows up — rare next to the requests of known ones).
  */
 export class TopClients {
-  private readonly byKey = new Map<string, ClientTally>();
+  /** One table per protocol, keyed by address: no key string built per request. */
+  private readonly tables = {
+    tacacs: new Map<string, ClientTally>(),
+    radius: new Map<string, ClientTally>(),
+  };
+  private size = 0;
   constructor(private readonly max = 256) {}
 
   readonly consume = (r: DecisionRecord): void => {
-    const key = r.protocol === "tacacs" ? `t ${r.client}` : `r ${r.client}`;
-    const t = this.byKey.get(key);
+    const table = this.tables[r.protocol];
+    const t = table.get(r.client);
     if (t !== undefined) {
       t.requests++;
       t.device = r.device;
       return;
     }
-    if (this.byKey.size >= this.max) {
-      let least: string | null = null;
-      let n = Infinity;
-      for (const [k, v] of this.byKey)
+    if (this.size >= this.max) this.evictLeast();
+    table.set(r.client, { client: r.client, device: r.device, protocol: r.protocol, requests: 1 });
+    this.size++;
+  };
+
+  private evictLeast(): void {
+    let least: { table: Map<string, ClientTally>; key: string } | null = null;
+    let n = Infinity;
+    for (const table of [this.tables.tacacs, this.tables.radius])
+      for (const [key, v] of table)
         if (v.requests < n) {
           n = v.requests;
-          least = k;
+          least = { table, key };
         }
-      if (least !== null) this.byKey.delete(least);
-    }
-    this.byKey.set(key, { client: r.client, device: r.device, protocol: r.protocol, requests: 1 });
-  };
+    if (least !== null && least.table.delete(least.key)) this.size--;
+  }
 
   /** The busiest `n`, most requests first. */
   top(n: number): ClientTally[] {
-    return [...this.byKey.values()].sort((a, b) => b.requests - a.requests).slice(0, n);
+    return [...this.tables.tacacs.values(), ...this.tables.radius.values()]
+      .sort((a, b) => b.requests - a.requests)
+      .slice(0, n);
   }
 }
