@@ -126,6 +126,7 @@ export async function buildRadius(
     policy: s.policy,
     registry: s.registry,
     log: s.log,
+    decisions: s.decisions,
     ...(proxy ? { proxy } : {}),
   });
 }

@@ -1,8 +1,12 @@
 // Peers for the auth-log tests: a real rsyslog on loopback (its own config: imudp and imtcp on
-// free ports, one omfile per input with a template of what rsyslog parsed) and the Perl TACACS+
-// client Authen::TacacsPlus. Both run as child processes stopped by their PID.
+// free ports, one omfile per input with a template of what rsyslog parsed), the Perl TACACS+
+// client Authen::TacacsPlus and FreeRADIUS's radclient — child processes stopped by their PID —
+// and a minimal home server for the RADIUS proxy (answers Access-Accept).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { utf8 } from "../../src/lib/bytes.ts";
+import { encodeReply } from "../../src/radius/codec/compose.ts";
+import { AttrType, Code, decodePacket, getAll } from "../../src/radius/codec/packet.ts";
 
 export interface Parsed {
   pri: number;
@@ -128,4 +132,55 @@ export async function perlLogin(
   ]);
   if (code !== 0) throw new Error(`perl exited ${code}: ${err}`);
   return out.trim();
+}
+
+/** One radclient exchange (Debian freeradius-utils): its stdout says what came back. */
+export async function radclient(
+  port: number,
+  kind: "auth" | "acct",
+  secret: string,
+  attrs: string,
+): Promise<string> {
+  const p = Bun.spawn(
+    ["/usr/bin/radclient", "-r", "1", "-t", "3", `127.0.0.1:${port}`, kind, secret],
+    {
+      stdin: new TextEncoder().encode(attrs + "\n"),
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 15_000,
+      killSignal: "SIGKILL",
+    },
+  );
+  const [out, err] = await Promise.all([
+    new Response(p.stdout).text(),
+    new Response(p.stderr).text(),
+    p.exited,
+  ]);
+  return out + err;
+}
+
+/** A home server that answers every Access-Request with Access-Accept (Proxy-State echoed). */
+export async function acceptingHomeServer(secret: string) {
+  const sock = await Bun.udpSocket({
+    hostname: "127.0.0.1",
+    port: 0,
+    binaryType: "uint8array",
+    socket: {
+      data(s, data, port, addr) {
+        const p = decodePacket(data);
+        if (!p.ok || p.value.code !== Code.AccessRequest) return;
+        const attrs = getAll(p.value, AttrType.ProxyState).map((value) => ({
+          type: AttrType.ProxyState,
+          value,
+        }));
+        const reply = encodeReply(
+          p.value,
+          { code: Code.AccessAccept, attributes: attrs },
+          utf8(secret),
+        );
+        if (reply.ok) s.send(reply.value, port, addr);
+      },
+    },
+  });
+  return { port: sock.port, close: () => sock.close() };
 }
