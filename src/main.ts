@@ -65,7 +65,8 @@ function loadConfig(file: string | null, env: Environment): Loaded | { errors: s
   return { cfg: r.value, source: file, embedded: false };
 }
 
-const FAILURE_EVENT = /fail|deny|denied|refused|reject|not_authentic|locked/;
+/** Warn lines of requests refused before any decision (a wrong key, a bad PROXY v2 header, ...). */
+const REFUSAL_EVENT = /^(tacacs_refused|radius_request_not_authentic)$/;
 
 /** A running session gets this long to finish after SIGTERM/SIGINT; a second signal exits at once. */
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -91,20 +92,19 @@ async function serve(loaded: Loaded, configFile: string | null, env: Environment
   }
   const log = createLogger({
     sinks: logging.sinks,
+    // Decisions (rejects, denies, failed accounting) reach the status page's recent failures
+    // through the decision stream (root/compose.ts). What is refused before any decision — a
+    // wrong key, an unknown client, a bad PROXY v2 header, a request that is not authentic —
+    // has no decision record and is still tapped here, from its (flood-limited) warn line.
     tap: (r) => {
-      // Failures for the status page: any record with a reason whose event names a failure.
-      if (
-        typeof r.reason === "string" &&
-        (r.level === "warn" || r.level === "error" || FAILURE_EVENT.test(r.event))
-      )
-        failures.push({
-          time: r.time,
-          protocol:
-            typeof r.protocol === "string" ? r.protocol : (r.event.split("_")[0] ?? r.event),
-          client: String(r.client ?? r.client_ip ?? r.peer ?? "-"),
-          reason: r.reason,
-          ...(typeof r.user === "string" ? { user: r.user } : {}),
-        });
+      if (r.level !== "warn" || typeof r.reason !== "string" || !REFUSAL_EVENT.test(r.event))
+        return;
+      failures.push({
+        time: r.time,
+        protocol: r.event.split("_")[0] ?? r.event,
+        client: String(r.client ?? r.client_ip ?? r.peer ?? "-"),
+        reason: r.reason,
+      });
     },
   });
   logging.bind(log);

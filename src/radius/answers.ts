@@ -14,6 +14,7 @@ import { encodeAnswer } from "./checks.ts";
 import { AttrType, Code, type Attribute, type Packet } from "./codec/packet.ts";
 import { PacketSalts } from "./codec/user-password.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
+import { decided } from "./decision.ts";
 import type { DuplicateCache, DuplicateKey } from "./duplicates.ts";
 import type {
   RadiusDevice,
@@ -85,19 +86,25 @@ export function answerAccess(
   }
   const group = c.device.groupName;
   const device = c.device.deviceName;
-  if (reply !== null)
+  if (reply !== null) {
     out.push({
       kind: "note",
       note: allow
         ? { what: "accepted", group, device }
         : { what: "rejected", group, device, reason },
     });
+    out.push({
+      kind: "note",
+      note: decided(c, allow ? "accept" : "reject", reason, e.clock.now()),
+    });
+  }
   finish(e, c, reply, DropReason.internal, out);
 }
 
 export function answerAccounting(e: AnswerEnv, c: Ctx, type: string, out: RadiusOutput[]): void {
   const group = c.device.groupName;
   out.push({ kind: "note", note: { what: "accounted", group, device: c.device.deviceName, type } });
+  out.push({ kind: "note", note: decided(c, "stored", "committed", e.clock.now()) });
   const reply = encode(c.packet, c.secret, Code.AccountingResponse, NO_ATTRS, false, out);
   finish(e, c, reply, DropReason.internal, out);
 }

@@ -14,6 +14,7 @@ import type { Device } from "../policy/devices.ts";
 import type { AccountingRecord, RadiusReplyAttribute } from "../policy/ports.ts";
 import type { Dictionary } from "./codec/dictionary.ts";
 import type { Packet } from "./codec/packet.ts";
+import type { DecisionRecord } from "../policy/decision-record.ts";
 import type { PacketSalts } from "./codec/user-password.ts";
 import type { AccessOutcome } from "./access.ts";
 import type { DropReasonCode } from "./counters.ts";
@@ -76,7 +77,13 @@ export type RadiusAnswer =
   /** The proxy's decision on a forward output (anything but "forwarded"). */
   | { kind: "routed"; decision: Exclude<ProxyDecision, { kind: "forwarded" }> }
   /** The proxy's final bytes for the NAS (already signed), or null: it gave up. */
-  | { kind: "proxied"; bytes: Uint8Array | null }
+  | {
+      kind: "proxied";
+      bytes: Uint8Array | null;
+      /** The configured realm that routed it and the home server that answered (null: none). */
+      realm: string;
+      homeServer: string | null;
+    }
   /** The job or the proxy threw: a bug, answered by forgetting the request; `event` for the log. */
   | { kind: "failed"; detail: string; event?: "radius_proxy_error" };
 
@@ -93,6 +100,8 @@ export type RadiusNote =
   | { what: "rejected"; group: string; device: string; reason: string }
   | { what: "accounted"; group: string; device: string; type: string }
   | { what: "answered"; port: "auth" | "acct"; seconds: number }
+  /** One per answered request, for the decision stream (the auth log): decision.ts. */
+  | { what: "decided"; record: DecisionRecord }
   | { what: "proxy-drop"; reason: string; device: string }
   | { what: "reply-attribute-skipped"; attribute: string; reason: string }
   /** The transport's: replies the kernel refused (buffer full, or a pending ICMP error: `reason`). */

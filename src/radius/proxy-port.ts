@@ -35,10 +35,17 @@ export type ProxyDecision =
   | { kind: "drop"; reason: string }
   | { kind: "forwarded" };
 
+/**
+ * The final answer for the NAS: the bytes (null: given up), the configured realm that routed the
+ * request and the home server that answered (null: none did; the bytes are then our own
+ * Access-Reject) — for the decision record (the auth log).
+ */
+export type ProxyReply = (
+  bytes: Uint8Array | null,
+  realm: string,
+  homeServer: string | null,
+) => void;
+
 export interface RadiusProxyPort {
-  handle(
-    request: Packet,
-    ctx: ProxyRequestContext,
-    reply: (bytes: Uint8Array | null) => void,
-  ): ProxyDecision;
+  handle(request: Packet, ctx: ProxyRequestContext, reply: ProxyReply): ProxyDecision;
 }

@@ -15,7 +15,12 @@ import { hidePassword, unhideTunnelPassword } from "./codec/user-password.ts";
 import { createRadiusCounters } from "./counters.ts";
 import type { ProxyDecision, RadiusProxyPort } from "./proxy-port.ts";
 import { runJob } from "./jobs.ts";
-import { RadiusServer, type RadiusListenerRef, type RadiusOutput } from "./server.ts";
+import {
+  RadiusServer,
+  type RadiusAnswer,
+  type RadiusListenerRef,
+  type RadiusOutput,
+} from "./server.ts";
 import { RadiusNotes } from "../transport/radius-metrics.ts";
 import { withConstantRandom } from "../../test/support/constant-random.ts";
 
@@ -103,11 +108,12 @@ function perform(
       let later: ((r: Reply) => void) | null = null;
       let inside = true;
       let delivered = false;
-      const decision = proxy!.handle(o.request, o.context, (bytes) => {
+      const decision = proxy!.handle(o.request, o.context, (bytes, realm, homeServer) => {
         delivered = true;
-        if (inside) return engine.answer(o.ticket, { kind: "proxied", bytes }, out);
+        const a: RadiusAnswer = { kind: "proxied", bytes, realm, homeServer };
+        if (inside) return engine.answer(o.ticket, a, out);
         const q: RadiusOutput[] = [];
-        engine.answer(o.ticket, { kind: "proxied", bytes }, q);
+        engine.answer(o.ticket, a, q);
         later!(perform(engine, policy, proxy, notes, q));
       });
       inside = false;
@@ -267,7 +273,7 @@ describe("RadiusServer engine", () => {
       handle(request, ctx, reply) {
         seen.push(`${ctx.port}:${ctx.deviceName}:${ctx.clientIp}:${request.identifier}`);
         expect(ctx.nasSecret).toEqual(utf8(SECRET));
-        return decide(reply);
+        return decide((b) => reply(b, "example.com", b === null ? null : "home-1"));
       },
     });
 
@@ -386,7 +392,11 @@ describe("RadiusServer engine", () => {
         expect(kinds(again)).toEqual(["note:received", "note:dropped"]);
         const bytes = new Uint8Array([2, 79, 0, 20, ...new Uint8Array(16)]);
         const done: RadiusOutput[] = [];
-        engine.answer(fwd.ticket, { kind: "proxied", bytes }, done);
+        engine.answer(
+          fwd.ticket,
+          { kind: "proxied", bytes, realm: "example.com", homeServer: "home-1" },
+          done,
+        );
         expect(done.at(-1)).toEqual({ kind: "send", bytes, to: src, via: listener });
         expect(engine.inFlight).toBe(0);
         const cached: RadiusOutput[] = [];

@@ -33,6 +33,7 @@ import { checkAuthenticity } from "./checks.ts";
 import { AttrType, Code, decodePacket, getAttr } from "./codec/packet.ts";
 import { PacketSalts } from "./codec/user-password.ts";
 import { DropReason, type DropReasonCode } from "./counters.ts";
+import { decided, proxiedResult } from "./decision.ts";
 import { DuplicateCache, duplicateKey } from "./duplicates.ts";
 import type {
   RadiusAnswer,
@@ -204,6 +205,7 @@ export class RadiusServer {
         return answerAccess(this, c, a.outcome, a.reply, c.salts, out);
       case "account":
         if (a.ok) return answerAccounting(this, c, c.recordType, out);
+        out.push({ kind: "note", note: decided(c, "failed", "store-error", this.clock.now()) });
         out.push({
           kind: "note",
           note: {
@@ -215,6 +217,15 @@ export class RadiusServer {
         });
         return finish(this, c, null, DropReason.storageFailed, out);
       case "proxied":
+        if (a.bytes !== null) {
+          // A home server's answer, or our own Access-Reject when none answered in time.
+          const result = a.homeServer === null ? "reject" : proxiedResult(a.bytes);
+          const reason = a.homeServer === null ? "home-server-timeout" : "proxied";
+          out.push({
+            kind: "note",
+            note: decided(c, result, reason, this.clock.now(), a.realm, a.homeServer),
+          });
+        }
         return finish(this, c, a.bytes, DropReason.proxy, out);
       case "failed":
         return this.failed(c, a.detail, out, a.event);
@@ -246,6 +257,8 @@ export class RadiusServer {
         userName: userName ?? null,
       });
       c.recordType = record.recordType;
+      // The record's User-Name (the realm's stripped one, if any), for the decision record.
+      c.userName = record.username;
       this.inFlight++;
       out.push({ kind: "job", ticket: c, job: { kind: "account", record } });
       return;

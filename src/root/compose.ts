@@ -11,6 +11,8 @@ import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Logger } from "../lib/log.ts";
 import { Registry } from "../lib/metrics.ts";
 import { RateSampler, type Ring } from "../lib/recent.ts";
+import { AuthLog, failureFeed, TopClients } from "../policy/auth-log.ts";
+import { DecisionStream } from "../policy/decision-record.ts";
 import { DeviceIndex } from "../store/device-index.ts";
 import type { Store } from "../store/open.ts";
 import type { StorePolicy } from "../store/policy-source.ts";
@@ -56,7 +58,7 @@ export interface RuntimeOptions {
   env: Environment;
   /** Re-reads and validates the configuration source (null: nothing to reload from). */
   reread: (() => Reread) | null;
-  /** Tap of the logger: failures for the status page. */
+  /** The status page's recent failures, fed from the decision stream. */
   failures: Ring<Failure>;
 }
 
@@ -64,6 +66,10 @@ export class Runtime {
   readonly registry = new Registry();
   readonly startedAt = Date.now();
   readonly index: DeviceIndex;
+  /** Every decision of both protocols; the auth log, the status page (and a trace) subscribe. */
+  readonly decisions = new DecisionStream();
+  private readonly authLog: AuthLog;
+  private readonly topClients = new TopClients();
   /** What every service shares; built once, the same across reloads. */
   private readonly shared: Shared;
   private cfg!: Config;
@@ -94,7 +100,13 @@ export class Runtime {
         reason: e instanceof Error ? e.message : String(e),
       }),
     );
+    // The mode is set from the config in start() and on every reload.
+    this.authLog = new AuthLog(log, "all");
+    this.decisions.subscribe(this.authLog.consume);
+    this.decisions.subscribe(failureFeed(o.failures));
+    this.decisions.subscribe(this.topClients.consume);
     this.shared = {
+      decisions: this.decisions,
       store: o.store,
       registry: this.registry,
       log,
@@ -123,6 +135,7 @@ export class Runtime {
   /** Start everything for `cfg`. Listener failures are reported in the listener list and logged. */
   async start(cfg: Config): Promise<void> {
     this.cfg = cfg;
+    this.authLog.mode = cfg.log.auth;
     this.index.setAutoRegister(deviceIndexOptions(cfg));
     this.storePolicy = buildPolicy(this.shared, cfg, this.env);
     this.radiusProxy = await buildProxy(this.shared, cfg, this.env);
@@ -182,6 +195,7 @@ export class Runtime {
       commit: (next, env, plan, proxy) => {
         rt.cfg = next;
         rt.env = env;
+        rt.authLog.mode = next.log.auth;
         if (rt.o.applyLog) rt.o.applyLog(next.log);
         else rt.o.log.level = next.log.level;
         if (plan.devices) rt.index.setAutoRegister(deviceIndexOptions(next));
@@ -303,6 +317,7 @@ export class Runtime {
       homeServers: proxy?.home_servers ?? [],
       pools: this.cfg.radius.proxy?.pools ?? [],
       recentFailures: this.o.failures.toArray(),
+      decisionClients: this.topClients.top(10),
     });
   }
 }

@@ -9,6 +9,7 @@ import type { ListenerStatus } from "../lib/listener-status.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { ReloadResult } from "../lib/result.ts";
+import type { DecisionStream } from "../policy/decision-record.ts";
 import type { Policy } from "../policy/ports.ts";
 import type { RadiusProxyPort } from "../radius/proxy-port.ts";
 import type { DeviceIndex } from "../store/device-index.ts";
@@ -27,6 +28,8 @@ import { httpOptions, tacacsOptions, type Environment } from "./options.ts";
 
 /** What every service of one root shares. */
 export interface Shared {
+  /** Every decision's record (policy/decision-record.ts), for the auth log and the status page. */
+  decisions: DecisionStream;
   store: Store;
   registry: Registry;
   log: Logger;
@@ -105,6 +108,7 @@ export async function buildTacacs(s: Shared, cfg: Config): Promise<TacacsService
     registry: s.registry,
     proxyCounters: s.proxyCounters,
     log: s.log,
+    decisions: s.decisions,
     listeners: s.pool,
   });
 }
@@ -122,6 +126,7 @@ export async function buildRadius(
     policy: s.policy,
     registry: s.registry,
     log: s.log,
+    decisions: s.decisions,
     ...(proxy ? { proxy } : {}),
   });
 }

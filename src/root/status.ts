@@ -61,6 +61,13 @@ export interface StatusInputs extends CounterSources {
   homeServers: Array<{ name: string; state: string; outstanding: number }>;
   pools: ReadonlyArray<{ name: string; servers: readonly string[] }>;
   recentFailures: StatusModel["recentFailures"];
+  /** Decisions per client address from the decision stream (policy/auth-log.ts TopClients). */
+  decisionClients?: ReadonlyArray<{
+    client: string;
+    device: string;
+    protocol: string;
+    requests: number;
+  }>;
 }
 
 export function statusModel(i: StatusInputs): StatusModel {
@@ -69,15 +76,25 @@ export function statusModel(i: StatusInputs): StatusModel {
     .filter((p) => `${p} pass` in totals)
     .map((p) => ({ protocol: p, pass: totals[`${p} pass`] ?? 0, fail: totals[`${p} fail`] ?? 0 }));
   const clients = new Map<string, { client: string; device: string | null; requests: number }>();
-  for (const c of i.radiusClients)
-    clients.set(`radius ${c.device}`, {
-      client: `radius ${c.device}`,
+  // Clients by address and device name from the decision stream, per protocol; without it, RADIUS
+  // per device (the server's table) and TACACS+ connections per device group (a metric label per
+  // device would grow with the device table).
+  const fromStream = i.decisionClients ?? [];
+  for (const c of fromStream)
+    clients.set(`${c.protocol} ${c.client}`, {
+      client: `${c.protocol} ${c.client}`,
       device: c.device,
       requests: c.requests,
     });
-  // TACACS+ counts connections per device group, not per device (a label per device would grow
-  // with the device table).
-  if (i.tacacs)
+  const streamed = (p: string) => fromStream.some((c) => c.protocol === p);
+  if (!streamed("radius"))
+    for (const c of i.radiusClients)
+      clients.set(`radius ${c.device}`, {
+        client: `radius ${c.device}`,
+        device: c.device,
+        requests: c.requests,
+      });
+  if (i.tacacs && !streamed("tacacs"))
     for (const r of rows(i.tacacs.deviceMatches)) {
       const key = `tacacs group ${r.device_group}`;
       const c = clients.get(key) ?? { client: key, device: null, requests: 0 };

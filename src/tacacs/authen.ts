@@ -34,6 +34,7 @@ import {
   type AuthenStart,
 } from "./codec/authentication.ts";
 import { timingSafeEqual } from "../lib/bytes.ts";
+import type { DecisionMethod } from "../policy/decision-record.ts";
 import type { EngineConfig, Job } from "./types.ts";
 
 /** Prompts (GETUSER + GETPASS) one ASCII session may send before it gives up. */
@@ -90,6 +91,26 @@ export function authenTypeName(t: number): string {
       return "mschap";
     case AuthenType.MSCHAPV2:
       return "mschapv2";
+    default:
+      return "other";
+  }
+}
+
+/** The auth log's method for a START (decision-record.ts): enable wins over the type (enable
+ *  arrives as ASCII or PAP), a change of password is an ASCII dialogue. */
+export function authenMethod(s: AuthenStart): DecisionMethod {
+  if (s.authenService === AuthenService.ENABLE) return "enable";
+  switch (s.authenType) {
+    case AuthenType.ASCII:
+      return "ASCII";
+    case AuthenType.PAP:
+      return "PAP";
+    case AuthenType.CHAP:
+      return "CHAP";
+    case AuthenType.MSCHAP:
+      return "MS-CHAP";
+    case AuthenType.MSCHAPV2:
+      return "MS-CHAPv2";
     default:
       return "other";
   }

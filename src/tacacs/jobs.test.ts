@@ -107,7 +107,7 @@ describe("runJob", () => {
     expect(a).toMatchObject({ kind: "authen", authenType: "chap", decision: { allow: true } });
   });
 
-  test("author: shell start merges the granted AV pairs; a denied command carries the rule's kind", () => {
+  test("author: shell start merges the granted AV pairs; a denied command carries the rule's name (the counter cuts it to the kind)", () => {
     const p = fakePolicy();
     const shell = runJob(
       {
@@ -136,7 +136,7 @@ describe("runJob", () => {
     );
     expect(cmd).toMatchObject({
       allow: false,
-      reason: "command-denied",
+      reason: "command-denied:no-reload",
       reply: { body: { status: AuthorStatus.FAIL } },
     });
   });

@@ -3,7 +3,7 @@
 // 2759 functions); policy owns the decision and only hands the credential to our check callback.
 // Synchronous decisions return the Answer directly (no promise, no microtask on the hot path).
 import { timingSafeEqual } from "../lib/bytes.ts";
-import { Reason, deny, reasonKind, type Decision } from "../policy/decisions.ts";
+import { Reason, deny, type Decision } from "../policy/decisions.ts";
 import type { Policy, PolicyDevice } from "../policy/ports.ts";
 import { chapResponse } from "../radius/codec/chap.ts";
 import { verifyMsChapV1, verifyMsChapV2 } from "../radius/codec/mschap.ts";
@@ -177,7 +177,8 @@ function author(job: Job & { kind: "author" }, ctx: JobContext): Answer {
     kind: "author",
     reply: { kind: "author-response", body },
     allow: decision.allow,
-    reason: reasonKind(decision.reason),
+    // With the rule's name: the auth log shows which rule decided (labels take reasonKind).
+    reason: decision.reason,
     username,
   };
 }

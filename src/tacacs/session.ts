@@ -36,12 +36,14 @@ import {
   type PacketBody,
 } from "./codec/packet.ts";
 import {
+  authenMethod,
   authenVerdict,
   continueAuthen,
   startAuthen,
   type AsciiFlow,
   type AuthenStep,
 } from "./authen.ts";
+import type { DecisionMethod } from "../policy/decision-record.ts";
 import { startAcct } from "./acct.ts";
 import { denyResponse, startAuthor } from "./author.ts";
 import type { Answer, EngineConfig, Job, Output, RefusalReason } from "./types.ts";
@@ -62,6 +64,8 @@ interface Session {
   /** The header of the packet being answered. */
   pending: Header | null;
   flow: AsciiFlow | null;
+  /** The auth log's method, from the START (authen sessions only). */
+  method: DecisionMethod;
 }
 
 export interface ConnState {
@@ -246,7 +250,15 @@ export function onFrame(conn: ConnState, frame: Frame, out: Output[]): void {
     }
     if (conn.sessions.size >= conn.cfg.maxSessions)
       return refuseWithError(conn, h, "too_many_sessions", "Too many sessions", out);
-    s = { type: h.type, minor: h.minorVersion, nextSeq: 1, busy: false, pending: null, flow: null };
+    s = {
+      type: h.type,
+      minor: h.minorVersion,
+      nextSeq: 1,
+      busy: false,
+      pending: null,
+      flow: null,
+      method: "other",
+    };
     conn.sessions.set(h.sessionId, s);
     conn.sessionsStarted++;
     out.push({ kind: "note", note: { what: "session-start" } });
@@ -275,6 +287,7 @@ function dispatch(conn: ConnState, s: Session, p: ClientPacket, out: Output[]): 
       const want = expectedMinorVersion(p.body);
       if (want !== null && want !== h.minorVersion)
         return refuseWithError(conn, h, "bad_minor_version", "Bad minor version", out);
+      s.method = authenMethod(p.body);
       return authenStep(conn, s, h, startAuthen(p.body, conn.cfg), out);
     }
     case "authen-continue":
@@ -338,6 +351,7 @@ function authenStep(conn: ConnState, s: Session, h: Header, step: AuthenStep, ou
       note: {
         what: "authen",
         authenType: "other",
+        method: s.method,
         result: n.result,
         reason: n.reason,
         username: s.flow?.username ?? "",
@@ -365,6 +379,7 @@ export function onAnswer(conn: ConnState, sessionId: number, a: Answer, out: Out
         note: {
           what: "authen",
           authenType: a.authenType,
+          method: s.method,
           result: d.allow ? "pass" : "fail",
           reason: d.reason,
           username: a.username,

@@ -2,6 +2,7 @@
 // author.ts, acct.ts), the policy runner (jobs.ts) and the transport. Everything is plain data:
 // the machine never calls policy or touches a socket; it asks for work with a Job and is told the
 // outcome with an Answer (DESIGN.md rule 7: step(state, event, now) → outputs).
+import type { DecisionMethod } from "../policy/decision-record.ts";
 import type { Decision } from "../policy/decisions.ts";
 import type { AcctRequest } from "./codec/accounting.ts";
 import type { AuthorRequest } from "./codec/authorization.ts";
@@ -60,6 +61,8 @@ export type Note =
   | {
       what: "authen";
       authenType: string;
+      /** The auth log's method (enable, PAP, ASCII, CHAP, ...), from the START. */
+      method: DecisionMethod;
       result: "pass" | "fail" | "error";
       reason: string;
       username: string;

@@ -5,6 +5,7 @@
 // Levels: a client's mistakes (malformed, not authentic, unknown) at info/warn; error is for the
 // server's own failures only (issue 21, defect 9).
 import type { Logger } from "../lib/log.ts";
+import { DecisionStream } from "../policy/decision-record.ts";
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
 import { DropReason, type RadiusCounters } from "../radius/counters.ts";
 import type { RadiusNote } from "../radius/engine-types.ts";
@@ -28,6 +29,8 @@ export class RadiusNotes {
   constructor(
     readonly counters: RadiusCounters,
     private readonly log: Logger,
+    /** Each answered request's record (the auth log and the status page subscribe). */
+    private readonly decisions: DecisionStream = new DecisionStream(),
   ) {}
 
   record(n: RadiusNote): void {
@@ -83,6 +86,9 @@ export class RadiusNotes {
         return;
       case "answered":
         c.latency.observe(n.seconds, this.portLabels[n.port]);
+        return;
+      case "decided":
+        this.decisions.emit(n.record);
         return;
       case "proxy-drop":
         log.limited("info", `radius/proxy-drop:${n.reason}`, "radius_proxy_drop", {

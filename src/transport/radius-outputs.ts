@@ -97,8 +97,8 @@ export class RadiusPerformer {
     if (proxy === null) return this.server.answer(t, LOCAL, this.queue);
     let decision;
     try {
-      decision = proxy.handle(out.request, out.context, (bytes) =>
-        this.answerLater(t, { kind: "proxied", bytes }),
+      decision = proxy.handle(out.request, out.context, (bytes, realm, homeServer) =>
+        this.answerLater(t, { kind: "proxied", bytes, realm, homeServer }),
       );
     } catch (e) {
       const a: RadiusAnswer = { kind: "failed", detail: reasonOf(e), event: "radius_proxy_error" };

@@ -13,6 +13,7 @@
 // from the duplicate cache — and counted as send-failed.
 import { systemClock, type Clock } from "../lib/clock.ts";
 import { formatHostPort, parseHostPort } from "../lib/ip.ts";
+import type { DecisionStream } from "../policy/decision-record.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Registry } from "../lib/metrics.ts";
 import type { ListenerStatus } from "../lib/listener-status.ts";
@@ -39,6 +40,8 @@ export interface RadiusDeps {
   proxy?: RadiusProxyPort;
   clock?: Clock;
   dictionary?: Dictionary;
+  /** Each answered request's record (the auth log and the status page subscribe). */
+  decisions?: DecisionStream;
 }
 
 export interface RadiusService {
@@ -67,7 +70,7 @@ export async function startRadius(deps: RadiusDeps): Promise<RadiusService> {
   const { options: o, log, registry, policy } = deps;
   const clock = deps.clock ?? systemClock;
   const counters = createRadiusCounters(registry);
-  const notes = new RadiusNotes(counters, log);
+  const notes = new RadiusNotes(counters, log, deps.decisions);
   const rates = new RateLimiter({ ratePerSecond: o.requestsPerSecond, burst: o.burst, kinds: 1 });
   const server = new RadiusServer({
     devices: deps.index,

@@ -1,10 +1,18 @@
 // TACACS+ counters and the mapping from engine Notes to counters and flood-limited logs.
 // Label values come from closed sets: reasons are the engine's and policy's fixed codes (rule names
 // are cut off with reasonKind), types are the RFC's, device groups are admin-defined names.
-// Usernames go to logs (rate-limited), never to labels; secrets go nowhere.
+// Usernames go to the decision stream (the auth log) and rate-limited logs, never to labels;
+// secrets go nowhere. Each authentication, authorization and accounting note becomes one
+// DecisionRecord (decision-record.ts): the auth-log line comes from there, not from here.
 import type { Logger } from "../lib/log.ts";
 import type { Counter, Histogram, Registry } from "../lib/metrics.ts";
 import { reasonKind, type ReasonCode } from "../policy/decisions.ts";
+import type {
+  DecisionEvent,
+  DecisionMethod,
+  DecisionResult,
+  DecisionStream,
+} from "../policy/decision-record.ts";
 import type { Note, RefusalReason as EngineRefusal } from "../tacacs/types.ts";
 import type { DoorRefusal } from "./stream/plug.ts";
 
@@ -93,7 +101,42 @@ export function recordRefusal(
 export interface NoteContext {
   client: string;
   device: string;
+  group: string;
+  proxy: string | null;
+  /** Set by the session before it performs an answer's outputs: the job's time to decide. */
+  latencyMs: number;
+  decisions: DecisionStream;
   sessionsDelta: (d: number) => void;
+}
+
+const AUTHEN_RESULT = { pass: "accept", fail: "reject", error: "error" } as const;
+const AUTHOR_RESULT = { permit: "permit", deny: "deny", error: "error" } as const;
+
+/** One auth-log record per decision (decision-record.ts); built only when someone listens. */
+function decided(
+  ctx: NoteContext,
+  event: DecisionEvent,
+  method: DecisionMethod,
+  result: DecisionResult,
+  reason: string,
+  user: string,
+): void {
+  if (!ctx.decisions.active) return;
+  ctx.decisions.emit({
+    event,
+    protocol: "tacacs",
+    method,
+    result,
+    reason,
+    user,
+    client: ctx.client,
+    device: ctx.device,
+    group: ctx.group,
+    proxy: ctx.proxy,
+    realm: null,
+    home_server: null,
+    latency_ms: ctx.latencyMs,
+  });
 }
 
 export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteContext): void {
@@ -110,44 +153,36 @@ export function recordNote(c: TacacsCounters, log: Logger, n: Note, ctx: NoteCon
     case "authen": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.authen.inc({ protocol: "tacacs", type: n.authenType, result: n.result, reason });
-      if (n.result !== "pass") {
-        log.limited("info", `tacacs_authen_fail:${ctx.client}`, "tacacs_authen_fail", {
-          client: ctx.client,
-          device: ctx.device,
-          user: n.username,
-          type: n.authenType,
-          reason,
-        });
-      }
+      decided(ctx, "tacacs_authen", n.method, AUTHEN_RESULT[n.result], n.reason, n.username);
       return;
     }
     case "author": {
       const reason = reasonKind(n.reason as ReasonCode);
       c.author.inc({ protocol: "tacacs", result: n.result, reason });
-      if (n.result !== "permit")
-        log.limited("info", `tacacs_author_deny:${ctx.client}`, "tacacs_author_deny", {
-          client: ctx.client,
-          device: ctx.device,
-          user: n.username,
-          reason,
-        });
+      // The log keeps the rule's name ("command-denied:no-reload"): which rule decided is the
+      // operator's question. Labels get the kind only (rule names are not a closed set).
+      decided(ctx, "tacacs_author", "author", AUTHOR_RESULT[n.result], n.reason, n.username);
       return;
     }
     case "acct":
       c.acct.inc({ protocol: "tacacs", type: n.recordType, result: n.result });
-      // Only a record we failed to store is our failure (error); invalid flags or text are the
-      // client's mistake (warn): a fuzzing client wrote 1,608 error lines in one run otherwise.
+      decided(
+        ctx,
+        "tacacs_acct",
+        "acct",
+        n.result === "success" ? "stored" : "failed",
+        n.reason,
+        n.username,
+      );
+      // Beside the auth-log line, an operator's alarm: a record we failed to store is our failure
+      // (error); invalid flags or text are the client's mistake (warn): a fuzzing client wrote
+      // 1,608 error lines in one run otherwise.
       if (n.result !== "success")
         log.limited(
           n.reason === "store-error" ? "error" : "warn",
           `tacacs_acct_error:${ctx.client}`,
           "tacacs_acct_error",
-          {
-            client: ctx.client,
-            device: ctx.device,
-            user: n.username,
-            reason: n.reason,
-          },
+          { client: ctx.client, device: ctx.device, user: n.username, reason: n.reason },
         );
       return;
     case "session-start":

@@ -5,6 +5,7 @@
 import type { Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
 import { sameSecret } from "../policy/devices.ts";
+import type { DecisionStream } from "../policy/decision-record.ts";
 import type { Device } from "../policy/devices.ts";
 import type { Policy } from "../policy/ports.ts";
 import { Framer } from "../tacacs/codec/framer.ts";
@@ -23,6 +24,7 @@ import {
   recordNote,
   recordRefusal,
   type RefusalReason,
+  type NoteContext,
   type TacacsCounters,
 } from "./tacacs-metrics.ts";
 
@@ -35,6 +37,8 @@ export interface TacacsPlugDeps {
   engine: EngineConfig;
   maxBodyLength: number;
   sessionsDelta(d: number): void;
+  /** Where each decision's record goes (the auth log, the status page, a trace). */
+  decisions: DecisionStream;
   onResolved(r: { client: string; proxy: string | null; device: string; group: string }): void;
 }
 
@@ -87,6 +91,8 @@ class TacacsSession implements StreamSession {
   private readonly framer: Framer;
   private readonly bucket: Bucket;
   private readonly ctx: JobContext;
+  /** Built once per connection; latencyMs is set around each answer's outputs. */
+  private readonly noteCtx: NoteContext;
   private jobs = 0;
   private out: Output[] = [];
   private performing = false;
@@ -112,6 +118,15 @@ class TacacsSession implements StreamSession {
       },
       clientIp: a.client,
       wall: () => d.clock.wall(),
+    };
+    this.noteCtx = {
+      client: a.client,
+      device: a.device.deviceName,
+      group: a.device.groupName,
+      proxy: a.proxy,
+      latencyMs: 0,
+      decisions: d.decisions,
+      sessionsDelta: d.sessionsDelta,
     };
   }
 
@@ -154,6 +169,7 @@ class TacacsSession implements StreamSession {
         !engine.sessions.has(frame.header.sessionId)
       )
         this.recheckDevice();
+      this.noteCtx.latencyMs = 0;
       onFrame(engine, frame, this.out);
       this.perform();
       // ...and when its last running session ends, so it closes then rather than at the next one.
@@ -197,11 +213,7 @@ class TacacsSession implements StreamSession {
             this.link.close();
             break;
           case "note":
-            recordNote(this.d.counters, this.d.log, o.note, {
-              client: this.a.client,
-              device: this.a.device.deviceName,
-              sessionsDelta: this.d.sessionsDelta,
-            });
+            recordNote(this.d.counters, this.d.log, o.note, this.noteCtx);
             break;
         }
       }
@@ -223,8 +235,9 @@ class TacacsSession implements StreamSession {
       return this.failed(o.job, e);
     }
     const done = (ans: Answer) => {
-      this.d.counters.decision.observe((this.d.clock.now() - t0) / 1000, labels);
-      this.answered(sessionId, ans);
+      const ms = Math.round((this.d.clock.now() - t0) * 10) / 10;
+      this.d.counters.decision.observe(ms / 1000, labels);
+      this.answered(sessionId, ans, ms);
     };
     if (!(a instanceof Promise)) return done(a);
     // Nothing may escape a promise reaction: an unhandled rejection ends the process, and every
@@ -254,14 +267,18 @@ class TacacsSession implements StreamSession {
     this.link.destroy();
   }
 
-  private answered(sessionId: number, a: Answer): void {
+  private answered(sessionId: number, a: Answer, latencyMs: number): void {
     this.jobs--;
     // A closing connection still writes the answers of jobs it had started (the door drops writes
     // once it is gone): the client asked before we decided to close.
     if (this.dead) return;
     this.link.touch(this.d.clock.now());
     const engine = this.engine;
+    this.noteCtx.latencyMs = latencyMs;
     onAnswer(engine, sessionId, a, this.out);
+    // The answer's notes carry this job's latency. A synchronous answer (CHAP) arrives inside
+    // perform() and its notes are performed by that outer loop after this returns, so the value
+    // stays until the next frame resets it (data()): notes the engine decides alone carry 0.
     this.perform();
     if (engine.singleConnect === true && engine.sessions.size === 0 && this.jobs === 0)
       this.recheckDevice();

@@ -4,6 +4,7 @@
 //   session machine → policy → reply
 //
 // Refusals are counted by reason and logged once per burst (tacacs-metrics.ts).
+import { DecisionStream } from "../policy/decision-record.ts";
 import type { ListenerStatus } from "../lib/listener-status.ts";
 import { systemClock, type Clock } from "../lib/clock.ts";
 import type { Logger } from "../lib/log.ts";
@@ -40,6 +41,8 @@ export interface TacacsDeps {
   registry: Registry;
   proxyCounters: ProxyCounters;
   log: Logger;
+  /** Each decision's record (the auth log and the status page subscribe); none: not recorded. */
+  decisions?: DecisionStream;
   clock?: Clock;
   /** The root's pool: a service replacing another on the same address takes its socket over. */
   listeners?: ListenerPool;
@@ -84,6 +87,7 @@ export async function startTacacs(deps: TacacsDeps): Promise<TacacsService> {
       maxSessions: DEFAULT_MAX_SESSIONS,
     },
     maxBodyLength: options.maxBodyLength,
+    decisions: deps.decisions ?? new DecisionStream(),
     sessionsDelta: (d) => {
       activeSessions += d;
     },

@@ -224,7 +224,7 @@ describe("status page", () => {
       expect(Number(row![2])).toBeGreaterThanOrEqual(1);
       expect(html).toContain(`127.0.0.1:${ports.tacacs}`);
       expect(html).toMatch(/home-a/);
-      expect(html).toMatch(/<td>radius lab-lo<\/td><td>lab-lo<\/td><td class="num">\d+<\/td>/);
+      expect(html).toMatch(/<td>radius 127.0.0.1<\/td><td>lab-lo<\/td><td class="num">\d+<\/td>/);
       mkdirSync(join(ROOT, "test-artifacts"), { recursive: true });
       const shot = join(ROOT, "test-artifacts", "status-page.png");
       const s = Bun.spawnSync(

@@ -13,6 +13,7 @@ import { addUserGroup } from "../../src/store/user-groups.ts";
 import { addUser } from "../../src/store/users.ts";
 import { createProxyCounters, type ProxyCounters } from "../../src/transport/metrics.ts";
 import { tacacsOptions } from "../../src/root/options.ts";
+import type { DecisionStream } from "../../src/policy/decision-record.ts";
 import { startTacacs, type TacacsService } from "../../src/transport/tacacs-tcp.ts";
 import { tempStore } from "../support/tmp.ts";
 
@@ -45,7 +46,13 @@ export interface Server {
 export type TacacsOverrides = Record<string, unknown>;
 
 export async function startServer(
-  o: { tacacs?: TacacsOverrides; devices?: (d: DeviceStore) => void; listen?: unknown[] } = {},
+  o: {
+    tacacs?: TacacsOverrides;
+    devices?: (d: DeviceStore) => void;
+    listen?: unknown[];
+    /** Where decision records go (the auth-log tests subscribe to it). */
+    decisions?: DecisionStream;
+  } = {},
 ): Promise<Server> {
   const store = tempStore();
   const logs: Array<Record<string, unknown>> = [];
@@ -151,6 +158,7 @@ export async function startServer(
       registry,
       proxyCounters,
       log,
+      ...(o.decisions ? { decisions: o.decisions } : {}),
     });
     return {
       svc,

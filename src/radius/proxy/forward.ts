@@ -10,7 +10,7 @@
 // a request that already carries ours is a loop and is dropped. A flight answers the NAS exactly once.
 import { randomAuthenticator } from "../codec/authenticator.ts";
 import { AttrType, Code, getAttr, type Packet } from "../codec/packet.ts";
-import type { ProxyDecision, ProxyRequestContext } from "../proxy-port.ts";
+import type { ProxyDecision, ProxyReply, ProxyRequestContext } from "../proxy-port.ts";
 import { slotId, slotSocket } from "./pending.ts";
 import { keyHash, selectServer } from "./pool.ts";
 import { userOctets } from "./realm.ts";
@@ -83,7 +83,13 @@ export function arm(e: EngineState, f: Flight, timeout: number) {
   e.timers.push(f);
 }
 
-export function finish(e: EngineState, f: Flight, bytes: Uint8Array | null) {
+/** `homeServer`: the server whose reply `bytes` is; null when none answered. */
+export function finish(
+  e: EngineState,
+  f: Flight,
+  bytes: Uint8Array | null,
+  homeServer: string | null = null,
+) {
   f.done = true;
   e.timers.remove(f);
   for (const a of f.attempts) {
@@ -92,14 +98,14 @@ export function finish(e: EngineState, f: Flight, bytes: Uint8Array | null) {
   }
   e.inFlight--;
   f.ps.outstanding--;
-  f.reply(bytes);
+  f.reply(bytes, f.realm, homeServer);
 }
 
 export function handle(
   e: EngineState,
   request: Packet,
   ctx: ProxyRequestContext,
-  reply: (bytes: Uint8Array | null) => void,
+  reply: ProxyReply,
 ): ProxyDecision {
   const { settings, decide } = e;
   if (request.code === Code.StatusServer)
@@ -156,6 +162,7 @@ export function handle(
     nas: nasSideOf(request),
     nasSecret: ctx.nasSecret,
     reply,
+    realm: route.realm,
     raw: request.raw.slice(),
     // route.userName is set only when splitRealm split the decoded name, and userOctets splits
     // the octets at the same place (realm.ts): the NAS's own octets go on.

@@ -59,5 +59,5 @@ export function onHomeDatagram(e: EngineState, si: number, socket: number, data:
   if (!out.ok) return dropped(e, s, labelOf(out.code));
   f.ps.t.replies.n++;
   e.m.poolLatency.observe((now - f.retry.startedAt) / 1000, f.ps.labels);
-  finish(e, f, out.value);
+  finish(e, f, out.value, s.name);
 }

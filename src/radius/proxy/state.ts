@@ -12,7 +12,7 @@ import type { Clock } from "../../lib/clock.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { Registry } from "../../lib/metrics.ts";
 import { attrByName, defaultDictionary } from "../codec/dictionary.ts";
-import type { ProxyDecision } from "../proxy-port.ts";
+import type { ProxyDecision, ProxyReply } from "../proxy-port.ts";
 import { newHealth, type Health, type HealthParams, type Transition } from "./health.ts";
 import { MinHeap } from "./heap.ts";
 import { proxyMetrics, Tally, type Labels, type ProxyMetrics } from "./metrics.ts";
@@ -35,7 +35,9 @@ export interface Attempt {
 export interface Flight {
   nas: NasSide;
   nasSecret: Uint8Array;
-  reply: (bytes: Uint8Array | null) => void;
+  reply: ProxyReply;
+  /** The configured realm that routed it (for the decision record). */
+  realm: string;
   /** A private copy of the NAS's request: a failover attempt re-encodes it for another secret. */
   raw: Uint8Array;
   userName: Uint8Array | undefined;
