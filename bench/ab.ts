@@ -16,10 +16,11 @@
 // stime from /proc/PID/stat over the run): the steadier figure when other work shares the VM.
 // With --million: 1,000,000 PAP requests per binary, RSS before and after (flat = no leak).
 // Every run is bounded (--duration/--count and --max-time); every process is stopped by its PID.
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { buildAaaload, cli, waitHealthy } from "./binary-harness.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -40,12 +41,7 @@ if (names.length !== 2) throw new Error("give exactly two binaries: A=... B=..."
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 
-// ../shared is read-only: build a copy with its own Makefile.
-const AALOAD_DIR = join(mkdtempSync(join(tmpdir(), "aaaload-")), "src");
-cpSync(join(import.meta.dir, "../../shared/tools/aaaload"), AALOAD_DIR, { recursive: true });
-const make = Bun.spawnSync(["make", "-C", AALOAD_DIR, "-s"], { stdout: "pipe", stderr: "pipe" });
-if (make.exitCode !== 0) throw new Error(`make aaaload: ${make.stderr.toString()}`);
-const AALOAD = join(AALOAD_DIR, "aaaload");
+const AALOAD = buildAaaload();
 
 const KEY = "bench-key-0123";
 const SECRET = "bench-secret-0123";
@@ -101,20 +97,10 @@ const env = {
   BENCH_HOME_SECRET: HOME_SECRET,
 };
 
-function cli(bin: string, cfg: string, args: string[], stdin?: string): void {
-  const r = Bun.spawnSync([bin, ...args, "--config", cfg], {
-    env,
-    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: ${r.stderr.toString()}`);
-}
-
 function setup(bin: string, dir: string): string {
   const cfg = join(dir, "aaa.toml");
   writeFileSync(cfg, config(dir));
-  cli(bin, cfg, [
+  cli(bin, cfg, env, [
     "group",
     "add",
     "core",
@@ -123,9 +109,15 @@ function setup(bin: string, dir: string): string {
     "--radius-secret-env",
     "BENCH_SECRET",
   ]);
-  cli(bin, cfg, ["device", "add", "lo", "--network", "127.0.0.0/8", "--group", "core"]);
-  cli(bin, cfg, ["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
-  cli(bin, cfg, ["user", "add", "alice", "--password-stdin", "--group", "ops"], "alice-pass\n");
+  cli(bin, cfg, env, ["device", "add", "lo", "--network", "127.0.0.0/8", "--group", "core"]);
+  cli(bin, cfg, env, ["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
+  cli(
+    bin,
+    cfg,
+    env,
+    ["user", "add", "alice", "--password-stdin", "--group", "ops"],
+    "alice-pass\n",
+  );
   return cfg;
 }
 
@@ -139,18 +131,6 @@ function cpuMicros(pid: number): number {
 function rss(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
-async function waitHealthy(): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    try {
-      const r = await fetch(`http://127.0.0.1:${P.http}/api/health`);
-      if (r.status === 200) return;
-    } catch {}
-    await Bun.sleep(100);
-  }
-  throw new Error("server did not become healthy");
 }
 
 type Row = Record<string, string>;
@@ -261,7 +241,7 @@ async function runOne(name: string, million: boolean): Promise<Record<string, Re
   });
   const out: Record<string, Result> = {};
   try {
-    await waitHealthy();
+    await waitHealthy(P.http);
     // Warm-up: the credential cache, the JIT, the first WAL pages.
     for (const w of ["pap", "acct", "proxy", "tac-sc"]) load([...WORKLOADS[w]!, "-d", "1"], 30);
     for (const [w, args] of Object.entries(WORKLOADS)) {

@@ -17,10 +17,11 @@
 // how long a known user's first (uncached) login takes 2 s into the flood and right after it (the
 // backlog). A login not answered within 10 s shows as NaN.
 // Every run is bounded (--duration and --max-time); every process is stopped by its PID.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { buildAaaload, cli, waitHealthy } from "./binary-harness.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -39,11 +40,7 @@ if (bins.length === 0) throw new Error("give at least one binary: NAME=path/to/a
 const SECONDS = Number(values.seconds);
 const ROUNDS = Number(values.rounds);
 
-const AALOAD_DIR = join(mkdtempSync(join(tmpdir(), "aaaload-")), "src");
-cpSync(join(import.meta.dir, "../../shared/tools/aaaload"), AALOAD_DIR, { recursive: true });
-const make = Bun.spawnSync(["make", "-C", AALOAD_DIR, "-s"], { stdout: "pipe", stderr: "pipe" });
-if (make.exitCode !== 0) throw new Error(`make aaaload: ${make.stderr.toString()}`);
-const AALOAD = join(AALOAD_DIR, "aaaload");
+const AALOAD = buildAaaload();
 
 const SECRET = "bench-secret-0123";
 const PORT_BASE = 23000 + Math.floor(Math.random() * 2000) * 4;
@@ -67,36 +64,21 @@ listen = "127.0.0.1:${P.http}"
 `;
 }
 
-function cli(bin: string, cfg: string, args: string[], stdin?: string): void {
-  const r = Bun.spawnSync([bin, ...args, "--config", cfg], {
-    env,
-    stdin: stdin === undefined ? "ignore" : new TextEncoder().encode(stdin),
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  if (r.exitCode !== 0) throw new Error(`${args.join(" ")}: ${r.stderr.toString()}`);
-}
-
 function setup(bin: string, dir: string): string {
   const cfg = join(dir, "aaa.toml");
   writeFileSync(cfg, config(dir));
-  cli(bin, cfg, ["group", "add", "core", "--radius-secret-env", "BENCH_SECRET"]);
-  cli(bin, cfg, ["device", "add", "lo", "--network", "127.0.0.0/8", "--group", "core"]);
-  cli(bin, cfg, ["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
-  cli(bin, cfg, ["user", "add", "alice", "--password-stdin", "--group", "ops"], "alice-pass\n");
-  cli(bin, cfg, ["user", "add", "bob", "--password-stdin", "--group", "ops"], "bob-pass\n");
+  cli(bin, cfg, env, ["group", "add", "core", "--radius-secret-env", "BENCH_SECRET"]);
+  cli(bin, cfg, env, ["device", "add", "lo", "--network", "127.0.0.0/8", "--group", "core"]);
+  cli(bin, cfg, env, ["usergroup", "add", "ops", "--priv-lvl", "15", "--device-group", "core"]);
+  cli(
+    bin,
+    cfg,
+    env,
+    ["user", "add", "alice", "--password-stdin", "--group", "ops"],
+    "alice-pass\n",
+  );
+  cli(bin, cfg, env, ["user", "add", "bob", "--password-stdin", "--group", "ops"], "bob-pass\n");
   return cfg;
-}
-
-async function waitHealthy(): Promise<void> {
-  const until = Date.now() + 20_000;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${P.http}/api/health`)).status === 200) return;
-    } catch {}
-    await Bun.sleep(100);
-  }
-  throw new Error("server did not become healthy");
 }
 
 type Row = Record<string, string>;
@@ -173,7 +155,7 @@ async function runOne(bin: string): Promise<Result> {
   const cfg = setup(bin, dir);
   const server = Bun.spawn([bin, "--config", cfg], { env, stdout: "ignore", stderr: "ignore" });
   try {
-    await waitHealthy();
+    await waitHealthy(P.http);
     await aaaload([...ACCT, "-d", "1"], 30);
     const lost = (r: Row) => Number(r.timeout ?? 0) + Number(r.bad ?? 0);
     const q = await aaaload([...ACCT, "-d", String(SECONDS)], SECONDS + 30);
